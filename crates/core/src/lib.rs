@@ -1,0 +1,12 @@
+//! Vocabulary types every origin-audit layer shares: [`HsCode`], [`Country`], [`Money`], [`Percent`].
+//!
+//! No IO and no format knowledge beyond `serde`: the rules, graph and engine crates build on these.
+
+mod country;
+mod hs;
+mod money;
+
+pub use country::{Country, CountryError};
+pub use hs::{HsCode, HsCodeError, HsLevel, HsRange, HsRangeError, HsSet};
+pub use money::{Currency, CurrencyError, CurrencyMismatch, Money, Percent, PercentError};
+pub use rust_decimal::Decimal;
