@@ -1,1 +1,97 @@
-fn main() {}
+//! `origin-audit`: thin wiring from arguments to the library commands in `origin_cli`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand, ValueEnum};
+use origin_cli::rules_cmd::{self, CheckFormat};
+use origin_rules::VehicleUse;
+
+#[derive(Debug, Parser)]
+#[command(name = "origin-audit", version, about = "USMCA rules-of-origin audits: rules, provenance, determinations")]
+struct Cli {
+    /// The rule-pack directory.
+    #[arg(long, global = true, env = "ORIGIN_AUDIT_RULES", default_value = "rules/usmca")]
+    rules: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check, explain and export rule packs.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RulesCommand {
+    /// Validate a rule pack; exit 1 when it has errors.
+    Check {
+        /// The pack directory (default: --rules).
+        dir: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+        format: CheckFormat,
+    },
+    /// Show the rule in force for an HS code, in plain words, with its citation and legal text.
+    Explain {
+        /// HS code: 8708.40, 870840 or 8708.40.50.
+        hs: String,
+        /// The date the rule must be in force on (default: today).
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+        /// The vehicle the good is for, where the rule depends on it.
+        #[arg(long = "use", value_enum)]
+        vehicle_use: Option<UseArg>,
+        /// The good's description, where the rule depends on it (e.g. "body stamping").
+        #[arg(long)]
+        kind: Option<String>,
+    },
+    /// Print the JSON Schema of the rule-pack files.
+    Schema,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum UseArg {
+    PassengerVehicle,
+    LightTruck,
+    HeavyTruck,
+    Other,
+}
+
+impl From<UseArg> for VehicleUse {
+    fn from(u: UseArg) -> Self {
+        match u {
+            UseArg::PassengerVehicle => VehicleUse::PassengerVehicle,
+            UseArg::LightTruck => VehicleUse::LightTruck,
+            UseArg::HeavyTruck => VehicleUse::HeavyTruck,
+            UseArg::Other => VehicleUse::Other,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut out = std::io::stdout().lock();
+    let result = match cli.command {
+        Command::Rules { command } => match command {
+            RulesCommand::Check { dir, format } => rules_cmd::check(&dir.unwrap_or(cli.rules), format, &mut out),
+            RulesCommand::Explain { hs, as_of, vehicle_use, kind } => {
+                let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+                rules_cmd::explain(&cli.rules, &hs, as_of, vehicle_use.map(Into::into), kind.as_deref(), &mut out)
+            }
+            RulesCommand::Schema => rules_cmd::schema(&mut out),
+        },
+    };
+    match result {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(2)),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

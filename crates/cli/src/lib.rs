@@ -1,0 +1,23 @@
+//! The `origin-audit` commands as library functions, so tests call them directly; `main` only wires
+//! arguments to them and turns their result into an exit code.
+
+pub mod rules_cmd;
+
+use std::path::PathBuf;
+
+/// Where the rule pack is, from `--rules`, `ORIGIN_AUDIT_RULES`, or the default `rules/usmca`.
+pub fn default_rules_dir() -> PathBuf {
+    PathBuf::from("rules/usmca")
+}
+
+/// Exit codes shared by the commands.
+pub mod exit {
+    /// Success.
+    pub const OK: i32 = 0;
+    /// The input (rule pack, batch) has errors.
+    pub const INVALID: i32 = 1;
+    /// Bad usage or an IO failure.
+    pub const USAGE: i32 = 2;
+    /// The pack encodes no rule for what was asked.
+    pub const NO_RULE: i32 = 3;
+}

@@ -1,0 +1,178 @@
+//! `origin-audit rules check | explain | schema`.
+
+use std::io::Write;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use origin_core::HsCode;
+use origin_rules::explain::explain_rule;
+use origin_rules::{Diagnostic, Lookup, Review, RuleQuery, RuleSet, Severity, VehicleUse, load_pack};
+
+use crate::exit;
+
+/// Output format of `rules check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    /// Diagnostics with their source lines, for people.
+    Text,
+    /// One JSON document, for machines.
+    Json,
+}
+
+/// Counts of rules by review status, for summaries and coverage.
+pub fn review_counts(set: &RuleSet) -> [(Review, usize); 4] {
+    let n = |r| set.rules.iter().filter(|x| x.review == r).count();
+    [
+        (Review::Verified, n(Review::Verified)),
+        (Review::UnverifiedTranscription, n(Review::UnverifiedTranscription)),
+        (Review::Incomplete, n(Review::Incomplete)),
+        (Review::ImportedUnreviewed, n(Review::ImportedUnreviewed)),
+    ]
+}
+
+/// `rules check DIR`: every diagnostic, then a summary. Exit 0 when there is no error.
+pub fn check(dir: &Path, format: CheckFormat, out: &mut dyn Write) -> std::io::Result<i32> {
+    let loaded = load_pack(dir);
+    let errors = loaded.error_count();
+    let warnings = loaded.diagnostics.len() - errors;
+    match format {
+        CheckFormat::Json => {
+            let summary = loaded.rules.as_ref().map(|set| {
+                serde_json::json!({
+                    "rules": set.rules.len(),
+                    "chapters": set.chapters,
+                    "by_review": review_counts(set).iter().map(|(r, n)| (r.as_str(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
+                })
+            });
+            let doc = serde_json::json!({
+                "pack": dir.display().to_string(),
+                "valid": errors == 0,
+                "errors": errors,
+                "warnings": warnings,
+                "diagnostics": loaded.diagnostics,
+                "summary": summary,
+            });
+            writeln!(out, "{}", serde_json::to_string_pretty(&doc).unwrap_or_default())?;
+        }
+        CheckFormat::Text => {
+            for d in &loaded.diagnostics {
+                writeln!(out, "{}", d.render(dir))?;
+            }
+            match &loaded.rules {
+                Some(set) => {
+                    let counts: Vec<String> =
+                        review_counts(set).iter().filter(|(_, n)| *n > 0).map(|(r, n)| format!("{n} {r}")).collect();
+                    writeln!(
+                        out,
+                        "{}: valid. {} product-specific rules in {} chapters ({}); {} warning{}",
+                        dir.display(),
+                        set.rules.len(),
+                        set.chapters.len(),
+                        counts.join(", "),
+                        warnings,
+                        if warnings == 1 { "" } else { "s" }
+                    )?;
+                }
+                None => writeln!(
+                    out,
+                    "{}: {errors} error{}, {warnings} warning{}; the pack cannot be used until the errors are fixed",
+                    dir.display(),
+                    if errors == 1 { "" } else { "s" },
+                    if warnings == 1 { "" } else { "s" }
+                )?,
+            }
+        }
+    }
+    Ok(if errors == 0 { exit::OK } else { exit::INVALID })
+}
+
+/// Loads a pack for a command that needs a valid one; prints the errors otherwise.
+pub fn load_valid(dir: &Path, err: &mut dyn Write) -> std::io::Result<Option<RuleSet>> {
+    let loaded = load_pack(dir);
+    if loaded.rules.is_none() {
+        for d in loaded.diagnostics.iter().filter(|d| d.severity == Severity::Error) {
+            writeln!(err, "{}", d.render(dir))?;
+        }
+        writeln!(err, "the rule pack at `{}` has errors; run `origin-audit rules check {}`", dir.display(), dir.display())?;
+    }
+    Ok(loaded.rules)
+}
+
+/// `rules explain HS`: the rule in force, in plain words, with citation and verbatim text.
+pub fn explain(
+    dir: &Path,
+    hs: &str,
+    as_of: NaiveDate,
+    vehicle_use: Option<VehicleUse>,
+    good_kind: Option<&str>,
+    out: &mut dyn Write,
+) -> std::io::Result<i32> {
+    let code = match HsCode::parse(hs) {
+        Ok(c) => c,
+        Err(e) => {
+            writeln!(out, "error: {e}")?;
+            return Ok(exit::USAGE);
+        }
+    };
+    let Some(set) = load_valid(dir, out)? else { return Ok(exit::INVALID) };
+    let q = RuleQuery { hs: code, as_of, vehicle_use, good_kind };
+    let list = |rules: &[&origin_rules::Rule], out: &mut dyn Write| -> std::io::Result<()> {
+        for r in rules {
+            let uses: Vec<&str> = r.uses.iter().map(|u| u.as_str()).collect();
+            let kind = match &r.good_kind {
+                origin_rules::KindQualifier::Any => String::new(),
+                origin_rules::KindQualifier::Only(k) => format!(" for `{k}`"),
+                origin_rules::KindQualifier::OtherThan(ks) => format!(" for goods other than `{}`", ks.join("`, `")),
+            };
+            let uses = if uses.is_empty() { String::new() } else { format!(" use: {}", uses.join(", ")) };
+            writeln!(out, "  - {} ({}){uses}{kind}, {} to {}", r.id, r.hs_key(), r.effective_from, r.effective_to.map(|d| d.to_string()).unwrap_or_else(|| "-".into()))?;
+        }
+        Ok(())
+    };
+    match set.lookup(q) {
+        Lookup::Found(rule) => {
+            writeln!(out, "{code} on {as_of}:")?;
+            write!(out, "{}", explain_rule(&set, rule))?;
+            Ok(exit::OK)
+        }
+        Lookup::NoRule { other_dates } => {
+            writeln!(out, "no rule: the pack encodes no product-specific rule for `{code}` in force on {as_of}.")?;
+            writeln!(out, "origin cannot be determined from this pack for such a good; it is never replaced by a default.")?;
+            if !other_dates.is_empty() {
+                writeln!(out, "rules for this code on other dates:")?;
+                list(&other_dates, out)?;
+            }
+            writeln!(out, "help: add the rule from the official text of GN 11(o) to psr/ch{:02}.yaml (see docs/rules-coverage.md for what is missing)", code.chapter())?;
+            Ok(exit::NO_RULE)
+        }
+        Lookup::NeedsClassification(rules) => {
+            writeln!(out, "`{code}` is not classified deeply enough to choose the rule; these rules cover parts of it:")?;
+            list(&rules, out)?;
+            writeln!(out, "help: give the 8-digit tariff item or 6-digit subheading")?;
+            Ok(exit::USAGE)
+        }
+        Lookup::NeedsUse(rules) => {
+            writeln!(out, "the rule for `{code}` depends on the vehicle the good is for:")?;
+            list(&rules, out)?;
+            writeln!(out, "help: add `--use passenger-vehicle`, `light-truck`, `heavy-truck` or `other`")?;
+            Ok(exit::USAGE)
+        }
+        Lookup::NeedsDescription(rules) => {
+            writeln!(out, "the rule for `{code}` depends on what the good is:")?;
+            list(&rules, out)?;
+            writeln!(out, "help: add `--kind \"...\"` with the description the rule names")?;
+            Ok(exit::USAGE)
+        }
+    }
+}
+
+/// `rules schema`: the JSON Schema of every pack file.
+pub fn schema(out: &mut dyn Write) -> std::io::Result<i32> {
+    writeln!(out, "{}", serde_json::to_string_pretty(&origin_rules::raw::json_schema()).unwrap_or_default())?;
+    Ok(exit::OK)
+}
+
+/// A diagnostic list rendered for tests and snapshots.
+pub fn render_all(dir: &Path, diags: &[Diagnostic]) -> String {
+    diags.iter().map(|d| d.render(dir)).collect::<Vec<_>>().join("\n")
+}

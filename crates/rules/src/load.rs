@@ -1,0 +1,275 @@
+//! Reading a pack directory: each file parsed, each entry deserialized on its own so that one bad
+//! entry does not hide the problems of the next, and every problem located.
+
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+
+use crate::diag::Diagnostic;
+use crate::locate::{PathIndex, Position};
+use crate::model::RuleSet;
+use crate::raw::{
+    RawAutomotive, RawChapterFile, RawChapterRule, RawCountryGroups, RawGeneral, RawPack, RawRule,
+    RawTransformationPolicy,
+};
+use crate::resolve::Resolver;
+
+/// The result of loading a pack: the rule set when there was no error, and every diagnostic.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The checked rule set; `None` when any error was found.
+    pub rules: Option<RuleSet>,
+    /// Errors and warnings, in file order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Loaded {
+    /// Number of errors.
+    pub fn error_count(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.severity == crate::Severity::Error).count()
+    }
+}
+
+/// One YAML file of the pack, with its path index.
+#[derive(Debug)]
+pub(crate) struct FileCtx {
+    /// Path relative to the pack directory.
+    pub rel: PathBuf,
+    index: PathIndex,
+}
+
+impl FileCtx {
+    /// Position of a YAML path in this file.
+    pub fn pos(&self, path: &str) -> Option<Position> {
+        self.index.find(path)
+    }
+
+    /// An error located at `path`.
+    pub fn error(&self, code: &'static str, path: &str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::error(code, &self.rel, path, message).at(self.pos(path))
+    }
+
+    /// A warning located at `path`.
+    pub fn warning(&self, code: &'static str, path: &str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::warning(code, &self.rel, path, message).at(self.pos(path))
+    }
+}
+
+/// Known top-level files besides `psr/`.
+const FILES: [&str; 5] =
+    ["pack.yaml", "general.yaml", "country-groups.yaml", "automotive.yaml", "transformation-policy.yaml"];
+
+/// Loads and checks the pack in `dir`.
+pub fn load_pack(dir: &Path) -> Loaded {
+    let mut diags = Vec::new();
+    let mut r = Resolver::default();
+
+    if !dir.is_dir() {
+        diags.push(
+            Diagnostic::error("missing-pack", Path::new(""), "", format!("`{}` is not a directory", dir.display()))
+                .help("pass the rule-pack directory, such as `rules/usmca`, with `--rules DIR` or ORIGIN_AUDIT_RULES"),
+        );
+        return Loaded { rules: None, diagnostics: diags };
+    }
+
+    // Unknown files are probably misnamed: warn, so an edit is never silently ignored.
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        let mut names: Vec<String> =
+            entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        for name in names {
+            let is_yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+            if is_yaml && !FILES.contains(&name.as_str()) {
+                diags.push(
+                    Diagnostic::warning("unknown-file", Path::new(&name), "", format!("`{name}` is not a rule-pack file and is ignored"))
+                        .help(format!("the pack reads {}, and psr/chNN.yaml", FILES.join(", "))),
+                );
+            }
+        }
+    }
+
+    let pack: Option<(RawPack, FileCtx)> = read_whole(dir, "pack.yaml", &mut diags);
+    let general: Option<(RawGeneral, FileCtx)> = read_whole(dir, "general.yaml", &mut diags);
+    let groups: Option<(RawCountryGroups, FileCtx)> = read_whole(dir, "country-groups.yaml", &mut diags);
+    let auto: Option<(RawAutomotive, FileCtx)> = read_whole(dir, "automotive.yaml", &mut diags);
+    let policy: Option<(RawTransformationPolicy, FileCtx)> =
+        read_whole(dir, "transformation-policy.yaml", &mut diags);
+
+    let mut chapters = Vec::new();
+    let psr_dir = dir.join("psr");
+    let mut psr_files: Vec<PathBuf> = match std::fs::read_dir(&psr_dir) {
+        Ok(entries) => entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    psr_files.sort();
+    if psr_files.is_empty() {
+        diags.push(
+            Diagnostic::warning("no-rules", Path::new("psr"), "", "the pack has no product-specific rules")
+                .help("add psr/chNN.yaml files; every HS code without a rule is reported as `no rule`"),
+        );
+    }
+    for p in &psr_files {
+        let rel = p.strip_prefix(dir).unwrap_or(p).to_path_buf();
+        if let Some(ch) = read_chapter(dir, &rel, &mut diags) {
+            chapters.push(ch);
+        }
+    }
+
+    let rules = r.resolve(pack, general, groups, auto, policy, chapters, &mut diags);
+    diags.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    let rules = if diags.iter().any(|d| d.severity == crate::Severity::Error) { None } else { rules };
+    Loaded { rules, diagnostics: diags }
+}
+
+/// Reads a file and builds its path index; reports a missing file or a syntax error.
+fn read_file(dir: &Path, rel: &Path, diags: &mut Vec<Diagnostic>) -> Option<(serde_yaml::Value, FileCtx)> {
+    let text = match std::fs::read_to_string(dir.join(rel)) {
+        Ok(t) => t,
+        Err(e) => {
+            diags.push(
+                Diagnostic::error("missing-file", rel, "", format!("cannot read `{}`: {e}", rel.display()))
+                    .help("every pack holds pack.yaml, general.yaml, country-groups.yaml, automotive.yaml and transformation-policy.yaml; see docs/rules-format.md"),
+            );
+            return None;
+        }
+    };
+    let index = match PathIndex::build(&text) {
+        Ok(i) => i,
+        Err(e) => {
+            diags.push(
+                Diagnostic::error("yaml-syntax", rel, "", format!("malformed YAML: {}", e.message))
+                    .at(Some(e.position))
+                    .help("check the indentation and the quoting on this line and the one before it"),
+            );
+            return None;
+        }
+    };
+    let ctx = FileCtx { rel: rel.to_path_buf(), index };
+    match serde_yaml::from_str::<serde_yaml::Value>(&text) {
+        Ok(v) => Some((v, ctx)),
+        Err(e) => {
+            let pos = e.location().map(|l| Position { line: l.line(), column: l.column() });
+            diags.push(
+                Diagnostic::error("yaml-syntax", rel, "", format!("malformed YAML: {e}"))
+                    .at(pos)
+                    .help("check the indentation and the quoting on this line"),
+            );
+            None
+        }
+    }
+}
+
+/// Deserializes `value` as `T`, turning a failure into a located diagnostic under `base`.
+pub(crate) fn deserialize_at<T: DeserializeOwned>(
+    value: serde_yaml::Value,
+    base: &str,
+    ctx: &FileCtx,
+) -> Result<T, Diagnostic> {
+    serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
+        let inner = e.path().to_string();
+        let inner = if inner == "." { String::new() } else { inner };
+        let path = match (base.is_empty(), inner.is_empty()) {
+            (true, _) => inner,
+            (false, true) => base.to_string(),
+            (false, false) if inner.starts_with('[') => format!("{base}{inner}"),
+            (false, false) => format!("{base}.{inner}"),
+        };
+        let msg = e.into_inner().to_string();
+        let help = if msg.contains("unknown field") {
+            "check the spelling; the keys allowed here are listed in docs/rules-format.md"
+        } else if msg.contains("missing field") {
+            "add the missing key; see docs/rules-format.md for what each entry needs"
+        } else {
+            "see docs/rules-format.md for the type this key takes"
+        };
+        ctx.error("bad-shape", &path, msg).help(help)
+    })
+}
+
+fn read_whole<T: DeserializeOwned>(dir: &Path, name: &str, diags: &mut Vec<Diagnostic>) -> Option<(T, FileCtx)> {
+    let (value, ctx) = read_file(dir, Path::new(name), diags)?;
+    match deserialize_at::<T>(value, "", &ctx) {
+        Ok(t) => Some((t, ctx)),
+        Err(d) => {
+            diags.push(d);
+            None
+        }
+    }
+}
+
+/// A chapter file read entry by entry.
+#[derive(Debug)]
+pub(crate) struct ChapterInput {
+    pub file: RawChapterFile,
+    pub ctx: FileCtx,
+    /// Index in the file of each rule kept (rules that failed to deserialize are dropped).
+    pub rule_indexes: Vec<usize>,
+    /// Same for chapter rules.
+    pub chapter_rule_indexes: Vec<usize>,
+}
+
+fn read_chapter(dir: &Path, rel: &Path, diags: &mut Vec<Diagnostic>) -> Option<ChapterInput> {
+    let (value, ctx) = read_file(dir, rel, diags)?;
+    let serde_yaml::Value::Mapping(map) = value else {
+        diags.push(ctx.error("bad-shape", "", "a chapter file is a mapping with `chapter`, `chapter_rules` and `rules`"));
+        return None;
+    };
+    let mut chapter = None;
+    let mut rules = Vec::new();
+    let mut rule_indexes = Vec::new();
+    let mut chapter_rules = Vec::new();
+    let mut chapter_rule_indexes = Vec::new();
+    for (k, v) in map {
+        let key = k.as_str().unwrap_or_default().to_string();
+        match key.as_str() {
+            "chapter" => match deserialize_at::<u8>(v, "chapter", &ctx) {
+                Ok(c) => chapter = Some(c),
+                Err(d) => diags.push(d),
+            },
+            "rules" | "chapter_rules" => {
+                let serde_yaml::Value::Sequence(items) = v else {
+                    diags.push(ctx.error("bad-shape", &key, format!("`{key}` must be a list")));
+                    continue;
+                };
+                for (i, item) in items.into_iter().enumerate() {
+                    let base = format!("{key}[{i}]");
+                    if key == "rules" {
+                        match deserialize_at::<RawRule>(item, &base, &ctx) {
+                            Ok(r) => {
+                                rules.push(r);
+                                rule_indexes.push(i);
+                            }
+                            Err(d) => diags.push(d),
+                        }
+                    } else {
+                        match deserialize_at::<RawChapterRule>(item, &base, &ctx) {
+                            Ok(r) => {
+                                chapter_rules.push(r);
+                                chapter_rule_indexes.push(i);
+                            }
+                            Err(d) => diags.push(d),
+                        }
+                    }
+                }
+            }
+            other => diags.push(
+                ctx.error("bad-shape", other, format!("unknown field `{other}` in a chapter file"))
+                    .help("a chapter file has `chapter`, `chapter_rules` and `rules`"),
+            ),
+        }
+    }
+    let Some(chapter) = chapter else {
+        diags.push(ctx.error("bad-shape", "", "missing field `chapter`").help("add `chapter: NN` at the top of the file"));
+        return None;
+    };
+    Some(ChapterInput {
+        file: RawChapterFile { chapter, chapter_rules, rules },
+        ctx,
+        rule_indexes,
+        chapter_rule_indexes,
+    })
+}

@@ -1,0 +1,676 @@
+//! The typed rule set: what the engine and the CLI use once a pack has been checked.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use origin_core::{Country, Currency, Decimal, HsLevel, HsSet, Percent};
+
+/// How far an entry's transcription can be trusted; every output relying on it says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Review {
+    /// Read in full in a copy of the official text.
+    Verified,
+    /// Read only in a third-party transcription.
+    UnverifiedTranscription,
+    /// The copy read stops inside the entry; only the certain part is encoded.
+    Incomplete,
+    /// Written by `rules import`, not yet reviewed by a rule editor.
+    ImportedUnreviewed,
+}
+
+impl Review {
+    /// The word used in files and output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Review::Verified => "verified",
+            Review::UnverifiedTranscription => "unverified-transcription",
+            Review::Incomplete => "incomplete",
+            Review::ImportedUnreviewed => "imported-unreviewed",
+        }
+    }
+
+    /// A caveat every output relying on the entry must carry, if any.
+    pub fn caveat(self) -> Option<&'static str> {
+        match self {
+            Review::Verified => None,
+            Review::UnverifiedTranscription => {
+                Some("unverified transcription: read only in a third-party copy; check against the official text")
+            }
+            Review::Incomplete => Some("incomplete: the copy read stops inside this rule; only the certain part is encoded"),
+            Review::ImportedUnreviewed => Some("imported, unreviewed: a rule editor has not reviewed this rule"),
+        }
+    }
+}
+
+impl fmt::Display for Review {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where an entry's text comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Citation {
+    /// Source id from the pack.
+    pub source: String,
+    /// Where in the source.
+    pub reference: String,
+    /// Page of the copy read.
+    pub page: Option<u32>,
+    /// The copy read.
+    pub url: Option<String>,
+}
+
+impl fmt::Display for Citation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.reference)?;
+        if let Some(p) = self.page {
+            write!(f, ", p. {p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The vehicle a part is for, where a rule depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum VehicleUse {
+    /// A passenger vehicle.
+    PassengerVehicle,
+    /// A light truck.
+    LightTruck,
+    /// A heavy truck.
+    HeavyTruck,
+    /// Any other use.
+    Other,
+}
+
+impl VehicleUse {
+    /// Parses the kebab-case word.
+    pub fn parse(s: &str) -> Option<VehicleUse> {
+        match s {
+            "passenger-vehicle" => Some(VehicleUse::PassengerVehicle),
+            "light-truck" => Some(VehicleUse::LightTruck),
+            "heavy-truck" => Some(VehicleUse::HeavyTruck),
+            "other" => Some(VehicleUse::Other),
+            _ => None,
+        }
+    }
+
+    /// The kebab-case word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VehicleUse::PassengerVehicle => "passenger-vehicle",
+            VehicleUse::LightTruck => "light-truck",
+            VehicleUse::HeavyTruck => "heavy-truck",
+            VehicleUse::Other => "other",
+        }
+    }
+
+    /// Plain words.
+    pub fn words(self) -> &'static str {
+        match self {
+            VehicleUse::PassengerVehicle => "a passenger vehicle",
+            VehicleUse::LightTruck => "a light truck",
+            VehicleUse::HeavyTruck => "a heavy truck",
+            VehicleUse::Other => "any other use",
+        }
+    }
+}
+
+/// Which goods of a rule's codes an entry covers, by description.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum KindQualifier {
+    /// Every good of the codes.
+    #[default]
+    Any,
+    /// Only goods of this description ("body stamping").
+    Only(String),
+    /// Goods other than these descriptions ("any other good").
+    OtherThan(Vec<String>),
+}
+
+impl KindQualifier {
+    /// Whether a good described as `kind` is covered; `None` when the description is needed but unknown.
+    pub fn covers(&self, kind: Option<&str>) -> Option<bool> {
+        match (self, kind) {
+            (KindQualifier::Any, _) => Some(true),
+            (_, None) => None,
+            (KindQualifier::Only(k), Some(g)) => Some(k.eq_ignore_ascii_case(g)),
+            (KindQualifier::OtherThan(ks), Some(g)) => Some(!ks.iter().any(|k| k.eq_ignore_ascii_case(g))),
+        }
+    }
+}
+
+/// Materials named by codes and, optionally, a kind within them ("printed circuit assemblies of 8538.90").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaterialSpec {
+    /// Codes and ranges.
+    pub hs: HsSet,
+    /// A kind of material within the codes.
+    pub kind: Option<String>,
+}
+
+impl fmt::Display for MaterialSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            Some(k) if self.hs.0.is_empty() => write!(f, "{k}"),
+            Some(k) => write!(f, "{k} of {}", self.hs),
+            None => write!(f, "{}", self.hs),
+        }
+    }
+}
+
+/// "within / outside that group".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GroupQualifier {
+    /// Plain "from any other ...".
+    #[default]
+    None,
+    /// "from any heading outside that group".
+    Outside,
+    /// "from any other subheading, including another subheading within that group".
+    IncludingWithin,
+}
+
+/// A tariff-shift requirement on each non-originating material.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TariffShift {
+    /// "from any other chapter / heading / subheading / tariff item"; `None` when only the sources in
+    /// `also_from` (and `within_subheading`) are allowed.
+    pub from: Option<HsLevel>,
+    /// Within / outside the rule's group of codes.
+    pub group: GroupQualifier,
+    /// Materials of the good's own subheading are allowed.
+    pub within_subheading: bool,
+    /// Materials allowed besides `from`.
+    pub also_from: Vec<MaterialSpec>,
+    /// Materials never allowed.
+    pub except: Vec<MaterialSpec>,
+    /// Numbered items; the shift fails when non-originating materials fall in two or more of them.
+    pub except_more_than_one_of: Vec<MaterialSpec>,
+}
+
+/// What an alternative requires of the classification of non-originating materials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShiftRequirement {
+    /// A tariff shift.
+    Shift(TariffShift),
+    /// "No change in tariff classification [is required]".
+    NoChangeRequired,
+    /// The alternative says nothing about classification (conditions only).
+    Unstated,
+}
+
+/// RVC thresholds: met by TV **or** by NC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RvcRequirement {
+    /// Transaction value threshold; `None` means net cost only.
+    pub tv: Option<Percent>,
+    /// Net cost threshold.
+    pub nc: Option<Percent>,
+}
+
+/// A special condition the BOM cannot show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Condition {
+    /// Id.
+    pub id: String,
+    /// Verbatim text.
+    pub text: String,
+}
+
+/// One alternative of a rule; meeting any one is enough.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alternative {
+    /// "A", "B", ... or "-".
+    pub label: String,
+    /// Which goods of the rule it covers.
+    pub good_kind: KindQualifier,
+    /// The classification requirement.
+    pub shift: ShiftRequirement,
+    /// The RVC requirement, if any.
+    pub rvc: Option<RvcRequirement>,
+    /// Special conditions.
+    pub conditions: Vec<Condition>,
+}
+
+/// A product-specific rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// Unique id.
+    pub id: String,
+    /// The goods it covers.
+    pub hs: HsSet,
+    /// Uses it is limited to; empty = any use.
+    pub uses: Vec<VehicleUse>,
+    /// Which goods of its codes it covers, by description.
+    pub good_kind: KindQualifier,
+    /// First day in force.
+    pub effective_from: NaiveDate,
+    /// Last day in force.
+    pub effective_to: Option<NaiveDate>,
+    /// Whether GN 11(k) may apply: `Some(true)` applies, `None` unknown.
+    pub motor_vehicle_provisions: Option<bool>,
+    /// Source.
+    pub citation: Citation,
+    /// Trust.
+    pub review: Review,
+    /// "Subheading rule: ..." printed before it.
+    pub preamble: Option<String>,
+    /// Verbatim text.
+    pub text: String,
+    /// Alternatives.
+    pub alternatives: Vec<Alternative>,
+    /// What the copy does not show.
+    pub missing: Option<String>,
+    /// Rule editors' note.
+    pub note: Option<String>,
+    /// The file it was read from, relative to the pack.
+    pub file: PathBuf,
+    /// Its line in that file.
+    pub line: Option<usize>,
+}
+
+impl Rule {
+    /// Whether the rule is in force on `date`.
+    pub fn in_force(&self, date: NaiveDate) -> bool {
+        self.effective_from <= date && self.effective_to.is_none_or(|to| date <= to)
+    }
+
+    /// The deepest level its codes are written at: deeper rules win over shallower ones.
+    pub fn specificity(&self) -> HsLevel {
+        self.hs.deepest_level().unwrap_or(HsLevel::Chapter)
+    }
+
+    /// The HS key as written, e.g. `8510.10-8510.30`.
+    pub fn hs_key(&self) -> String {
+        self.hs.to_string()
+    }
+}
+
+/// A chapter rule or note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChapterRule {
+    /// Id.
+    pub id: String,
+    /// Chapter.
+    pub chapter: u8,
+    /// Source.
+    pub citation: Citation,
+    /// Trust.
+    pub review: Review,
+    /// Verbatim text.
+    pub text: String,
+}
+
+/// A legal text the pack cites.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// Id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Where a copy was read.
+    pub url: Option<String>,
+    /// Caveats.
+    pub note: Option<String>,
+}
+
+/// Pack metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackMeta {
+    /// Id.
+    pub id: String,
+    /// Agreement.
+    pub agreement: String,
+    /// Pack version.
+    pub version: String,
+    /// HS vintage.
+    pub hs_vintage: String,
+    /// First day.
+    pub effective_from: NaiveDate,
+    /// Last day.
+    pub effective_to: Option<NaiveDate>,
+}
+
+/// A cited general provision with its parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provision {
+    /// Source.
+    pub citation: Citation,
+    /// Trust.
+    pub review: Review,
+    /// Verbatim text.
+    pub text: Option<String>,
+}
+
+/// The bases de minimis is measured against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeMinimisBasis {
+    /// Transaction value adjusted to exclude international shipping.
+    AdjustedTransactionValue,
+    /// Total cost.
+    TotalCost,
+}
+
+/// A de minimis exclusion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeMinimisExclusion {
+    /// Id.
+    pub id: String,
+    /// Excluded materials.
+    pub materials: Vec<MaterialSpec>,
+    /// Goods concerned.
+    pub goods: HsSet,
+    /// Legal basis.
+    pub provision: Provision,
+}
+
+/// Textile de minimis by weight.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextileDeMinimis {
+    /// Chapters 50-60 and 9619: share of the good's weight.
+    pub chapters_50_60_and_9619_weight_share: Percent,
+    /// Chapters 61-63: share of the classifying component's weight.
+    pub chapters_61_63_component_weight_share: Percent,
+    /// Cap on non-originating elastomeric yarns.
+    pub elastomeric_yarn_cap: Percent,
+    /// Legal basis.
+    pub provision: Provision,
+}
+
+/// De minimis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeMinimis {
+    /// Share of value.
+    pub value_share: Percent,
+    /// Bases.
+    pub bases: Vec<DeMinimisBasis>,
+    /// Legal basis.
+    pub provision: Provision,
+    /// Exclusions.
+    pub exclusions: Vec<DeMinimisExclusion>,
+    /// Chapters 1-27 rule.
+    pub chapters_1_to_27_different_subheading_only: Option<Provision>,
+    /// Textile weight rules.
+    pub textiles: Option<TextileDeMinimis>,
+}
+
+/// RVC methods.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RvcGeneral {
+    /// GN 11(c)(v).
+    pub net_cost_only_when_rule_has_no_tv: bool,
+    /// Legal basis.
+    pub provision: Provision,
+}
+
+/// Art. 4.18.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transit {
+    /// Operations allowed outside the Parties.
+    pub allowed_operations: Vec<String>,
+    /// Customs control required outside the Parties.
+    pub customs_control_required: bool,
+    /// Legal basis.
+    pub provision: Provision,
+}
+
+/// A low-value waiver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LowValueWaiver {
+    /// Importing Party.
+    pub importing_party: Country,
+    /// Highest value waived.
+    pub max_value: Decimal,
+    /// Currency.
+    pub currency: Currency,
+    /// Legal basis.
+    pub provision: Provision,
+}
+
+/// A named operation that never confers origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NonQualifyingOperation {
+    /// Id.
+    pub id: String,
+    /// Plain words.
+    pub description: String,
+    /// Legal basis.
+    pub provision: Provision,
+}
+
+/// A provision the pack does not encode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotEncoded {
+    /// What.
+    pub what: String,
+    /// Why.
+    pub why: String,
+}
+
+/// Chapter 4 general provisions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct General {
+    /// RVC.
+    pub rvc: RvcGeneral,
+    /// De minimis.
+    pub de_minimis: DeMinimis,
+    /// Sets: value share and basis.
+    pub sets: Option<(Percent, Provision)>,
+    /// Non-qualifying operations.
+    pub non_qualifying_operations: Vec<NonQualifyingOperation>,
+    /// Transit.
+    pub transit: Option<Transit>,
+    /// Low-value waivers.
+    pub low_value_waiver: Vec<LowValueWaiver>,
+    /// Not encoded.
+    pub not_encoded: Vec<NotEncoded>,
+}
+
+/// A named group of countries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountryGroup {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Members.
+    pub countries: Vec<Country>,
+    /// Source.
+    pub citation: Citation,
+}
+
+/// Which automotive goods a staging table covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StagingCategory {
+    /// Passenger vehicles and light trucks.
+    PvLtVehicle,
+    /// Core parts (Table A.1).
+    PvLtCorePart,
+    /// Principal parts (Table B).
+    PvLtPrincipalPart,
+    /// Complementary parts (Table C).
+    PvLtComplementaryPart,
+    /// Heavy trucks.
+    HeavyTruck,
+    /// Heavy-truck principal parts.
+    HeavyTruckPrincipalPart,
+    /// Heavy-truck complementary parts.
+    HeavyTruckComplementaryPart,
+    /// Other vehicles.
+    OtherVehicle,
+}
+
+impl StagingCategory {
+    /// Parses the kebab-case word.
+    pub fn parse(s: &str) -> Option<StagingCategory> {
+        Some(match s {
+            "pv-lt-vehicle" => StagingCategory::PvLtVehicle,
+            "pv-lt-core-part" => StagingCategory::PvLtCorePart,
+            "pv-lt-principal-part" => StagingCategory::PvLtPrincipalPart,
+            "pv-lt-complementary-part" => StagingCategory::PvLtComplementaryPart,
+            "heavy-truck" => StagingCategory::HeavyTruck,
+            "heavy-truck-principal-part" => StagingCategory::HeavyTruckPrincipalPart,
+            "heavy-truck-complementary-part" => StagingCategory::HeavyTruckComplementaryPart,
+            "other-vehicle" => StagingCategory::OtherVehicle,
+            _ => return None,
+        })
+    }
+}
+
+/// One step of a staging table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StagingStep {
+    /// First day.
+    pub from: NaiveDate,
+    /// Net cost threshold.
+    pub nc: Percent,
+    /// Transaction value threshold.
+    pub tv: Option<Percent>,
+}
+
+/// An RVC staging table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StagingTable {
+    /// Id.
+    pub id: String,
+    /// Goods covered.
+    pub category: StagingCategory,
+    /// Plain words.
+    pub description: Option<String>,
+    /// Steps in date order.
+    pub steps: Vec<StagingStep>,
+    /// Last date the steps are known to cover.
+    pub steps_known_until: Option<NaiveDate>,
+    /// What the copy does not show.
+    pub missing: Option<String>,
+    /// Legal basis.
+    pub provision: Provision,
+}
+
+/// What a staging table says for a date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StagingAnswer {
+    /// The step in force.
+    Step(StagingStep),
+    /// The date is before the first step.
+    BeforeFirstStep,
+    /// The date is after what the pack knows of the table.
+    NotEncoded,
+}
+
+impl StagingTable {
+    /// The step in force on `date`.
+    pub fn step_on(&self, date: NaiveDate) -> StagingAnswer {
+        if self.steps_known_until.is_some_and(|until| date > until) {
+            return StagingAnswer::NotEncoded;
+        }
+        match self.steps.iter().rev().find(|s| s.from <= date) {
+            Some(s) => StagingAnswer::Step(*s),
+            None => StagingAnswer::BeforeFirstStep,
+        }
+    }
+}
+
+/// The core-part roll-up reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RollupMode {
+    /// A qualifying core part counts at 100 % (2023 panel).
+    FullValue,
+    /// Only the originating value counts (US practice).
+    ActualValue,
+    /// Not settled in the pack: the engine reports both.
+    Unknown,
+}
+
+/// Labor value content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaborValueContent {
+    /// Vehicle.
+    pub vehicle: VehicleUse,
+    /// Required share.
+    pub share: Percent,
+    /// Minimum high-wage material and manufacturing points.
+    pub high_wage_material_and_manufacturing_min: Option<Percent>,
+    /// Maximum technology credit.
+    pub technology_credit_max: Option<Percent>,
+    /// Maximum assembly credit.
+    pub assembly_credit_max: Option<Percent>,
+    /// High wage rate, USD per hour.
+    pub high_wage_rate_usd_per_hour: Option<Decimal>,
+    /// First day.
+    pub effective_from: Option<NaiveDate>,
+    /// Legal basis.
+    pub provision: Provision,
+}
+
+/// The automotive appendix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Automotive {
+    /// Roll-up mode.
+    pub core_part_rollup: RollupMode,
+    /// Roll-up basis.
+    pub core_part_rollup_provision: Provision,
+    /// Staging tables.
+    pub staging_tables: Vec<StagingTable>,
+    /// LVC.
+    pub labor_value_content: Vec<LaborValueContent>,
+    /// Steel and aluminium share and basis.
+    pub steel_aluminum: Option<(Percent, Provision)>,
+    /// Not encoded.
+    pub not_encoded: Vec<NotEncoded>,
+}
+
+/// A transshipment-prone corridor, resolved to country sets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Corridor {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Each step: the countries that match it.
+    pub path: Vec<Vec<Country>>,
+}
+
+/// The non-preferential transformation policy the provenance graph uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransformationPolicy {
+    /// Operations that never confer origin.
+    pub non_conferring_operations: Vec<String>,
+    /// Minimum tariff-shift level.
+    pub min_tariff_shift: HsLevel,
+    /// Minimum value added.
+    pub min_value_added: Percent,
+    /// Minimum dwell.
+    pub min_dwell_days: u32,
+    /// Corridors.
+    pub corridors: Vec<Corridor>,
+    /// Basis.
+    pub provision: Provision,
+}
+
+/// A checked rule pack.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    /// Metadata.
+    pub pack: PackMeta,
+    /// Sources.
+    pub sources: Vec<Source>,
+    /// General provisions.
+    pub general: General,
+    /// Country groups by id.
+    pub country_groups: BTreeMap<String, CountryGroup>,
+    /// Automotive appendix.
+    pub automotive: Automotive,
+    /// Transformation policy.
+    pub transformation_policy: TransformationPolicy,
+    /// Chapter rules.
+    pub chapter_rules: Vec<ChapterRule>,
+    /// Product-specific rules, in file order.
+    pub rules: Vec<Rule>,
+    /// Chapters that have a PSR file.
+    pub chapters: Vec<u8>,
+}

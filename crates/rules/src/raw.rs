@@ -1,0 +1,691 @@
+//! The rule-pack files exactly as written: serde structs that reject unknown keys.
+//!
+//! Values that need checking (HS codes, thresholds, country codes, ids) stay as written here, so that the
+//! resolve step can check *all* of them and report every problem with its path; only the shape is
+//! enforced by serde. The JSON Schema in `docs/rule-pack.schema.json` is generated from these types.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// `pack.yaml`: what the pack is and where its text comes from.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPack {
+    /// Short id, e.g. `usmca`.
+    pub id: String,
+    /// The agreement's full name.
+    pub agreement: String,
+    /// Version of this pack (not of the law).
+    pub version: String,
+    /// The HS nomenclature the codes follow.
+    pub hs_vintage: String,
+    /// First day the pack applies.
+    pub effective_from: NaiveDate,
+    /// Last day the pack applies, if it ends.
+    #[serde(default)]
+    pub effective_to: Option<NaiveDate>,
+    /// The legal texts cited by the pack's entries.
+    pub sources: Vec<RawSource>,
+    /// Free text for rule editors.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A legal text the pack cites.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSource {
+    /// Id used in `citation.source`.
+    pub id: String,
+    /// Title of the text.
+    pub title: String,
+    /// Where a copy was read.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Caveats about the copy (revision shown, completeness).
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Where an entry's legal text comes from.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCitation {
+    /// A source id from `pack.yaml`.
+    pub source: String,
+    /// Where in the source, e.g. `GN 11(o), chapter 85, rule 27`.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// Page of the copy read.
+    #[serde(default)]
+    pub page: Option<u32>,
+    /// The copy read.
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// How far an entry's transcription can be trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawReview {
+    /// Read in full in a copy of the official text.
+    Verified,
+    /// Read only in a third-party transcription.
+    UnverifiedTranscription,
+    /// The copy read stops inside the entry; only the certain part is encoded.
+    Incomplete,
+    /// Written by `rules import`, not yet reviewed.
+    ImportedUnreviewed,
+}
+
+/// `psr/chNN.yaml`: the product-specific rules of one chapter.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawChapterFile {
+    /// The HS chapter, 1-97.
+    pub chapter: u8,
+    /// Chapter rules and notes, verbatim.
+    #[serde(default)]
+    pub chapter_rules: Vec<RawChapterRule>,
+    /// The product-specific rules.
+    #[serde(default)]
+    pub rules: Vec<RawRule>,
+}
+
+/// A chapter rule or note (definitions the rules rely on).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawChapterRule {
+    /// Unique id.
+    pub id: String,
+    /// Source.
+    pub citation: RawCitation,
+    /// Trust.
+    pub review: RawReview,
+    /// Verbatim text.
+    pub text: String,
+    /// What the copy does not show.
+    #[serde(default)]
+    pub missing: Option<String>,
+    /// Free text for rule editors.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A product-specific rule.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    /// Unique id.
+    pub id: String,
+    /// Codes and ranges the rule covers, as written (`8708.40`, `8413.50-8413.60`).
+    pub hs: Vec<String>,
+    /// Uses the rule is limited to; absent = any use.
+    #[serde(default, rename = "use")]
+    pub uses: Option<Vec<String>>,
+    /// The rule covers only goods of this description.
+    #[serde(default)]
+    pub good_kind: Option<String>,
+    /// The rule covers goods of its codes other than these descriptions.
+    #[serde(default)]
+    pub good_kind_other_than: Option<Vec<String>>,
+    /// First day in force (default: the pack's).
+    #[serde(default)]
+    pub effective_from: Option<NaiveDate>,
+    /// Last day in force (default: the pack's).
+    #[serde(default)]
+    pub effective_to: Option<NaiveDate>,
+    /// Whether GN 11(k) may apply (`applies` / `unknown`).
+    #[serde(default)]
+    pub motor_vehicle_provisions: Option<String>,
+    /// Source.
+    pub citation: Option<RawCitation>,
+    /// Trust.
+    pub review: RawReview,
+    /// A "Subheading rule: ..." sentence printed before the rule.
+    #[serde(default)]
+    pub preamble: Option<String>,
+    /// Verbatim text.
+    pub text: Option<String>,
+    /// Alternatives; any one met is enough.
+    #[serde(default)]
+    pub alternatives: Vec<RawAlternative>,
+    /// With `review: incomplete`: what the copy does not show.
+    #[serde(default)]
+    pub missing: Option<String>,
+    /// Free text for rule editors.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// One alternative of a rule.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlternative {
+    /// The letter the text uses, or `-`.
+    pub label: String,
+    /// The alternative covers only goods of this description.
+    #[serde(default)]
+    pub good_kind: Option<String>,
+    /// The alternative covers goods other than these descriptions.
+    #[serde(default)]
+    pub good_kind_other_than: Option<Vec<String>>,
+    /// Tariff-shift requirement.
+    #[serde(default)]
+    pub shift: Option<RawShift>,
+    /// "No change in tariff classification ... provided ...".
+    #[serde(default)]
+    pub no_change_required: Option<bool>,
+    /// Regional value content requirement.
+    #[serde(default)]
+    pub rvc: Option<RawRvc>,
+    /// Named special conditions.
+    #[serde(default)]
+    pub conditions: Vec<RawCondition>,
+}
+
+/// A tariff-shift requirement on each non-originating material.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawShift {
+    /// `chapter`, `heading`, `subheading` or `tariff-item`: "from any other ...". Absent when the text
+    /// allows only the listed sources ("A change to ... from tariff item 8415.90.40 or ...").
+    #[serde(default)]
+    pub from: Option<String>,
+    /// `outside` or `including-within`.
+    #[serde(default)]
+    pub group: Option<String>,
+    /// Materials of the good's own subheading are allowed ("from any other good within that subheading").
+    #[serde(default)]
+    pub within: Option<bool>,
+    /// Materials allowed besides `from`.
+    #[serde(default)]
+    pub also_from: Vec<RawMaterialSpec>,
+    /// Materials never allowed.
+    #[serde(default)]
+    pub except: Vec<RawMaterialSpec>,
+    /// Numbered items; the shift fails when non-originating materials fall in two or more of them.
+    #[serde(default)]
+    pub except_more_than_one_of: Vec<RawMaterialSpec>,
+}
+
+/// Materials named by codes and, optionally, a kind within them.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawMaterialSpec {
+    /// Codes and ranges; may be absent when the text names a kind of material only
+    /// ("assemblies incorporating more than one of the following: ...").
+    #[serde(default)]
+    pub hs: Vec<String>,
+    /// A kind of material within the codes ("printed circuit assemblies").
+    #[serde(default)]
+    pub kind: Option<String>,
+}
+
+/// RVC thresholds: met by TV **or** NC; NC alone means net cost only.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRvc {
+    /// Threshold under the transaction value method, percent.
+    #[serde(default)]
+    pub tv: Option<Decimal>,
+    /// Threshold under the net cost method, percent.
+    #[serde(default)]
+    pub nc: Option<Decimal>,
+}
+
+/// A special condition the BOM cannot show.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCondition {
+    /// Id, unique within the rule.
+    pub id: String,
+    /// Verbatim condition text.
+    pub text: String,
+}
+
+/// `general.yaml`: Chapter 4 general provisions.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawGeneral {
+    /// Regional value content methods.
+    pub rvc: RawRvcGeneral,
+    /// De minimis.
+    pub de_minimis: RawDeMinimis,
+    /// Sets of goods.
+    #[serde(default)]
+    pub sets: Option<RawSets>,
+    /// Operations that never make a good originating.
+    #[serde(default)]
+    pub non_qualifying_operations: Vec<RawOperation>,
+    /// Art. 4.18 transit and transshipment.
+    #[serde(default)]
+    pub transit: Option<RawTransit>,
+    /// Low-value waivers of certification per importing Party.
+    #[serde(default)]
+    pub low_value_waiver: Vec<RawLowValueWaiver>,
+    /// Provisions deliberately not encoded, with why.
+    #[serde(default)]
+    pub not_encoded: Vec<RawNotEncoded>,
+}
+
+/// RVC methods and how thresholds compare.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRvcGeneral {
+    /// `transaction-value`, `net-cost`.
+    pub methods: Vec<String>,
+    /// GN 11(c)(v): a rule without a TV threshold is net cost only.
+    pub net_cost_only_when_rule_has_no_tv: bool,
+    /// `not-less-than`: 60.00 % meets a 60 % threshold.
+    pub comparison: String,
+    /// Source.
+    pub citation: RawCitation,
+    /// Trust.
+    pub review: RawReview,
+    /// Verbatim text.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Free text.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// De minimis (Art. 4.11; GN 11(e)).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDeMinimis {
+    /// Share of the good's value, percent.
+    pub value_share: Decimal,
+    /// `adjusted-transaction-value`, `total-cost`.
+    pub bases: Vec<String>,
+    /// Source.
+    pub citation: RawCitation,
+    /// Trust.
+    pub review: RawReview,
+    /// Verbatim text.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Materials and goods for which de minimis does not apply.
+    #[serde(default)]
+    pub exclusions: Vec<RawDeMinimisExclusion>,
+    /// Chapters 1-27: de minimis only for a material of a different subheading.
+    #[serde(default)]
+    pub chapters_1_to_27_different_subheading_only: Option<RawProvision>,
+    /// Textile weight rules.
+    #[serde(default)]
+    pub textiles: Option<RawTextiles>,
+    /// Free text.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// One de minimis exclusion.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDeMinimisExclusion {
+    /// Id.
+    pub id: String,
+    /// The excluded materials.
+    pub materials: Vec<RawMaterialSpec>,
+    /// The goods whose production the exclusion concerns.
+    pub goods: Vec<String>,
+    /// Source.
+    pub citation: RawCitation,
+    /// Trust.
+    pub review: RawReview,
+    /// Verbatim text.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Free text.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A cited provision with no parameters of its own.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawProvision {
+    /// Source.
+    pub citation: RawCitation,
+    /// Trust.
+    pub review: RawReview,
+    /// Verbatim text.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Free text.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Textile de minimis by weight.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawTextiles {
+    /// Chapters 50-60 and heading 9619: share of the good's weight.
+    pub chapters_50_60_and_9619_weight_share: Decimal,
+    /// Chapters 61-63: share of the classifying component's weight.
+    pub chapters_61_63_component_weight_share: Decimal,
+    /// Cap on non-originating elastomeric yarns.
+    pub elastomeric_yarn_cap: Decimal,
+    /// Source.
+    pub citation: RawCitation,
+    /// Trust.
+    pub review: RawReview,
+    /// Verbatim text.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Free text.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Sets of goods (Art. 4.16).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSets {
+    /// Non-originating goods' share of the set's value, percent.
+    pub value_share: Decimal,
+    /// Source.
+    pub citation: RawCitation,
+    /// Trust.
+    pub review: RawReview,
+    /// Verbatim text.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Free text.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A named operation with its legal basis.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawOperation {
+    /// Id.
+    pub id: String,
+    /// Plain words.
+    pub description: String,
+    /// Source.
+    pub citation: RawCitation,
+    /// Trust.
+    pub review: RawReview,
+    /// Verbatim text.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Free text.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Art. 4.18: what may happen to an originating good outside the Parties.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawTransit {
+    /// Operations allowed outside the Parties.
+    pub allowed_operations: Vec<String>,
+    /// The good must stay under customs control outside the Parties.
+    pub customs_control_required: bool,
+    /// Source.
+    pub citation: RawCitation,
+    /// Trust.
+    pub review: RawReview,
+    /// Verbatim text.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Free text.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A low-value waiver of the certification of origin.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLowValueWaiver {
+    /// The importing Party, ISO alpha-2.
+    pub importing_party: String,
+    /// Highest value waived.
+    pub max_value: Decimal,
+    /// ISO 4217 currency.
+    pub currency: String,
+    /// Source.
+    pub citation: RawCitation,
+    /// Trust.
+    pub review: RawReview,
+    /// Verbatim text.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Free text.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A provision the pack does not encode, and why (so the engine can say "missing", never guess).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawNotEncoded {
+    /// What is missing.
+    pub what: String,
+    /// Why.
+    pub why: String,
+}
+
+/// `country-groups.yaml`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCountryGroups {
+    /// The groups.
+    pub groups: Vec<RawCountryGroup>,
+}
+
+/// A named group of countries.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCountryGroup {
+    /// Id, used by corridors and rules.
+    pub id: String,
+    /// Plain name.
+    pub name: String,
+    /// ISO alpha-2 codes.
+    pub countries: Vec<String>,
+    /// Source.
+    pub citation: RawCitation,
+    /// Free text.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// `automotive.yaml`: the automotive appendix.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAutomotive {
+    /// How a qualifying core part counts in the vehicle's RVC.
+    pub core_part_rollup: RawRollup,
+    /// RVC staging tables by date.
+    #[serde(default)]
+    pub staging_tables: Vec<RawStagingTable>,
+    /// Labor value content requirements.
+    #[serde(default)]
+    pub labor_value_content: Vec<RawLvc>,
+    /// Steel and aluminium purchase requirement.
+    #[serde(default)]
+    pub steel_aluminum: Option<RawSteelAluminum>,
+    /// Provisions not encoded, and why.
+    #[serde(default)]
+    pub not_encoded: Vec<RawNotEncoded>,
+}
+
+/// The core-part roll-up switch.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRollup {
+    /// `full-value`, `actual-value` or `unknown`.
+    pub mode: String,
+    /// The readings, each with its source.
+    #[serde(default)]
+    pub options: Vec<String>,
+    /// Source.
+    pub citation: RawCitation,
+    /// Trust.
+    pub review: RawReview,
+    /// Verbatim text.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Free text.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// An RVC staging table.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawStagingTable {
+    /// Id.
+    pub id: String,
+    /// Which goods: `pv-lt-vehicle`, `pv-lt-core-part`, `pv-lt-principal-part`, ...
+    pub category: String,
+    /// Plain words.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Source.
+    pub citation: RawCitation,
+    /// Trust.
+    pub review: RawReview,
+    /// Verbatim text.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Steps, in date order.
+    pub steps: Vec<RawStagingStep>,
+    /// Last date the steps are known to cover.
+    #[serde(default)]
+    pub steps_known_until: Option<NaiveDate>,
+    /// What the copy does not show.
+    #[serde(default)]
+    pub missing: Option<String>,
+    /// Free text.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// One step of a staging table.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawStagingStep {
+    /// First day of the step.
+    pub from: NaiveDate,
+    /// Net cost threshold.
+    pub nc: Decimal,
+    /// Transaction value threshold, where the rule has a TV method.
+    #[serde(default)]
+    pub tv: Option<Decimal>,
+}
+
+/// A labor value content requirement.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLvc {
+    /// `passenger-vehicle`, `light-truck` or `heavy-truck`.
+    pub vehicle: String,
+    /// Required LVC, percent.
+    pub share: Decimal,
+    /// Minimum points from high-wage material and manufacturing expenditure.
+    #[serde(default)]
+    pub high_wage_material_and_manufacturing_min: Option<Decimal>,
+    /// Maximum points of technology expenditure credit.
+    #[serde(default)]
+    pub technology_credit_max: Option<Decimal>,
+    /// Maximum points of assembly plant credit.
+    #[serde(default)]
+    pub assembly_credit_max: Option<Decimal>,
+    /// High wage rate, US dollars per hour.
+    #[serde(default)]
+    pub high_wage_rate_usd_per_hour: Option<Decimal>,
+    /// First day in force.
+    #[serde(default)]
+    pub effective_from: Option<NaiveDate>,
+    /// Source.
+    pub citation: RawCitation,
+    /// Trust.
+    pub review: RawReview,
+    /// Verbatim text.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Free text.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Steel and aluminium purchase requirement.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSteelAluminum {
+    /// Share of purchases that must be originating, percent.
+    pub share: Decimal,
+    /// Source.
+    pub citation: RawCitation,
+    /// Trust.
+    pub review: RawReview,
+    /// Verbatim text.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Free text.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// `transformation-policy.yaml`: what the provenance graph counts as conferring origin.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawTransformationPolicy {
+    /// Operations that never confer origin.
+    pub non_conferring_operations: Vec<String>,
+    /// Minimum tariff-shift level from inputs to output: `chapter`, `heading`, `subheading`.
+    pub min_tariff_shift: String,
+    /// Minimum value added at the step, percent of the output's value.
+    pub min_value_added: Decimal,
+    /// Minimum days a lot stays at a site for a transformation there to count.
+    pub min_dwell_days: u32,
+    /// Transshipment-prone corridors: each a sequence of country-group ids or country codes.
+    #[serde(default)]
+    pub corridors: Vec<RawCorridor>,
+    /// Source.
+    pub citation: RawCitation,
+    /// Trust.
+    pub review: RawReview,
+    /// Free text.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A named corridor.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCorridor {
+    /// Id.
+    pub id: String,
+    /// Plain words.
+    pub name: String,
+    /// Each step a group id or an ISO alpha-2 code.
+    pub path: Vec<String>,
+}
+
+/// The JSON Schema of every rule-pack file, keyed by file kind.
+pub fn json_schema() -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    let schema_gen = || schemars::r#gen::SchemaSettings::draft07().into_generator();
+    out.insert("pack.yaml".into(), serde_json::json!(schema_gen().into_root_schema_for::<RawPack>()));
+    out.insert("general.yaml".into(), serde_json::json!(schema_gen().into_root_schema_for::<RawGeneral>()));
+    out.insert(
+        "country-groups.yaml".into(),
+        serde_json::json!(schema_gen().into_root_schema_for::<RawCountryGroups>()),
+    );
+    out.insert("automotive.yaml".into(), serde_json::json!(schema_gen().into_root_schema_for::<RawAutomotive>()));
+    out.insert(
+        "transformation-policy.yaml".into(),
+        serde_json::json!(schema_gen().into_root_schema_for::<RawTransformationPolicy>()),
+    );
+    out.insert("psr/chNN.yaml".into(), serde_json::json!(schema_gen().into_root_schema_for::<RawChapterFile>()));
+    serde_json::Value::Object(out)
+}
