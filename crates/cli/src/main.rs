@@ -53,6 +53,8 @@ enum RulesCommand {
     },
     /// Print the JSON Schema of the rule-pack files.
     Schema,
+    /// Print, as Markdown, what the pack encodes per chapter and what it does not.
+    Coverage,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -85,6 +87,7 @@ fn main() -> ExitCode {
                 rules_cmd::explain(&cli.rules, &hs, as_of, vehicle_use.map(Into::into), kind.as_deref(), &mut out)
             }
             RulesCommand::Schema => rules_cmd::schema(&mut out),
+            RulesCommand::Coverage => rules_cmd::coverage(&cli.rules, &mut out),
         },
     };
     match result {

@@ -37,22 +37,29 @@ pub fn text(g: &ProvenanceGraph, tr: &Trace, lot: LotIx) -> String {
     out
 }
 
+/// The lots of the laundering finding's evidence (the path and the lots its signals name).
 fn laundering_set(g: &ProvenanceGraph, tr: &Trace, lot: LotIx) -> Vec<u32> {
-    tr.laundering_path(g, lot).unwrap_or_default().into_iter().map(|l| l.0).collect()
+    match tr.laundering_signal(g, lot) {
+        Some(f) => f.evidence.lots.iter().filter_map(|id| g.lot(id)).map(|l| l.0).collect(),
+        None => Vec::new(),
+    }
 }
 
 fn lot_line(g: &ProvenanceGraph, tr: &Trace, l: u32) -> String {
     let rec = &g.lots[l as usize];
     let site = rec.site;
+    let sr = &g.sites[site as usize];
     let codes: Vec<&str> = tr.signals_of(LotIx(l)).iter().map(|s| s.code().as_str()).collect();
     let mut s = format!(
-        "lot {} {} {} {} at {} ({}) on {}: declared {}, traced {}",
+        "lot {} {} {} {} at {} ({} {}, {}) on {}: declared {}, traced {}",
         g.lot_ids.get(l),
         rec.hs,
         rec.quantity.normalize(),
         g.units.get(rec.unit),
         g.site_ids.get(site),
-        g.sites[site as usize].country,
+        sr.country,
+        sr.kind.as_str(),
+        g.texts.get(sr.operator),
         rec.date,
         rec.declared,
         tr.origin[l as usize],
@@ -92,9 +99,9 @@ fn text_lot(
     let ships = g.ships_of(l);
     let p = g.lots[l as usize].produced_by;
     let n = ships.len() + usize::from(p != NONE);
-    for (k, &si) in ships.iter().enumerate().rev() {
+    for (k, &si) in ships.iter().enumerate() {
         let s = &g.shipments[si as usize];
-        let last = k == ships.len() - 1;
+        let last = k + 1 == n;
         let _ = writeln!(
             out,
             "{rest}{}shipment {} {} ({}) -> {} ({}), departed {}, arrived {}, document {}{}",
@@ -110,14 +117,12 @@ fn text_lot(
             if s.customs_control { ", under customs control" } else { "" }
         );
     }
-    let _ = n;
     if p != NONE {
         let t = &g.transformations[p as usize];
         let a = tr.assess(g, p);
-        let branch = if ships.is_empty() { "└─ " } else { "├─ " };
         let _ = writeln!(
             out,
-            "{rest}{branch}{} {} at {} ({}) on {}: {}",
+            "{rest}└─ made by {} {} at {} ({}) on {}: {}",
             t.operation.as_str(),
             g.event_ids.get(t.id),
             g.site_ids.get(t.site),
@@ -125,7 +130,7 @@ fn text_lot(
             t.date,
             if a.confers { "confers origin" } else { "does not confer origin" }
         );
-        let child_rest = format!("{rest}{}", if ships.is_empty() { "   " } else { "│  " });
+        let child_rest = format!("{rest}   ");
         let inputs = g.inputs_of(t);
         for (k, i) in inputs.iter().enumerate() {
             let last = k + 1 == inputs.len();
@@ -207,12 +212,22 @@ fn picture(g: &ProvenanceGraph, tr: &Trace, lot: LotIx) -> Picture {
 
 fn node_lines(g: &ProvenanceGraph, tr: &Trace, l: u32, s: u32) -> [String; 3] {
     let rec = &g.lots[l as usize];
-    let codes: Vec<&str> = tr.signals_of(LotIx(l)).iter().map(|x| x.code().as_str()).collect();
+    let codes: Vec<&str> = if s == rec.site {
+        tr.signals_of(LotIx(l)).iter().map(|x| x.code().as_str()).collect()
+    } else {
+        Vec::new()
+    };
     [
         format!("{} @ {} ({})", g.lot_ids.get(l), g.site_ids.get(s), g.sites[s as usize].country),
         format!("HS {} · declared {} · traced {}", rec.hs, rec.declared, tr.origin[l as usize]),
         if codes.is_empty() { String::new() } else { codes.join(", ") },
     ]
+}
+
+/// The third line of an SVG box: the number of signals (the codes go in a tooltip).
+fn svg_signal_line(line: &str) -> String {
+    let n = line.split(", ").count();
+    format!("{n} signal{}: {}", if n == 1 { "" } else { "s" }, line.split(", ").next().unwrap_or_default())
 }
 
 fn dot_escape(s: &str) -> String {
@@ -305,14 +320,25 @@ pub fn svg(g: &ProvenanceGraph, tr: &Trace, lot: LotIx) -> String {
                 continue;
             }
             let weight = if k == 0 { " font-weight=\"bold\"" } else { "" };
-            let color = if k == 2 { " fill=\"#c0392b\"" } else { "" };
-            let _ = writeln!(
-                out,
-                "    <text x=\"{}\" y=\"{}\"{weight}{color}>{}</text>",
-                x + 8,
-                y + 17 + k * 17,
-                xml_escape(line)
-            );
+            if k == 2 {
+                let more = if line.contains(", ") { ", ..." } else { "" };
+                let _ = writeln!(
+                    out,
+                    "    <text x=\"{}\" y=\"{}\" fill=\"#c0392b\"><title>{}</title>{}{more}</text>",
+                    x + 8,
+                    y + 17 + k * 17,
+                    xml_escape(line),
+                    xml_escape(&svg_signal_line(line))
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "    <text x=\"{}\" y=\"{}\"{weight}>{}</text>",
+                    x + 8,
+                    y + 17 + k * 17,
+                    xml_escape(line)
+                );
+            }
         }
         out.push_str("  </g>\n");
     }

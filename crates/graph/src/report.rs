@@ -177,8 +177,17 @@ impl Trace {
         let chain = self.laundering_path(g, lot)?;
         let mut evidence = Evidence::default();
         let mut codes: Vec<&'static str> = Vec::new();
+        let mut treat: Vec<String> = Vec::new();
         for l in chain.iter().rev() {
             evidence.lot(g, l.0);
+            let rec = &g.lots[l.0 as usize];
+            evidence.site(g, rec.site);
+            if rec.produced_by != NONE {
+                evidence.event(g, g.transformations[rec.produced_by as usize].id);
+            }
+            if !self.signals_of(*l).is_empty() {
+                treat.push(format!("lot `{}` as of `{}` origin", g.lot_ids.get(l.0), self.origin[l.0 as usize]));
+            }
             for s in self.signals_of(*l) {
                 let r = self.signal(g, s);
                 evidence.merge(&r.evidence);
@@ -189,7 +198,6 @@ impl Trace {
         }
         let path: Vec<&str> = chain.iter().rev().map(|l| g.lot_ids.get(l.0)).collect();
         let id = g.lot_ids.get(lot.0);
-        let origin = self.origin[lot.0 as usize];
         Some(SignalReport {
             code: SignalCode::OriginLaunderingSuspected.as_str(),
             severity: "suspected",
@@ -201,7 +209,8 @@ impl Trace {
                 backticked(&path)
             ),
             clear: format!(
-                "clear each signal listed with its document; until then treat the materials on this path by their traced origin, not their declared one (lot `{id}` traces to `{origin}`)"
+                "clear each signal listed with its document; until then treat {}, whatever its declaration says",
+                treat.join(" and ")
             ),
             evidence,
         })

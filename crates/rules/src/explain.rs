@@ -85,8 +85,7 @@ pub fn explain_rule(set: &RuleSet, rule: &Rule) -> String {
             let _ = writeln!(o, "  for goods other than: {}", ks.join(", "));
         }
     }
-    let to = rule.effective_to.map(|d| d.to_string()).unwrap_or_else(|| "until changed".into());
-    let _ = writeln!(o, "  in force: {} to {to}", rule.effective_from);
+    let _ = writeln!(o, "  in force: {}", span(rule.effective_from, rule.effective_to));
     let n = rule.alternatives.len();
     let _ = writeln!(o, "  {}:", if n == 1 { "requirement" } else { "alternatives (any one is enough)" });
     for a in &rule.alternatives {
@@ -127,4 +126,12 @@ pub fn explain_rule(set: &RuleSet, rule: &Rule) -> String {
         let _ = writeln!(o, "    | {line}");
     }
     o
+}
+
+/// "from 2020-07-01" or "2020-07-01 to 2025-06-30".
+fn span(from: chrono::NaiveDate, to: Option<chrono::NaiveDate>) -> String {
+    match to {
+        Some(t) => format!("{from} to {t} (last day)"),
+        None => format!("from {from}, with no end date in the pack"),
+    }
 }
