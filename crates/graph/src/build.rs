@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use origin_core::{Country, Decimal, HsCode, Money, Percent};
 use petgraph::algo::TarjanScc;
 use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::EdgeRef;
 
 use crate::input::{
     LotInput, Operation, ProvenanceInput, ShipmentInput, SiteInput, SiteKind, TransformationInput,
@@ -680,14 +681,17 @@ impl ProvenanceGraph {
         for mut cycle in cycles {
             cycle.iter().for_each(|&l| in_cycle[l as usize] = true);
             cycle.sort_by(|a, b| self.lot_ids.get(*a).cmp(self.lot_ids.get(*b)));
-            let mut events: Vec<&str> = cycle
-                .iter()
-                .filter_map(|&l| {
-                    let p = self.lots[l as usize].produced_by;
-                    (p != NONE).then(|| self.transformations[p as usize].id)
-                })
-                .map(|e| self.event_ids.get(e))
-                .collect();
+            let mut events: Vec<&str> = Vec::new();
+            for &l in &cycle {
+                for e in graph.edges(NodeIndex::new(l as usize)) {
+                    if cycle.contains(&(e.target().index() as u32)) {
+                        let id = self.event_ids.get(self.transformations[*e.weight() as usize].id);
+                        if !events.contains(&id) {
+                            events.push(id);
+                        }
+                    }
+                }
+            }
             events.sort_unstable();
             let lots: Vec<&str> = cycle.iter().map(|&l| self.lot_ids.get(l)).collect();
             let mut ids: Vec<String> = lots.iter().map(|s| s.to_string()).collect();

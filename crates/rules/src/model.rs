@@ -451,9 +451,30 @@ pub struct NotEncoded {
     pub why: String,
 }
 
+/// The origin criteria (Art. 4.2; 19 U.S.C. 4531(c)(1)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OriginCriteria {
+    /// Criterion D thresholds.
+    pub criterion_d: RvcRequirement,
+    /// Chapters criterion D never applies to (61-63).
+    pub criterion_d_excluded_chapters: Vec<u8>,
+    /// Legal basis.
+    pub provision: Provision,
+}
+
 /// Chapter 4 general provisions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct General {
+    /// Origin criteria A-D.
+    pub origin_criteria: OriginCriteria,
+    /// Indirect materials, if encoded.
+    pub indirect_materials: Option<Provision>,
+    /// Accessories, spare parts and tools delivered with the good.
+    pub accessories: Option<Provision>,
+    /// Retail packaging.
+    pub retail_packaging: Option<Provision>,
+    /// Packing materials and containers for shipment.
+    pub packing_materials: Option<Provision>,
     /// RVC.
     pub rvc: RvcGeneral,
     /// De minimis.

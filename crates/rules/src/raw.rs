@@ -250,6 +250,21 @@ pub struct RawCondition {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawGeneral {
+    /// The origin criteria A-D (Art. 4.2) and criterion D's RVC thresholds.
+    pub origin_criteria: RawOriginCriteria,
+    /// Indirect materials are originating wherever produced (Art. 4.9).
+    #[serde(default)]
+    pub indirect_materials: Option<RawProvision>,
+    /// Accessories, spare parts, tools delivered with the good (Art. 4.13): disregarded for the shift,
+    /// counted in RVC.
+    #[serde(default)]
+    pub accessories: Option<RawProvision>,
+    /// Retail packaging classified with the good (Art. 4.14): disregarded for the shift, counted in RVC.
+    #[serde(default)]
+    pub retail_packaging: Option<RawProvision>,
+    /// Packing materials and containers for shipment (Art. 4.15): disregarded entirely.
+    #[serde(default)]
+    pub packing_materials: Option<RawProvision>,
     /// Regional value content methods.
     pub rvc: RawRvcGeneral,
     /// De minimis.
@@ -269,6 +284,28 @@ pub struct RawGeneral {
     /// Provisions deliberately not encoded, with why.
     #[serde(default)]
     pub not_encoded: Vec<RawNotEncoded>,
+}
+
+/// The origin criteria and criterion D's thresholds.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawOriginCriteria {
+    /// Criterion D: RVC by transaction value, percent.
+    pub criterion_d_tv: Decimal,
+    /// Criterion D: RVC by net cost, percent.
+    pub criterion_d_nc: Decimal,
+    /// Chapters criterion D never applies to.
+    pub criterion_d_excluded_chapters: Vec<u8>,
+    /// Source.
+    pub citation: RawCitation,
+    /// Trust.
+    pub review: RawReview,
+    /// Verbatim text.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Free text.
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// RVC methods and how thresholds compare.

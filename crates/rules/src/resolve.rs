@@ -289,6 +289,25 @@ impl Resolver {
             d.push(ctx.error("bad-value", "rvc.comparison", format!("`{}` is not a supported comparison", g.rvc.comparison))
                 .help("the USMCA thresholds read \"not less than\": write `not-less-than`"));
         }
+        let oc = &g.origin_criteria;
+        let origin_criteria = OriginCriteria {
+            criterion_d: RvcRequirement {
+                tv: Some(percent(oc.criterion_d_tv, ctx, "origin_criteria.criterion_d_tv", d)),
+                nc: Some(percent(oc.criterion_d_nc, ctx, "origin_criteria.criterion_d_nc", d)),
+            },
+            criterion_d_excluded_chapters: oc.criterion_d_excluded_chapters.clone(),
+            provision: self.provision(&oc.citation, oc.review, &oc.text, ctx, "origin_criteria", d),
+        };
+        let indirect_materials = g
+            .indirect_materials
+            .as_ref()
+            .map(|p| self.provision(&p.citation, p.review, &p.text, ctx, "indirect_materials", d));
+        let opt_provision = |p: &Option<RawProvision>, path: &str, d: &mut Vec<Diagnostic>| {
+            p.as_ref().map(|p| self.provision(&p.citation, p.review, &p.text, ctx, path, d))
+        };
+        let accessories = opt_provision(&g.accessories, "accessories", d);
+        let retail_packaging = opt_provision(&g.retail_packaging, "retail_packaging", d);
+        let packing_materials = opt_provision(&g.packing_materials, "packing_materials", d);
         let rvc = RvcGeneral {
             net_cost_only_when_rule_has_no_tv: g.rvc.net_cost_only_when_rule_has_no_tv,
             provision: self.provision(&g.rvc.citation, g.rvc.review, &g.rvc.text, ctx, "rvc", d),
@@ -374,6 +393,11 @@ impl Resolver {
             }
         }
         Some(General {
+            origin_criteria,
+            indirect_materials,
+            accessories,
+            retail_packaging,
+            packing_materials,
             rvc,
             de_minimis,
             sets,
