@@ -8,10 +8,8 @@ use petgraph::algo::TarjanScc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
-use crate::input::{
-    LotInput, Operation, ProvenanceInput, ShipmentInput, SiteInput, SiteKind, TransformationInput,
-};
-use crate::intern::{Interner, Texts};
+use crate::input::{LotInput, Operation, ProvenanceInput, ShipmentInput, SiteInput, SiteKind, TransformationInput};
+use crate::intern::{Appended, Interner, Texts};
 
 pub(crate) const NONE: u32 = u32::MAX;
 
@@ -152,7 +150,7 @@ impl std::error::Error for BuildErrors {}
 pub struct ProvenanceGraph {
     pub(crate) site_ids: Interner,
     pub(crate) lot_ids: Interner,
-    pub(crate) event_ids: Interner,
+    pub(crate) event_ids: Appended,
     pub(crate) units: Interner,
     pub(crate) entities: Interner,
     pub(crate) texts: Texts,
@@ -214,7 +212,7 @@ impl GraphBuilder {
             g: ProvenanceGraph {
                 site_ids: Interner::with_capacity(sites, sites * 8),
                 lot_ids: Interner::with_capacity(lots, lots * 8),
-                event_ids: Interner::with_capacity(events, events * 8),
+                event_ids: Appended::with_capacity(events, events * 8),
                 units: Interner::default(),
                 entities: Interner::default(),
                 texts: Texts::with_capacity(shipments + sites, shipments * 8),
@@ -254,11 +252,11 @@ impl GraphBuilder {
         ));
     }
 
-    fn positive(&mut self, path: String, id: &str, q: Decimal) {
+    fn positive(&mut self, path: impl FnOnce() -> String, id: &str, q: Decimal) {
         if q <= Decimal::ZERO {
             self.errors.push(err(
                 BuildErrorKind::Invalid,
-                Some(path),
+                Some(path()),
                 vec![id.to_string()],
                 format!("quantity `{q}` of `{id}` is not positive"),
                 "state a quantity greater than zero".to_string(),
@@ -308,7 +306,7 @@ impl GraphBuilder {
             self.duplicate(format!("lots[{pos}].id"), "lot", "lots", &l.id);
             return self;
         };
-        self.positive(format!("lots[{pos}].quantity"), &l.id, l.quantity);
+        self.positive(|| format!("lots[{pos}].quantity"), &l.id, l.quantity);
         let site = self.site_ref(&l.site, Pending::LotSite(ix));
         let unit = self.g.units.intern(&l.unit);
         let material = match &l.material {
@@ -333,16 +331,13 @@ impl GraphBuilder {
     pub fn add_shipment(&mut self, s: &ShipmentInput) -> &mut Self {
         let pos = self.counts[2];
         self.counts[2] += 1;
-        let Ok(id) = self.g.event_ids.insert(&s.id) else {
-            self.duplicate(format!("shipments[{pos}].id"), "event", "shipments` and `transformations", &s.id);
-            return self;
-        };
+        let id = self.g.event_ids.push(&s.id);
         let ix = self.g.shipments.len() as u32;
         let lot = self.lot_ref(&s.lot, Pending::ShipLot(ix));
         let from = self.site_ref(&s.from, Pending::ShipFrom(ix));
         let to = self.site_ref(&s.to, Pending::ShipTo(ix));
         if let Some(q) = s.quantity {
-            self.positive(format!("shipments[{pos}].quantity"), &s.id, q);
+            self.positive(|| format!("shipments[{pos}].quantity"), &s.id, q);
         }
         let document = self.g.texts.push(&s.document);
         self.g.shipments.push(Shipment {
@@ -364,10 +359,7 @@ impl GraphBuilder {
     pub fn add_transformation(&mut self, t: &TransformationInput) -> &mut Self {
         let pos = self.counts[3];
         self.counts[3] += 1;
-        let Ok(id) = self.g.event_ids.insert(&t.id) else {
-            self.duplicate(format!("transformations[{pos}].id"), "event", "shipments` and `transformations", &t.id);
-            return self;
-        };
+        let id = self.g.event_ids.push(&t.id);
         let ix = self.g.transformations.len() as u32;
         if t.inputs.is_empty() {
             self.errors.push(err(
@@ -383,7 +375,7 @@ impl GraphBuilder {
         let output = self.lot_ref(&t.output, Pending::TransOutput(ix));
         let inputs_start = self.g.inputs.len() as u32;
         for (k, i) in t.inputs.iter().enumerate() {
-            self.positive(format!("transformations[{pos}].inputs[{k}].quantity"), &i.lot, i.quantity);
+            self.positive(|| format!("transformations[{pos}].inputs[{k}].quantity"), &i.lot, i.quantity);
             let lot = self.lot_ref(&i.lot, Pending::TransInput(ix, k as u32));
             self.g.inputs.push(Input { lot, quantity: i.quantity, available: NaiveDate::MIN });
         }
@@ -403,6 +395,7 @@ impl GraphBuilder {
     /// Resolves forward references, checks everything, and returns the graph or every error found.
     pub fn finish(mut self) -> Result<ProvenanceGraph, BuildErrors> {
         self.resolve_pending();
+        self.duplicate_events();
         let mut errors = std::mem::take(&mut self.errors);
         let mut g = self.g;
         if errors.iter().any(|e| e.kind == BuildErrorKind::DanglingId) {
@@ -415,6 +408,33 @@ impl GraphBuilder {
         let in_cycle = g.build_graph(&mut errors);
         g.check_ledgers(&mut errors, &in_cycle);
         if errors.is_empty() { Ok(g) } else { Err(BuildErrors(errors)) }
+    }
+
+    /// Event ids are checked for duplicates here, all at once, rather than one hash lookup per event.
+    fn duplicate_events(&mut self) {
+        let dups = self.g.event_ids.duplicates();
+        if dups.is_empty() {
+            return;
+        }
+        // Where each event came from: `shipments[k]` or `transformations[k]`.
+        let mut path = vec![String::new(); self.g.event_ids.len()];
+        for (k, s) in self.g.shipments.iter().enumerate() {
+            path[s.id as usize] = format!("shipments[{k}].id");
+        }
+        for (k, t) in self.g.transformations.iter().enumerate() {
+            path[t.id as usize] = format!("transformations[{k}].id");
+        }
+        for (first, later) in dups {
+            let id = self.g.event_ids.get(later).to_string();
+            let (p, f) = (path[later as usize].clone(), path[first as usize].clone());
+            self.errors.push(err(
+                BuildErrorKind::DuplicateId,
+                Some(p),
+                vec![id.clone()],
+                format!("event id `{id}` is used more than once in `shipments` and `transformations` (first at `{f}`)"),
+                "give each shipment and transformation its own id".to_string(),
+            ));
+        }
     }
 
     fn resolve_pending(&mut self) {
@@ -734,7 +754,10 @@ impl ProvenanceGraph {
                         BuildErrorKind::TimeTravel,
                         None,
                         vec![lid.to_string(), tid.to_string()],
-                        format!("lot `{lid}` is dated `{}`, before transformation `{tid}` produced it on `{}`", lot.date, t.date),
+                        format!(
+                            "lot `{lid}` is dated `{}`, before transformation `{tid}` produced it on `{}`",
+                            lot.date, t.date
+                        ),
                         "date the output lot on or after its transformation".to_string(),
                     ));
                 }
@@ -749,7 +772,10 @@ impl ProvenanceGraph {
                         BuildErrorKind::TimeTravel,
                         None,
                         vec![sid.to_string(), lid.to_string()],
-                        format!("shipment `{sid}` of lot `{lid}` arrives on `{}`, before it departs on `{}`", s.arrived, s.departed),
+                        format!(
+                            "shipment `{sid}` of lot `{lid}` arrives on `{}`, before it departs on `{}`",
+                            s.arrived, s.departed
+                        ),
                         "correct the dates from the transport document".to_string(),
                     ));
                 }
@@ -796,7 +822,9 @@ impl ProvenanceGraph {
                         BuildErrorKind::MassBalance,
                         None,
                         vec![tid.to_string(), lid.to_string(), site.to_string()],
-                        format!("transformation `{tid}` at site `{site}` consumes lot `{lid}`, which never reached `{site}`"),
+                        format!(
+                            "transformation `{tid}` at site `{site}` consumes lot `{lid}`, which never reached `{site}`"
+                        ),
                         format!("add the shipment that brought `{lid}` to `{site}`, or correct the input"),
                     )),
                     Some(e) => {
@@ -816,7 +844,7 @@ impl ProvenanceGraph {
                 }
             }
             for e in &ledger {
-                if e.2 > e.1 * factor {
+                if e.2 > e.1 && e.2 > e.1 * factor {
                     let (lid, site) = (self.lot_ids.get(l), self.site_ids.get(e.0));
                     let unit = self.units.get(lot.unit);
                     let mut ids = vec![lid.to_string(), site.to_string()];

@@ -35,7 +35,7 @@ impl TransformationPolicy {
 /// Routes known for transshipment, e.g. China -> an ASEAN member -> Mexico.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CorridorPolicy {
-    /// The named corridors.
+    /// The named corridors; the first 8 are used.
     pub corridors: Vec<Corridor>,
 }
 
@@ -48,6 +48,6 @@ pub struct CorridorPolicy {
 pub struct Corridor {
     /// Name shown in signals, e.g. `china-asean-mexico`.
     pub name: String,
-    /// The legs, 2 to 7 of them.
+    /// The legs, 2 to 7 of them (legs after the seventh are not matched).
     pub legs: Vec<Vec<Country>>,
 }

@@ -151,8 +151,17 @@ struct Picture {
     hot: Vec<bool>,
 }
 
-fn picture(g: &ProvenanceGraph, tr: &Trace, lot: LotIx) -> Picture {
-    let path = laundering_set(g, tr, lot);
+fn picture(g: &ProvenanceGraph, tr: &Trace, lots: &[LotIx]) -> Picture {
+    let mut path = Vec::new();
+    let mut all = Vec::new();
+    for &lot in lots {
+        path.extend(laundering_set(g, tr, lot));
+        for a in ancestors(g, lot.0) {
+            if !all.contains(&a) {
+                all.push(a);
+            }
+        }
+    }
     let mut nodes: Vec<(u32, u32)> = Vec::new();
     let mut edges = Vec::new();
     let find = |nodes: &mut Vec<(u32, u32)>, l: u32, s: u32| -> usize {
@@ -164,7 +173,7 @@ fn picture(g: &ProvenanceGraph, tr: &Trace, lot: LotIx) -> Picture {
             }
         }
     };
-    for a in ancestors(g, lot.0) {
+    for a in all {
         let rec = &g.lots[a as usize];
         let hot = path.contains(&a);
         let home = find(&mut nodes, a, rec.site);
@@ -212,11 +221,8 @@ fn picture(g: &ProvenanceGraph, tr: &Trace, lot: LotIx) -> Picture {
 
 fn node_lines(g: &ProvenanceGraph, tr: &Trace, l: u32, s: u32) -> [String; 3] {
     let rec = &g.lots[l as usize];
-    let codes: Vec<&str> = if s == rec.site {
-        tr.signals_of(LotIx(l)).iter().map(|x| x.code().as_str()).collect()
-    } else {
-        Vec::new()
-    };
+    let codes: Vec<&str> =
+        if s == rec.site { tr.signals_of(LotIx(l)).iter().map(|x| x.code().as_str()).collect() } else { Vec::new() };
     [
         format!("{} @ {} ({})", g.lot_ids.get(l), g.site_ids.get(s), g.sites[s as usize].country),
         format!("HS {} · declared {} · traced {}", rec.hs, rec.declared, tr.origin[l as usize]),
@@ -234,9 +240,9 @@ fn dot_escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
-/// Graphviz DOT of `lot`'s path, the laundering path in red.
-pub fn dot(g: &ProvenanceGraph, tr: &Trace, lot: LotIx) -> String {
-    let p = picture(g, tr, lot);
+/// Graphviz DOT of the paths of `lots`, the laundering path in red.
+pub fn dot(g: &ProvenanceGraph, tr: &Trace, lots: &[LotIx]) -> String {
+    let p = picture(g, tr, lots);
     let mut out = String::from("digraph provenance {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n");
     for (i, &(l, s)) in p.nodes.iter().enumerate() {
         let lines = node_lines(g, tr, l, s);
@@ -267,13 +273,13 @@ fn xml_escape(s: &str) -> String {
     out
 }
 
-/// SVG of `lot`'s path, laid out left to right in layers, the laundering path in red.
-pub fn svg(g: &ProvenanceGraph, tr: &Trace, lot: LotIx) -> String {
+/// SVG of the paths of `lots`, laid out left to right in layers, the laundering path in red.
+pub fn svg(g: &ProvenanceGraph, tr: &Trace, lots: &[LotIx]) -> String {
     const W: usize = 250;
     const H: usize = 62;
     const GAP_X: usize = 90;
     const GAP_Y: usize = 34;
-    let p = picture(g, tr, lot);
+    let p = picture(g, tr, lots);
     let layers = p.layer.iter().max().map_or(1, |m| m + 1);
     let rows = p.row.iter().max().map_or(1, |m| m + 1);
     let width = 20 + layers * (W + GAP_X);
@@ -288,8 +294,9 @@ pub fn svg(g: &ProvenanceGraph, tr: &Trace, lot: LotIx) -> String {
     out.push_str("<marker id=\"arrow-hot\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#c0392b\"/></marker></defs>\n");
     let _ = writeln!(
         out,
-        "  <text x=\"20\" y=\"18\" font-size=\"13\" font-weight=\"bold\">provenance of lot {}</text>",
-        xml_escape(g.lot_ids.get(lot.0))
+        "  <text x=\"20\" y=\"18\" font-size=\"13\" font-weight=\"bold\">provenance of lot{} {}</text>",
+        if lots.len() == 1 { "" } else { "s" },
+        xml_escape(&lots.iter().map(|l| g.lot_ids.get(l.0)).collect::<Vec<_>>().join(", "))
     );
     for (f, t, label, hot) in &p.edges {
         let (fx, fy) = pos(*f);

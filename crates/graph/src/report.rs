@@ -137,7 +137,10 @@ impl Trace {
             site: g.site_ids.get(rec.site).to_string(),
             declared_origin: rec.declared,
             traced_origin: self.origin[l],
-            contributions: contributions.into_iter().map(|(country, s)| Contribution { country, share: pct(s) }).collect(),
+            contributions: contributions
+                .into_iter()
+                .map(|(country, s)| Contribution { country, share: pct(s) })
+                .collect(),
             share_basis: mixed.then(|| self.basis[l].as_str()),
             origin_set_by: self.origin_set_by(g, lot.0),
             signals: self.signals_of(lot).iter().map(|s| s.code().as_str()).collect(),
@@ -245,10 +248,15 @@ impl Trace {
         let code = s.code();
         let (message, clear) = match code {
             SignalCode::MinimalProcessingThirdCountry => {
-                let (iid, o) = input.map(|i| (g.lot_ids.get(i.lot), self.origin[i.lot as usize])).unwrap_or(("", lot.declared));
+                let (iid, o) =
+                    input.map(|i| (g.lot_ids.get(i.lot), self.origin[i.lot as usize])).unwrap_or(("", lot.declared));
                 (
-                    format!("lot `{lid}` was only processed by `{op}` (transformation `{tid}`) at site `{sid}` in `{country}`, a third country, from lot `{iid}` of traced origin `{o}`; `{op}` never confers origin, so it stays `{o}`"),
-                    format!("production records at `{sid}` showing an operation that confers origin under the rule, or proof that lot `{iid}` is not of `{o}` origin"),
+                    format!(
+                        "lot `{lid}` was only processed by `{op}` (transformation `{tid}`) at site `{sid}` in `{country}`, a third country, from lot `{iid}` of traced origin `{o}`; `{op}` never confers origin, so it stays `{o}`"
+                    ),
+                    format!(
+                        "production records at `{sid}` showing an operation that confers origin under the rule, or proof that lot `{iid}` is not of `{o}` origin"
+                    ),
                 )
             }
             SignalCode::ShortDwell => {
@@ -269,8 +277,13 @@ impl Trace {
                     }
                 }
                 (
-                    format!("lot `{lid}` moved on {d} day{} after its inputs reached site `{sid}`, where transformation `{tid}` (`{op}`) is claimed; the policy expects at least {min} days", if d == 1 { "" } else { "s" }),
-                    format!("receiving and dispatch records of `{sid}` and the production order of `{tid}` showing the goods stayed at least {min} days"),
+                    format!(
+                        "lot `{lid}` moved on {d} day{} after its inputs reached site `{sid}`, where transformation `{tid}` (`{op}`) is claimed; the policy expects at least {min} days",
+                        if d == 1 { "" } else { "s" }
+                    ),
+                    format!(
+                        "receiving and dispatch records of `{sid}` and the production order of `{tid}` showing the goods stayed at least {min} days"
+                    ),
                 )
             }
             SignalCode::LowValueAdded => {
@@ -278,8 +291,12 @@ impl Trace {
                 let share = a.value_added_share.map(|p| p.to_string()).unwrap_or_default();
                 let min = self.policy.min_value_added.map(|p| p.to_string()).unwrap_or_default();
                 (
-                    format!("transformation `{tid}` (`{op}`) at site `{sid}` in `{country}` added {share} of the value of lot `{lid}`; the policy expects at least {min}"),
-                    format!("a cost statement for `{tid}` (labour, overhead, materials bought in `{country}`) showing value added of at least {min}"),
+                    format!(
+                        "transformation `{tid}` (`{op}`) at site `{sid}` in `{country}` added {share} of the value of lot `{lid}`; the policy expects at least {min}"
+                    ),
+                    format!(
+                        "a cost statement for `{tid}` (labour, overhead, materials bought in `{country}`) showing value added of at least {min}"
+                    ),
                 )
             }
             SignalCode::DeclaredOriginMismatch => {
@@ -290,8 +307,15 @@ impl Trace {
                 }
                 let o = self.origin[s.lot as usize];
                 (
-                    format!("lot `{lid}` is declared `{}` but traces to `{o}` ({})", lot.declared, self.origin_set_by(g, s.lot)),
-                    format!("production records showing a transformation that confers `{}` origin under the rule, or a declaration corrected to `{o}`", lot.declared),
+                    format!(
+                        "lot `{lid}` is declared `{}` but traces to `{o}` ({})",
+                        lot.declared,
+                        self.origin_set_by(g, s.lot)
+                    ),
+                    format!(
+                        "production records showing a transformation that confers `{}` origin under the rule, or a declaration corrected to `{o}`",
+                        lot.declared
+                    ),
                 )
             }
             SignalCode::TransshipmentCorridor => {
@@ -302,11 +326,17 @@ impl Trace {
                 )
             }
             SignalCode::NoTariffShift => {
-                let (iid, ihs) = input.map(|i| (g.lot_ids.get(i.lot), g.lots[i.lot as usize].hs.to_string())).unwrap_or_default();
+                let (iid, ihs) =
+                    input.map(|i| (g.lot_ids.get(i.lot), g.lots[i.lot as usize].hs.to_string())).unwrap_or_default();
                 let level = self.policy.min_tariff_shift.map(|l| l.word()).unwrap_or("heading");
                 (
-                    format!("transformation `{tid}` (`{op}`) at site `{sid}` is claimed to transform lot `{iid}` ({ihs}) into lot `{lid}` ({}), but both are in the same {level}; the policy requires a change of {level}", lot.hs),
-                    format!("the bill of materials and a classification ruling showing the {level} of lot `{lid}` differs from that of every input, or the rule that allows this step without a shift"),
+                    format!(
+                        "transformation `{tid}` (`{op}`) at site `{sid}` is claimed to transform lot `{iid}` ({ihs}) into lot `{lid}` ({}), but both are in the same {level}; the policy requires a change of {level}",
+                        lot.hs
+                    ),
+                    format!(
+                        "the bill of materials and a classification ruling showing the {level} of lot `{lid}` differs from that of every input, or the rule that allows this step without a shift"
+                    ),
                 )
             }
             SignalCode::MassBalanceBreak => {
@@ -320,24 +350,30 @@ impl Trace {
                 }
                 let f = crate::trace::kg_factor(g.units.get(lot.unit)).unwrap_or_default();
                 (
-                    format!("transformation `{tid}` at site `{sid}` produced {} kg of lot `{lid}` from {} kg of inputs (tolerance {})", (lot.quantity * f).normalize(), sum.normalize(), g.tolerance),
-                    format!("the bill of materials and receipts for every input of `{tid}`, including any not declared (undeclared inputs may be foreign)"),
+                    format!(
+                        "transformation `{tid}` at site `{sid}` produced {} kg of lot `{lid}` from {} kg of inputs (tolerance {})",
+                        (lot.quantity * f).normalize(),
+                        sum.normalize(),
+                        g.tolerance
+                    ),
+                    format!(
+                        "the bill of materials and receipts for every input of `{tid}`, including any not declared (undeclared inputs may be foreign)"
+                    ),
                 )
             }
             SignalCode::CommonOwnership => {
-                let (iid, os) = input.map(|i| (g.lot_ids.get(i.lot), self.origin_site[i.lot as usize])).unwrap_or((
-                    "",
-                    NONE,
-                ));
+                let (iid, os) =
+                    input.map(|i| (g.lot_ids.get(i.lot), self.origin_site[i.lot as usize])).unwrap_or(("", NONE));
                 let owner = g.entities.get(g.sites[site as usize].owner);
-                let (osid, oc) = if os == NONE {
-                    ("", Country::US)
-                } else {
-                    (g.site_ids.get(os), g.sites[os as usize].country)
-                };
+                let (osid, oc) =
+                    if os == NONE { ("", Country::US) } else { (g.site_ids.get(os), g.sites[os as usize].country) };
                 (
-                    format!("the processor at site `{sid}` (`{country}`) and the supplier of lot `{iid}` at site `{osid}` (`{oc}`) have the same owner `{owner}`"),
-                    format!("corporate records showing the two are independent, or arm's-length contracts and prices between `{sid}` and `{osid}`"),
+                    format!(
+                        "the processor at site `{sid}` (`{country}`) and the supplier of lot `{iid}` at site `{osid}` (`{oc}`) have the same owner `{owner}`"
+                    ),
+                    format!(
+                        "corporate records showing the two are independent, or arm's-length contracts and prices between `{sid}` and `{osid}`"
+                    ),
                 )
             }
             SignalCode::TransitOutsideParties => {
@@ -352,8 +388,12 @@ impl Trace {
                 if let Some(t) = t {
                     let _ = t;
                     (
-                        format!("lot `{lid}`, of `{o}` origin, underwent `{op}` (transformation `{tid}`) at site `{sid}` in `{country}`, outside the Parties, on its way to `{dest}`; USMCA Art. 4.18 allows there only unloading, reloading, separation from bulk, storing, labelling required by the importer, and what preserves or transports the good"),
-                        format!("transit records (19 CFR 182.15) showing that only those operations were done at `{sid}`, or a new determination of origin for lot `{lid}`"),
+                        format!(
+                            "lot `{lid}`, of `{o}` origin, underwent `{op}` (transformation `{tid}`) at site `{sid}` in `{country}`, outside the Parties, on its way to `{dest}`; USMCA Art. 4.18 allows there only unloading, reloading, separation from bulk, storing, labelling required by the importer, and what preserves or transports the good"
+                        ),
+                        format!(
+                            "transit records (19 CFR 182.15) showing that only those operations were done at `{sid}`, or a new determination of origin for lot `{lid}`"
+                        ),
                     )
                 } else {
                     let inbound = g.shipments.get(s.aux as usize);
@@ -367,8 +407,12 @@ impl Trace {
                         (g.site_ids.get(via), g.sites[via as usize].country)
                     };
                     (
-                        format!("lot `{lid}`, of `{o}` origin, passed through site `{vid}` in `{vc}`, outside the Parties, on its way to `{dest}` and was not under customs control throughout (USMCA Art. 4.18)"),
-                        format!("customs transit or bonded-warehouse documents for `{vid}` showing the goods stayed under customs control"),
+                        format!(
+                            "lot `{lid}`, of `{o}` origin, passed through site `{vid}` in `{vc}`, outside the Parties, on its way to `{dest}` and was not under customs control throughout (USMCA Art. 4.18)"
+                        ),
+                        format!(
+                            "customs transit or bonded-warehouse documents for `{vid}` showing the goods stayed under customs control"
+                        ),
                     )
                 }
             }
@@ -412,12 +456,19 @@ impl Trace {
             let t = &g.transformations[p as usize];
             ev.event(g, t.id);
             let next = g.inputs_of(t).iter().find(|i| {
-                state_at(g, &self.corridors, self.corridor_state[i.lot as usize], i.lot, t.site, &mut states) & mask != 0
+                state_at(g, &self.corridors, self.corridor_state[i.lot as usize], i.lot, t.site, &mut states) & mask
+                    != 0
             });
             match next {
                 Some(i) => {
                     cur = i.lot;
-                    until = g.ships_of(cur).iter().map(|&x| &g.shipments[x as usize]).filter(|x| x.to == t.site).map(|x| x.departed).max();
+                    until = g
+                        .ships_of(cur)
+                        .iter()
+                        .map(|&x| &g.shipments[x as usize])
+                        .filter(|x| x.to == t.site)
+                        .map(|x| x.departed)
+                        .max();
                 }
                 None => break,
             }

@@ -136,6 +136,8 @@ pub struct Assessment {
     pub dwell_days: Option<i64>,
     /// The value-added test failed or could not be computed while the policy sets one.
     pub value_added_fails: bool,
+    /// Value added could be computed and is below the policy's minimum.
+    pub value_added_low: bool,
     /// The dwell test failed.
     pub dwell_fails: bool,
 }
@@ -285,9 +287,15 @@ impl Trace {
         &self.shares[s as usize..(s + len) as usize]
     }
 
-    /// Whether a transformation confers origin under the policy, with the numbers.
-    pub fn assess(&self, graph: &ProvenanceGraph, t: u32) -> Assessment {
-        assess(graph, &self.policy, self.non_conferring, t)
+    /// Whether the transformation that produced `lot` confers origin under the policy, with the
+    /// numbers; `None` for a raw lot.
+    pub fn assessment(&self, graph: &ProvenanceGraph, lot: crate::LotIx) -> Option<Assessment> {
+        let t = graph.lots.get(lot.0 as usize)?.produced_by;
+        (t != NONE).then(|| self.assess(graph, t))
+    }
+
+    pub(crate) fn assess(&self, graph: &ProvenanceGraph, t: u32) -> Assessment {
+        assess(graph, &self.policy, self.non_conferring, t, true)
     }
 
     fn trace_lot(&mut self, graph: &ProvenanceGraph, l: u32, scratch: &mut Scratch) {
@@ -303,7 +311,8 @@ impl Trace {
         let t = &graph.transformations[ti as usize];
         let site = &graph.sites[t.site as usize];
         let c = site.country;
-        let a = self.assess(graph, ti);
+        // The share itself (a division) is left out here; reports compute it with `Trace::assess`.
+        let a = assess(graph, &self.policy, self.non_conferring, ti, false);
         let inputs = graph.inputs_of(t);
         if a.confers {
             self.origin[li] = c;
@@ -423,10 +432,7 @@ impl Trace {
             if third && a.non_conferring_operation {
                 self.push(SignalCode::MinimalProcessingThirdCountry, l, ti, NONE, aux);
             }
-            if third
-                && let (Some(min), Some(share)) = (self.policy.min_value_added, a.value_added_share)
-                && share < min
-            {
+            if third && a.value_added_low {
                 self.push(SignalCode::LowValueAdded, l, ti, NONE, aux);
             }
         }
@@ -650,7 +656,13 @@ pub(crate) fn state_at(
     states.iter().find(|e| e.0 == site).map(|e| e.1).unwrap_or(0)
 }
 
-pub(crate) fn assess(graph: &ProvenanceGraph, policy: &TransformationPolicy, non_conferring: u32, ti: u32) -> Assessment {
+pub(crate) fn assess(
+    graph: &ProvenanceGraph,
+    policy: &TransformationPolicy,
+    non_conferring: u32,
+    ti: u32,
+    exact: bool,
+) -> Assessment {
     let t = &graph.transformations[ti as usize];
     let out = &graph.lots[t.output as usize];
     let inputs = graph.inputs_of(t);
@@ -675,7 +687,8 @@ pub(crate) fn assess(graph: &ProvenanceGraph, policy: &TransformationPolicy, non
             }
         }
     }
-    let value_added_share = t.value_added.and_then(|va| {
+    // Value added and the value it is a share of, in one currency.
+    let value_basis = t.value_added.and_then(|va| {
         let denom = match out.value {
             Some(v) if v.currency == va.currency => Some(v.amount),
             _ => {
@@ -692,12 +705,15 @@ pub(crate) fn assess(graph: &ProvenanceGraph, policy: &TransformationPolicy, non
                 Some(sum)
             }
         }?;
-        Percent::ratio(va.amount, denom)
+        (denom > Decimal::ZERO).then_some((va.amount, denom))
     });
-    let value_added_fails = match policy.min_value_added {
-        Some(min) => value_added_share.is_none_or(|s| s < min),
-        None => false,
+    let value_added_share = if exact { value_basis.and_then(|(va, d)| Percent::ratio(va, d)) } else { None };
+    // `va / denom < min / 100`, compared without dividing.
+    let value_added_low = match (policy.min_value_added, value_basis) {
+        (Some(min), Some((va, d))) => va * Decimal::ONE_HUNDRED < min.value() * d,
+        _ => false,
     };
+    let value_added_fails = policy.min_value_added.is_some() && (value_basis.is_none() || value_added_low);
     let arrived = inputs.iter().map(|i| i.available).max();
     let left = graph
         .ships_of(t.output)
@@ -731,6 +747,7 @@ pub(crate) fn assess(graph: &ProvenanceGraph, policy: &TransformationPolicy, non
         value_added_share,
         dwell_days,
         value_added_fails,
+        value_added_low,
         dwell_fails,
     }
 }

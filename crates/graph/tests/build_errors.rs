@@ -44,14 +44,18 @@ fn the_base_chain_builds() {
 #[test]
 fn duplicate_ids() {
     check(
-        "  - { id: BAR, hs: \"7214.20\", quantity: 1, unit: kg, site: CN-MILL, date: 2025-01-01, declared_origin: CN }",
-        &format!("{SHIP}{SHIP}"),
-        &format!("{FORGE}  - {{ id: SH-1, inputs: [{{ lot: BAR, quantity: 1 }}], output: CAL, site: MX-PLANT, operation: forging, date: 2025-03-01 }}\n"),
+        "  - { id: BAR, hs: \"7214.20\", quantity: 1, unit: kg, site: CN-MILL, date: 2025-01-01, declared_origin: CN }\n  - { id: CAL2, hs: \"8708.30\", quantity: 1, unit: pcs, site: MX-PLANT, date: 2025-03-02, declared_origin: MX }",
+        &format!(
+            "{SHIP}  - {{ id: SH-1, lot: CAL, from: MX-PLANT, to: CN-MILL, departed: 2025-03-03, arrived: 2025-03-20, document: BL-2, customs_control: false, quantity: 1 }}\n"
+        ),
+        &format!(
+            "{FORGE}  - {{ id: SH-1, inputs: [{{ lot: CAL, quantity: 1 }}], output: CAL2, site: MX-PLANT, operation: machining, date: 2025-03-02 }}\n"
+        ),
         BuildErrorKind::DuplicateId,
         &[
             "lots[2].id: lot id `BAR` is used more than once in `lots`\n  help: give each lot its own id; this record was skipped",
-            "shipments[1].id: event id `SH-1` is used more than once in `shipments` and `transformations`\n  help: give each event its own id; this record was skipped",
-            "transformations[1].id: event id `SH-1` is used more than once in `shipments` and `transformations`\n  help: give each event its own id; this record was skipped",
+            "shipments[1].id: event id `SH-1` is used more than once in `shipments` and `transformations` (first at `shipments[0].id`)\n  help: give each shipment and transformation its own id",
+            "transformations[1].id: event id `SH-1` is used more than once in `shipments` and `transformations` (first at `shipments[0].id`)\n  help: give each shipment and transformation its own id",
         ],
     );
 }
@@ -75,7 +79,9 @@ fn a_lot_that_is_its_own_ancestor() {
     check(
         "",
         SHIP,
-        &format!("{FORGE}  - {{ id: TR-2, inputs: [{{ lot: CAL, quantity: 1 }}], output: CAL, site: MX-PLANT, operation: machining, date: 2025-03-01 }}\n"),
+        &format!(
+            "{FORGE}  - {{ id: TR-2, inputs: [{{ lot: CAL, quantity: 1 }}], output: CAL, site: MX-PLANT, operation: machining, date: 2025-03-01 }}\n"
+        ),
         BuildErrorKind::Cycle,
         &[
             "transformations[1].output: lot `CAL` is the output of both `TR-1` and `TR-2`\n  help: give each transformation its own output lot",
@@ -101,7 +107,9 @@ fn arrival_before_departure() {
         "\n  - { id: SH-1, lot: BAR, from: CN-MILL, to: MX-PLANT, departed: 2025-01-10, arrived: 2025-01-05, document: BL-1, customs_control: false }\n",
         "",
         BuildErrorKind::TimeTravel,
-        &["shipment `SH-1` of lot `BAR` arrives on `2025-01-05`, before it departs on `2025-01-10`\n  help: correct the dates from the transport document"],
+        &[
+            "shipment `SH-1` of lot `BAR` arrives on `2025-01-05`, before it departs on `2025-01-10`\n  help: correct the dates from the transport document",
+        ],
     );
 }
 
@@ -112,7 +120,9 @@ fn departure_before_the_lot_exists() {
         "\n  - { id: SH-1, lot: BAR, from: CN-MILL, to: MX-PLANT, departed: 2024-12-20, arrived: 2025-01-05, document: BL-1, customs_control: false }\n",
         "",
         BuildErrorKind::TimeTravel,
-        &["shipment `SH-1` takes lot `BAR` from site `CN-MILL` on `2024-12-20`, before the lot got there on `2025-01-01`\n  help: correct the dates, or the shipment that brings the lot to that site"],
+        &[
+            "shipment `SH-1` takes lot `BAR` from site `CN-MILL` on `2024-12-20`, before the lot got there on `2025-01-01`\n  help: correct the dates, or the shipment that brings the lot to that site",
+        ],
     );
 }
 
@@ -123,7 +133,9 @@ fn transformation_before_its_inputs_arrived() {
         SHIP,
         "\n  - { id: TR-1, inputs: [{ lot: BAR, quantity: 100 }], output: CAL, site: MX-PLANT, operation: forging, date: 2025-01-20 }\n",
         BuildErrorKind::TimeTravel,
-        &["transformation `TR-1` on `2025-01-20` consumes lot `BAR`, which reached site `MX-PLANT` only on `2025-02-01`\n  help: correct the transformation date or the arrival date of the input"],
+        &[
+            "transformation `TR-1` on `2025-01-20` consumes lot `BAR`, which reached site `MX-PLANT` only on `2025-02-01`\n  help: correct the transformation date or the arrival date of the input",
+        ],
     );
 }
 
@@ -134,7 +146,9 @@ fn output_dated_before_its_transformation() {
         SHIP,
         "\n  - { id: TR-1, inputs: [{ lot: BAR, quantity: 100 }], output: CAL, site: MX-PLANT, operation: forging, date: 2025-03-05 }\n",
         BuildErrorKind::TimeTravel,
-        &["lot `CAL` is dated `2025-03-01`, before transformation `TR-1` produced it on `2025-03-05`\n  help: date the output lot on or after its transformation"],
+        &[
+            "lot `CAL` is dated `2025-03-01`, before transformation `TR-1` produced it on `2025-03-05`\n  help: date the output lot on or after its transformation",
+        ],
     );
 }
 
@@ -142,10 +156,14 @@ fn output_dated_before_its_transformation() {
 fn more_shipped_than_there_was() {
     check(
         "",
-        &format!("{SHIP}  - {{ id: SH-2, lot: BAR, from: CN-MILL, to: MX-PLANT, departed: 2025-01-11, arrived: 2025-02-01, document: BL-2, customs_control: false, quantity: 30 }}\n"),
+        &format!(
+            "{SHIP}  - {{ id: SH-2, lot: BAR, from: CN-MILL, to: MX-PLANT, departed: 2025-01-11, arrived: 2025-02-01, document: BL-2, customs_control: false, quantity: 30 }}\n"
+        ),
         "",
         BuildErrorKind::MassBalance,
-        &["mass balance: 130 kg of lot `BAR` left site `CN-MILL` (`SH-1`, `SH-2`), but only 100 kg arrived or was produced there (tolerance 0.00%)\n  help: correct the quantities, or add the lot or shipment that supplied the difference"],
+        &[
+            "mass balance: 130 kg of lot `BAR` left site `CN-MILL` (`SH-1`, `SH-2`), but only 100 kg arrived or was produced there (tolerance 0.00%)\n  help: correct the quantities, or add the lot or shipment that supplied the difference",
+        ],
     );
 }
 
@@ -165,7 +183,9 @@ fn consumed_where_it_never_was() {
         "",
         FORGE,
         BuildErrorKind::MassBalance,
-        &["transformation `TR-1` at site `MX-PLANT` consumes lot `BAR`, which never reached `MX-PLANT`\n  help: add the shipment that brought `BAR` to `MX-PLANT`, or correct the input"],
+        &[
+            "transformation `TR-1` at site `MX-PLANT` consumes lot `BAR`, which never reached `MX-PLANT`\n  help: add the shipment that brought `BAR` to `MX-PLANT`, or correct the input",
+        ],
     );
 }
 
@@ -176,7 +196,9 @@ fn shipped_from_where_it_never_was() {
         "\n  - { id: SH-1, lot: BAR, from: MX-PLANT, to: CN-MILL, departed: 2025-01-10, arrived: 2025-02-01, document: BL-1, customs_control: false }\n",
         "",
         BuildErrorKind::MassBalance,
-        &["shipment `SH-1` takes lot `BAR` from site `MX-PLANT`, where the lot never was\n  help: add the shipment that brought `BAR` to `MX-PLANT`, or correct `from`"],
+        &[
+            "shipment `SH-1` takes lot `BAR` from site `MX-PLANT`, where the lot never was\n  help: add the shipment that brought `BAR` to `MX-PLANT`, or correct `from`",
+        ],
     );
 }
 
@@ -187,7 +209,9 @@ fn invalid_records() {
         SHIP,
         "\n  - { id: TR-1, inputs: [], output: CAL, site: MX-PLANT, operation: forging, date: 2025-03-01 }\n",
         BuildErrorKind::Invalid,
-        &["transformations[0].inputs: transformation `TR-1` has no inputs\n  help: list the lots it consumes; a lot nothing produced is a raw lot and needs no transformation"],
+        &[
+            "transformations[0].inputs: transformation `TR-1` has no inputs\n  help: list the lots it consumes; a lot nothing produced is a raw lot and needs no transformation",
+        ],
     );
     check(
         "  - { id: NIL, hs: \"7214.20\", quantity: 0, unit: kg, site: CN-MILL, date: 2025-01-01, declared_origin: CN }",
@@ -201,7 +225,9 @@ fn invalid_records() {
         "",
         "\n  - { id: TR-1, inputs: [{ lot: BAR, quantity: 100 }], output: CAL, site: CN-MILL, operation: forging, date: 2025-03-01 }\n",
         BuildErrorKind::Invalid,
-        &["transformations[0].site: transformation `TR-1` at site `CN-MILL` produces lot `CAL`, which the lot says came into being at `MX-PLANT`\n  help: set the `site` of lot `CAL` to `CN-MILL`, or the transformation's site to `MX-PLANT`"],
+        &[
+            "transformations[0].site: transformation `TR-1` at site `CN-MILL` produces lot `CAL`, which the lot says came into being at `MX-PLANT`\n  help: set the `site` of lot `CAL` to `CN-MILL`, or the transformation's site to `MX-PLANT`",
+        ],
     );
 }
 
@@ -213,11 +239,7 @@ fn every_error_is_collected() {
     let input: ProvenanceInput = serde_yaml::from_str(&yaml).unwrap();
     let e = ProvenanceGraph::build(&input).unwrap_err().0;
     let kinds: Vec<BuildErrorKind> = e.iter().map(|e| e.kind).collect();
-    assert_eq!(
-        kinds,
-        [BuildErrorKind::DuplicateId, BuildErrorKind::TimeTravel, BuildErrorKind::MassBalance],
-        "{e:#?}"
-    );
+    assert_eq!(kinds, [BuildErrorKind::DuplicateId, BuildErrorKind::TimeTravel, BuildErrorKind::MassBalance], "{e:#?}");
 }
 
 #[test]
@@ -225,7 +247,9 @@ fn unknown_fields_and_operations_are_rejected() {
     let bad = "sites: [{ id: A, country: MX, kind: plant, operator: X, colour: red }]";
     let e = serde_yaml::from_str::<ProvenanceInput>(bad).unwrap_err().to_string();
     assert!(e.contains("unknown field `colour`"), "{e}");
-    let bad = format!("{BASE}transformations: [{{ id: T, inputs: [], output: CAL, site: MX-PLANT, operation: alchemy, date: 2025-03-01 }}]");
+    let bad = format!(
+        "{BASE}transformations: [{{ id: T, inputs: [], output: CAL, site: MX-PLANT, operation: alchemy, date: 2025-03-01 }}]"
+    );
     let e = serde_yaml::from_str::<ProvenanceInput>(&bad).unwrap_err().to_string();
     assert!(e.contains("unknown variant `alchemy`"), "{e}");
     let json = r#"{"sites":[{"id":"A","country":"MX","kind":"free-trade-zone","operator":"X"}]}"#;

@@ -18,6 +18,9 @@ const COUNTRIES: [&str; 4] = ["CN", "VN", "MX", "US"];
 const HS: [&str; 4] = ["7207.11", "7214.20", "8708.30", "7208.51"];
 const OPS: [Operation; 4] = [Operation::Relabelling, Operation::Forging, Operation::Assembly, Operation::Rolling];
 
+/// How a generated lot was made: input lots with consumed quantities, operation, value added.
+type Made = (Vec<(usize, u32)>, usize, Option<u32>);
+
 #[derive(Debug, Clone)]
 struct GenLot {
     site: usize,
@@ -25,7 +28,7 @@ struct GenLot {
     declared: usize,
     value: Option<u32>,
     /// Input lots (all earlier) with consumed quantities, operation, value added.
-    made: Option<(Vec<(usize, u32)>, usize, Option<u32>)>,
+    made: Option<Made>,
     /// Days after its date an extra shipment leaves its site, if any.
     export: Option<(u32, usize)>,
 }
@@ -126,7 +129,10 @@ fn to_input(lots: &[GenLot]) -> ProvenanceInput {
             }
             p.transformations.push(TransformationInput {
                 id: format!("T{i}"),
-                inputs: inputs.iter().map(|&(j, q)| InputQuantity { lot: format!("L{j}"), quantity: Decimal::from(q) }).collect(),
+                inputs: inputs
+                    .iter()
+                    .map(|&(j, q)| InputQuantity { lot: format!("L{j}"), quantity: Decimal::from(q) })
+                    .collect(),
                 output: format!("L{i}"),
                 site: format!("S{}", l.site),
                 operation: OPS[*op],

@@ -66,6 +66,23 @@ fn panama_free_zone_release_is_art_4_18() {
 }
 
 #[test]
+fn simple_assembly_keeps_every_contributing_origin() {
+    let (g, t) = trace("mixed-simple-assembly.yaml");
+    let kit = g.lot("KIT-MX-010").unwrap();
+    let shares: Vec<(String, String)> = t
+        .lot_report(&g, kit)
+        .contributions
+        .into_iter()
+        .map(|c| (c.country.to_string(), c.share))
+        .collect();
+    assert_eq!(shares, [("US".to_string(), "70.00%".to_string()), ("CN".to_string(), "30.00%".to_string())]);
+    assert_eq!(t.origin(kit), Country::US);
+    assert_eq!(codes(&t, &g, "KIT-MX-010"), vec!["DECLARED_ORIGIN_MISMATCH"]);
+    assert_eq!(t.laundering_lots().count(), 0);
+    insta::assert_yaml_snapshot!(t.report(&g));
+}
+
+#[test]
 fn broken_inputs_give_clear_errors() {
     let mut all = String::new();
     for (name, kind) in [
@@ -85,8 +102,8 @@ fn pictures_show_the_laundering_path() {
     let (g, t) = trace("laundering-vietnam-relabel.yaml");
     let caliper = g.lot("CAL-MX-001").unwrap();
     let text = render::text(&g, &t, caliper);
-    let dot = render::dot(&g, &t, caliper);
-    let svg = render::svg(&g, &t, caliper);
+    let dot = render::dot(&g, &t, &[caliper]);
+    let svg = render::svg(&g, &t, &[caliper]);
     assert!(text.contains("!! lot BAR-VN-001"), "{text}");
     assert!(dot.contains("color=\"#c0392b\""), "{dot}");
     assert!(svg.starts_with("<svg") && svg.contains("#c0392b") && svg.contains("BAR-VN-001"));

@@ -7,6 +7,7 @@
 
 pub mod diag;
 pub mod explain;
+pub mod import;
 mod load;
 pub mod locate;
 mod lookup;

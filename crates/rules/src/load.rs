@@ -164,6 +164,7 @@ fn read_file(dir: &Path, rel: &Path, diags: &mut Vec<Diagnostic>) -> Option<(ser
 }
 
 /// Deserializes `value` as `T`, turning a failure into a located diagnostic under `base`.
+#[expect(clippy::result_large_err, reason = "built once per entry; diagnostics are collected, not propagated up a hot path")]
 pub(crate) fn deserialize_at<T: DeserializeOwned>(
     value: serde_yaml::Value,
     base: &str,

@@ -60,7 +60,7 @@ impl PathIndex {
 
 #[derive(Debug)]
 enum Frame {
-    Map { path: String, key: Option<String> },
+    Map { path: String, key: Option<String>, fresh: bool },
     Seq { path: String, next: usize },
 }
 
@@ -79,7 +79,7 @@ impl Builder {
     fn value_path(&mut self) -> Option<String> {
         match self.stack.last_mut() {
             None => Some(String::new()),
-            Some(Frame::Map { path, key }) => key.take().map(|k| join(path, &k)),
+            Some(Frame::Map { path, key, .. }) => key.take().map(|k| join(path, &k)),
             Some(Frame::Seq { path, next }) => {
                 let p = format!("{path}[{next}]");
                 *next += 1;
@@ -101,9 +101,15 @@ impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, ev: Event, m: Marker) {
         match ev {
             Event::Scalar(s, ..) if self.expecting_key() => {
-                if let Some(Frame::Map { path, .. }) = self.stack.last() {
+                if let Some(Frame::Map { path, fresh, .. }) = self.stack.last_mut() {
                     let p = join(path, &s);
+                    // Block mappings start where their first key does; point there, not at the colon.
+                    let first = std::mem::take(fresh);
+                    let parent = path.clone();
                     self.mark(&p, m);
+                    if first {
+                        self.mark(&parent, m);
+                    }
                 }
                 if let Some(Frame::Map { key, .. }) = self.stack.last_mut() {
                     *key = Some(s);
@@ -117,7 +123,7 @@ impl MarkedEventReceiver for Builder {
             Event::MappingStart(..) => {
                 let p = self.value_path().unwrap_or_default();
                 self.positions.entry(p.clone()).or_insert(Position { line: m.line(), column: m.col() + 1 });
-                self.stack.push(Frame::Map { path: p, key: None });
+                self.stack.push(Frame::Map { path: p, key: None, fresh: true });
             }
             Event::SequenceStart(..) => {
                 let p = self.value_path().unwrap_or_default();

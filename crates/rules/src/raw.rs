@@ -10,7 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// `pack.yaml`: what the pack is and where its text comes from.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPack {
     /// Short id, e.g. `usmca`.
@@ -34,7 +34,7 @@ pub struct RawPack {
 }
 
 /// A legal text the pack cites.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSource {
     /// Id used in `citation.source`.
@@ -50,7 +50,7 @@ pub struct RawSource {
 }
 
 /// Where an entry's legal text comes from.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCitation {
     /// A source id from `pack.yaml`.
@@ -81,7 +81,7 @@ pub enum RawReview {
 }
 
 /// `psr/chNN.yaml`: the product-specific rules of one chapter.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawChapterFile {
     /// The HS chapter, 1-97.
@@ -95,7 +95,7 @@ pub struct RawChapterFile {
 }
 
 /// A chapter rule or note (definitions the rules rely on).
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawChapterRule {
     /// Unique id.
@@ -115,7 +115,7 @@ pub struct RawChapterRule {
 }
 
 /// A product-specific rule.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRule {
     /// Unique id.
@@ -161,7 +161,7 @@ pub struct RawRule {
 }
 
 /// One alternative of a rule.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawAlternative {
     /// The letter the text uses, or `-`.
@@ -187,7 +187,7 @@ pub struct RawAlternative {
 }
 
 /// A tariff-shift requirement on each non-originating material.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawShift {
     /// `chapter`, `heading`, `subheading` or `tariff-item`: "from any other ...". Absent when the text
@@ -212,7 +212,7 @@ pub struct RawShift {
 }
 
 /// Materials named by codes and, optionally, a kind within them.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawMaterialSpec {
     /// Codes and ranges; may be absent when the text names a kind of material only
@@ -225,7 +225,7 @@ pub struct RawMaterialSpec {
 }
 
 /// RVC thresholds: met by TV **or** NC; NC alone means net cost only.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRvc {
     /// Threshold under the transaction value method, percent.
@@ -237,7 +237,7 @@ pub struct RawRvc {
 }
 
 /// A special condition the BOM cannot show.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCondition {
     /// Id, unique within the rule.
@@ -247,7 +247,7 @@ pub struct RawCondition {
 }
 
 /// `general.yaml`: Chapter 4 general provisions.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawGeneral {
     /// The origin criteria A-D (Art. 4.2) and criterion D's RVC thresholds.
@@ -287,7 +287,7 @@ pub struct RawGeneral {
 }
 
 /// The origin criteria and criterion D's thresholds.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawOriginCriteria {
     /// Criterion D: RVC by transaction value, percent.
@@ -309,7 +309,7 @@ pub struct RawOriginCriteria {
 }
 
 /// RVC methods and how thresholds compare.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRvcGeneral {
     /// `transaction-value`, `net-cost`.
@@ -331,7 +331,7 @@ pub struct RawRvcGeneral {
 }
 
 /// De minimis (Art. 4.11; GN 11(e)).
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawDeMinimis {
     /// Share of the good's value, percent.
@@ -360,7 +360,7 @@ pub struct RawDeMinimis {
 }
 
 /// One de minimis exclusion.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawDeMinimisExclusion {
     /// Id.
@@ -382,7 +382,7 @@ pub struct RawDeMinimisExclusion {
 }
 
 /// A cited provision with no parameters of its own.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawProvision {
     /// Source.
@@ -398,7 +398,7 @@ pub struct RawProvision {
 }
 
 /// Textile de minimis by weight.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawTextiles {
     /// Chapters 50-60 and heading 9619: share of the good's weight.
@@ -420,7 +420,7 @@ pub struct RawTextiles {
 }
 
 /// Sets of goods (Art. 4.16).
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSets {
     /// Non-originating goods' share of the set's value, percent.
@@ -438,7 +438,7 @@ pub struct RawSets {
 }
 
 /// A named operation with its legal basis.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawOperation {
     /// Id.
@@ -458,7 +458,7 @@ pub struct RawOperation {
 }
 
 /// Art. 4.18: what may happen to an originating good outside the Parties.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawTransit {
     /// Operations allowed outside the Parties.
@@ -478,7 +478,7 @@ pub struct RawTransit {
 }
 
 /// A low-value waiver of the certification of origin.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawLowValueWaiver {
     /// The importing Party, ISO alpha-2.
@@ -500,7 +500,7 @@ pub struct RawLowValueWaiver {
 }
 
 /// A provision the pack does not encode, and why (so the engine can say "missing", never guess).
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawNotEncoded {
     /// What is missing.
@@ -510,7 +510,7 @@ pub struct RawNotEncoded {
 }
 
 /// `country-groups.yaml`.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCountryGroups {
     /// The groups.
@@ -518,7 +518,7 @@ pub struct RawCountryGroups {
 }
 
 /// A named group of countries.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCountryGroup {
     /// Id, used by corridors and rules.
@@ -535,7 +535,7 @@ pub struct RawCountryGroup {
 }
 
 /// `automotive.yaml`: the automotive appendix.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawAutomotive {
     /// How a qualifying core part counts in the vehicle's RVC.
@@ -555,7 +555,7 @@ pub struct RawAutomotive {
 }
 
 /// The core-part roll-up switch.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRollup {
     /// `full-value`, `actual-value` or `unknown`.
@@ -576,7 +576,7 @@ pub struct RawRollup {
 }
 
 /// An RVC staging table.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawStagingTable {
     /// Id.
@@ -607,7 +607,7 @@ pub struct RawStagingTable {
 }
 
 /// One step of a staging table.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawStagingStep {
     /// First day of the step.
@@ -620,7 +620,7 @@ pub struct RawStagingStep {
 }
 
 /// A labor value content requirement.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawLvc {
     /// `passenger-vehicle`, `light-truck` or `heavy-truck`.
@@ -655,7 +655,7 @@ pub struct RawLvc {
 }
 
 /// Steel and aluminium purchase requirement.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSteelAluminum {
     /// Share of purchases that must be originating, percent.
@@ -673,7 +673,7 @@ pub struct RawSteelAluminum {
 }
 
 /// `transformation-policy.yaml`: what the provenance graph counts as conferring origin.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawTransformationPolicy {
     /// Operations that never confer origin.
@@ -697,7 +697,7 @@ pub struct RawTransformationPolicy {
 }
 
 /// A named corridor.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCorridor {
     /// Id.

@@ -35,6 +35,8 @@ pub const KNOWN_OPERATIONS: [&str; 17] = [
 #[derive(Debug, Default)]
 pub(crate) struct Resolver {
     sources: Vec<String>,
+    /// pack.yaml could not be read: source ids cannot be checked.
+    sources_unknown: bool,
     ids: HashMap<String, (std::path::PathBuf, String)>,
 }
 
@@ -52,9 +54,23 @@ impl Resolver {
         chapters: Vec<ChapterInput>,
         d: &mut Vec<Diagnostic>,
     ) -> Option<RuleSet> {
+        // A bad pack.yaml is reported by the loader; keep checking the other files with stand-in
+        // metadata so their problems are reported too, and return no rule set at the end.
+        let pack_ok = pack.is_some();
         let (meta, sources) = match pack {
             Some((p, ctx)) => self.pack(p, &ctx, d),
-            None => return None,
+            None => {
+                self.sources_unknown = true;
+                let meta = PackMeta {
+                    id: String::new(),
+                    agreement: String::new(),
+                    version: String::new(),
+                    hs_vintage: String::new(),
+                    effective_from: NaiveDate::MIN,
+                    effective_to: None,
+                };
+                (meta, Vec::new())
+            }
         };
         let general = general.and_then(|(g, ctx)| self.general(g, &ctx, d));
         let country_groups = groups.map(|(g, ctx)| self.groups(g, &ctx, d)).unwrap_or_default();
@@ -89,6 +105,9 @@ impl Resolver {
             }
         }
         check_overlaps(&rules, d);
+        if !pack_ok {
+            return None;
+        }
 
         Some(RuleSet {
             pack: meta,
@@ -143,7 +162,7 @@ impl Resolver {
     }
 
     fn citation(&self, c: &RawCitation, ctx: &FileCtx, path: &str, d: &mut Vec<Diagnostic>) -> Citation {
-        if !self.sources.contains(&c.source) {
+        if !self.sources_unknown && !self.sources.contains(&c.source) {
             d.push(
                 ctx.error("unknown-source", &format!("{path}.source"), format!("source `{}` is not declared in pack.yaml", c.source))
                     .help(format!("use one of: {}", self.sources.join(", "))),

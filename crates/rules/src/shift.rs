@@ -121,15 +121,15 @@ fn outside_group(level: HsLevel, group: &HsSet, material: HsCode) -> Option<bool
 pub fn material_shift(shift: &TariffShift, group: &HsSet, good: HsCode, m: &dyn ShiftMaterial) -> MaterialShift {
     let code = m.hs();
     // 1. Exceptions win over every permission.
-    let mut unknown_except = None;
+    let mut unknown_except: Vec<String> = Vec::new();
     for spec in &shift.except {
         match matches(spec, m) {
             KindFact::Yes => return MaterialShift::Fails(format!("`{code}` is excepted: \"except from {spec}\"")),
             KindFact::Unknown => {
-                unknown_except = Some(match &spec.kind {
+                unknown_except.push(match &spec.kind {
                     Some(k) if spec.hs.0.is_empty() || spec.hs.contains(code) => format!("is material `{code}` {k}? the rule excepts {spec}"),
                     _ => format!("classify material `{code}` more precisely: the rule excepts {spec}"),
-                })
+                });
             }
             KindFact::No => {}
         }
@@ -149,11 +149,10 @@ pub fn material_shift(shift: &TariffShift, group: &HsSet, good: HsCode, m: &dyn 
         }),
         _ => None,
     };
-    let mut unknown_allow = if base.is_none() {
-        Some(format!("classify material `{code}` to the {} level to decide the change", level.word()))
-    } else {
-        None
-    };
+    let mut unknown_allow: Vec<String> = Vec::new();
+    if base.is_none() {
+        unknown_allow.push(format!("classify material `{code}` to the {} level to decide the change", level.word()));
+    }
     if allowed.is_none() && shift.within_subheading && good.subheading().is_some() && code.subheading() == good.subheading() {
         allowed = Some(format!("`{code}` is another good within subheading `{}`, which the rule allows", good.subheading().map(|s| s.to_string()).unwrap_or_default()));
     }
@@ -165,24 +164,24 @@ pub fn material_shift(shift: &TariffShift, group: &HsSet, good: HsCode, m: &dyn 
                     break;
                 }
                 KindFact::Unknown => {
-                    unknown_allow = Some(match &spec.kind {
+                    unknown_allow.push(match &spec.kind {
                         Some(k) if spec.hs.0.is_empty() || spec.hs.contains(code) => format!("is material `{code}` {k}? the rule allows a change from {spec}"),
                         _ => format!("classify material `{code}` more precisely: the rule allows a change from {spec}"),
-                    })
+                    });
                 }
                 KindFact::No => {}
             }
         }
     }
-    match (allowed, unknown_except, unknown_allow) {
-        (Some(_), Some(q), _) => MaterialShift::Unknown(q),
-        (Some(why), None, _) => MaterialShift::Meets(why),
-        (None, _, Some(q)) => MaterialShift::Unknown(q),
-        (None, _, None) if shift.from.is_none() => MaterialShift::Fails(format!(
+    match (allowed, unknown_except.is_empty(), unknown_allow.is_empty()) {
+        (Some(_), false, _) => MaterialShift::Unknown(unknown_except.join("; ")),
+        (Some(why), true, _) => MaterialShift::Meets(why),
+        (None, _, false) => MaterialShift::Unknown(unknown_allow.join("; ")),
+        (None, _, true) if shift.from.is_none() => MaterialShift::Fails(format!(
             "`{code}` is not among the sources this alternative allows ({})",
             shift.also_from.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(" or ")
         )),
-        (None, _, None) => MaterialShift::Fails(match shift.group {
+        (None, _, true) => MaterialShift::Fails(match shift.group {
             GroupQualifier::Outside => format!("`{code}` is inside the group {group}: no change from a {} outside it", level.word()),
             _ => format!("`{code}` is in the same {} as the good `{good}`: no change from another {}", level.word(), level.word()),
         }),

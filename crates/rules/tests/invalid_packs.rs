@@ -119,11 +119,16 @@ fn check(name: &str) {
 
     let mut failures = Vec::new();
     for e in &expect.diagnostics {
-        let found = diags
-            .iter()
-            .any(|d| d.severity == e.severity && d.code == e.code && d.file == e.file && d.line == e.line);
+        let found =
+            diags.iter().any(|d| d.severity == e.severity && d.code == e.code && d.file == e.file && d.line == e.line);
         if !found {
-            failures.push(format!("missing {:?} `{}` in {} at line {:?}", e.severity, e.code, e.file.display(), e.line));
+            failures.push(format!(
+                "missing {:?} `{}` in {} at line {:?}",
+                e.severity,
+                e.code,
+                e.file.display(),
+                e.line
+            ));
         }
     }
     let errors = loaded.error_count();

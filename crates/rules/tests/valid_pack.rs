@@ -70,9 +70,9 @@ fn minimal_pack_loads_without_diagnostics() {
     assert_eq!(corridor.path.iter().map(Vec::len).collect::<Vec<_>>(), vec![1, 11, 1]);
 }
 
-/// 29. For a good of subheading 8708.40 for use in a passenger vehicle or light truck:
+/// GN 11(o), chapter 87, rule 29: "For a good of subheading 8708.40 for use in a passenger vehicle or light truck:
 /// (A) No change in tariff classification to a good of subheading 8708.40, provided there is a regional
-/// value content of not less than 75 percent under the net cost method.
+/// value content of not less than 75 percent under the net cost method."
 #[test]
 fn rule_87_029_no_change_required_75_nc() {
     let rules = load();
@@ -87,12 +87,12 @@ fn rule_87_029_no_change_required_75_nc() {
     snapshot("gn11-87-029", r);
 }
 
-/// 89. (A) A change to heading 8537 from any other heading, except from printed circuit assemblies of
+/// GN 11(o), chapter 85, rule 89: "(A) A change to heading 8537 from any other heading, except from printed circuit assemblies of
 /// subheading 8538.90 or moulded parts of subheading 8538.90; or (B) A change to heading 8537 from printed
 /// circuit assemblies of subheading 8538.90 or moulded parts of subheading 8538.90 or, whether or not there
 /// is also a change from any other heading, provided there is a regional value content of not less than:
 /// (1) 50 percent where the transaction value method is used; or (2) 40 percent where the net cost method
-/// is used.
+/// is used."
 #[test]
 fn rule_85_089_exceptions_name_kinds_of_material() {
     let rules = load();
@@ -115,8 +115,8 @@ fn rule_85_089_exceptions_name_kinds_of_material() {
     snapshot("gn11-85-089", r);
 }
 
-/// 29. A change to subheadings 8511.10 through 8511.80 from any other subheading, including another
-/// subheading within that group.
+/// GN 11(o), chapter 85, rule 29: "A change to subheadings 8511.10 through 8511.80 from any other subheading, including another
+/// subheading within that group."
 #[test]
 fn rule_85_029_range_including_within_group() {
     let rules = load();
@@ -146,11 +146,11 @@ fn rules_85_8504_21_dated_variants() {
     snapshot("gn11-85-8504-21-p2", p2);
 }
 
-/// 24. For a body stamping of subheading 8708.29 for use in a passenger vehicle or light truck: (A) No
+/// GN 11(o), chapter 87, rule 24: "For a body stamping of subheading 8708.29 for use in a passenger vehicle or light truck: (A) No
 /// change in tariff classification to a body stamping of subheading 8708.29, provided there is a regional
-/// value content of at least 75 percent under the net cost method.
-/// 25. For any other good of subheading 8708.29 for use in a passenger vehicle, light truck or heavy truck:
-/// (A) A change to subheading 8708.29 from any other heading; or (B) No change in [cut]
+/// value content of at least 75 percent under the net cost method."
+/// Rule 25: "For any other good of subheading 8708.29 for use in a passenger vehicle, light truck or heavy truck:
+/// (A) A change to subheading 8708.29 from any other heading; or (B) No change in" [cut in the copy]
 #[test]
 fn rules_87_024_025_split_by_description() {
     let rules = load();

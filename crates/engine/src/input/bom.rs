@@ -1,0 +1,155 @@
+//! BOM lines from CSV or from the first sheet of an XLSX workbook, with the columns an ERP export has:
+//! good, line, part, description, hs, quantity, unit_value, currency, origin, supplier, certification
+//! (and optionally role, kinds, lot). Each row's errors name the file, the row and the column; a bad row
+//! makes its good an input error and leaves the other goods alone.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::str::FromStr;
+
+use calamine::{Data, Reader};
+use origin_core::{Country, Currency, Decimal, HsCode};
+
+use super::{GoodInput, InputError, Material, Role};
+
+const COLUMNS: [&str; 9] = ["good", "line", "description", "hs", "quantity", "unit_value", "currency", "origin", "part"];
+
+/// Reads `path` and appends its rows to the goods they name. Fatal only when the file cannot be read
+/// or lacks a required column.
+pub(super) fn attach(
+    path: &Path,
+    field: &str,
+    goods: &mut [GoodInput],
+    rates: &HashMap<Currency, Decimal>,
+    batch_currency: Currency,
+) -> Result<(), Vec<InputError>> {
+    let fatal = |message: String, help: &str| {
+        vec![InputError { file: path.to_path_buf(), line: None, field: field.to_string(), message, help: help.to_string() }]
+    };
+    let rows: Vec<Vec<String>> = match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("csv") => {
+            let mut rdr = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_path(path)
+                .map_err(|e| fatal(format!("cannot read the BOM file: {e}"), "check the path in `batch.bom_files`"))?;
+            let mut rows = Vec::new();
+            for rec in rdr.records() {
+                let rec = rec.map_err(|e| fatal(format!("malformed CSV: {e}"), "check quoting and separators"))?;
+                rows.push(rec.iter().map(|s| s.trim().to_string()).collect());
+            }
+            rows
+        }
+        Some("xlsx") => {
+            let mut wb: calamine::Xlsx<_> = calamine::open_workbook(path)
+                .map_err(|e| fatal(format!("cannot open the workbook: {e}"), "save the BOM as .xlsx with the lines on the first sheet"))?;
+            let range = wb
+                .worksheet_range_at(0)
+                .ok_or_else(|| fatal("the workbook has no sheet".into(), "put the BOM lines on the first sheet"))?
+                .map_err(|e| fatal(format!("cannot read the first sheet: {e}"), "save the workbook again as .xlsx"))?;
+            range.rows().map(|r| r.iter().map(cell).collect()).collect()
+        }
+        _ => return Err(fatal(format!("`{}` is neither .csv nor .xlsx", path.display()), "export the BOM as CSV or XLSX")),
+    };
+    let Some((head, body)) = rows.split_first() else {
+        return Err(fatal("the BOM file is empty".into(), "the first row names the columns"));
+    };
+    let col: HashMap<String, usize> =
+        head.iter().enumerate().map(|(i, h)| (h.trim().to_ascii_lowercase().replace(' ', "_"), i)).collect();
+    for c in COLUMNS.iter().filter(|c| **c != "part") {
+        if !col.contains_key(*c) {
+            return Err(fatal(format!("the BOM file has no `{c}` column"), &format!("the first row must name the columns: {}", COLUMNS.join(", "))));
+        }
+    }
+    let index: HashMap<String, usize> = goods.iter().enumerate().map(|(i, g)| (g.id().to_string(), i)).collect();
+    for (r, row) in body.iter().enumerate() {
+        let row_no = r + 2; // 1-based, after the header row
+        let get = |c: &str| col.get(c).and_then(|i| row.get(*i)).map(String::as_str).unwrap_or("").trim();
+        if row.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let mut errs = Vec::new();
+        let mut err = |column: &str, message: String, help: &str| {
+            errs.push(InputError { file: path.to_path_buf(), line: Some(row_no), field: column.to_string(), message, help: help.to_string() })
+        };
+        let good_id = get("good").to_string();
+        let Some(&gi) = index.get(&good_id) else {
+            err("good", format!("good `{good_id}` is not in the batch header"), "list the good under `goods` in the batch file");
+            // A row for an unknown good cannot be attached anywhere: report it on the first good so it is seen.
+            if let Some(g) = goods.first_mut() {
+                invalidate(g, errs);
+            }
+            continue;
+        };
+        let hs = HsCode::parse(get("hs")).map_err(|e| err("hs", e.to_string(), "classify the material"));
+        let origin = Country::parse(get("origin")).map_err(|e| err("origin", e.to_string(), "the supplier's declared origin, ISO alpha-2"));
+        let quantity = Decimal::from_str(get("quantity")).map_err(|_| err("quantity", format!("`{}` is not a number", get("quantity")), "write the quantity per good"));
+        let unit_value = Decimal::from_str(get("unit_value")).map_err(|_| err("unit_value", format!("`{}` is not a number", get("unit_value")), "write the value per unit, with a dot for decimals"));
+        let rate = match Currency::parse(get("currency")) {
+            Ok(c) => rates.get(&c).copied().ok_or_else(|| {
+                err("currency", format!("no exchange rate from `{c}` into `{batch_currency}`"), "add it under `exchange_rates` in the batch file")
+            }),
+            Err(e) => Err(err("currency", e.to_string(), "use an ISO 4217 code")),
+        };
+        let role = match get("role") {
+            "" | "direct" => Ok(Role::Direct),
+            "indirect" => Ok(Role::Indirect),
+            "accessory" => Ok(Role::Accessory),
+            "retail-packaging" => Ok(Role::RetailPackaging),
+            "packing" => Ok(Role::Packing),
+            other => Err(err("role", format!("`{other}` is not a role"), "write direct, indirect, accessory, retail-packaging or packing")),
+        };
+        let opt = |c: &str| Some(get(c).to_string()).filter(|s| !s.is_empty());
+        let kinds = if col.contains_key("kinds") {
+            Some(get("kinds").split(';').map(|k| k.trim().to_string()).filter(|k| !k.is_empty()).collect())
+        } else {
+            None
+        };
+        match (hs, origin, quantity, unit_value, rate, role) {
+            (Ok(hs), Ok(origin), Ok(q), Ok(u), Ok(rate), Ok(role)) if errs.is_empty() => {
+                if let GoodInput::Ok(g) = &mut goods[gi] {
+                    g.materials.push(Material {
+                        line: get("line").to_string(),
+                        part: opt("part"),
+                        description: get("description").to_string(),
+                        hs,
+                        quantity: q,
+                        value: q * u * rate,
+                        origin,
+                        supplier: opt("supplier"),
+                        certification: opt("certification"),
+                        kinds,
+                        role,
+                        lot: opt("lot"),
+                        self_produced: None,
+                        weight_kg: None,
+                    });
+                }
+            }
+            _ => invalidate(&mut goods[gi], errs),
+        }
+    }
+    Ok(())
+}
+
+fn invalidate(g: &mut GoodInput, errs: Vec<InputError>) {
+    match g {
+        GoodInput::Invalid { errors, .. } => errors.extend(errs),
+        GoodInput::Ok(good) => *g = GoodInput::Invalid { id: good.id.clone(), errors: errs },
+    }
+}
+
+fn cell(d: &Data) -> String {
+    match d {
+        Data::Empty => String::new(),
+        Data::String(s) => s.trim().to_string(),
+        Data::Float(f) => {
+            // Spreadsheets store numbers as floats; print the shortest form that reads back the same.
+            let s = format!("{f}");
+            s.trim_end_matches(".0").to_string()
+        }
+        Data::Int(i) => i.to_string(),
+        Data::Bool(b) => b.to_string(),
+        other => other.to_string(),
+    }
+}

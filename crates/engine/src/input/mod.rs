@@ -1,0 +1,722 @@
+//! Batch input: YAML or JSON of one shape, plus CSV or XLSX BOM lines beside the header.
+//!
+//! Errors in the header stop the run before anything is written ([`HeaderError`]). Errors in one good
+//! become [`InputError`]s attached to that good, which is then reported with an INPUT_ERROR finding,
+//! while the other goods are audited as usual.
+
+mod bom;
+pub mod raw;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use origin_core::{Country, Currency, Decimal, HsCode};
+use origin_graph::ProvenanceInput;
+use origin_rules::locate::PathIndex;
+use origin_rules::{StagingCategory, VehicleUse};
+use serde::Serialize;
+
+use raw::*;
+
+/// A problem in the batch input, located.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InputError {
+    /// The file.
+    pub file: PathBuf,
+    /// Line (YAML/JSON) or row (CSV/XLSX, 1 = header row).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// The field: a path such as `goods[3].materials[2].hs`, or a CSV column.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub help: String,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+        }
+        write!(f, ": `{}`: {} (help: {})", self.field, self.message, self.help)
+    }
+}
+
+/// A batch that cannot be audited at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderError(pub Vec<InputError>);
+
+impl fmt::Display for HeaderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "the batch cannot be audited; nothing was written:")?;
+        for e in &self.0 {
+            writeln!(f, "  {e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for HeaderError {}
+
+/// The batch header, checked.
+#[derive(Debug, Clone)]
+pub struct Header {
+    /// Batch id.
+    pub id: String,
+    /// Importing Party.
+    pub importing_party: Country,
+    /// Determination date.
+    pub as_of: NaiveDate,
+    /// Reporting currency.
+    pub currency: Currency,
+    /// Expected rule pack.
+    pub rule_pack: Option<String>,
+    /// Certifier party id.
+    pub certifier: Option<String>,
+    /// Exporter party id or `various`.
+    pub exporter: Option<String>,
+    /// Importer party id or `various`.
+    pub importer: Option<String>,
+}
+
+/// A party (Annex 5-A).
+#[derive(Debug, Clone, Serialize)]
+pub struct Party {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Title.
+    pub title: Option<String>,
+    /// Address.
+    pub address: String,
+    /// Country.
+    pub country: Country,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Email.
+    pub email: Option<String>,
+}
+
+/// A supplier certification, checked.
+#[derive(Debug, Clone)]
+pub struct SupplierCertification {
+    /// Id.
+    pub id: String,
+    /// Supplier.
+    pub supplier: String,
+    /// Parts covered (empty = all of the supplier's parts).
+    pub parts: Vec<String>,
+    /// Classification certified.
+    pub hs: Option<HsCode>,
+    /// Criterion.
+    pub criterion: char,
+    /// Country certified.
+    pub country: Country,
+    /// Blanket period.
+    pub blanket: Option<(NaiveDate, NaiveDate)>,
+    /// Signed.
+    pub signed: NaiveDate,
+}
+
+/// How a material takes part in the determination (19 U.S.C. 4531(h)-(k)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// A material incorporated in the good.
+    Direct,
+    /// An indirect material: originating wherever made.
+    Indirect,
+    /// An accessory, spare part or tool delivered with the good: no shift, counted in RVC.
+    Accessory,
+    /// Retail packaging classified with the good: no shift, counted in RVC.
+    RetailPackaging,
+    /// Packing for shipment: disregarded.
+    Packing,
+}
+
+/// A BOM line, checked; values converted to the batch currency.
+#[derive(Debug, Clone)]
+pub struct Material {
+    /// Line id.
+    pub line: String,
+    /// Part number.
+    pub part: Option<String>,
+    /// Description.
+    pub description: String,
+    /// Classification.
+    pub hs: HsCode,
+    /// Quantity.
+    pub quantity: Decimal,
+    /// Value (quantity x unit value), in the batch currency.
+    pub value: Decimal,
+    /// Declared origin.
+    pub origin: Country,
+    /// Supplier.
+    pub supplier: Option<String>,
+    /// Supplier certification id.
+    pub certification: Option<String>,
+    /// Kinds (None = unknown; Some = complete list).
+    pub kinds: Option<Vec<String>>,
+    /// Role.
+    pub role: Role,
+    /// Provenance lot.
+    pub lot: Option<String>,
+    /// Self-produced: its BOM.
+    pub self_produced: Option<SelfProduced>,
+    /// Weight, kg.
+    pub weight_kg: Option<Decimal>,
+}
+
+/// A self-produced material's BOM.
+#[derive(Debug, Clone)]
+pub struct SelfProduced {
+    /// Designated intermediate.
+    pub intermediate: bool,
+    /// Net cost, batch currency.
+    pub net_cost: Option<Decimal>,
+    /// Materials.
+    pub materials: Vec<Material>,
+}
+
+/// A stop on the route.
+#[derive(Debug, Clone)]
+pub struct RouteStop {
+    /// Country.
+    pub country: Country,
+    /// Operations there.
+    pub operations: Vec<String>,
+    /// Under customs control.
+    pub customs_control: bool,
+}
+
+/// A good, checked; values in the batch currency.
+#[derive(Debug, Clone)]
+pub struct Good {
+    /// Id.
+    pub id: String,
+    /// Description.
+    pub description: String,
+    /// Classification.
+    pub hs: HsCode,
+    /// Vehicle use.
+    pub vehicle_use: Option<VehicleUse>,
+    /// Description a rule names.
+    pub kind: Option<String>,
+    /// Producer.
+    pub producer: String,
+    /// Place of production.
+    pub place_of_production: Country,
+    /// Wholly obtained claim.
+    pub wholly_obtained: bool,
+    /// Transaction value.
+    pub transaction_value: Option<Decimal>,
+    /// International shipping in the TV.
+    pub international_shipping: Decimal,
+    /// Net cost.
+    pub net_cost: Option<Decimal>,
+    /// Total cost.
+    pub total_cost: Option<Decimal>,
+    /// Operations.
+    pub operations: Vec<String>,
+    /// Route.
+    pub route: Vec<RouteStop>,
+    /// Automotive staging category.
+    pub automotive: Option<StagingCategory>,
+    /// Conditions with evidence.
+    pub conditions_met: Vec<String>,
+    /// Invoice.
+    pub invoice: Option<String>,
+    /// BOM.
+    pub materials: Vec<Material>,
+}
+
+impl Good {
+    /// Transaction value adjusted to exclude international shipping (the FOB basis).
+    pub fn adjusted_tv(&self) -> Option<Decimal> {
+        self.transaction_value.map(|tv| tv - self.international_shipping)
+    }
+}
+
+/// A good as read: checked, or the errors that keep it from being audited.
+#[derive(Debug, Clone)]
+pub enum GoodInput {
+    /// Ready to audit.
+    Ok(Box<Good>),
+    /// Could not be read; audited as an INPUT_ERROR finding.
+    Invalid {
+        /// Its id, as far as it could be read.
+        id: String,
+        /// What is wrong.
+        errors: Vec<InputError>,
+    },
+}
+
+impl GoodInput {
+    /// The good's id.
+    pub fn id(&self) -> &str {
+        match self {
+            GoodInput::Ok(g) => &g.id,
+            GoodInput::Invalid { id, .. } => id,
+        }
+    }
+}
+
+/// A batch ready to audit.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// The file it came from.
+    pub file: PathBuf,
+    /// Header.
+    pub header: Header,
+    /// Parties by id.
+    pub parties: HashMap<String, Party>,
+    /// Supplier certifications by id.
+    pub certifications: HashMap<String, SupplierCertification>,
+    /// Certifications that could not be read, by id, with why.
+    pub bad_certifications: HashMap<String, Vec<InputError>>,
+    /// Goods in file order.
+    pub goods: Vec<GoodInput>,
+    /// Provenance events.
+    pub provenance: Option<ProvenanceInput>,
+    /// Non-fatal problems outside goods (parties, rates).
+    pub warnings: Vec<InputError>,
+}
+
+/// Reads a batch file (`.yaml`, `.yml` or `.json`) and the BOM files its header names.
+pub fn load_batch(path: &Path) -> Result<Batch, HeaderError> {
+    let fail = |field: &str, message: String, help: &str| {
+        HeaderError(vec![InputError {
+            file: path.to_path_buf(),
+            line: None,
+            field: field.to_string(),
+            message,
+            help: help.to_string(),
+        }])
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| fail("", format!("cannot read the batch file: {e}"), "check the path"))?;
+    parse_batch(path, &text)
+}
+
+/// Parses a batch from text; `path` names it in errors and anchors relative BOM files.
+pub fn parse_batch(path: &Path, text: &str) -> Result<Batch, HeaderError> {
+    let index = PathIndex::build(text).map_err(|e| {
+        HeaderError(vec![InputError {
+            file: path.to_path_buf(),
+            line: Some(e.position.line),
+            field: String::new(),
+            message: format!("malformed YAML/JSON: {}", e.message),
+            help: "check the indentation, brackets and quoting on this line".into(),
+        }])
+    })?;
+    let value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
+        HeaderError(vec![InputError {
+            file: path.to_path_buf(),
+            line: e.location().map(|l| l.line()),
+            field: String::new(),
+            message: format!("malformed YAML/JSON: {e}"),
+            help: "check the indentation, brackets and quoting on this line".into(),
+        }])
+    })?;
+    let mut cx = Cx { file: path.to_path_buf(), index, errors: Vec::new() };
+    let serde_yaml::Value::Mapping(mut map) = value else {
+        return Err(HeaderError(vec![cx.err("", "a batch is a mapping with `batch`, `goods`, ...", "see docs/batch-format.md")]));
+    };
+    for k in map.keys() {
+        let key = k.as_str().unwrap_or_default();
+        if !["batch", "parties", "exchange_rates", "supplier_certifications", "goods", "provenance"].contains(&key) {
+            return Err(HeaderError(vec![cx.err(
+                key,
+                &format!("unknown field `{key}`"),
+                "a batch has `batch`, `parties`, `exchange_rates`, `supplier_certifications`, `goods` and `provenance`",
+            )]));
+        }
+    }
+    let take = |map: &mut serde_yaml::Mapping, k: &str| map.remove(serde_yaml::Value::String(k.to_string()));
+
+    // The header: any error stops the run.
+    let raw_header: RawHeader = match take(&mut map, "batch") {
+        Some(v) => cx.de(v, "batch").map_err(|e| HeaderError(vec![e]))?,
+        None => return Err(HeaderError(vec![cx.err("batch", "missing field `batch`", "add the batch header: id, importing_party, as_of, currency")])),
+    };
+    let header = cx.header(&raw_header);
+    if !cx.errors.is_empty() {
+        return Err(HeaderError(std::mem::take(&mut cx.errors)));
+    }
+
+    let mut warnings = Vec::new();
+    let mut parties = HashMap::new();
+    for (i, v) in seq(take(&mut map, "parties")).into_iter().enumerate() {
+        let p = format!("parties[{i}]");
+        match cx.de::<RawParty>(v, &p) {
+            Ok(r) => match Country::parse(&r.country) {
+                Ok(country) => {
+                    parties.insert(
+                        r.id.clone(),
+                        Party { id: r.id, name: r.name, title: r.title, address: r.address, country, phone: r.phone, email: r.email },
+                    );
+                }
+                Err(e) => warnings.push(cx.err(&format!("{p}.country"), &e.to_string(), "use an ISO 3166-1 alpha-2 code")),
+            },
+            Err(e) => warnings.push(e),
+        }
+    }
+    // Exchange rates: into the batch currency only.
+    let mut rates: HashMap<Currency, Decimal> = HashMap::new();
+    rates.insert(header.currency, Decimal::ONE);
+    for (i, v) in seq(take(&mut map, "exchange_rates")).into_iter().enumerate() {
+        let p = format!("exchange_rates[{i}]");
+        match cx.de::<RawRate>(v, &p) {
+            Ok(r) => match (Currency::parse(&r.from), Currency::parse(&r.to)) {
+                (Ok(from), Ok(to)) if to == header.currency && r.rate > Decimal::ZERO => {
+                    rates.insert(from, r.rate);
+                }
+                (Ok(_), Ok(to)) if to != header.currency => warnings.push(cx.err(
+                    &format!("{p}.to"),
+                    &format!("rate into `{to}`, but the batch currency is `{}`", header.currency),
+                    "state rates into the batch currency; no other conversion is made",
+                )),
+                (Ok(_), Ok(_)) => warnings.push(cx.err(&format!("{p}.rate"), "the rate is not positive", "state units of `to` per unit of `from`")),
+                (Err(e), _) | (_, Err(e)) => warnings.push(cx.err(&p, &e.to_string(), "use ISO 4217 codes")),
+            },
+            Err(e) => warnings.push(e),
+        }
+    }
+    let mut certifications = HashMap::new();
+    let mut bad_certifications: HashMap<String, Vec<InputError>> = HashMap::new();
+    for (i, v) in seq(take(&mut map, "supplier_certifications")).into_iter().enumerate() {
+        let p = format!("supplier_certifications[{i}]");
+        let id = v.get("id").and_then(|x| x.as_str()).unwrap_or_default().to_string();
+        match cx.de::<RawSupplierCertification>(v, &p) {
+            Ok(r) => match cx.certification(r, &p) {
+                Ok(c) => {
+                    certifications.insert(c.id.clone(), c);
+                }
+                Err(errs) => {
+                    bad_certifications.insert(id, errs);
+                }
+            },
+            Err(e) => {
+                bad_certifications.insert(id, vec![e]);
+            }
+        }
+    }
+    let provenance = match take(&mut map, "provenance") {
+        Some(v) => match cx.de::<ProvenanceInput>(v, "provenance") {
+            Ok(p) => Some(p),
+            Err(e) => return Err(HeaderError(vec![e])),
+        },
+        None => None,
+    };
+
+    let mut goods = Vec::new();
+    for (i, v) in seq(take(&mut map, "goods")).into_iter().enumerate() {
+        let p = format!("goods[{i}]");
+        let id = v.get("id").and_then(|x| x.as_str()).map(str::to_string).unwrap_or_else(|| format!("goods[{i}]"));
+        match cx.de::<RawGood>(v, &p) {
+            Ok(r) => goods.push(cx.good(r, &p, &rates)),
+            Err(e) => goods.push(GoodInput::Invalid { id, errors: vec![e] }),
+        }
+    }
+    if goods.is_empty() && raw_header.bom_files.is_empty() {
+        return Err(HeaderError(vec![cx.err("goods", "the batch has no goods", "list the goods to audit under `goods`")]));
+    }
+    let base = path.parent().unwrap_or(Path::new("."));
+    for (i, f) in raw_header.bom_files.iter().enumerate() {
+        let bom_path = base.join(f);
+        bom::attach(&bom_path, &format!("batch.bom_files[{i}]"), &mut goods, &rates, header.currency)
+            .map_err(HeaderError)?;
+    }
+    // Duplicate good ids make results ambiguous: the later ones are input errors.
+    let mut seen = HashMap::new();
+    for (i, g) in goods.iter_mut().enumerate() {
+        if let Some(first) = seen.insert(g.id().to_string(), i) {
+            let id = g.id().to_string();
+            *g = GoodInput::Invalid {
+                id: id.clone(),
+                errors: vec![cx.err(&format!("goods[{i}].id"), &format!("good id `{id}` is used twice (first as goods[{first}])"), "give every good a unique id")],
+            };
+        }
+    }
+    Ok(Batch { file: path.to_path_buf(), header, parties, certifications, bad_certifications, goods, provenance, warnings })
+}
+
+fn seq(v: Option<serde_yaml::Value>) -> Vec<serde_yaml::Value> {
+    match v {
+        Some(serde_yaml::Value::Sequence(s)) => s,
+        _ => Vec::new(),
+    }
+}
+
+/// Validation context: the file and its path index.
+struct Cx {
+    file: PathBuf,
+    index: PathIndex,
+    errors: Vec<InputError>,
+}
+
+impl Cx {
+    fn err(&self, field: &str, message: &str, help: &str) -> InputError {
+        InputError {
+            file: self.file.clone(),
+            line: self.index.find(field).map(|p| p.line),
+            field: field.to_string(),
+            message: message.to_string(),
+            help: help.to_string(),
+        }
+    }
+
+    fn de<T: serde::de::DeserializeOwned>(&self, v: serde_yaml::Value, base: &str) -> Result<T, InputError> {
+        serde_path_to_error::deserialize::<_, T>(v).map_err(|e| {
+            let inner = e.path().to_string();
+            let path = if inner == "." || inner.is_empty() {
+                base.to_string()
+            } else if inner.starts_with('[') {
+                format!("{base}{inner}")
+            } else {
+                format!("{base}.{inner}")
+            };
+            let msg = e.into_inner().to_string();
+            let help = if msg.contains("unknown field") {
+                "check the spelling; docs/batch-format.md lists the fields"
+            } else if msg.contains("missing field") {
+                "add the field; docs/batch-format.md says what each entry needs"
+            } else {
+                "docs/batch-format.md gives the type of this field"
+            };
+            self.err(&path, &msg, help)
+        })
+    }
+
+    fn header(&mut self, h: &RawHeader) -> Header {
+        let importing_party = match Country::parse(&h.importing_party) {
+            Ok(c) if c.is_usmca_party() => c,
+            Ok(c) => {
+                self.errors.push(self.err("batch.importing_party", &format!("`{c}` is not a USMCA Party"), "write `US`, `MX` or `CA`"));
+                Country::US
+            }
+            Err(e) => {
+                self.errors.push(self.err("batch.importing_party", &e.to_string(), "write `US`, `MX` or `CA`"));
+                Country::US
+            }
+        };
+        let currency = Currency::parse(&h.currency).unwrap_or_else(|e| {
+            self.errors.push(self.err("batch.currency", &e.to_string(), "write the reporting currency, such as `USD`"));
+            Currency::USD
+        });
+        if h.id.trim().is_empty() {
+            self.errors.push(self.err("batch.id", "the batch id is empty", "give the batch an id"));
+        }
+        Header {
+            id: h.id.clone(),
+            importing_party,
+            as_of: h.as_of,
+            currency,
+            rule_pack: h.rule_pack.clone(),
+            certifier: h.certifier.clone(),
+            exporter: h.exporter.clone(),
+            importer: h.importer.clone(),
+        }
+    }
+
+    fn certification(&self, r: RawSupplierCertification, p: &str) -> Result<SupplierCertification, Vec<InputError>> {
+        let mut errs = Vec::new();
+        let criterion = match r.origin_criterion.trim() {
+            c @ ("A" | "B" | "C" | "D") => c.chars().next().unwrap_or('B'),
+            other => {
+                errs.push(self.err(&format!("{p}.origin_criterion"), &format!("`{other}` is not an origin criterion"), "write A, B, C or D"));
+                'B'
+            }
+        };
+        let country = Country::parse(&r.country).map_err(|e| errs.push(self.err(&format!("{p}.country"), &e.to_string(), "use an ISO 3166-1 alpha-2 code")));
+        let hs = match &r.hs {
+            Some(h) => HsCode::parse(h).map(Some).unwrap_or_else(|e| {
+                errs.push(self.err(&format!("{p}.hs"), &e.to_string(), "write the certified classification"));
+                None
+            }),
+            None => None,
+        };
+        let blanket = match (r.blanket_from, r.blanket_to) {
+            (Some(f), Some(t)) => Some((f, t)),
+            (None, None) => None,
+            _ => {
+                errs.push(self.err(p, "a blanket period needs both `blanket_from` and `blanket_to`", "give both dates or neither"));
+                None
+            }
+        };
+        match (country, errs.is_empty()) {
+            (Ok(country), true) => Ok(SupplierCertification {
+                id: r.id,
+                supplier: r.supplier,
+                parts: r.parts,
+                hs,
+                criterion,
+                country,
+                blanket,
+                signed: r.signed,
+            }),
+            _ => Err(errs),
+        }
+    }
+
+    fn good(&self, r: RawGood, p: &str, rates: &HashMap<Currency, Decimal>) -> GoodInput {
+        let mut errs = Vec::new();
+        let hs = HsCode::parse(&r.hs).map_err(|e| errs.push(self.err(&format!("{p}.hs"), &e.to_string(), "classify the good to 6 digits at least")));
+        if let Ok(h) = hs
+            && h.level() < origin_core::HsLevel::Subheading
+        {
+            errs.push(self.err(&format!("{p}.hs"), &format!("`{h}` is not classified to a subheading"), "give at least the 6-digit subheading"));
+        }
+        let vehicle_use = match &r.vehicle_use {
+            Some(u) => VehicleUse::parse(u).or_else(|| {
+                errs.push(self.err(&format!("{p}.use"), &format!("`{u}` is not a use"), "write passenger-vehicle, light-truck, heavy-truck or other"));
+                None
+            }),
+            None => None,
+        };
+        let place = Country::parse(&r.place_of_production)
+            .map_err(|e| errs.push(self.err(&format!("{p}.place_of_production"), &e.to_string(), "use an ISO 3166-1 alpha-2 code")));
+        let rate = self.rate(&r.currency, &format!("{p}.currency"), rates, &mut errs);
+        let conv = |v: Option<Decimal>| v.map(|x| x * rate.unwrap_or(Decimal::ONE));
+        for (field, v) in [("transaction_value", r.transaction_value), ("net_cost", r.net_cost), ("total_cost", r.total_cost)] {
+            if v.is_some_and(|x| x <= Decimal::ZERO) {
+                errs.push(self.err(&format!("{p}.{field}"), &format!("`{field}` must be positive"), "state the value in the good's currency"));
+            }
+        }
+        if r.transaction_value.is_none() && r.net_cost.is_none() && !r.wholly_obtained {
+            errs.push(self.err(p, "the good has neither `transaction_value` nor `net_cost`", "give at least one: RVC and de minimis are computed from them"));
+        }
+        let mut route = Vec::new();
+        for (i, s) in r.route.iter().enumerate() {
+            match Country::parse(&s.country) {
+                Ok(c) => route.push(RouteStop { country: c, operations: s.operations.clone(), customs_control: s.customs_control }),
+                Err(e) => errs.push(self.err(&format!("{p}.route[{i}].country"), &e.to_string(), "use an ISO 3166-1 alpha-2 code")),
+            }
+        }
+        let automotive = match &r.automotive {
+            Some(a) => StagingCategory::parse(&a.category).or_else(|| {
+                errs.push(self.err(&format!("{p}.automotive.category"), &format!("`{}` is not a staging category", a.category), "write pv-lt-core-part, pv-lt-principal-part, pv-lt-complementary-part, heavy-truck, ..."));
+                None
+            }),
+            None => None,
+        };
+        let materials = self.materials(&r.materials, &format!("{p}.materials"), rates, &mut errs, 0);
+        match (hs, place, errs.is_empty()) {
+            (Ok(hs), Ok(place), true) => GoodInput::Ok(Box::new(Good {
+                id: r.id,
+                description: r.description,
+                hs,
+                vehicle_use,
+                kind: r.kind,
+                producer: r.producer,
+                place_of_production: place,
+                wholly_obtained: r.wholly_obtained,
+                transaction_value: conv(r.transaction_value),
+                international_shipping: conv(r.international_shipping).unwrap_or(Decimal::ZERO),
+                net_cost: conv(r.net_cost),
+                total_cost: conv(r.total_cost),
+                operations: r.operations,
+                route,
+                automotive,
+                conditions_met: r.conditions_met,
+                invoice: r.invoice,
+                materials,
+            })),
+            _ => GoodInput::Invalid { id: r.id, errors: errs },
+        }
+    }
+
+    fn rate(&self, currency: &str, field: &str, rates: &HashMap<Currency, Decimal>, errs: &mut Vec<InputError>) -> Option<Decimal> {
+        match Currency::parse(currency) {
+            Ok(c) => match rates.get(&c) {
+                Some(r) => Some(*r),
+                None => {
+                    errs.push(self.err(field, &format!("no exchange rate from `{c}` into the batch currency"), "add it under `exchange_rates`; no other rate is ever assumed"));
+                    None
+                }
+            },
+            Err(e) => {
+                errs.push(self.err(field, &e.to_string(), "use an ISO 4217 code"));
+                None
+            }
+        }
+    }
+
+    fn materials(&self, raw: &[RawMaterial], p: &str, rates: &HashMap<Currency, Decimal>, errs: &mut Vec<InputError>, depth: u8) -> Vec<Material> {
+        let mut out = Vec::new();
+        let mut lines: HashMap<&str, usize> = HashMap::new();
+        for (i, m) in raw.iter().enumerate() {
+            let mp = format!("{p}[{i}]");
+            if let Some(first) = lines.insert(m.line.as_str(), i) {
+                errs.push(self.err(&format!("{mp}.line"), &format!("line `{}` is used twice (first at {p}[{first}])", m.line), "give every BOM line a unique id"));
+            }
+            let before = errs.len();
+            let hs = HsCode::parse(&m.hs).map_err(|e| errs.push(self.err(&format!("{mp}.hs"), &e.to_string(), "classify the material")));
+            let origin = Country::parse(&m.origin).map_err(|e| errs.push(self.err(&format!("{mp}.origin"), &e.to_string(), "use an ISO 3166-1 alpha-2 code; write the supplier's declared origin")));
+            let rate = self.rate(&m.currency, &format!("{mp}.currency"), rates, errs);
+            if m.quantity <= Decimal::ZERO {
+                errs.push(self.err(&format!("{mp}.quantity"), "the quantity must be positive", "state the quantity per good"));
+            }
+            if m.unit_value < Decimal::ZERO {
+                errs.push(self.err(&format!("{mp}.unit_value"), "the unit value is negative", "state the value per unit"));
+            }
+            let role = match m.role.as_deref() {
+                None | Some("direct") => Role::Direct,
+                Some("indirect") => Role::Indirect,
+                Some("accessory") => Role::Accessory,
+                Some("retail-packaging") => Role::RetailPackaging,
+                Some("packing") => Role::Packing,
+                Some(other) => {
+                    errs.push(self.err(&format!("{mp}.role"), &format!("`{other}` is not a role"), "write direct, indirect, accessory, retail-packaging or packing"));
+                    Role::Direct
+                }
+            };
+            let self_produced = match &m.self_produced {
+                Some(sp) if depth >= 3 => {
+                    errs.push(self.err(&format!("{mp}.self_produced"), "self-produced materials nest more than 3 levels", "flatten the sub-BOMs"));
+                    let _ = sp;
+                    None
+                }
+                Some(sp) => Some(SelfProduced {
+                    intermediate: sp.intermediate,
+                    net_cost: sp.net_cost.map(|v| v * rate.unwrap_or(Decimal::ONE)),
+                    materials: self.materials(&sp.materials, &format!("{mp}.self_produced.materials"), rates, errs, depth + 1),
+                }),
+                None => None,
+            };
+            if errs.len() > before {
+                continue;
+            }
+            if let (Ok(hs), Ok(origin), Some(rate)) = (hs, origin, rate) {
+                out.push(Material {
+                    line: m.line.clone(),
+                    part: m.part.clone(),
+                    description: m.description.clone(),
+                    hs,
+                    quantity: m.quantity,
+                    value: m.quantity * m.unit_value * rate,
+                    origin,
+                    supplier: m.supplier.clone(),
+                    certification: m.certification.clone(),
+                    kinds: m.kinds.clone(),
+                    role,
+                    lot: m.lot.clone(),
+                    self_produced,
+                    weight_kg: m.weight_kg,
+                });
+            }
+        }
+        out
+    }
+}
+
+/// The JSON Schema of the batch file (YAML or JSON), for docs/batch-format.schema.json.
+pub fn json_schema() -> serde_json::Value {
+    let schema = schemars::r#gen::SchemaSettings::draft07().into_generator().into_root_schema_for::<RawBatch>();
+    serde_json::json!(schema)
+}

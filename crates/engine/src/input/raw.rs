@@ -1,0 +1,313 @@
+//! The batch file as written: serde structs, unknown keys rejected. Values that need checking (HS codes,
+//! countries, amounts, references) stay as written so the validation step can report all of them,
+//! each with its path, and keep auditing the goods that are fine.
+
+use chrono::NaiveDate;
+use origin_graph::ProvenanceInput;
+use rust_decimal::Decimal;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// A whole batch (YAML or JSON).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawBatch {
+    /// What the batch is and how to audit it.
+    pub batch: RawHeader,
+    /// Certifier, exporter, producers, importer (Annex 5-A data elements 1-5).
+    #[serde(default)]
+    pub parties: Vec<RawParty>,
+    /// Exchange rates into the batch currency; no other conversion is ever made.
+    #[serde(default)]
+    pub exchange_rates: Vec<RawRate>,
+    /// Certifications of origin received from suppliers.
+    #[serde(default)]
+    pub supplier_certifications: Vec<RawSupplierCertification>,
+    /// The goods to audit.
+    #[serde(default)]
+    pub goods: Vec<RawGood>,
+    /// Provenance events (sites, lots, shipments, transformations): see docs/provenance-format.md.
+    #[serde(default)]
+    #[schemars(skip)]
+    pub provenance: Option<ProvenanceInput>,
+}
+
+/// The batch header. A bad header stops the run before anything is written.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawHeader {
+    /// Batch id.
+    pub id: String,
+    /// The Party the goods are imported into: `US`, `MX` or `CA`.
+    pub importing_party: String,
+    /// The date the determination is made for; rules in force on it apply.
+    pub as_of: NaiveDate,
+    /// The currency every value is reported in (ISO 4217).
+    pub currency: String,
+    /// Expected rule-pack id (and version), checked against the pack used.
+    #[serde(default)]
+    pub rule_pack: Option<String>,
+    /// The party that certifies (a party id).
+    #[serde(default)]
+    pub certifier: Option<String>,
+    /// The exporter (a party id, or `various`).
+    #[serde(default)]
+    pub exporter: Option<String>,
+    /// The importer (a party id, or `various`).
+    #[serde(default)]
+    pub importer: Option<String>,
+    /// CSV or XLSX files with BOM lines, relative to this file (one row per material).
+    #[serde(default)]
+    pub bom_files: Vec<String>,
+}
+
+/// A party (Annex 5-A elements 2-5).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawParty {
+    /// Id used by goods and the header.
+    pub id: String,
+    /// Legal name.
+    pub name: String,
+    /// Title of the signing person, for a certifier.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Address.
+    pub address: String,
+    /// Country, ISO alpha-2.
+    pub country: String,
+    /// Telephone.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Email.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Tax identification number.
+    #[serde(default)]
+    pub tax_id: Option<String>,
+}
+
+/// An exchange rate: 1 `from` = `rate` `to`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRate {
+    /// From currency.
+    pub from: String,
+    /// To currency (the batch currency).
+    pub to: String,
+    /// Units of `to` per unit of `from`.
+    pub rate: Decimal,
+    /// Date of the rate, for the record.
+    #[serde(default)]
+    pub date: Option<NaiveDate>,
+}
+
+/// A supplier's certification of origin for the parts it supplies.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSupplierCertification {
+    /// Id referenced by BOM lines.
+    pub id: String,
+    /// Supplier name or party id.
+    pub supplier: String,
+    /// Part numbers it covers; empty = every part of this supplier.
+    #[serde(default)]
+    pub parts: Vec<String>,
+    /// Classification the supplier certified, if stated.
+    #[serde(default)]
+    pub hs: Option<String>,
+    /// Origin criterion A, B, C or D.
+    pub origin_criterion: String,
+    /// Country of origin certified (a USMCA Party).
+    pub country: String,
+    /// Blanket period start (at most 12 months long).
+    #[serde(default)]
+    pub blanket_from: Option<NaiveDate>,
+    /// Blanket period end.
+    #[serde(default)]
+    pub blanket_to: Option<NaiveDate>,
+    /// Date signed.
+    pub signed: NaiveDate,
+}
+
+/// A good to audit.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawGood {
+    /// Id, unique in the batch.
+    pub id: String,
+    /// Description (Annex 5-A element 6).
+    pub description: String,
+    /// Classification: 6 digits at least; 8 where the rule is at tariff-item level.
+    pub hs: String,
+    /// The vehicle the good is for, where the rule depends on it: `passenger-vehicle`, `light-truck`,
+    /// `heavy-truck`, `other`.
+    #[serde(default, rename = "use")]
+    pub vehicle_use: Option<String>,
+    /// The description a rule names, where it depends on it ("body stamping", "gear boxes").
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Producer (a party id).
+    pub producer: String,
+    /// Country where it is produced.
+    pub place_of_production: String,
+    /// The producer states the good is wholly obtained or produced (criterion A).
+    #[serde(default)]
+    pub wholly_obtained: bool,
+    /// Currency of the good's values.
+    pub currency: String,
+    /// Transaction value (price paid), before removing international shipping.
+    #[serde(default)]
+    pub transaction_value: Option<Decimal>,
+    /// International shipping included in the transaction value (removed for the FOB basis).
+    #[serde(default)]
+    pub international_shipping: Option<Decimal>,
+    /// Net cost (total cost minus promotion, royalties, shipping and packing, non-allowable interest).
+    #[serde(default)]
+    pub net_cost: Option<Decimal>,
+    /// Total cost.
+    #[serde(default)]
+    pub total_cost: Option<Decimal>,
+    /// Operations performed by the producer.
+    #[serde(default)]
+    pub operations: Vec<String>,
+    /// The route to the importing Party after production.
+    #[serde(default)]
+    pub route: Vec<RawRouteStop>,
+    /// Automotive data, where the good is a vehicle or a part.
+    #[serde(default)]
+    pub automotive: Option<RawAutomotive>,
+    /// Special conditions of the rule that the producer has evidence for (condition ids).
+    #[serde(default)]
+    pub conditions_met: Vec<String>,
+    /// Invoice number, for a certification covering a single shipment.
+    #[serde(default)]
+    pub invoice: Option<String>,
+    /// The bill of materials.
+    #[serde(default)]
+    pub materials: Vec<RawMaterial>,
+}
+
+/// One stop on the way to the importing Party.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRouteStop {
+    /// Country.
+    pub country: String,
+    /// Operations done there (`unloading`, `reloading`, `storing`, `labelling`, ...).
+    #[serde(default)]
+    pub operations: Vec<String>,
+    /// Whether the good stayed under customs control there.
+    #[serde(default = "yes")]
+    pub customs_control: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Automotive data for a vehicle or part.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAutomotive {
+    /// The staging category the part falls in (`pv-lt-core-part` for Table A.1, ...).
+    pub category: String,
+}
+
+/// A BOM line.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawMaterial {
+    /// Line id, unique within the good.
+    pub line: String,
+    /// Part number.
+    #[serde(default)]
+    pub part: Option<String>,
+    /// Description.
+    pub description: String,
+    /// Classification.
+    pub hs: String,
+    /// Quantity per good.
+    pub quantity: Decimal,
+    /// Value per unit.
+    pub unit_value: Decimal,
+    /// Currency of `unit_value`.
+    pub currency: String,
+    /// Origin the supplier declares (ISO alpha-2).
+    pub origin: String,
+    /// Supplier name or party id.
+    #[serde(default)]
+    pub supplier: Option<String>,
+    /// Supplier certification id backing a USMCA origin.
+    #[serde(default)]
+    pub certification: Option<String>,
+    /// What kinds of material it is, for rules that name one ("printed circuit assemblies"). Absent:
+    /// unknown. Present (even empty): the complete list.
+    #[serde(default)]
+    pub kinds: Option<Vec<String>>,
+    /// `direct` (default), `indirect`, `accessory`, `retail-packaging` or `packing`.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// The provenance lot that supplied it.
+    #[serde(default)]
+    pub lot: Option<String>,
+    /// A self-produced material: its own BOM, rolled up.
+    #[serde(default)]
+    pub self_produced: Option<RawSelfProduced>,
+    /// Weight in kilograms (textile de minimis).
+    #[serde(default)]
+    pub weight_kg: Option<Decimal>,
+}
+
+/// A self-produced material and its BOM.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSelfProduced {
+    /// Designated as an intermediate material (one layer only).
+    #[serde(default)]
+    pub intermediate: bool,
+    /// Net cost of the material, when its own RVC matters.
+    #[serde(default)]
+    pub net_cost: Option<Decimal>,
+    /// Its materials.
+    pub materials: Vec<RawMaterial>,
+}
+
+/// A CSV/XLSX BOM row: the columns an ERP export has.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawBomRow {
+    /// Good id.
+    pub good: String,
+    /// Line id.
+    pub line: String,
+    /// Part number.
+    #[serde(default)]
+    pub part: Option<String>,
+    /// Description.
+    pub description: String,
+    /// HS code.
+    pub hs: String,
+    /// Quantity.
+    pub quantity: String,
+    /// Unit value.
+    pub unit_value: String,
+    /// Currency.
+    pub currency: String,
+    /// Declared origin.
+    pub origin: String,
+    /// Supplier.
+    #[serde(default)]
+    pub supplier: Option<String>,
+    /// Supplier certification id.
+    #[serde(default)]
+    pub certification: Option<String>,
+    /// Role.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// Kinds, separated by `;`.
+    #[serde(default)]
+    pub kinds: Option<String>,
+    /// Lot id.
+    #[serde(default)]
+    pub lot: Option<String>,
+}

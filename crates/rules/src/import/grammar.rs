@@ -1,0 +1,1084 @@
+//! The grammar of the product-specific rules as GN 11(o) (and SOR/2020-155) print them, parsed into the
+//! rule-pack's raw types. A recursive-descent parser over words; the source's typos are accepted
+//! ("includinganother", "aregional", "8466.93.53,or", "2) 50 percent", "c) No change", "250,").
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::raw::{RawAlternative, RawCondition, RawMaterialSpec, RawRvc, RawShift};
+
+/// A rule parsed from its legal text.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParsedRule {
+    /// The rule number printed before it (`27.`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<u32>,
+    /// A "Subheading rule: ..." paragraph printed before the rule, verbatim.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preamble: Option<String>,
+    /// The goods the rule covers, as the pack writes them (`8510.10-8510.30`).
+    pub hs: Vec<String>,
+    /// Uses the rule is limited to (`passenger-vehicle`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uses: Option<Vec<String>>,
+    /// "For a body stamping of subheading 8708.29 ...".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub good_kind: Option<String>,
+    /// First day in force ("Beginning on July 1, 2020 ...").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effective_from: Option<NaiveDate>,
+    /// Last day in force ("... until July 1, 2025" = 2025-06-30).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effective_to: Option<NaiveDate>,
+    /// `applies` when an underscoring preamble names this rule's designation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub motor_vehicle_provisions: Option<String>,
+    /// The alternatives, as the pack encodes them.
+    pub alternatives: Vec<RawAlternative>,
+    /// An RVC staged by date (SOR/2020-155 8701.20): the rule is one rule per stage.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rvc_stages: Vec<RvcStage>,
+}
+
+/// One step of an RVC staged by date; applies to the alternative at `alternative`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RvcStage {
+    /// Index of the alternative the thresholds belong to.
+    pub alternative: usize,
+    /// The item's label (`a`).
+    pub label: String,
+    /// First day.
+    pub effective_from: NaiveDate,
+    /// Last day (inclusive).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effective_to: Option<NaiveDate>,
+    /// Thresholds.
+    pub rvc: RawRvc,
+}
+
+impl ParsedRule {
+    /// One rule per RVC stage (or the rule itself when it is not staged).
+    pub fn expand_stages(&self) -> Vec<ParsedRule> {
+        if self.rvc_stages.is_empty() {
+            return vec![self.clone()];
+        }
+        self.rvc_stages
+            .iter()
+            .map(|s| {
+                let mut r = self.clone();
+                r.rvc_stages.clear();
+                r.effective_from = Some(s.effective_from);
+                r.effective_to = s.effective_to;
+                if let Some(a) = r.alternatives.get_mut(s.alternative) {
+                    a.rvc = Some(s.rvc.clone());
+                }
+                r
+            })
+            .collect()
+    }
+}
+
+/// Text the parser could not read: where, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("rule {}: {message}, at `{words_where_parsing_stopped}`", rule_number.map_or_else(|| "(unnumbered)".to_string(), |n| n.to_string()))]
+pub struct ParseError {
+    /// The rule number, when it was read.
+    pub rule_number: Option<u32>,
+    /// The words where parsing stopped (up to a dozen), or `end of text`.
+    pub words_where_parsing_stopped: String,
+    /// What was expected there.
+    pub message: String,
+    /// The text ends where parsing stopped (a cut copy).
+    pub at_end: bool,
+    /// Alternatives read in full before the one parsing stopped in.
+    #[serde(skip)]
+    pub partial: Vec<RawAlternative>,
+    /// The goods of the partial rule, when read.
+    #[serde(skip)]
+    pub partial_hs: Vec<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tokens
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+struct Tok {
+    s: String,
+    pos: usize,
+}
+
+/// Fixes the source's run-together words and strips compiler's notes and page headers, for parsing
+/// only (the verbatim text is kept as printed).
+pub(crate) fn normalize(text: &str) -> String {
+    let mut s = text.replace('\n', " ");
+    // Bracketed compiler's notes and page headers are not rule text.
+    for open in ["[Compiler's note", "[Compiler’s note", "[page "] {
+        while let Some(i) = s.find(open) {
+            let Some(j) = s[i..].find(']') else { break };
+            s.replace_range(i..i + j + 1, " ");
+        }
+    }
+    let fixes: [(&str, &str); 9] = [
+        ("includinganother", "including another"),
+        ("aregional", "a regional"),
+        (",or ", ", or "),
+        (".;", ";"),
+        (")A ", ") A "),
+        ("•", " "),
+        ("–", " through "),
+        ("%", " percent"),
+        ("”", "\""),
+    ];
+    for (a, b) in fixes {
+        s = s.replace(a, b);
+    }
+    s = s.replace('“', "\"");
+    // "8701.10A change" (SOR table rows): a code run into the next word.
+    let mut out = String::with_capacity(s.len());
+    let chars: Vec<char> = s.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        out.push(*c);
+        if c.is_ascii_digit() && chars.get(i + 1).is_some_and(|n| n.is_ascii_uppercase()) {
+            out.push(' ');
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn tokenize(norm: &str) -> Vec<Tok> {
+    let mut toks = Vec::new();
+    let mut pos = 0;
+    for chunk in norm.split(' ') {
+        let start = pos;
+        pos += chunk.len() + 1;
+        if chunk.is_empty() {
+            continue;
+        }
+        let mut core = chunk;
+        let mut trail = Vec::new();
+        while core.len() > 1 && core.ends_with([',', ';', ':', '.']) {
+            let c = &core[core.len() - 1..];
+            trail.push((c.to_string(), start + core.len() - 1));
+            core = &core[..core.len() - 1];
+        }
+        toks.push(Tok { s: core.to_string(), pos: start });
+        for (c, p) in trail.into_iter().rev() {
+            toks.push(Tok { s: c, pos: p });
+        }
+    }
+    toks
+}
+
+fn is_code(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('.').collect();
+    let ok_first = parts[0].len() == 4 && parts[0].chars().all(|c| c.is_ascii_digit());
+    ok_first && parts.len() <= 4 && parts[1..].iter().all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+fn is_chapter_code(s: &str) -> bool {
+    s.len() == 2 && s.chars().all(|c| c.is_ascii_digit())
+}
+
+/// `(A)`, `A)`, `(b)`, `c)`: the label of an alternative.
+fn alt_label(s: &str) -> Option<String> {
+    let inner = s.strip_suffix(')')?;
+    let inner = inner.strip_prefix('(').unwrap_or(inner);
+    let mut cs = inner.chars();
+    let c = cs.next()?;
+    // (i), (v), (x) are numbered items, never alternatives.
+    (cs.next().is_none() && c.is_ascii_alphabetic() && !matches!(c, 'i' | 'v' | 'x')).then(|| c.to_string())
+}
+
+/// `(1)`, `4)`, `(ii)`: the label of a numbered item.
+fn item_label(s: &str) -> Option<String> {
+    let inner = s.strip_suffix(')')?;
+    let inner = inner.strip_prefix('(').unwrap_or(inner);
+    let numeric = !inner.is_empty() && inner.len() <= 2 && inner.chars().all(|c| c.is_ascii_digit());
+    let roman = !inner.is_empty() && inner.len() <= 4 && inner.chars().all(|c| matches!(c, 'i' | 'v' | 'x'));
+    (numeric || roman).then(|| inner.to_string())
+}
+
+const CLAUSE_WORDS: [&str; 5] = ["whether", "including", "except", "excluding", "provided"];
+
+#[derive(Debug, Clone, PartialEq)]
+enum Source {
+    Any(&'static str, bool),
+    Within,
+    Spec(RawMaterialSpec),
+    Items(Vec<RawMaterialSpec>),
+}
+
+#[derive(Debug)]
+struct Target {
+    codes: Vec<String>,
+    kind: Option<String>,
+    other: bool,
+}
+
+struct P {
+    toks: Vec<Tok>,
+    i: usize,
+    norm: String,
+    number: Option<u32>,
+    done: Vec<RawAlternative>,
+    hs: Vec<String>,
+}
+
+type R<T> = Result<T, ParseError>;
+
+impl P {
+    fn peek(&self, k: usize) -> Option<&str> {
+        self.toks.get(self.i + k).map(|t| t.s.as_str())
+    }
+
+    fn at_end(&self) -> bool {
+        self.i >= self.toks.len()
+    }
+
+    fn is(&self, words: &str) -> bool {
+        words.split(' ').enumerate().all(|(k, w)| self.peek(k).is_some_and(|t| t.eq_ignore_ascii_case(w)))
+    }
+
+    fn eat(&mut self, words: &str) -> bool {
+        if self.is(words) {
+            self.i += words.split(' ').count();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn err(&self, message: impl Into<String>) -> ParseError {
+        let words = match self.toks.get(self.i) {
+            Some(t) => {
+                let rest = &self.norm[t.pos.min(self.norm.len())..];
+                rest.split(' ').take(12).collect::<Vec<_>>().join(" ")
+            }
+            None => {
+                let tail: Vec<&str> = self.norm.split(' ').collect();
+                let from = tail.len().saturating_sub(6);
+                format!("end of text (after `{}`)", tail[from..].join(" "))
+            }
+        };
+        ParseError {
+            rule_number: self.number,
+            words_where_parsing_stopped: words,
+            message: message.into(),
+            at_end: self.at_end(),
+            partial: self.done.clone(),
+            partial_hs: self.hs.clone(),
+        }
+    }
+
+    fn expect(&mut self, words: &str) -> R<()> {
+        if self.eat(words) { Ok(()) } else { Err(self.err(format!("expected `{words}`"))) }
+    }
+
+    /// `heading`, `subheadings`, `tariff item`, ... -> its level word.
+    fn level_word(&self) -> Option<(&'static str, usize)> {
+        let w = self.peek(0)?.to_ascii_lowercase();
+        match w.as_str() {
+            "chapter" | "chapters" => Some(("chapter", 1)),
+            "heading" | "headings" => Some(("heading", 1)),
+            "subheading" | "subheadings" => Some(("subheading", 1)),
+            "tariff" => {
+                let n = self.peek(1)?.to_ascii_lowercase();
+                (n == "item" || n == "items").then_some(("tariff-item", 2))
+            }
+            _ => None,
+        }
+    }
+
+    fn code_here(&self, k: usize) -> bool {
+        self.peek(k).is_some_and(is_code)
+    }
+
+    fn code_or_chapter(&self, k: usize, chapter: bool) -> bool {
+        self.peek(k).is_some_and(|s| is_code(s) || chapter && is_chapter_code(s))
+    }
+
+    /// `8413.50 through 8413.60, 8466.93.15 or 8466.93.53` (two-digit codes after `chapter`).
+    fn codes(&mut self) -> R<Vec<String>> {
+        let chapter = self.i > 0 && self.toks[self.i - 1].s.to_ascii_lowercase().starts_with("chapter");
+        let mut out = Vec::new();
+        loop {
+            if !self.code_or_chapter(0, chapter) {
+                return Err(self.err("expected an HS code"));
+            }
+            let a = self.toks[self.i].s.clone();
+            self.i += 1;
+            if self.is("through") && self.code_or_chapter(1, chapter) {
+                let b = self.toks[self.i + 1].s.clone();
+                self.i += 2;
+                out.push(format!("{a}-{b}"));
+            } else {
+                out.push(a);
+            }
+            // Separators only if a code follows.
+            let save = self.i;
+            let mut k = 0;
+            while matches!(self.peek(k), Some(",") | Some("or") | Some("and")) {
+                k += 1;
+            }
+            if k > 0 && self.code_or_chapter(k, chapter) {
+                self.i += k;
+                continue;
+            }
+            self.i = save;
+            return Ok(out);
+        }
+    }
+
+    /// Whether the list of sources ends here (a clause, a label, the end of the alternative).
+    fn list_ends(&self, k: usize) -> bool {
+        match self.peek(k) {
+            None => true,
+            Some(";") | Some(".") => true,
+            Some(s) => {
+                alt_label(s).is_some()
+                    || item_label(s).is_some()
+                    || CLAUSE_WORDS.iter().any(|w| s.eq_ignore_ascii_case(w))
+            }
+        }
+    }
+
+    /// Words of a kind of material, up to "of <code>" or the end of the list.
+    fn kind_words(&mut self) -> R<(String, Vec<String>)> {
+        let mut words: Vec<String> = Vec::new();
+        loop {
+            if self.at_end() || matches!(self.peek(0), Some(";") | Some(".")) {
+                break;
+            }
+            if self.is("of") {
+                let save = self.i;
+                self.i += 1;
+                if let Some((_, n)) = self.level_word() {
+                    self.i += n;
+                }
+                if self.code_here(0) {
+                    let codes = self.codes()?;
+                    return Ok((join_words(&words), codes));
+                }
+                self.i = save;
+            }
+            if self.peek(0) == Some(",") {
+                let mut k = 1;
+                while self.peek(k) == Some("or") {
+                    k += 1;
+                }
+                if self.list_ends(k) {
+                    break;
+                }
+            }
+            if let Some(s) = self.peek(0)
+                && (alt_label(s).is_some() || item_label(s).is_some())
+            {
+                break;
+            }
+            words.push(self.toks[self.i].s.clone());
+            self.i += 1;
+        }
+        if words.is_empty() {
+            return Err(self.err("expected the materials a change is from"));
+        }
+        Ok((join_words(&words), Vec::new()))
+    }
+
+    fn source_item(&mut self) -> R<Source> {
+        if self.eat("any other good within that subheading") || self.eat("within that subheading") {
+            return Ok(Source::Within);
+        }
+        if self.is("any other") {
+            let save = self.i;
+            self.i += 2;
+            if let Some((lvl, n)) = self.level_word() {
+                self.i += n;
+                return Ok(Source::Any(lvl, false));
+            }
+            self.i = save;
+        }
+        if self.is("any") {
+            let save = self.i;
+            self.i += 1;
+            if let Some((lvl, n)) = self.level_word() {
+                self.i += n;
+                if self.eat("outside that group") {
+                    return Ok(Source::Any(lvl, true));
+                }
+            }
+            self.i = save;
+        }
+        if self.eat("more than one of the following") {
+            let _ = self.eat(":");
+            return Ok(Source::Items(self.items()?));
+        }
+        if let Some((_, n)) = self.level_word() {
+            self.i += n;
+            let codes = self.codes()?;
+            return Ok(Source::Spec(RawMaterialSpec { hs: codes, kind: None }));
+        }
+        if self.code_here(0) {
+            let codes = self.codes()?;
+            return Ok(Source::Spec(RawMaterialSpec { hs: codes, kind: None }));
+        }
+        let (kind, hs) = self.kind_words()?;
+        Ok(Source::Spec(RawMaterialSpec { hs, kind: Some(kind) }))
+    }
+
+    /// A list of sources: items separated by `,`, `or`, `and`.
+    fn sources(&mut self) -> R<Vec<Source>> {
+        let mut out = vec![self.source_item()?];
+        loop {
+            let save = self.i;
+            let mut k = 0;
+            while matches!(self.peek(k), Some(",") | Some("or") | Some("and")) {
+                k += 1;
+            }
+            if k == 0 || self.list_ends(k) {
+                self.i = save;
+                return Ok(out);
+            }
+            self.i += k;
+            out.push(self.source_item()?);
+        }
+    }
+
+    /// `(1) subheadings 8413.50 through 8413.60, (2) ...`: each item one material spec.
+    fn items(&mut self) -> R<Vec<RawMaterialSpec>> {
+        let mut out = Vec::new();
+        loop {
+            let Some(_) = self.peek(0).and_then(item_label) else {
+                if out.is_empty() {
+                    return Err(self.err("expected a numbered item `(1)`"));
+                }
+                return Ok(out);
+            };
+            self.i += 1;
+            let srcs = self.sources()?;
+            let specs = specs_of(&srcs);
+            if specs.len() != 1 || srcs.iter().any(|s| !matches!(s, Source::Spec(_))) {
+                return Err(self.err("a numbered item must name one group of materials"));
+            }
+            out.extend(specs);
+            // Separator to the next item.
+            let save = self.i;
+            let mut k = 0;
+            while matches!(self.peek(k), Some(",") | Some("or") | Some("and")) {
+                k += 1;
+            }
+            if self.peek(k).and_then(item_label).is_some() {
+                self.i += k;
+            } else {
+                self.i = save;
+                return Ok(out);
+            }
+        }
+    }
+
+    /// What a change is to: `subheadings 8510.10 through 8510.30`, `a good of subheading 8531.20`,
+    /// `mounted brake linings of subheading 8708.30`, `any other good of heading 8469`.
+    fn target(&mut self) -> R<Target> {
+        let mut other = false;
+        let mut kind = None;
+        if self.eat("any other good of") {
+            other = true;
+        } else if self.eat("a good of any of") || self.eat("a good of") {
+        } else if self.level_word().is_none() && !self.code_here(0) {
+            let mut words = Vec::new();
+            loop {
+                if self.at_end() {
+                    return Err(self.err("expected the goods of the rule (`of subheading ...`)"));
+                }
+                if self.is("of") {
+                    let save = self.i;
+                    self.i += 1;
+                    let lw = self.level_word().is_some();
+                    let code = self.code_here(0);
+                    self.i = save;
+                    if lw || code {
+                        self.i += 1;
+                        break;
+                    }
+                }
+                if self.is("from") || self.is("provided") || self.is(",") && self.peek(1) == Some("provided") {
+                    return Err(self.err("expected the goods of the rule (`of subheading ...`)"));
+                }
+                words.push(self.toks[self.i].s.clone());
+                self.i += 1;
+            }
+            let k = join_words(&words);
+            let k = k.strip_prefix("a ").or_else(|| k.strip_prefix("an ")).unwrap_or(&k).to_string();
+            kind = Some(k);
+        }
+        if let Some((_, n)) = self.level_word() {
+            self.i += n;
+        }
+        let codes = self.codes()?;
+        Ok(Target { codes, kind, other })
+    }
+
+    fn percent(&mut self) -> R<Decimal> {
+        let Some(s) = self.peek(0) else { return Err(self.err("expected a percentage")) };
+        let d: Decimal = s.parse().map_err(|_| self.err("expected a percentage"))?;
+        self.i += 1;
+        if !self.eat("percent") {
+            return Err(self.err("expected `percent`"));
+        }
+        Ok(d)
+    }
+
+    fn method(&mut self) -> R<&'static str> {
+        if self.eat("transaction value method") {
+            Ok("tv")
+        } else if self.eat("net cost method") {
+            Ok("nc")
+        } else {
+            Err(self.err("expected `transaction value method` or `net cost method`"))
+        }
+    }
+
+    fn date(&mut self) -> R<NaiveDate> {
+        const MONTHS: [&str; 12] = [
+            "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+            "november", "december",
+        ];
+        let m = self.peek(0).map(str::to_ascii_lowercase).and_then(|m| MONTHS.iter().position(|x| *x == m));
+        let Some(m) = m else { return Err(self.err("expected a date such as `July 1, 2020`")) };
+        let day: Option<u32> = self.peek(1).and_then(|d| d.parse().ok());
+        let year: Option<i32> = if self.peek(2) == Some(",") { self.peek(3).and_then(|y| y.parse().ok()) } else { None };
+        let date = match (day, year) {
+            (Some(d), Some(y)) => NaiveDate::from_ymd_opt(y, m as u32 + 1, d),
+            _ => None,
+        };
+        let Some(date) = date else { return Err(self.err("expected a date such as `July 1, 2020`")) };
+        self.i += 4;
+        Ok(date)
+    }
+
+    /// After `provided`: an RVC requirement (maybe staged by date) or a condition.
+    fn provided(&mut self, alt: &mut RawAlternative, alt_index: usize, stages: &mut Vec<RvcStage>, start: usize) -> R<()> {
+        if self.is("that at least") || self.is("that not less than") {
+            // A condition the BOM cannot show: "provided that at least 70 percent by weight ...".
+            let from = self.toks[start].pos;
+            while !self.at_end() && !self.alt_ends() {
+                self.i += 1;
+            }
+            let to = self.toks.get(self.i).map_or(self.norm.len(), |t| t.pos);
+            let text = self.norm[from..to].trim().trim_end_matches([',', ';']).trim().to_string();
+            alt.conditions.push(RawCondition { id: condition_id(&text), text });
+            return Ok(());
+        }
+        let mut staged_method = None;
+        if self.eat("that the regional value content is") {
+        } else {
+            self.expect("there is")?;
+            let _ = self.eat("also");
+            if !(self.eat("a regional value content") || self.eat("an RVC")) {
+                return Err(self.err("expected `a regional value content`"));
+            }
+            if self.eat("under the") {
+                staged_method = Some(self.method()?);
+            }
+            self.expect("of")?;
+            if !(self.eat("not less than") || self.eat("at least")) {
+                return Err(self.err("expected `not less than`"));
+            }
+        }
+        let _ = self.eat(":");
+        let mut rvc = RawRvc { tv: None, nc: None };
+        if self.peek(0).and_then(item_label).is_none() && self.peek(0).and_then(alt_label).is_none() {
+            let pct = self.percent()?;
+            let m = match staged_method {
+                Some(m) => m,
+                None => {
+                    self.expect("under the")?;
+                    self.method()?
+                }
+            };
+            set_method(&mut rvc, m, pct);
+            alt.rvc = Some(rvc);
+            return Ok(());
+        }
+        // Numbered thresholds: "(1) 60 percent where the transaction value method is used; or (2) ...".
+        loop {
+            let label = match self.peek(0).and_then(|s| item_label(s).or_else(|| alt_label(s))) {
+                Some(l) => l,
+                None => break,
+            };
+            self.i += 1;
+            let pct = self.percent()?;
+            if self.eat("where the") {
+                let m = self.method()?;
+                self.expect("is used")?;
+                set_method(&mut rvc, m, pct);
+            } else if self.eat("under the") {
+                let m = self.method()?;
+                set_method(&mut rvc, m, pct);
+            } else if self.eat(", beginning on") {
+                let from = self.date()?;
+                let to = if self.eat("and ending on") { Some(self.date()?) } else { None };
+                let mut r = RawRvc { tv: None, nc: None };
+                set_method(&mut r, staged_method.unwrap_or("nc"), pct);
+                stages.push(RvcStage { alternative: alt_index, label, effective_from: from, effective_to: to, rvc: r });
+            } else {
+                return Err(self.err("expected `where the ... method is used` or `under the ... method`"));
+            }
+            let save = self.i;
+            let mut k = 0;
+            while matches!(self.peek(k), Some(";") | Some(",") | Some("or") | Some("and")) {
+                k += 1;
+            }
+            let next_is_item = self.peek(k).and_then(|s| item_label(s).or_else(|| alt_label(s))).is_some();
+            let next_is_threshold = next_is_item
+                && self.toks.get(self.i + k + 1).is_some_and(|t| t.s.parse::<Decimal>().is_ok());
+            if next_is_threshold {
+                self.i += k;
+            } else {
+                self.i = save;
+                break;
+            }
+        }
+        if stages.is_empty() {
+            if rvc.tv.is_none() && rvc.nc.is_none() {
+                return Err(self.err("expected the RVC thresholds"));
+            }
+            alt.rvc = Some(rvc);
+        }
+        Ok(())
+    }
+
+    /// Whether the alternative ends here: `;`, `.`, `, or (B)`, the end of the text.
+    fn alt_ends(&self) -> bool {
+        let mut k = 0;
+        while matches!(self.peek(k), Some(";") | Some(",") | Some(".") | Some("or") | Some("and")) {
+            k += 1;
+        }
+        match self.peek(k) {
+            None => k > 0 || self.at_end(),
+            Some(s) => k > 0 && alt_label(s).is_some() && self.peek(0) != Some("or"),
+        }
+    }
+
+    /// One alternative's body, after its label.
+    fn alternative(&mut self, label: String, rule_kind: &Option<String>, kinds_seen: &mut Vec<String>, stages: &mut Vec<RvcStage>) -> R<RawAlternative> {
+        let mut alt = RawAlternative {
+            label,
+            good_kind: None,
+            good_kind_other_than: None,
+            shift: None,
+            no_change_required: None,
+            rvc: None,
+            conditions: Vec::new(),
+        };
+        let index = self.done.len();
+        if self.eat("No change in tariff classification") || self.eat("No required tariff change") || self.eat("No required change in tariff classification") {
+            if self.eat("to") {
+                let t = self.target()?;
+                self.apply_target(&mut alt, &t, rule_kind, kinds_seen);
+            }
+            let _ = self.eat("is required");
+            let _ = self.eat(",");
+            let start = self.i;
+            self.expect("provided")?;
+            alt.no_change_required = Some(true);
+            if self.alt_ends() {
+                return Ok(alt);
+            }
+            self.provided(&mut alt, index, stages, start)?;
+            return Ok(alt);
+        }
+        if self.is("No change in tariff classification") {
+            return Err(self.err("expected `No change in tariff classification ... provided`"));
+        }
+        if !self.eat("A change to") {
+            return Err(self.err("expected `A change to`, `No change in tariff classification` or `Whether or not`"));
+        }
+        let t = self.target()?;
+        self.apply_target(&mut alt, &t, rule_kind, kinds_seen);
+        if self.is(",") && !self.is(", from") {
+            // ", of a kind used as ..." and similar descriptions before "from" are not read.
+            return Err(self.err("expected `from` after the goods of the change"));
+        }
+        let _ = self.eat(",");
+        self.expect("from")?;
+        let srcs = self.sources()?;
+        let mut shift = RawShift { from: None, group: None, within: None, also_from: Vec::new(), except: Vec::new(), except_more_than_one_of: Vec::new() };
+        let mut any: Option<(&'static str, bool)> = None;
+        for s in &srcs {
+            match s {
+                Source::Any(l, o) => any = Some((l, *o)),
+                Source::Within => shift.within = Some(true),
+                Source::Items(items) => shift.also_from.extend(items.iter().cloned()),
+                Source::Spec(_) => {}
+            }
+        }
+        shift.also_from.extend(specs_of(&srcs));
+        loop {
+            if self.eat(", whether or not there is also a change from") {
+                match self.source_item()? {
+                    Source::Any(l, o) => any = Some((l, o)),
+                    _ => return Err(self.err("expected `any other heading` after `whether or not there is also a change from`")),
+                }
+            } else if self.is(", including another") {
+                self.i += 3;
+                if let Some((_, n)) = self.level_word() {
+                    self.i += n;
+                }
+                self.expect("within that group")?;
+                shift.group = Some("including-within".into());
+            } else if self.eat(", except from more than one of the following") {
+                let _ = self.eat(":");
+                shift.except_more_than_one_of = self.items()?;
+            } else if self.eat(", except from") || self.eat(", excluding") {
+                let ex = self.sources()?;
+                if ex.iter().any(|s| !matches!(s, Source::Spec(_))) {
+                    return Err(self.err("an exception must name materials"));
+                }
+                shift.except.extend(specs_of(&ex));
+            } else if self.is(", except for") {
+                let from = self.toks[self.i + 1].pos;
+                while !self.at_end() && !self.alt_ends() {
+                    self.i += 1;
+                }
+                let to = self.toks.get(self.i).map_or(self.norm.len(), |t| t.pos);
+                let text = self.norm[from..to].trim().trim_end_matches([',', ';']).trim().to_string();
+                alt.conditions.push(RawCondition { id: condition_id(&text), text });
+            } else if self.is(", provided") {
+                self.i += 1;
+                let start = self.i;
+                self.i += 1;
+                self.provided(&mut alt, index, stages, start)?;
+            } else {
+                break;
+            }
+        }
+        if let Some((l, outside)) = any {
+            shift.from = Some(l.to_string());
+            if outside {
+                shift.group = Some("outside".into());
+            }
+        }
+        if shift.from.is_none() && shift.also_from.is_empty() && shift.within != Some(true) {
+            return Err(self.err("the change names no source"));
+        }
+        alt.shift = Some(shift);
+        Ok(alt)
+    }
+
+    fn apply_target(&mut self, alt: &mut RawAlternative, t: &Target, rule_kind: &Option<String>, kinds_seen: &mut Vec<String>) {
+        if self.hs.is_empty() {
+            self.hs = t.codes.clone();
+        }
+        if t.other {
+            if !kinds_seen.is_empty() {
+                alt.good_kind_other_than = Some(kinds_seen.clone());
+            }
+        } else if let Some(k) = &t.kind
+            && rule_kind.as_deref() != Some(k.as_str())
+        {
+            if !kinds_seen.contains(k) {
+                kinds_seen.push(k.clone());
+            }
+            alt.good_kind = Some(k.clone());
+        }
+    }
+}
+
+fn set_method(rvc: &mut RawRvc, m: &str, pct: Decimal) {
+    if m == "tv" {
+        rvc.tv = Some(pct);
+    } else {
+        rvc.nc = Some(pct);
+    }
+}
+
+/// Joins words back into text: punctuation without a space before it.
+fn join_words(words: &[String]) -> String {
+    let mut s = String::new();
+    for w in words {
+        if !s.is_empty() && !matches!(w.as_str(), "," | ";" | ":" | ".") {
+            s.push(' ');
+        }
+        s.push_str(w);
+    }
+    s
+}
+
+/// The material specs of a list of sources: the codes named without a kind merged into one spec (at the
+/// place of the first), each kind its own spec.
+fn specs_of(srcs: &[Source]) -> Vec<RawMaterialSpec> {
+    let mut out: Vec<RawMaterialSpec> = Vec::new();
+    let mut plain: Option<usize> = None;
+    for s in srcs {
+        if let Source::Spec(m) = s {
+            if m.kind.is_none() {
+                match plain {
+                    Some(i) => out[i].hs.extend(m.hs.iter().cloned()),
+                    None => {
+                        plain = Some(out.len());
+                        out.push(m.clone());
+                    }
+                }
+            } else {
+                out.push(m.clone());
+            }
+        }
+    }
+    out
+}
+
+/// A stable id for a condition, from its text: `by-weight-70pct-7208-7229-7301-7326`.
+pub fn condition_id(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let pct: String = lower
+        .split(' ')
+        .zip(lower.split(' ').skip(1))
+        .find(|(_, b)| *b == "percent")
+        .map(|(a, _)| a.to_string())
+        .unwrap_or_default();
+    let codes: Vec<String> = lower
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter(|w| is_code(w.trim_end_matches('.')))
+        .map(|w| w.trim_end_matches('.').replace('.', "-"))
+        .collect();
+    let head = if lower.contains("by weight") {
+        "by-weight"
+    } else if lower.contains("processes") {
+        "no-change-from-processes"
+    } else {
+        "condition"
+    };
+    let mut id = head.to_string();
+    if !pct.is_empty() {
+        id.push_str(&format!("-{pct}pct"));
+    }
+    for c in codes {
+        id.push('-');
+        id.push_str(&c);
+    }
+    id
+}
+
+fn uses_of(words: &str) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    for part in words.replace(" or ", ", ").split(", ") {
+        let p = part.trim().trim_start_matches("a ").trim_start_matches("an ").trim();
+        let u = match p {
+            "passenger vehicle" => "passenger-vehicle",
+            "light truck" => "light-truck",
+            "heavy truck" => "heavy-truck",
+            _ => return None,
+        };
+        out.push(u.to_string());
+    }
+    Some(out)
+}
+
+/// Whether a "Subheading rule:" paragraph marks underscored designations that include `number`.
+fn underscoring_applies(preamble: &str, number: Option<u32>) -> bool {
+    let p = preamble.to_ascii_lowercase();
+    if !p.contains("underscoring of the designation") {
+        return false;
+    }
+    let Some(n) = number else { return true };
+    let Some(i) = p.find("subdivision") else { return true };
+    let nums: Vec<u32> = p[i..]
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|w| !w.is_empty())
+        .take(2)
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    let through = p[i..].split(" pertain").next().is_some_and(|s| s.contains("through"));
+    match nums.as_slice() {
+        [a, b] if through => (*a..=*b).contains(&n),
+        [a, ..] => *a == n,
+        [] => true,
+    }
+}
+
+/// Whether a paragraph is a "Subheading rule:" that dates the rule after it.
+fn is_dated(p: &str) -> bool {
+    let l = p.to_ascii_lowercase();
+    l.starts_with("subheading rule: beginning on") || l.starts_with("beginning on")
+}
+
+/// Splits an undated "Subheading rule: ..." first paragraph from the rule text.
+pub fn split_preamble(text: &str) -> (Option<String>, String) {
+    let mut lines = text.lines();
+    match lines.next() {
+        Some(first) if first.starts_with("Subheading rule:") || first.starts_with("The underscoring of") => {
+            (Some(first.trim().to_string()), lines.collect::<Vec<_>>().join("\n"))
+        }
+        Some(_) => (None, text.to_string()),
+        None => (None, String::new()),
+    }
+}
+
+/// Parses one rule's verbatim text (one paragraph per line, as printed), including an optional
+/// "Subheading rule:" paragraph before it.
+pub fn parse_rule(text: &str) -> Result<ParsedRule, ParseError> {
+    parse_rule_inner(text, false)
+}
+
+/// Parses the branches of a rule whose beginning the copy does not show (`(A) ...; (B) ...`).
+pub fn parse_fragment(text: &str) -> Result<ParsedRule, ParseError> {
+    parse_rule_inner(text, true)
+}
+
+fn parse_rule_inner(text: &str, fragment: bool) -> Result<ParsedRule, ParseError> {
+    let (preamble, body) = split_preamble(text);
+    let dated_preamble = preamble.as_deref().is_some_and(is_dated);
+    let parse_text = if dated_preamble { text.to_string() } else { body };
+    let norm = normalize(&parse_text);
+    let toks = tokenize(&norm);
+    let mut p = P { toks, i: 0, norm, number: None, done: Vec::new(), hs: Vec::new() };
+    let mut rule = ParsedRule {
+        number: None,
+        preamble: preamble.clone(),
+        hs: Vec::new(),
+        uses: None,
+        good_kind: None,
+        effective_from: None,
+        effective_to: None,
+        motor_vehicle_provisions: None,
+        alternatives: Vec::new(),
+        rvc_stages: Vec::new(),
+    };
+    if p.at_end() {
+        return Err(p.err("the rule has no text"));
+    }
+    // "27." / "250," (typo)
+    if let (Some(n), Some(sep)) = (p.peek(0), p.peek(1))
+        && n.len() <= 3
+        && n.chars().all(|c| c.is_ascii_digit())
+        && (sep == "." || sep == ",")
+    {
+        p.number = n.parse().ok();
+        rule.number = p.number;
+        p.i += 2;
+    }
+    // SOR/2020-155 table rows begin with the HS label: "8701.30 – 8701.90A change ...".
+    if p.code_here(0) {
+        let codes = p.codes()?;
+        p.hs = codes;
+    }
+    let _ = p.eat("Subheading rule :");
+    if p.eat("Beginning on") {
+        let from = p.date()?;
+        rule.effective_from = Some(from);
+        if p.eat("until") {
+            let to = p.date()?;
+            rule.effective_to = to.pred_opt();
+            let _ = p.eat(",");
+        } else {
+            p.expect(", and thereafter ,")?;
+        }
+        if !(p.eat("the following rules of origin shall apply to") || p.eat("the following rule of origin shall apply to")) {
+            return Err(p.err("expected `the following rules of origin shall apply to`"));
+        }
+        if let Some((_, n)) = p.level_word() {
+            p.i += n;
+        }
+        p.hs = p.codes()?;
+        p.expect(":")?;
+    }
+    if p.eat("The following rule applies to a good of") {
+        if let Some((_, n)) = p.level_word() {
+            p.i += n;
+        }
+        p.hs = p.codes()?;
+        let mut words = Vec::new();
+        while !p.at_end() && p.peek(0) != Some(":") {
+            words.push(p.toks[p.i].s.clone());
+            p.i += 1;
+        }
+        p.expect(":")?;
+        rule.good_kind = Some(join_words(&words));
+    }
+    if p.is("For") {
+        p.i += 1;
+        let t = p.target()?;
+        p.hs = t.codes.clone();
+        if let Some(k) = t.kind {
+            rule.good_kind = Some(k);
+        }
+        if p.eat("for use in") {
+            let mut words = Vec::new();
+            while !p.at_end() && p.peek(0) != Some(":") {
+                words.push(p.toks[p.i].s.clone());
+                p.i += 1;
+            }
+            match uses_of(&join_words(&words)) {
+                Some(u) => rule.uses = Some(u),
+                None => return Err(p.err(format!("`{}` is not a use this parser knows", join_words(&words)))),
+            }
+        } else if t.other {
+            rule.uses = Some(vec!["other".into()]);
+        }
+        p.expect(":")?;
+    }
+    let mut kinds_seen: Vec<String> = Vec::new();
+    let mut stages = Vec::new();
+    let rule_kind = rule.good_kind.clone();
+    loop {
+        let label = match p.peek(0).and_then(|s| alt_label(s).or_else(|| if !p.hs.is_empty() && p.number.is_none() { item_label(s) } else { None })) {
+            Some(l) => {
+                p.i += 1;
+                l
+            }
+            None if p.done.is_empty() => "-".to_string(),
+            None => return Err(p.err("expected the label of the next alternative")),
+        };
+        if fragment && p.done.is_empty() && label == "-" {
+            return Err(p.err("expected a lettered branch"));
+        }
+        if p.eat("Whether or not there is also a change from") {
+            // "(C) Whether or not there is also a change from any other heading, provided ...": qualifies the
+            // alternative before it (rules 151, 155).
+            let Some(mut prev) = p.done.pop() else { return Err(p.err("`Whether or not` with no alternative before it")) };
+            let src = p.source_item()?;
+            let Source::Any(l, o) = src else { return Err(p.err("expected `any other heading`")) };
+            if let Some(s) = prev.shift.as_mut() {
+                s.from = Some(l.to_string());
+                if o {
+                    s.group = Some("outside".into());
+                }
+            }
+            p.expect(",")?;
+            let start = p.i;
+            p.expect("provided")?;
+            let idx = p.done.len();
+            p.provided(&mut prev, idx, &mut stages, start)?;
+            p.done.push(prev);
+        } else {
+            let alt = p.alternative(label, &rule_kind, &mut kinds_seen, &mut stages)?;
+            p.done.push(alt);
+        }
+        // Separator.
+        let mut k = 0;
+        while matches!(p.peek(k), Some(";") | Some(",") | Some(".") | Some("or") | Some("and")) {
+            k += 1;
+        }
+        p.i += k;
+        if p.at_end() {
+            break;
+        }
+        if k == 0 {
+            return Err(p.err("expected the end of the alternative (`;`, `; or` or `.`)"));
+        }
+    }
+    rule.alternatives = std::mem::take(&mut p.done);
+    rule.rvc_stages = stages;
+    rule.hs = p.hs.clone();
+    if rule.hs.is_empty() {
+        return Err(p.err("the rule names no goods"));
+    }
+    if let Some(pre) = &preamble
+        && underscoring_applies(pre, rule.number)
+    {
+        rule.motor_vehicle_provisions = Some("applies".into());
+    }
+    Ok(rule)
+}
