@@ -1,7 +1,10 @@
 //! The `origin-audit` commands as library functions, so tests call them directly; `main` only wires
 //! arguments to them and turns their result into an exit code.
 
+pub mod import_cmd;
 pub mod rules_cmd;
+pub mod run_cmd;
+pub mod trace;
 
 use std::path::PathBuf;
 

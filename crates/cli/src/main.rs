@@ -6,11 +6,16 @@ use std::process::ExitCode;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 use origin_cli::rules_cmd::{self, CheckFormat};
+use origin_cli::run_cmd::{self, RunArgs};
+use origin_cli::trace::{self, TraceArgs};
 use origin_rules::VehicleUse;
 
 #[derive(Debug, Parser)]
 #[command(name = "origin-audit", version, about = "USMCA rules-of-origin audits: rules, provenance, determinations")]
 struct Cli {
+    /// Log what the engine does (-v info, -vv debug) on stderr.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     /// The rule-pack directory.
     #[arg(long, global = true, env = "ORIGIN_AUDIT_RULES", default_value = "rules/usmca")]
     rules: PathBuf,
@@ -20,6 +25,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Audit batches: determine origin for every good, with findings and certificate drafts.
+    Run(RunArgs),
+    /// Trace the provenance of a lot or a material: text tree, DOT or SVG, with laundering signals.
+    Trace(TraceArgs),
     /// Check, explain and export rule packs.
     Rules {
         #[command(subcommand)]
@@ -78,8 +87,29 @@ impl From<UseArg> for VehicleUse {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let mut out = std::io::stdout().lock();
+    let level = match cli.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| level.into()))
+        .init();
+    let mut out = std::io::stdout();
     let result = match cli.command {
+        Command::Run(args) => match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+            Ok(rt) => rt.block_on(run_cmd::run_command(&args, &cli.rules, &mut out)),
+            Err(e) => Err(e),
+        },
+        Command::Trace(args) => match origin_cli::rules_cmd::load_valid(&cli.rules, &mut std::io::stderr()) {
+            Ok(Some(rules)) => {
+                let (policy, corridors) = origin_engine::provenance::policies(&rules);
+                trace::run(&args, &policy, &corridors).map_err(|e| std::io::Error::other(format!("{e:#}")))
+            }
+            Ok(None) => Ok(origin_cli::exit::INVALID),
+            Err(e) => Err(e),
+        },
         Command::Rules { command } => match command {
             RulesCommand::Check { dir, format } => rules_cmd::check(&dir.unwrap_or(cli.rules), format, &mut out),
             RulesCommand::Explain { hs, as_of, vehicle_use, kind } => {

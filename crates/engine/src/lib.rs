@@ -3,6 +3,9 @@
 //! live in [`input`] and [`run`].
 
 pub mod audit;
+pub mod certificate;
 pub mod checks;
 pub mod finding;
 pub mod input;
+pub mod provenance;
+pub mod run;

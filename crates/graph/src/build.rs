@@ -886,3 +886,17 @@ impl ProvenanceGraph {
 pub(crate) fn backticked(ids: &[&str]) -> String {
     ids.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The per-record sizes the memory budget (300 bytes per event) is built on.
+    #[test]
+    fn records_stay_compact() {
+        assert!(size_of::<Lot>() <= 72, "{}", size_of::<Lot>());
+        assert!(size_of::<Shipment>() <= 52, "{}", size_of::<Shipment>());
+        assert!(size_of::<Transformation>() <= 52, "{}", size_of::<Transformation>());
+        assert!(size_of::<Input>() <= 24, "{}", size_of::<Input>());
+    }
+}

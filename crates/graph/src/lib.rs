@@ -6,7 +6,7 @@
 //! 2. [`ProvenanceGraph::build`]: checks everything and returns every error ([`BuildErrors`]).
 //! 3. [`Trace::run`]: traced origin of every lot under a [`TransformationPolicy`], and signals under a
 //!    [`CorridorPolicy`], in one pass over the lots in topological order.
-//! 4. [`render`]: a text tree, Graphviz DOT or SVG of one lot's path.
+//! 4. [`render`]: a text tree, Graphviz DOT or SVG of the path of one lot (DOT and SVG: of several).
 //!
 //! The crate reads no files and knows no file format: callers deserialize [`ProvenanceInput`].
 

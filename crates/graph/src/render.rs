@@ -64,7 +64,8 @@ fn lot_line(g: &ProvenanceGraph, tr: &Trace, l: u32) -> String {
         rec.declared,
         tr.origin[l as usize],
     );
-    let contributions = tr.contributions(LotIx(l));
+    let mut contributions = tr.contributions(LotIx(l));
+    contributions.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     if contributions.len() > 1 {
         let parts: Vec<String> = contributions
             .iter()

@@ -200,13 +200,17 @@ impl Trace {
             }
         }
         let path: Vec<&str> = chain.iter().rev().map(|l| g.lot_ids.get(l.0)).collect();
+        let mismatch = SignalCode::DeclaredOriginMismatch.as_str();
+        let also =
+            if codes.contains(&mismatch) { ", with a declared origin that differs from the traced one" } else { "" };
+        codes.retain(|c| *c != mismatch);
         let id = g.lot_ids.get(lot.0);
         Some(SignalReport {
             code: SignalCode::OriginLaunderingSuspected.as_str(),
             severity: "suspected",
             lot: id.to_string(),
             message: format!(
-                "{} independent signals ({}) lie on one path to lot `{id}` (through lots {}): the origin of its materials may have been laundered",
+                "{} independent signals ({}) lie on one path to lot `{id}` (through lots {}){also}: the origin of its materials may have been laundered",
                 codes.len(),
                 codes.join(", "),
                 backticked(&path)
@@ -306,9 +310,21 @@ impl Trace {
                     ev.event(g, g.transformations[oe as usize].id);
                 }
                 let o = self.origin[s.lot as usize];
+                let mut parts = self.contributions(LotIx(s.lot));
+                let mixed = if parts.len() > 1 {
+                    parts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                    let list: Vec<String> = parts.iter().map(|(c, d)| format!("`{c}` {}", pct(*d))).collect();
+                    format!(
+                        ", the largest of its origins: {} by {}",
+                        list.join(", "),
+                        self.basis[s.lot as usize].as_str()
+                    )
+                } else {
+                    String::new()
+                };
                 (
                     format!(
-                        "lot `{lid}` is declared `{}` but traces to `{o}` ({})",
+                        "lot `{lid}` is declared `{}` but traces to `{o}` ({}){mixed}",
                         lot.declared,
                         self.origin_set_by(g, s.lot)
                     ),
@@ -385,8 +401,7 @@ impl Trace {
                     ev.site(g, out.to);
                 }
                 let dest = out.map(|o| g.site_ids.get(o.to)).unwrap_or_default();
-                if let Some(t) = t {
-                    let _ = t;
+                if t.is_some() {
                     (
                         format!(
                             "lot `{lid}`, of `{o}` origin, underwent `{op}` (transformation `{tid}`) at site `{sid}` in `{country}`, outside the Parties, on its way to `{dest}`; USMCA Art. 4.18 allows there only unloading, reloading, separation from bulk, storing, labelling required by the importer, and what preserves or transports the good"

@@ -171,6 +171,10 @@ pub struct Trace {
 
 const TWO: u16 = 1 << 15;
 
+/// The codes that count as independent evidence toward laundering. `DECLARED_ORIGIN_MISMATCH` follows
+/// from whichever conferral test failed, so it corroborates but never counts on its own.
+pub(crate) const INDEPENDENT: u16 = !(1 << SignalCode::DeclaredOriginMismatch as u16) & 0x1FF;
+
 pub(crate) fn kg_factor(unit: &str) -> Option<Decimal> {
     match unit {
         "kg" => Some(Decimal::ONE),
@@ -543,7 +547,7 @@ impl Trace {
 
     fn propagate(&mut self, graph: &ProvenanceGraph, l: u32) {
         let li = l as usize;
-        let local = self.local[li];
+        let local = self.local[li] & INDEPENDENT;
         let mut any = local;
         let mut two = local.count_ones() >= 2;
         let p = graph.lots[li].produced_by;
@@ -574,7 +578,8 @@ impl Trace {
         self.laundering.iter().map(|&l| crate::LotIx(l))
     }
 
-    /// Whether some path ending at `lot` carries two or more independent signals.
+    /// Whether some path ending at `lot` carries two or more independent signals (different codes, not
+    /// counting `DECLARED_ORIGIN_MISMATCH`).
     pub fn laundering_suspected(&self, lot: crate::LotIx) -> bool {
         self.any[lot.0 as usize] & TWO != 0
     }
@@ -596,7 +601,7 @@ impl Trace {
         let mut have = 0u16;
         for _ in 0..=graph.lots.len() {
             chain.push(crate::LotIx(cur));
-            have |= self.local[cur as usize];
+            have |= self.local[cur as usize] & INDEPENDENT;
             if have.count_ones() >= 2 {
                 return Some(chain);
             }

@@ -110,7 +110,7 @@ fn to_input(lots: &[GenLot]) -> ProvenanceInput {
             });
         }
         if let Some((inputs, op, va)) = &l.made {
-            for &(j, q) in inputs {
+            for &(j, _) in inputs {
                 if lots[j].site != l.site && !shipped.contains(&(j, l.site)) {
                     shipped.push((j, l.site));
                     p.shipments.push(ShipmentInput {
@@ -125,7 +125,6 @@ fn to_input(lots: &[GenLot]) -> ProvenanceInput {
                         quantity: Some(Decimal::from(100)),
                     });
                 }
-                let _ = q;
             }
             p.transformations.push(TransformationInput {
                 id: format!("T{i}"),

@@ -11,24 +11,30 @@ use crate::model::*;
 use crate::raw::*;
 
 /// The operations the provenance graph knows (its closed vocabulary).
-pub const KNOWN_OPERATIONS: [&str; 17] = [
+pub const KNOWN_OPERATIONS: [&str; 23] = [
     "melting-and-pouring",
     "casting",
     "forging",
     "rolling",
+    "drawing",
+    "stamping",
     "machining",
+    "heat-treatment",
+    "welding",
+    "moulding",
+    "chemical-reaction",
+    "weaving",
+    "cutting-and-sewing",
     "assembly",
     "simple-assembly",
     "painting",
+    "labelling",
     "relabelling",
     "repacking",
     "sorting",
+    "splitting",
     "dilution",
     "testing",
-    "heat-treatment",
-    "stamping",
-    "welding",
-    "moulding",
 ];
 
 /// Carries state across files: ids seen, source ids, pack dates.

@@ -679,13 +679,14 @@ impl P {
                 self.apply_target(&mut alt, &t, rule_kind, kinds_seen);
             }
             let _ = self.eat("is required");
+            alt.no_change_required = Some(true);
+            // "(A) No change in tariff classification to electronic microassemblies of subheading 8548.90; or"
+            if self.at_end() || self.alt_ends() {
+                return Ok(alt);
+            }
             let _ = self.eat(",");
             let start = self.i;
             self.expect("provided")?;
-            alt.no_change_required = Some(true);
-            if self.alt_ends() {
-                return Ok(alt);
-            }
             self.provided(&mut alt, index, stages, start)?;
             return Ok(alt);
         }

@@ -113,6 +113,7 @@ pub fn parse_legal_file(markdown: &str) -> Vec<LegalEntry> {
     struct Block {
         source: Option<String>,
         status: Option<Status>,
+        start_missing: bool,
         paragraphs: Vec<String>,
     }
 
@@ -132,8 +133,8 @@ pub fn parse_legal_file(markdown: &str) -> Vec<LegalEntry> {
                 source_url: blk.source,
                 status,
                 text: text.join("\n"),
-                cut_before: first_cut,
-                cut_after: last_cut || (status == Status::Cut && !first_cut),
+                cut_before: first_cut || blk.start_missing,
+                cut_after: last_cut || (status == Status::Cut && !first_cut && !blk.start_missing),
                 line: b.line,
                 alternate_reading: i > 0,
             });
@@ -180,6 +181,7 @@ pub fn parse_legal_file(markdown: &str) -> Vec<LegalEntry> {
             }
             if let Some(last) = b.blocks.last_mut() {
                 last.status = status;
+                last.start_missing = st.contains("start missing");
             }
         } else if let Some(q) = line.strip_prefix('>') {
             let q = q.trim();

@@ -99,7 +99,8 @@ pub fn parse_entry(e: &LegalEntry) -> EntryParse {
                 partial: r.alternatives,
                 partial_hs: r.hs,
             }),
-            Err(mut err) if err.at_end => {
+            Err(mut err) if err.at_end || stopped_at_last_words(&e.text, &err.words_where_parsing_stopped) => {
+                err.at_end = true;
                 err.message = format!("the copy stops inside the rule (CUT): {}", err.message);
                 Err(err)
             }
@@ -107,6 +108,12 @@ pub fn parse_entry(e: &LegalEntry) -> EntryParse {
         };
     }
     EntryParse { kind, result }
+}
+
+/// Whether parsing stopped in the last words of the text (a word cut in half: "A chan", "fro").
+fn stopped_at_last_words(text: &str, words: &str) -> bool {
+    let w = words.trim();
+    !w.is_empty() && w.split_whitespace().count() <= 4 && text.trim_end().ends_with(w)
 }
 
 fn not_a_rule(kind: EntryKind) -> ParseError {

@@ -1,0 +1,218 @@
+//! `origin-audit rules import | crosscheck`: the legal text of product-specific rules -> a chapter YAML
+//! draft, and the pack cross-checked against the legal text.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use origin_rules::import::{
+    Disagreement, EntryKind, LegalEntry, Status, chapter_yaml, crosscheck as run_crosscheck, import_chapter, is_legal_markdown,
+    merge_chapter, parse_entry, parse_legal_file, split_plain_text,
+};
+use origin_rules::load_pack;
+use origin_rules::raw::RawChapterFile;
+
+use crate::exit;
+
+/// `rules import TEXT_FILE --chapter NN [--source ID] [--out DIR] [--force]`.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The legal text: a research extract (`shared/legal/*.md`) or a plain text pasted from the note.
+    pub text_file: PathBuf,
+    /// The HS chapter to import.
+    #[arg(long)]
+    pub chapter: u8,
+    /// The pack source id to cite (default: from each entry's source URL, else `gn11`).
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Where to write `psr/chNN.yaml` (default: the rules directory).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Overwrite rules a rule editor has reviewed (review not `imported-unreviewed`).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `rules crosscheck TEXT_FILE...`.
+#[derive(Debug, clap::Args)]
+pub struct CrosscheckArgs {
+    /// The legal texts to compare the pack with.
+    pub text_files: Vec<PathBuf>,
+}
+
+fn read_entries(path: &Path, chapter: Option<u8>) -> std::io::Result<Vec<LegalEntry>> {
+    let text = std::fs::read_to_string(path)?;
+    Ok(if is_legal_markdown(&text) { parse_legal_file(&text) } else { split_plain_text(&text, chapter) })
+}
+
+/// Imports one chapter. Exit 0 when every rule entry of the chapter parsed, 1 when some could not be
+/// read (they are listed, and imported only up to where parsing stopped), 2 on bad usage or IO errors.
+pub fn import(args: &ImportArgs, rules_dir: &Path, out: &mut dyn Write) -> std::io::Result<i32> {
+    let entries = match read_entries(&args.text_file, Some(args.chapter)) {
+        Ok(e) => e,
+        Err(e) => {
+            writeln!(out, "error: cannot read `{}`: {e}", args.text_file.display())?;
+            return Ok(exit::USAGE);
+        }
+    };
+    if !entries.iter().any(|e| e.chapter == Some(args.chapter)) {
+        writeln!(out, "error: `{}` holds no entry of chapter {}", args.text_file.display(), args.chapter)?;
+        return Ok(exit::USAGE);
+    }
+    let imported = import_chapter(&entries, args.chapter, args.source.as_deref());
+    let out_dir = args.out.clone().unwrap_or_else(|| rules_dir.to_path_buf());
+    let path = out_dir.join("psr").join(format!("ch{:02}.yaml", args.chapter));
+    let existing = match std::fs::read_to_string(&path) {
+        Ok(text) => match serde_yaml::from_str::<RawChapterFile>(&text) {
+            Ok(f) => Some(f),
+            Err(e) if args.force => {
+                writeln!(out, "warning: `{}` is not a valid chapter file ({e}); overwriting it (--force)", path.display())?;
+                None
+            }
+            Err(e) => {
+                writeln!(out, "error: `{}` exists but is not a valid chapter file: {e}", path.display())?;
+                writeln!(out, "help: fix it, or pass --force to overwrite it")?;
+                return Ok(exit::INVALID);
+            }
+        },
+        Err(_) => None,
+    };
+    let (file, report) = merge_chapter(existing, imported.file, args.force);
+    let mut header = format!(
+        "Chapter {} product-specific rules, imported by `origin-audit rules import` from {}.\nEvery imported rule has `review: imported-unreviewed`: a rule editor reviews each against the legal text,\nthen sets its review status. Comments of an existing file are not kept by the import.",
+        args.chapter,
+        args.text_file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    );
+    if !imported.not_imported.is_empty() {
+        header.push_str("\nNot imported, or imported only up to where parsing stopped:");
+        for n in &imported.not_imported {
+            let what = n.partial_id.as_ref().map_or_else(|| "not imported".to_string(), |id| format!("imported in part as {id}"));
+            header.push_str(&format!(
+                "\n- {} [{}]: {what}: {} at `{}`",
+                n.entry,
+                n.status.as_str(),
+                n.error.message,
+                n.error.words_where_parsing_stopped
+            ));
+        }
+    }
+    let yaml = match chapter_yaml(&file, &header) {
+        Ok(y) => y,
+        Err(e) => {
+            writeln!(out, "error: cannot write YAML: {e}")?;
+            return Ok(exit::USAGE);
+        }
+    };
+    if let Err(e) = std::fs::create_dir_all(out_dir.join("psr")).and_then(|()| std::fs::write(&path, yaml)) {
+        writeln!(out, "error: cannot write `{}`: {e}", path.display())?;
+        return Ok(exit::USAGE);
+    }
+    writeln!(
+        out,
+        "wrote {}: {} rules and {} chapter rules written ({} rule entries parsed in full)",
+        path.display(),
+        report.written.len(),
+        file.chapter_rules.len(),
+        imported.parsed
+    )?;
+    for (id, review) in &report.skipped_reviewed {
+        writeln!(out, "skipped {id}: the existing rule is `{review}`; pass --force to overwrite it")?;
+    }
+    for n in &imported.not_imported {
+        let what = n.partial_id.as_ref().map_or_else(|| "not imported".to_string(), |id| format!("imported in part as `{id}`"));
+        writeln!(
+            out,
+            "could not parse {} [{}]: {}: {} at `{}`",
+            n.entry,
+            n.status.as_str(),
+            what,
+            n.error.message,
+            n.error.words_where_parsing_stopped
+        )?;
+    }
+    writeln!(out, "next: review the draft, then run `origin-audit rules check {}`", out_dir.display())?;
+    Ok(if imported.not_imported.is_empty() { exit::OK } else { exit::INVALID })
+}
+
+fn write_disagreement(out: &mut dyn Write, d: &Disagreement) -> std::io::Result<()> {
+    let tag = if d.anomaly { " (recorded source anomaly)" } else { "" };
+    let who = match (&d.rule, &d.entry) {
+        (Some(r), Some(e)) => format!("{r} <- {e}"),
+        (Some(r), None) => r.clone(),
+        (None, Some(e)) => e.clone(),
+        (None, None) => String::new(),
+    };
+    writeln!(out, "chapter {} {who}: {:?}{tag}: {}", d.chapter, d.kind, d.what)?;
+    writeln!(out, "    legal: {}", d.legal)?;
+    writeln!(out, "    pack:  {}", d.pack)?;
+    Ok(())
+}
+
+/// Cross-checks the pack against the legal texts. Exit 0 when they agree (or differ only where the pack
+/// records a source anomaly), 1 when they disagree, 2 when a file or the pack cannot be read.
+pub fn crosscheck(args: &CrosscheckArgs, rules_dir: &Path, out: &mut dyn Write) -> std::io::Result<i32> {
+    let mut entries = Vec::new();
+    for f in &args.text_files {
+        match read_entries(f, None) {
+            Ok(e) => entries.extend(e),
+            Err(e) => {
+                writeln!(out, "error: cannot read `{}`: {e}", f.display())?;
+                return Ok(exit::USAGE);
+            }
+        }
+    }
+    let loaded = load_pack(rules_dir);
+    let Some(set) = loaded.rules else {
+        writeln!(out, "error: the pack `{}` has {} errors; run `origin-audit rules check` first", rules_dir.display(), loaded.error_count())?;
+        return Ok(exit::USAGE);
+    };
+    let result = run_crosscheck(&entries, &set);
+    for d in &result.disagreements {
+        write_disagreement(out, d)?;
+    }
+    for (entry, why) in &result.not_compared {
+        writeln!(out, "not compared: {entry}: {why}")?;
+    }
+    let anomalies = result.disagreements.len() - result.failures();
+    writeln!(
+        out,
+        "{} rule pairs compared; {} disagreements, {} recorded source anomalies, {} entries not compared",
+        result.compared,
+        result.failures(),
+        anomalies,
+        result.not_compared.len()
+    )?;
+    Ok(if result.failures() == 0 { exit::OK } else { exit::INVALID })
+}
+
+/// Markdown section for docs/rules-coverage.md: parse rate of the legal text by status (COMPLETE / CUT /
+/// SECONDARY), per chapter.
+pub fn parse_rate_section(text_files: &[PathBuf]) -> std::io::Result<String> {
+    let mut counts: BTreeMap<(u8, Status), (usize, usize, usize)> = BTreeMap::new();
+    for f in text_files {
+        for e in read_entries(f, None)? {
+            let p = parse_entry(&e);
+            if p.kind != EntryKind::Rule {
+                continue;
+            }
+            let c = counts.entry((e.chapter.unwrap_or(0), e.status)).or_default();
+            c.0 += 1;
+            match &p.result {
+                Ok(_) => c.1 += 1,
+                Err(err) if err.at_end || err.message.contains("starts inside") => c.2 += 1,
+                Err(_) => {}
+            }
+        }
+    }
+    let mut s = String::from("## Parse rate of the legal text\n\n");
+    s.push_str(
+        "How much of the legal text in `fixtures/legal/` the rule grammar of `rules import` reads (rule entries only;\nchapter rules and stand-alone subheading rules are kept verbatim). A CUT entry never parses in full; it counts as\nread \"to the cut\" when parsing stops exactly where the copy stops.\n\n",
+    );
+    s.push_str("| chapter | status | rules | parsed | parse rate | stopped at the cut |\n|---|---|---|---|---|---|\n");
+    for ((ch, st), (n, ok, cut)) in &counts {
+        let rate = if *n == 0 { 0.0 } else { *ok as f64 * 100.0 / *n as f64 };
+        let cut_col = if *st == Status::Cut { format!("{cut} of {n}") } else { "-".into() };
+        s.push_str(&format!("| {ch} | {} | {n} | {ok} | {rate:.0} % | {cut_col} |\n", st.as_str()));
+    }
+    Ok(s)
+}

@@ -1,0 +1,63 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! `rules import` and `rules crosscheck` as library calls.
+
+use std::path::{Path, PathBuf};
+
+use origin_cli::import_cmd::{CrosscheckArgs, ImportArgs, crosscheck, import, parse_rate_section};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn legal_files() -> Vec<PathBuf> {
+    ["gn11-ch84-85-90-40-94-72-73.md", "gn11-ch87-automotive.md"].iter().map(|f| root().join("fixtures/legal").join(f)).collect()
+}
+
+#[test]
+fn crosscheck_pack_agrees_with_legal_text() {
+    let mut out = Vec::new();
+    let code = crosscheck(&CrosscheckArgs { text_files: legal_files() }, &root().join("rules/usmca"), &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    println!("{text}");
+    assert_eq!(code, 0, "the pack and the legal text disagree:\n{text}");
+}
+
+#[test]
+fn parse_rate_section_lists_every_status() {
+    let s = parse_rate_section(&legal_files()).unwrap();
+    println!("{s}");
+    assert!(s.contains("| COMPLETE |") && s.contains("| CUT |") && s.contains("| SECONDARY |"));
+}
+
+fn copy_pack_without(chapter: u8, to: &Path) {
+    let pack = root().join("rules/usmca");
+    std::fs::create_dir_all(to.join("psr")).unwrap();
+    for f in ["pack.yaml", "general.yaml", "country-groups.yaml", "automotive.yaml", "transformation-policy.yaml"] {
+        std::fs::copy(pack.join(f), to.join(f)).unwrap();
+    }
+    for e in std::fs::read_dir(pack.join("psr")).unwrap() {
+        let p = e.unwrap().path();
+        if p.file_name().unwrap().to_string_lossy() != format!("ch{chapter:02}.yaml") {
+            std::fs::copy(&p, to.join("psr").join(p.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn imported_chapters_load_without_errors() {
+    for chapter in [84u8, 85, 90, 40, 94, 72, 73, 87] {
+        let dir = tempfile::tempdir().unwrap();
+        copy_pack_without(chapter, dir.path());
+        let file = if chapter == 87 { &legal_files()[1] } else { &legal_files()[0] };
+        let args = ImportArgs { text_file: file.clone(), chapter, source: None, out: Some(dir.path().to_path_buf()), force: false };
+        let mut out = Vec::new();
+        let code = import(&args, dir.path(), &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(code == 0 || code == 1, "chapter {chapter}: {text}");
+        let loaded = origin_rules::load_pack(dir.path());
+        let errors: Vec<String> = loaded.diagnostics.iter().filter(|d| d.severity == origin_rules::Severity::Error).map(|d| format!("{d:?}")).collect();
+        assert!(errors.is_empty(), "chapter {chapter}: import output:\n{text}\nerrors:\n{}", errors.join("\n"));
+        let rules = loaded.rules.unwrap();
+        assert!(rules.rules.iter().any(|r| r.review == origin_rules::Review::ImportedUnreviewed));
+    }
+}

@@ -1,0 +1,240 @@
+//! Certificate drafts: the nine minimum data elements of USMCA Annex 5-A, for a good that qualified
+//! with no blocking finding, as JSON and as Markdown a person can read and sign.
+//!
+//! Legal basis: Art. 5.2 and Annex 5-A; 19 CFR 182.11-182.12 (a certification may cover a single
+//! shipment or multiple shipments of identical goods within a blanket period of at most 12 months).
+//! JSON field names follow the W3C traceability vocabulary's `UsmcaCertificateOfOrigin` where it has a
+//! matching term (certifier, exporter, producer, importer, blanket period, origin criterion).
+
+use std::fmt::Write as _;
+
+use chrono::{Months, NaiveDate};
+use serde::Serialize;
+
+use crate::audit::{GoodAudit, Outcome};
+use crate::input::{Batch, Good, Party};
+
+/// The certification statement of Annex 5-A element 9.
+pub const STATEMENT: &str = "I certify that the goods described in this document qualify as originating and the information contained in this document is true and accurate. I assume responsibility for proving such representations and agree to maintain and present upon request or to make available during a verification visit, documentation necessary to support this certification.";
+
+/// A party as the certificate shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CertParty {
+    /// Name.
+    pub name: String,
+    /// Title, for the certifier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Address.
+    pub address: String,
+    /// Telephone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub telephone: Option<String>,
+    /// Email.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// A blanket period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlanketPeriod {
+    /// From.
+    pub start_date: NaiveDate,
+    /// To.
+    pub end_date: NaiveDate,
+}
+
+/// The good as the certificate shows it (element 6-7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CertGood {
+    /// Description.
+    pub description: String,
+    /// HS classification: 6 digits, or 8 where the rule is at tariff-item level.
+    pub hs_tariff_classification: String,
+    /// Origin criterion A-D.
+    pub origin_criterion: String,
+    /// Invoice number for a single shipment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoice_number: Option<String>,
+}
+
+/// A draft certification of origin: the nine data elements, to be signed by the certifier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CertificateDraft {
+    /// Always `UsmcaCertificateOfOrigin`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The good's id in the batch.
+    pub good_id: String,
+    /// 1. Certifier role: importer, exporter or producer.
+    pub certifier_role: String,
+    /// 2. Certifier.
+    pub certifier: Option<CertParty>,
+    /// 3. Exporter (or "Various" / unknown).
+    pub exporter: Option<CertParty>,
+    /// 4. Producer (may be "Available upon request by the importing authorities").
+    pub producer: Option<CertParty>,
+    /// 5. Importer (may be "Various").
+    pub importer: Option<CertParty>,
+    /// 6-7. The good, its classification and criterion.
+    pub goods: Vec<CertGood>,
+    /// 8. Blanket period (at most 12 months), when not a single shipment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blanket_period: Option<BlanketPeriod>,
+    /// 9. The certification statement; signature and date are left for the certifier.
+    pub certification_statement: &'static str,
+    /// Elements the batch does not give, which the certifier must complete before signing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing_elements: Vec<String>,
+    /// Caveats from the determination (unverified or incomplete rules).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub caveats: Vec<String>,
+}
+
+/// Why a draft cannot be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DraftError {
+    /// The good did not qualify.
+    #[error("good `{0}` did not qualify as originating")]
+    NotQualified(String),
+    /// A blocking finding is open.
+    #[error("good `{0}` has an open blocking finding")]
+    Blocking(String),
+    /// The blanket period is longer than 12 months or reversed.
+    #[error("blanket period {0} to {1} is not a period of at most 12 months")]
+    BlanketPeriod(NaiveDate, NaiveDate),
+}
+
+fn party(p: Option<&Party>) -> Option<CertParty> {
+    p.map(|p| CertParty {
+        name: p.name.clone(),
+        title: p.title.clone(),
+        address: p.address.clone(),
+        telephone: p.phone.clone(),
+        email: p.email.clone(),
+    })
+}
+
+/// Checks a blanket period: from <= to and at most 12 months (Annex 5-A element 8).
+pub fn check_blanket(from: NaiveDate, to: NaiveDate) -> Result<BlanketPeriod, DraftError> {
+    let limit = from.checked_add_months(Months::new(12)).and_then(|d| d.pred_opt());
+    if to < from || limit.is_none_or(|l| to > l) {
+        return Err(DraftError::BlanketPeriod(from, to));
+    }
+    Ok(BlanketPeriod { start_date: from, end_date: to })
+}
+
+/// The draft for a good that qualified with no blocking finding.
+pub fn draft(batch: &Batch, good: &Good, audit: &GoodAudit, blanket: Option<(NaiveDate, NaiveDate)>) -> Result<CertificateDraft, DraftError> {
+    if audit.determination.outcome != Outcome::Qualified {
+        return Err(DraftError::NotQualified(good.id.clone()));
+    }
+    if audit.has_blocking() {
+        return Err(DraftError::Blocking(good.id.clone()));
+    }
+    let blanket_period = blanket.map(|(f, t)| check_blanket(f, t)).transpose()?;
+    let h = &batch.header;
+    let get = |id: &Option<String>| id.as_ref().and_then(|i| batch.parties.get(i));
+    let certifier = get(&h.certifier);
+    let role = match &h.certifier {
+        Some(c) if Some(c) == h.importer.as_ref() => "importer",
+        Some(c) if Some(c) == h.exporter.as_ref() => "exporter",
+        Some(c) if c == &good.producer => "producer",
+        _ => "exporter",
+    };
+    // 6 digits, or 8 where the rule applied is written at tariff-item level.
+    let tariff_item_rule = audit.determination.rule.as_ref().is_some_and(|r| r.hs.split(['-', ',']).any(|c| c.trim().len() > 7));
+    let hs = if tariff_item_rule { good.hs.tariff_item().unwrap_or(good.hs) } else { good.hs.subheading().unwrap_or(good.hs) };
+    let mut missing = Vec::new();
+    if certifier.is_none() {
+        missing.push("2. certifier (name, title, address, telephone, email): set `batch.certifier` to a party id".to_string());
+    }
+    if get(&h.exporter).is_none() && h.exporter.as_deref() != Some("various") {
+        missing.push("3. exporter: set `batch.exporter`".into());
+    }
+    if get(&h.importer).is_none() && h.importer.as_deref() != Some("various") {
+        missing.push("5. importer: set `batch.importer` (a party id or `various`)".into());
+    }
+    if blanket_period.is_none() && good.invoice.is_none() {
+        missing.push("6/8. an invoice number for a single shipment, or a blanket period".into());
+    }
+    Ok(CertificateDraft {
+        kind: "UsmcaCertificateOfOrigin",
+        good_id: good.id.clone(),
+        certifier_role: role.into(),
+        certifier: party(certifier),
+        exporter: party(get(&h.exporter)),
+        producer: party(batch.parties.get(&good.producer)),
+        importer: party(get(&h.importer)),
+        goods: vec![CertGood {
+            description: good.description.clone(),
+            hs_tariff_classification: hs.to_string(),
+            origin_criterion: audit.determination.criterion.map(String::from).unwrap_or_default(),
+            invoice_number: if blanket_period.is_none() { good.invoice.clone() } else { None },
+        }],
+        blanket_period,
+        certification_statement: STATEMENT,
+        missing_elements: missing,
+        caveats: audit.determination.caveats.clone(),
+    })
+}
+
+/// The draft as Markdown for a person to read and sign.
+pub fn markdown(d: &CertificateDraft) -> String {
+    let mut o = String::new();
+    let p = |o: &mut String, n: &str, p: &Option<CertParty>| {
+        let _ = match p {
+            Some(p) => writeln!(
+                o,
+                "| {n} | {}{} — {}{}{} |",
+                p.name,
+                p.title.as_deref().map(|t| format!(", {t}")).unwrap_or_default(),
+                p.address,
+                p.telephone.as_deref().map(|t| format!(", tel. {t}")).unwrap_or_default(),
+                p.email.as_deref().map(|t| format!(", {t}")).unwrap_or_default()
+            ),
+            None => writeln!(o, "| {n} | (to be completed) |"),
+        };
+    };
+    let _ = writeln!(o, "# USMCA certification of origin (draft)\n");
+    let _ = writeln!(o, "| data element | value |\n|---|---|");
+    let _ = writeln!(o, "| 1. Certifier | {} |", d.certifier_role);
+    p(&mut o, "2. Certifier", &d.certifier);
+    p(&mut o, "3. Exporter", &d.exporter);
+    p(&mut o, "4. Producer", &d.producer);
+    p(&mut o, "5. Importer", &d.importer);
+    for g in &d.goods {
+        let _ = writeln!(
+            o,
+            "| 6. Description and HS classification | {} — HS {}{} |",
+            g.description,
+            g.hs_tariff_classification,
+            g.invoice_number.as_deref().map(|i| format!(", invoice {i}")).unwrap_or_default()
+        );
+        let _ = writeln!(o, "| 7. Origin criterion | {} |", g.origin_criterion);
+    }
+    let _ = match d.blanket_period {
+        Some(b) => writeln!(o, "| 8. Blanket period | {} to {} |", b.start_date, b.end_date),
+        None => writeln!(o, "| 8. Blanket period | single shipment |"),
+    };
+    let _ = writeln!(o, "| 9. Signature and date | ______________________  date: __________ |\n");
+    let _ = writeln!(o, "{}\n", d.certification_statement);
+    if !d.missing_elements.is_empty() {
+        let _ = writeln!(o, "**Complete before signing:**\n");
+        for m in &d.missing_elements {
+            let _ = writeln!(o, "- {m}");
+        }
+        let _ = writeln!(o);
+    }
+    if !d.caveats.is_empty() {
+        let _ = writeln!(o, "**Caveats from the determination:**\n");
+        for c in &d.caveats {
+            let _ = writeln!(o, "- {c}");
+        }
+    }
+    o
+}

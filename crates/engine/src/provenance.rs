@@ -1,0 +1,86 @@
+//! From the rule pack's policy to the graph's plain-data policy, and from a batch's provenance events to
+//! the per-lot facts the audit reads. The `rules` and `graph` crates never depend on each other; this
+//! is where they meet.
+
+use std::collections::HashMap;
+
+use origin_graph::{Corridor, CorridorPolicy, Operation, ProvenanceGraph, ProvenanceInput, Trace, TransformationPolicy};
+use origin_rules::RuleSet;
+
+use crate::audit::LotFacts;
+
+/// Parses an operation name of the rule pack into the graph's vocabulary.
+pub fn operation(name: &str) -> Option<Operation> {
+    serde_json::from_value(serde_json::Value::String(name.to_string())).ok()
+}
+
+/// The graph's transformation and corridor policies from the rule pack.
+pub fn policies(rules: &RuleSet) -> (TransformationPolicy, CorridorPolicy) {
+    let p = &rules.transformation_policy;
+    // Art. 4.18 operations that are transformations in the graph's vocabulary; unloading, reloading,
+    // storing and transport are shipments, not transformations.
+    let transit_permitted = rules
+        .general
+        .transit
+        .as_ref()
+        .map(|t| {
+            t.allowed_operations
+                .iter()
+                .filter_map(|o| match o.as_str() {
+                    x if x.starts_with("labelling") => Some(Operation::Labelling),
+                    "separation-from-bulk" => Some(Operation::Splitting),
+                    other => operation(other),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let policy = TransformationPolicy {
+        non_conferring: p.non_conferring_operations.iter().filter_map(|o| operation(o)).collect(),
+        transit_permitted,
+        min_tariff_shift: Some(p.min_tariff_shift),
+        min_value_added: Some(p.min_value_added),
+        min_dwell_days: Some(p.min_dwell_days),
+    };
+    let corridors = CorridorPolicy {
+        corridors: p.corridors.iter().map(|c| Corridor { name: c.id.clone(), legs: c.path.clone() }).collect(),
+    };
+    (policy, corridors)
+}
+
+/// Builds and traces the provenance of a batch: the facts per lot, or every build error.
+pub fn lot_facts(rules: &RuleSet, input: &ProvenanceInput) -> Result<HashMap<String, LotFacts>, Vec<String>> {
+    let graph = ProvenanceGraph::build(input).map_err(|e| e.0.iter().map(|x| x.to_string()).collect::<Vec<_>>())?;
+    let (policy, corridors) = policies(rules);
+    let trace = Trace::run(&graph, &policy, &corridors);
+    let mut out = HashMap::with_capacity(input.lots.len());
+    for l in &input.lots {
+        let Some(ix) = graph.lot(&l.id) else { continue };
+        let r = trace.lot_report(&graph, ix);
+        out.insert(
+            l.id.clone(),
+            LotFacts {
+                lot: l.id.clone(),
+                declared_origin: r.declared_origin,
+                traced_origin: r.traced_origin,
+                origin_set_by: r.origin_set_by.clone(),
+                laundering: trace.laundering_signal(&graph, ix),
+                signals: trace.path_signals(&graph, ix),
+            },
+        );
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rule pack checks operation names against its own list; it must be the graph's vocabulary.
+    #[test]
+    fn rule_pack_operations_are_the_graph_vocabulary() {
+        for name in origin_rules::KNOWN_OPERATIONS {
+            let op = operation(name);
+            assert!(op.is_some_and(|o| o.as_str() == name), "`{name}` is not a graph operation");
+        }
+    }
+}
