@@ -2,6 +2,7 @@
 //! arguments to them and turns their result into an exit code.
 
 pub mod import_cmd;
+pub mod batch_cmd;
 pub mod rules_cmd;
 pub mod run_cmd;
 pub mod trace;

@@ -29,11 +29,27 @@ enum Command {
     Run(RunArgs),
     /// Trace the provenance of a lot or a material: text tree, DOT or SVG, with laundering signals.
     Trace(TraceArgs),
+    /// Validate batch input and print its schema.
+    Batch {
+        #[command(subcommand)]
+        command: BatchCommand,
+    },
     /// Check, explain and export rule packs.
     Rules {
         #[command(subcommand)]
         command: RulesCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum BatchCommand {
+    /// Validate a batch file (and its BOM files) without auditing; exit 1 on any problem.
+    Check {
+        /// The batch file.
+        file: PathBuf,
+    },
+    /// Print the JSON Schema of the batch file.
+    Schema,
 }
 
 #[derive(Debug, Subcommand)]
@@ -109,6 +125,10 @@ fn main() -> ExitCode {
             }
             Ok(None) => Ok(origin_cli::exit::INVALID),
             Err(e) => Err(e),
+        },
+        Command::Batch { command } => match command {
+            BatchCommand::Check { file } => origin_cli::batch_cmd::check(&file, &mut out),
+            BatchCommand::Schema => origin_cli::batch_cmd::schema(&mut out),
         },
         Command::Rules { command } => match command {
             RulesCommand::Check { dir, format } => rules_cmd::check(&dir.unwrap_or(cli.rules), format, &mut out),

@@ -53,6 +53,9 @@ pub struct RunArgs {
     /// Worker threads for the audit.
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Write each certificate draft here as GOOD.md (to read and sign) and GOOD.json.
+    #[arg(long, value_name = "DIR")]
+    pub certificates: Option<PathBuf>,
 }
 
 /// Runs the audit; returns the exit code.
@@ -93,7 +96,22 @@ pub async fn run_command(args: &RunArgs, rules_dir: &Path, out: &mut (dyn Write 
     .unwrap_or_default();
     let json = serde_json::to_string_pretty(&doc).unwrap_or_default();
     if let Some(path) = &args.out {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
         write_atomically(path, json.as_bytes())?;
+    }
+    if let Some(dir) = &args.certificates {
+        std::fs::create_dir_all(dir)?;
+        for r in &reports {
+            for g in &r.goods {
+                if let Some(c) = &g.certificate {
+                    let name = sanitize(&g.audit.good);
+                    write_atomically(&dir.join(format!("{name}.md")), origin_engine::certificate::markdown(c).as_bytes())?;
+                    write_atomically(&dir.join(format!("{name}.json")), serde_json::to_string_pretty(c).unwrap_or_default().as_bytes())?;
+                }
+            }
+        }
     }
     match args.format {
         RunFormat::Json => writeln!(out, "{json}")?,
@@ -112,6 +130,11 @@ pub async fn run_command(args: &RunArgs, rules_dir: &Path, out: &mut (dyn Write 
         Some(FailOn::NotQualified) => reports.iter().any(|r| r.summary.qualified < r.summary.goods),
     };
     Ok(if fail { exit::INVALID } else { exit::OK })
+}
+
+/// A file name from a good id: letters, digits, `-`, `_` and `.` kept, anything else `_`.
+fn sanitize(id: &str) -> String {
+    id.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect()
 }
 
 /// A progress line on stderr when it is a terminal; nothing otherwise.

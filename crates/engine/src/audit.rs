@@ -55,6 +55,8 @@ pub struct AuditContext<'a> {
     pub lots: &'a HashMap<String, LotFacts>,
     /// Whether the batch has provenance data at all.
     pub has_provenance: bool,
+    /// The batch currency every value is in.
+    pub currency: origin_core::Currency,
 }
 
 /// The answer for a good.
@@ -376,6 +378,28 @@ fn decide_materials<'a>(cx: &AuditContext<'_>, good: &'a Good, findings: &mut Ve
             };
             let sub_audit = audit_good(cx, &sub);
             let qualified = sub_audit.determination.outcome == Outcome::Qualified;
+            // Findings about the sub-BOM's own materials (support, provenance) stay visible on the good.
+            for f in sub_audit.findings.iter().filter(|f| {
+                matches!(
+                    f.code,
+                    Code::OriginUnsupported
+                        | Code::SupplierCertificationExpired
+                        | Code::SupplierCertificationInvalid
+                        | Code::HsDiscrepancy
+                        | Code::OriginLaunderingSuspected
+                        | Code::ProvenanceSignal
+                        | Code::DeclaredOriginMismatch
+                        | Code::ProvenanceGap
+                )
+            }) {
+                findings.push(
+                    Finding::new(f.code, f.severity, &good.id, format!("in self-produced material `{}`: {}", m.line, f.message), f.citation.clone())
+                        .materials(f.materials.iter().map(|l| format!("{}/{l}", m.line)))
+                        .evidence(f.evidence.clone())
+                        .remedy(f.remedy.clone())
+                        .seal(),
+                );
+            }
             findings.push(
                 Finding::new(
                     Code::SelfProducedMaterial,
@@ -713,7 +737,14 @@ fn criterion_b_and_d(
             let candidates: Vec<(String, Decimal)> =
                 non_originating.iter().filter(|d| d.vnm > Decimal::ZERO).map(|d| (d.m.line.clone(), d.vnm)).collect();
             let (set, closes) = rvc::smallest_closing_set(candidates, gap);
-            let lines: Vec<String> = set.iter().map(|(l, v)| format!("{l} ({})", v.round_dp(2))).collect();
+            let cur = cx.currency;
+            let lines: Vec<String> = set
+                .iter()
+                .map(|(l, v)| {
+                    let desc = non_originating.iter().find(|d| &d.m.line == l).map(|d| d.m.description.as_str()).unwrap_or("");
+                    format!("line {l} ({desc}, {} {cur})", v.round_dp(2))
+                })
+                .collect();
             let nums: Vec<String> = r
                 .methods
                 .iter()
@@ -730,13 +761,12 @@ fn criterion_b_and_d(
                 .evidence(nums)
                 .remedy(if closes {
                     format!(
-                        "non-originating value must fall by {} {}; making these materials originating closes the gap: {}",
+                        "non-originating value must fall by {} {cur}; the smallest set of materials whose origin would close the gap: {} (source them from USMCA-originating suppliers with certifications)",
                         gap.round_dp(2),
-                        "(batch currency)",
                         lines.join(", ")
                     )
                 } else {
-                    format!("non-originating value must fall by {}; even all non-originating materials together do not close it", gap.round_dp(2))
+                    format!("non-originating value must fall by {} {cur}; even all non-originating materials together do not close it", gap.round_dp(2))
                 })
                 .seal(),
             );

@@ -202,7 +202,7 @@ pub fn markdown(d: &CertificateDraft) -> String {
     };
     let _ = writeln!(o, "# USMCA certification of origin (draft)\n");
     let _ = writeln!(o, "| data element | value |\n|---|---|");
-    let _ = writeln!(o, "| 1. Certifier | {} |", d.certifier_role);
+    let _ = writeln!(o, "| 1. Certifier role | {} |", d.certifier_role);
     p(&mut o, "2. Certifier", &d.certifier);
     p(&mut o, "3. Exporter", &d.exporter);
     p(&mut o, "4. Producer", &d.producer);

@@ -65,17 +65,36 @@ pub enum Code {
     ProvenanceGap,
     /// The good was processed outside the Parties or left customs control there (Art. 4.18).
     TransitOutsideParties,
-    /// A special condition of the rule is not evidenced.
-    ConditionUnverified,
     /// The automotive staging for the good's category and date is not encoded.
     AutomotiveStagingNotEncoded,
-    /// The value data needed (TV, NC, total cost) is missing.
-    ValueDataMissing,
     /// A self-produced material was audited on its own BOM.
     SelfProducedMaterial,
 }
 
 impl Code {
+    /// Every code, for the catalogue.
+    pub const ALL: [Code; 19] = [
+        Code::InputError,
+        Code::NoRuleForHs,
+        Code::RuleNeedsFacts,
+        Code::RuleTranscriptionCaveat,
+        Code::RvcBelowThreshold,
+        Code::TariffShiftNotMet,
+        Code::MaterialFactMissing,
+        Code::DeMinimisApplied,
+        Code::OriginUnsupported,
+        Code::SupplierCertificationExpired,
+        Code::SupplierCertificationInvalid,
+        Code::HsDiscrepancy,
+        Code::OriginLaunderingSuspected,
+        Code::ProvenanceSignal,
+        Code::DeclaredOriginMismatch,
+        Code::ProvenanceGap,
+        Code::TransitOutsideParties,
+        Code::AutomotiveStagingNotEncoded,
+        Code::SelfProducedMaterial,
+    ];
+
     /// The SCREAMING_SNAKE code.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -96,9 +115,7 @@ impl Code {
             Code::DeclaredOriginMismatch => "DECLARED_ORIGIN_MISMATCH",
             Code::ProvenanceGap => "PROVENANCE_GAP",
             Code::TransitOutsideParties => "TRANSIT_OUTSIDE_PARTIES",
-            Code::ConditionUnverified => "CONDITION_UNVERIFIED",
             Code::AutomotiveStagingNotEncoded => "AUTOMOTIVE_STAGING_NOT_ENCODED",
-            Code::ValueDataMissing => "VALUE_DATA_MISSING",
             Code::SelfProducedMaterial => "SELF_PRODUCED_MATERIAL",
         }
     }
@@ -193,5 +210,26 @@ impl Fnv {
             self.0 ^= u64::from(*b);
             self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// docs/findings.md is the catalogue users read: every code must be in it.
+    #[test]
+    fn every_code_is_catalogued() {
+        let doc = include_str!("../../../docs/findings.md");
+        for c in Code::ALL {
+            assert!(doc.contains(&format!("`{}`", c.as_str())), "{} is missing from docs/findings.md", c.as_str());
+        }
+    }
+
+    #[test]
+    fn fingerprints_follow_the_facts() {
+        let f = |msg: &str| Finding::new(Code::RvcBelowThreshold, Severity::Blocking, "G1", msg.into(), "c").seal();
+        assert_eq!(f("74.00% < 75.00%").fingerprint, f("74.00% < 75.00%").fingerprint);
+        assert_ne!(f("74.00% < 75.00%").fingerprint, f("74.10% < 75.00%").fingerprint);
     }
 }

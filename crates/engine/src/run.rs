@@ -152,6 +152,7 @@ pub fn audit_batch(rules: &RuleSet, batch: &Batch, opts: &RunOptions, progress: 
         bad_certifications: &bad,
         lots: &lots,
         has_provenance: batch.provenance.is_some(),
+        currency: batch.header.currency,
     };
     progress.total.fetch_add(batch.goods.len(), Ordering::Relaxed);
     let threads = opts.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);

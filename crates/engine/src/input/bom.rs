@@ -81,7 +81,7 @@ pub(super) fn attach(
             }
             continue;
         };
-        let hs = HsCode::parse(get("hs")).map_err(|e| err("hs", e.to_string(), "classify the material"));
+        let hs = HsCode::parse(&spreadsheet_hs(get("hs"))).map_err(|e| err("hs", e.to_string(), "classify the material"));
         let origin = Country::parse(get("origin")).map_err(|e| err("origin", e.to_string(), "the supplier's declared origin, ISO alpha-2"));
         let quantity = Decimal::from_str(get("quantity")).map_err(|_| err("quantity", format!("`{}` is not a number", get("quantity")), "write the quantity per good"));
         let unit_value = Decimal::from_str(get("unit_value")).map_err(|_| err("unit_value", format!("`{}` is not a number", get("unit_value")), "write the value per unit, with a dot for decimals"));
@@ -151,5 +151,30 @@ fn cell(d: &Data) -> String {
         Data::Int(i) => i.to_string(),
         Data::Bool(b) => b.to_string(),
         other => other.to_string(),
+    }
+}
+
+/// Undoes what a spreadsheet does to an HS code stored as a number: `8708.4` was `8708.40`, `101.21`
+/// was `0101.21`. Text cells pass through unchanged.
+fn spreadsheet_hs(s: &str) -> String {
+    let Some((head, tail)) = s.split_once('.') else { return s.to_string() };
+    if !head.bytes().all(|b| b.is_ascii_digit()) || !tail.bytes().all(|b| b.is_ascii_digit()) {
+        return s.to_string();
+    }
+    let head = if head.len() == 3 { format!("0{head}") } else { head.to_string() };
+    let tail = if tail.len() == 1 { format!("{tail}0") } else { tail.to_string() };
+    format!("{head}.{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spreadsheet_hs;
+
+    #[test]
+    fn numeric_hs_cells_get_their_zeros_back() {
+        assert_eq!(spreadsheet_hs("8708.4"), "8708.40");
+        assert_eq!(spreadsheet_hs("101.21"), "0101.21");
+        assert_eq!(spreadsheet_hs("8708.40.50"), "8708.40.50");
+        assert_eq!(spreadsheet_hs("870840"), "870840");
     }
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::{EntryKind, LegalEntry, ParsedRule, Status, parse_entry, render_alternative, split_preamble};
+use super::{EntryKind, LegalEntry, ParsedRule, Status, UseContext, parse_entry, render_alternative, split_preamble};
 use crate::model::{Alternative, GroupQualifier, KindQualifier, Review, Rule, RuleSet, ShiftRequirement};
 use crate::raw::{RawAlternative, RawCondition, RawMaterialSpec, RawRvc, RawShift};
 
@@ -74,6 +74,11 @@ impl Crosscheck {
     }
 }
 
+/// A kind of good or material compared on its words: quotes and commas do not count.
+fn kind_words(k: &str) -> String {
+    k.replace(['"', ',', '“', '”'], "").split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
 fn ws(s: &str) -> String {
     super::grammar::normalize(s).to_lowercase()
 }
@@ -93,7 +98,7 @@ fn norm_specs(specs: &[RawMaterialSpec]) -> BTreeSet<(String, BTreeSet<String>)>
     for s in specs {
         match &s.kind {
             None => plain.extend(norm_hs(&s.hs)),
-            Some(k) => by_codes.entry(norm_hs(&s.hs)).or_default().push(k.trim().to_lowercase()),
+            Some(k) => by_codes.entry(norm_hs(&s.hs)).or_default().push(kind_words(k)),
         }
     }
     let mut out: BTreeSet<(String, BTreeSet<String>)> = by_codes.into_iter().map(|(c, ks)| (ks.join(" or "), c)).collect();
@@ -153,13 +158,13 @@ struct Side<'a> {
 fn compare_alt(legal: &RawAlternative, l: &Side<'_>, pack: &RawAlternative, p: &Side<'_>) -> Vec<(DisagreementKind, String)> {
     let mut out = Vec::new();
     let kind = |a: &RawAlternative, s: &Side<'_>| {
-        let k = a.good_kind.as_deref().map(|k| k.trim().to_lowercase());
-        if k.as_deref() == s.rule_kind.map(str::to_lowercase).as_deref() { None } else { k }
+        let k = a.good_kind.as_deref().map(kind_words);
+        if k.as_deref() == s.rule_kind.map(kind_words).as_deref() { None } else { k }
     };
     if kind(legal, l) != kind(pack, p) {
         out.push((DisagreementKind::Requirement, "the kind of good the alternative covers differs".into()));
     }
-    let others = |a: &RawAlternative| a.good_kind_other_than.as_ref().map(|v| v.iter().map(|k| k.to_lowercase()).collect::<BTreeSet<_>>());
+    let others = |a: &RawAlternative| a.good_kind_other_than.as_ref().map(|v| v.iter().map(|k| kind_words(k)).collect::<BTreeSet<_>>());
     if others(legal) != others(pack) {
         out.push((DisagreementKind::Requirement, "the goods the alternative excludes (\"any other good\") differ".into()));
     }
@@ -214,6 +219,7 @@ pub fn crosscheck(entries: &[LegalEntry], set: &RuleSet) -> Crosscheck {
     let mut out = Crosscheck { compared: 0, not_compared: Vec::new(), disagreements: Vec::new() };
     let chapters: BTreeSet<u8> = entries.iter().filter_map(|e| e.chapter).collect();
     let mut matched: BTreeMap<usize, BTreeSet<Status>> = BTreeMap::new();
+    let mut contexts: BTreeMap<u8, UseContext> = BTreeMap::new();
 
     for e in entries {
         let Some(chapter) = e.chapter else { continue };
@@ -237,8 +243,13 @@ pub fn crosscheck(entries: &[LegalEntry], set: &RuleSet) -> Crosscheck {
             })
             .map(|(i, _)| i)
             .collect();
+        let cut = e.status == Status::Cut;
         let (parsed, partial): (Vec<ParsedRule>, bool) = match &p.result {
-            Ok(r) => (r.expand_stages(), false),
+            Ok(r) => {
+                let mut r = r.clone();
+                contexts.entry(chapter).or_default().apply(&mut r);
+                (r.expand_stages(), false)
+            }
             Err(err) if !err.partial.is_empty() => (
                 vec![ParsedRule {
                     number: err.rule_number,
@@ -251,6 +262,7 @@ pub fn crosscheck(entries: &[LegalEntry], set: &RuleSet) -> Crosscheck {
                     motor_vehicle_provisions: None,
                     alternatives: err.partial.clone(),
                     rvc_stages: Vec::new(),
+                    other_use: false,
                 }],
                 true,
             ),
@@ -326,10 +338,10 @@ pub fn crosscheck(entries: &[LegalEntry], set: &RuleSet) -> Crosscheck {
                         push(DisagreementKind::Scope, "the uses covered differ".into(), format!("{pu:?}"), format!("{:?}", uses_of(rule)));
                     }
                     let pk = match &rule.good_kind {
-                        KindQualifier::Only(k) => Some(k.to_lowercase()),
+                        KindQualifier::Only(k) => Some(kind_words(k)),
                         _ => None,
                     };
-                    if pr.good_kind.as_deref().map(str::to_lowercase) != pk {
+                    if pr.good_kind.as_deref().map(kind_words) != pk {
                         push(DisagreementKind::Scope, "the description of the goods covered differs".into(), format!("{:?}", pr.good_kind), format!("{pk:?}"));
                     }
                     if let Some(from) = pr.effective_from
@@ -364,6 +376,15 @@ pub fn crosscheck(entries: &[LegalEntry], set: &RuleSet) -> Crosscheck {
                             "(none)".into(),
                         ),
                     }
+                }
+                if partial && !cut {
+                    if let Err(err) = &p.result {
+                        out.not_compared.push((
+                            at.clone(),
+                            format!("only the alternatives before `{}` compared: {}", err.words_where_parsing_stopped, err.message),
+                        ));
+                    }
+                    continue;
                 }
                 for pa in &pack_alts {
                     if !pr.alternatives.iter().any(|a| a.label == pa.label) {

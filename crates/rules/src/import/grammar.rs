@@ -39,6 +39,35 @@ pub struct ParsedRule {
     /// An RVC staged by date (SOR/2020-155 8701.20): the rule is one rule per stage.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rvc_stages: Vec<RvcStage>,
+    /// "For any other good of subheading X:" with no use named: the uses not covered by the rules for X
+    /// before it (see [`UseContext`]).
+    #[serde(skip)]
+    pub other_use: bool,
+}
+
+/// The uses the rules of a chapter cover so far, per HS key: "For any other good of subheading 8408.20"
+/// after rules for light trucks and heavy trucks covers passenger vehicles and other uses.
+#[derive(Debug, Default)]
+pub struct UseContext {
+    covered: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl UseContext {
+    /// Records `r`'s uses, and gives an "any other good" rule the uses not covered before it.
+    pub fn apply(&mut self, r: &mut ParsedRule) {
+        let key = r.hs.join(",");
+        let covered = self.covered.entry(key).or_default();
+        if r.other_use {
+            let uses: Vec<String> = ["passenger-vehicle", "light-truck", "heavy-truck", "other"]
+                .iter()
+                .filter(|u| **u == "other" || !covered.iter().any(|c| c == *u))
+                .map(|u| u.to_string())
+                .collect();
+            r.uses = Some(if covered.is_empty() { vec!["other".into()] } else { uses });
+        } else if let Some(us) = &r.uses {
+            covered.extend(us.iter().cloned());
+        }
+    }
 }
 
 /// One step of an RVC staged by date; applies to the alternative at `alternative`.
@@ -114,7 +143,7 @@ struct Tok {
 pub(crate) fn normalize(text: &str) -> String {
     let mut s = text.replace('\n', " ");
     // Bracketed compiler's notes and page headers are not rule text.
-    for open in ["[Compiler's note", "[Compiler’s note", "[page "] {
+    for open in ["[Compiler's note", "[Compiler’s note", "[page ", "[CUT"] {
         while let Some(i) = s.find(open) {
             let Some(j) = s[i..].find(']') else { break };
             s.replace_range(i..i + j + 1, " ");
@@ -351,6 +380,10 @@ impl P {
             if self.at_end() || matches!(self.peek(0), Some(";") | Some(".")) {
                 break;
             }
+            // "klystrons within that subheading": a kind of the good's own codes.
+            if !words.is_empty() && self.eat("within that subheading") {
+                return Ok((join_words(&words), self.hs.clone()));
+            }
             if self.is("of") {
                 let save = self.i;
                 self.i += 1;
@@ -389,6 +422,33 @@ impl P {
     fn source_item(&mut self) -> R<Source> {
         if self.eat("any other good within that subheading") || self.eat("within that subheading") {
             return Ok(Source::Within);
+        }
+        // "from any other good of subheading 8525.80": the good's own subheading.
+        if self.is("any other good of") {
+            let save = self.i;
+            self.i += 4;
+            if let Some((_, n)) = self.level_word() {
+                self.i += n;
+            }
+            if self.code_here(0) {
+                let codes = self.codes()?;
+                if codes == self.hs || self.hs.is_empty() {
+                    return Ok(Source::Within);
+                }
+            }
+            self.i = save;
+        }
+        // "except from any subheading within that group": the rule's own codes.
+        if self.is("any") {
+            let save = self.i;
+            self.i += 1;
+            if let Some((_, n)) = self.level_word() {
+                self.i += n;
+                if self.eat("within that group") {
+                    return Ok(Source::Spec(RawMaterialSpec { hs: self.hs.clone(), kind: None }));
+                }
+            }
+            self.i = save;
         }
         if self.is("any other") {
             let save = self.i;
@@ -717,6 +777,10 @@ impl P {
         }
         shift.also_from.extend(specs_of(&srcs));
         loop {
+            // "... of subheading 8538.90 or, whether or not ..." (rule 89 as transcribed).
+            if self.is("or ,") && self.peek(2).is_some_and(|w| CLAUSE_WORDS.iter().any(|c| w.eq_ignore_ascii_case(c))) {
+                self.i += 1;
+            }
             if self.eat(", whether or not there is also a change from") {
                 match self.source_item()? {
                     Source::Any(l, o) => any = Some((l, o)),
@@ -761,6 +825,14 @@ impl P {
                 shift.group = Some("outside".into());
             }
         }
+        // "from parts thereof of subheadings 8708.94 or 8708.99": parts of the goods of the change.
+        if let Some(k) = t.kind.as_deref() {
+            for m in shift.also_from.iter_mut().chain(shift.except.iter_mut()) {
+                if m.kind.as_deref() == Some("parts thereof") {
+                    m.kind = Some(format!("parts of {k}"));
+                }
+            }
+        }
         if shift.from.is_none() && shift.also_from.is_empty() && shift.within != Some(true) {
             return Err(self.err("the change names no source"));
         }
@@ -795,8 +867,12 @@ fn set_method(rvc: &mut RawRvc, m: &str, pct: Decimal) {
     }
 }
 
-/// Joins words back into text: punctuation without a space before it.
+/// Joins words back into text: punctuation without a space before it (a trailing comma dropped).
 fn join_words(words: &[String]) -> String {
+    let words = match words.last().map(String::as_str) {
+        Some(",") => &words[..words.len() - 1],
+        _ => words,
+    };
     let mut s = String::new();
     for w in words {
         if !s.is_empty() && !matches!(w.as_str(), "," | ";" | ":" | ".") {
@@ -946,6 +1022,7 @@ fn parse_rule_inner(text: &str, fragment: bool) -> Result<ParsedRule, ParseError
         motor_vehicle_provisions: None,
         alternatives: Vec::new(),
         rvc_stages: Vec::new(),
+        other_use: false,
     };
     if p.at_end() {
         return Err(p.err("the rule has no text"));
@@ -996,7 +1073,7 @@ fn parse_rule_inner(text: &str, fragment: bool) -> Result<ParsedRule, ParseError
             p.i += 1;
         }
         p.expect(":")?;
-        rule.good_kind = Some(join_words(&words));
+        rule.good_kind = Some(format!("good {}", join_words(&words)));
     }
     if p.is("For") {
         p.i += 1;
@@ -1005,7 +1082,7 @@ fn parse_rule_inner(text: &str, fragment: bool) -> Result<ParsedRule, ParseError
         if let Some(k) = t.kind {
             rule.good_kind = Some(k);
         }
-        if p.eat("for use in") {
+        if p.eat("for use in") || p.eat("used for") {
             let mut words = Vec::new();
             while !p.at_end() && p.peek(0) != Some(":") {
                 words.push(p.toks[p.i].s.clone());
@@ -1017,6 +1094,7 @@ fn parse_rule_inner(text: &str, fragment: bool) -> Result<ParsedRule, ParseError
             }
         } else if t.other {
             rule.uses = Some(vec!["other".into()]);
+            rule.other_use = true;
         }
         p.expect(":")?;
     }
@@ -1067,6 +1145,8 @@ fn parse_rule_inner(text: &str, fragment: bool) -> Result<ParsedRule, ParseError
             break;
         }
         if k == 0 {
+            // Parsing stopped inside the alternative just read: it is not kept as read in full.
+            p.done.pop();
             return Err(p.err("expected the end of the alternative (`;`, `; or` or `.`)"));
         }
     }

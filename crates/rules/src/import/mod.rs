@@ -18,7 +18,7 @@ mod legal;
 mod render;
 
 pub use crosscheck::{Crosscheck, Disagreement, DisagreementKind, crosscheck, model_alternative_to_raw};
-pub use grammar::{ParseError, ParsedRule, RvcStage, condition_id, parse_fragment, parse_rule, split_preamble};
+pub use grammar::{ParseError, ParsedRule, RvcStage, UseContext, condition_id, parse_fragment, parse_rule, split_preamble};
 pub use legal::{LegalEntry, Status, is_legal_markdown, parse_legal_file, split_plain_text};
 pub use render::{render_alternative, render_rule};
 
@@ -91,14 +91,21 @@ pub fn parse_entry(e: &LegalEntry) -> EntryParse {
     let mut result = parse_rule(&e.text);
     if e.cut_after {
         result = match result {
-            Ok(r) => Err(ParseError {
-                rule_number: r.number,
-                words_where_parsing_stopped: "end of text".into(),
-                message: "the copy stops here (CUT): any later branch is not retrieved".into(),
-                at_end: true,
-                partial: r.alternatives,
-                partial_hs: r.hs,
-            }),
+            Ok(mut r) => {
+                // The last branch is the one the copy stops in, unless the text ends with its period.
+                let end = e.text.trim_end();
+                if !(end.ends_with('.') || end.ends_with(';') || end.ends_with("; or")) {
+                    r.alternatives.pop();
+                }
+                Err(ParseError {
+                    rule_number: r.number,
+                    words_where_parsing_stopped: e.text.split_whitespace().rev().take(6).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join(" "),
+                    message: "the copy stops here (CUT): the rest of the rule is not retrieved".into(),
+                    at_end: true,
+                    partial: r.alternatives,
+                    partial_hs: r.hs,
+                })
+            }
             Err(mut err) if err.at_end || stopped_at_last_words(&e.text, &err.words_where_parsing_stopped) => {
                 err.at_end = true;
                 err.message = format!("the copy stops inside the rule (CUT): {}", err.message);
@@ -198,6 +205,7 @@ pub fn import_chapter(entries: &[LegalEntry], chapter: u8, source: Option<&str>)
     let mut parsed_count = 0;
     let mut ids: BTreeMap<String, usize> = BTreeMap::new();
     let mut pending_preamble: Option<String> = None;
+    let mut uses = UseContext::default();
     let mut unique = |id: String| -> String {
         let n = ids.entry(id.clone()).or_insert(0);
         *n += 1;
@@ -271,6 +279,7 @@ pub fn import_chapter(entries: &[LegalEntry], chapter: u8, source: Option<&str>)
                     motor_vehicle_provisions: None,
                     alternatives: err.partial.clone(),
                     rvc_stages: Vec::new(),
+                    other_use: false,
                 };
                 (r, Some(err.clone()))
             }
@@ -284,6 +293,15 @@ pub fn import_chapter(entries: &[LegalEntry], chapter: u8, source: Option<&str>)
         pending_preamble = None;
         let prefix = if src == "sor-2020-155" { "sor" } else { "gn11" };
         let mut notes = Vec::new();
+        let mut parsed = parsed;
+        if parsed.uses.is_none() && e.heading.contains("(any other good)") {
+            // The secondary transcription drops the "For any other good of ..." lead-in; the compiler's
+            // heading keeps it.
+            parsed.other_use = true;
+            parsed.uses = Some(vec!["other".into()]);
+        }
+        let use_from_heading = parsed.other_use && !e.text.contains("any other good of");
+        uses.apply(&mut parsed);
         let mut rules = parsed.expand_stages();
         let staged = rules.len() > 1;
         for (k, r) in rules.iter_mut().enumerate() {
@@ -313,6 +331,9 @@ pub fn import_chapter(entries: &[LegalEntry], chapter: u8, source: Option<&str>)
                 not_imported.push(NotImported { entry: at.clone(), status: e.status, partial_id: Some(id.clone()), error: err.clone() });
             }
             let mut note = notes.clone();
+            if use_from_heading {
+                note.push("use taken from the compiler's heading \"(any other good)\": the text has no lead-in naming the use".into());
+            }
             if e.status == Status::Secondary {
                 note.push("read only in a third-party transcription (SECONDARY): check against the official text".into());
             }

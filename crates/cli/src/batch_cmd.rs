@@ -1,0 +1,63 @@
+//! `origin-audit batch check | schema`: validate a batch's input without auditing it, and print the
+//! batch JSON Schema.
+
+use std::io::Write;
+use std::path::Path;
+
+use origin_engine::input::{GoodInput, load_batch};
+
+use crate::exit;
+
+/// `batch check FILE`: every input problem with file, line and field; exit 1 when any.
+pub fn check(path: &Path, out: &mut dyn Write) -> std::io::Result<i32> {
+    let batch = match load_batch(path) {
+        Ok(b) => b,
+        Err(e) => {
+            write!(out, "{e}")?;
+            return Ok(exit::INVALID);
+        }
+    };
+    let mut problems = 0;
+    for g in &batch.goods {
+        if let GoodInput::Invalid { id, errors } = g {
+            writeln!(out, "good `{id}` cannot be audited:")?;
+            for e in errors {
+                writeln!(out, "  {e}")?;
+                problems += 1;
+            }
+        }
+    }
+    for errs in batch.bad_certifications.values() {
+        for e in errs {
+            writeln!(out, "supplier certification: {e}")?;
+            problems += 1;
+        }
+    }
+    for w in &batch.warnings {
+        writeln!(out, "warning: {w}")?;
+        problems += 1;
+    }
+    let ok = batch.goods.iter().filter(|g| matches!(g, GoodInput::Ok(_))).count();
+    let lines: usize =
+        batch.goods.iter().map(|g| if let GoodInput::Ok(g) = g { g.materials.len() } else { 0 }).sum();
+    writeln!(
+        out,
+        "{}: batch `{}`, {} goods ({} ready to audit), {} BOM lines, {} supplier certifications, provenance: {}; {} problem{}",
+        path.display(),
+        batch.header.id,
+        batch.goods.len(),
+        ok,
+        lines,
+        batch.certifications.len(),
+        batch.provenance.as_ref().map(|p| format!("{} lots", p.lots.len())).unwrap_or_else(|| "none".into()),
+        problems,
+        if problems == 1 { "" } else { "s" }
+    )?;
+    Ok(if problems == 0 { exit::OK } else { exit::INVALID })
+}
+
+/// `batch schema`: the JSON Schema of the batch file.
+pub fn schema(out: &mut dyn Write) -> std::io::Result<i32> {
+    writeln!(out, "{}", serde_json::to_string_pretty(&origin_engine::input::json_schema()).unwrap_or_default())?;
+    Ok(exit::OK)
+}
