@@ -6,8 +6,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use origin_rules::import::{
-    Disagreement, EntryKind, LegalEntry, Status, chapter_yaml, crosscheck as run_crosscheck, import_chapter, is_legal_markdown,
-    merge_chapter, parse_entry, parse_legal_file, split_plain_text,
+    Disagreement, EntryKind, LegalEntry, Status, chapter_yaml, crosscheck as run_crosscheck, import_chapter,
+    is_legal_markdown, merge_chapter, parse_entry, parse_legal_file, split_plain_text,
 };
 use origin_rules::load_pack;
 use origin_rules::raw::RawChapterFile;
@@ -66,7 +66,11 @@ pub fn import(args: &ImportArgs, rules_dir: &Path, out: &mut dyn Write) -> std::
         Ok(text) => match serde_yaml::from_str::<RawChapterFile>(&text) {
             Ok(f) => Some(f),
             Err(e) if args.force => {
-                writeln!(out, "warning: `{}` is not a valid chapter file ({e}); overwriting it (--force)", path.display())?;
+                writeln!(
+                    out,
+                    "warning: `{}` is not a valid chapter file ({e}); overwriting it (--force)",
+                    path.display()
+                )?;
                 None
             }
             Err(e) => {
@@ -86,7 +90,10 @@ pub fn import(args: &ImportArgs, rules_dir: &Path, out: &mut dyn Write) -> std::
     if !imported.not_imported.is_empty() {
         header.push_str("\nNot imported, or imported only up to where parsing stopped:");
         for n in &imported.not_imported {
-            let what = n.partial_id.as_ref().map_or_else(|| "not imported".to_string(), |id| format!("imported in part as {id}"));
+            let what = n
+                .partial_id
+                .as_ref()
+                .map_or_else(|| "not imported".to_string(), |id| format!("imported in part as {id}"));
             header.push_str(&format!(
                 "\n- {} [{}]: {what}: {} at `{}`",
                 n.entry,
@@ -119,7 +126,10 @@ pub fn import(args: &ImportArgs, rules_dir: &Path, out: &mut dyn Write) -> std::
         writeln!(out, "skipped {id}: the existing rule is `{review}`; pass --force to overwrite it")?;
     }
     for n in &imported.not_imported {
-        let what = n.partial_id.as_ref().map_or_else(|| "not imported".to_string(), |id| format!("imported in part as `{id}`"));
+        let what = n
+            .partial_id
+            .as_ref()
+            .map_or_else(|| "not imported".to_string(), |id| format!("imported in part as `{id}`"));
         writeln!(
             out,
             "could not parse {} [{}]: {}: {} at `{}`",
@@ -163,7 +173,12 @@ pub fn crosscheck(args: &CrosscheckArgs, rules_dir: &Path, out: &mut dyn Write) 
     }
     let loaded = load_pack(rules_dir);
     let Some(set) = loaded.rules else {
-        writeln!(out, "error: the pack `{}` has {} errors; run `origin-audit rules check` first", rules_dir.display(), loaded.error_count())?;
+        writeln!(
+            out,
+            "error: the pack `{}` has {} errors; run `origin-audit rules check` first",
+            rules_dir.display(),
+            loaded.error_count()
+        )?;
         return Ok(exit::USAGE);
     };
     let result = run_crosscheck(&entries, &set);

@@ -3,8 +3,10 @@
 
 pub mod import_cmd;
 pub mod batch_cmd;
+pub mod gen_cmd;
 pub mod rules_cmd;
 pub mod run_cmd;
+pub mod store_cmd;
 pub mod trace;
 
 use std::path::PathBuf;

@@ -7,6 +7,9 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 use origin_cli::rules_cmd::{self, CheckFormat};
 use origin_cli::run_cmd::{self, RunArgs};
+use origin_cli::store_cmd::{
+    self, CertificateCommand, ExportArgs, FindingsCommand, LogCommand, Op, RunsCommand, WorkerArgs,
+};
 use origin_cli::trace::{self, TraceArgs};
 use origin_rules::VehicleUse;
 
@@ -19,6 +22,9 @@ struct Cli {
     /// The rule-pack directory.
     #[arg(long, global = true, env = "ORIGIN_AUDIT_RULES", default_value = "rules/usmca")]
     rules: PathBuf,
+    /// The database every run is stored in: a SQLite file (created when missing) or a postgres:// URL.
+    #[arg(long, global = true, env = "ORIGIN_AUDIT_DB", default_value = "origin-audit.db")]
+    db: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -39,6 +45,30 @@ enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Stored audit runs.
+    Runs {
+        #[command(subcommand)]
+        command: RunsCommand,
+    },
+    /// Stored findings and their review.
+    Findings {
+        #[command(subcommand)]
+        command: FindingsCommand,
+    },
+    /// Issue and show certificates of origin.
+    Certificate {
+        #[command(subcommand)]
+        command: CertificateCommand,
+    },
+    /// The hash-chained audit log.
+    Log {
+        #[command(subcommand)]
+        command: LogCommand,
+    },
+    /// Write a run's audit package (inputs, rules, determinations, findings, reviews, certificates, log).
+    Export(ExportArgs),
+    /// Audit queued goods of a run shared through PostgreSQL (see `run --queue`), until none is left.
+    Worker(WorkerArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,7 +109,15 @@ enum RulesCommand {
     /// Print the JSON Schema of the rule-pack files.
     Schema,
     /// Print, as Markdown, what the pack encodes per chapter and what it does not.
-    Coverage,
+    Coverage {
+        /// Legal-text files whose parse rate to report too (e.g. fixtures/legal/*.md).
+        #[arg(long = "legal", value_name = "FILE")]
+        legal: Vec<PathBuf>,
+    },
+    /// Turn the legal text of a chapter's rules into rule-pack YAML for a rule editor to review.
+    Import(origin_cli::import_cmd::ImportArgs),
+    /// Compare the legal text, rule by rule, with the encoded pack; exit 1 when they disagree.
+    Crosscheck(origin_cli::import_cmd::CrosscheckArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -115,7 +153,7 @@ fn main() -> ExitCode {
     let mut out = std::io::stdout();
     let result = match cli.command {
         Command::Run(args) => match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-            Ok(rt) => rt.block_on(run_cmd::run_command(&args, &cli.rules, &mut out)),
+            Ok(rt) => rt.block_on(run_cmd::run_command_in(&args, &cli.rules, &cli.db, &mut out)),
             Err(e) => Err(e),
         },
         Command::Trace(args) => match origin_cli::rules_cmd::load_valid(&cli.rules, &mut std::io::stderr()) {
@@ -137,8 +175,16 @@ fn main() -> ExitCode {
                 rules_cmd::explain(&cli.rules, &hs, as_of, vehicle_use.map(Into::into), kind.as_deref(), &mut out)
             }
             RulesCommand::Schema => rules_cmd::schema(&mut out),
-            RulesCommand::Coverage => rules_cmd::coverage(&cli.rules, &mut out),
+            RulesCommand::Coverage { legal } => rules_cmd::coverage(&cli.rules, &legal, &mut out),
+            RulesCommand::Import(args) => origin_cli::import_cmd::import(&args, &cli.rules, &mut out),
+            RulesCommand::Crosscheck(args) => origin_cli::import_cmd::crosscheck(&args, &cli.rules, &mut out),
         },
+        Command::Runs { command } => store_cmd::execute(&cli.db, Op::Runs(&command), &mut out),
+        Command::Findings { command } => store_cmd::execute(&cli.db, Op::Findings(&command), &mut out),
+        Command::Certificate { command } => store_cmd::execute(&cli.db, Op::Certificate(&command), &mut out),
+        Command::Log { command } => store_cmd::execute(&cli.db, Op::Log(&command), &mut out),
+        Command::Export(args) => store_cmd::execute(&cli.db, Op::Export(&args), &mut out),
+        Command::Worker(args) => store_cmd::execute(&cli.db, Op::Worker(&args), &mut out),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(2)),

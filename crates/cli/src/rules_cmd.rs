@@ -179,7 +179,7 @@ pub fn render_all(dir: &Path, diags: &[Diagnostic]) -> String {
 
 /// `rules coverage`: what the pack encodes per chapter and by review status, and what it does not,
 /// as Markdown. `docs/rules-coverage.md` is this output; a test keeps the two equal.
-pub fn coverage(dir: &Path, out: &mut dyn Write) -> std::io::Result<i32> {
+pub fn coverage(dir: &Path, legal: &[std::path::PathBuf], out: &mut dyn Write) -> std::io::Result<i32> {
     use std::fmt::Write as _;
     let Some(set) = load_valid(dir, out)? else { return Ok(exit::INVALID) };
     let mut o = String::new();
@@ -252,6 +252,10 @@ pub fn coverage(dir: &Path, out: &mut dyn Write) -> std::io::Result<i32> {
             .collect();
         let until = t.steps_known_until.map(|d| format!("; known until {d}")).unwrap_or_default();
         let _ = writeln!(o, "- `{}` ({}): {}{until}", t.id, t.provision.review, steps.join(", "));
+    }
+    if !legal.is_empty() {
+        let _ = writeln!(o);
+        o.push_str(&crate::import_cmd::parse_rate_section(legal)?);
     }
     write!(out, "{o}")?;
     Ok(exit::OK)

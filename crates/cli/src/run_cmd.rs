@@ -1,5 +1,7 @@
-//! `origin-audit run BATCH...`: audit batches, print a summary a compliance manager understands, and
-//! write the full report (every determination with its numbers and reasons) as JSON.
+//! `origin-audit run BATCH...`: audit batches, store every result (SQLite `origin-audit.db` by default,
+//! `--db URL` or `ORIGIN_AUDIT_DB`), print a summary a compliance manager understands, and write the
+//! full report (every determination with its numbers and reasons) as JSON. `--resume RUN` finishes a
+//! run that was killed or stopped.
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -9,7 +11,10 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use origin_engine::audit::Outcome;
-use origin_engine::run::{BatchReport, Progress, RunError, RunOptions, run, write_atomically};
+use origin_engine::run::{BatchReport, Progress, RunError, RunOptions, write_atomically};
+use origin_engine::sink::SinkRunError;
+use origin_store::runner::{self, DEFAULT_CHUNK, RunRequest, RunnerError};
+use origin_store::{IdKind, Store};
 
 use crate::exit;
 use crate::rules_cmd::load_valid;
@@ -36,8 +41,21 @@ pub enum FailOn {
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     /// Batch files (YAML or JSON; see docs/batch-format.md).
-    #[arg(required = true, value_name = "BATCH")]
+    #[arg(required_unless_present = "resume", conflicts_with = "resume", value_name = "BATCH")]
     pub batches: Vec<PathBuf>,
+    /// Finish a run that was killed or stopped: same inputs (checked by digest), goods already stored skipped.
+    #[arg(long, value_name = "RUN")]
+    pub resume: Option<String>,
+    /// Goods stored per transaction.
+    #[arg(long, default_value_t = DEFAULT_CHUNK, value_parser = clap::value_parser!(usize))]
+    pub chunk: usize,
+    /// Record the run and queue its goods for `origin-audit worker` processes instead of auditing here
+    /// (PostgreSQL only).
+    #[arg(long, conflicts_with = "resume")]
+    pub queue: bool,
+    /// Who runs the audit, for the audit log (default: $USER).
+    #[arg(long = "as", value_name = "NAME")]
+    pub actor: Option<String>,
     /// Audit as of this date instead of each batch's `as_of`.
     #[arg(long)]
     pub as_of: Option<NaiveDate>,
@@ -58,10 +76,32 @@ pub struct RunArgs {
     pub certificates: Option<PathBuf>,
 }
 
-/// Runs the audit; returns the exit code.
+/// Runs the audit into the database named by `ORIGIN_AUDIT_DB`, else `origin-audit.db`.
 pub async fn run_command(args: &RunArgs, rules_dir: &Path, out: &mut (dyn Write + Send)) -> std::io::Result<i32> {
+    let db = std::env::var("ORIGIN_AUDIT_DB").unwrap_or_else(|_| "origin-audit.db".into());
+    run_command_in(args, rules_dir, &db, out).await
+}
+
+/// Runs the audit and stores it in `db` (a SQLite path or a `postgres://` URL); returns the exit code.
+pub async fn run_command_in(
+    args: &RunArgs,
+    rules_dir: &Path,
+    db: &str,
+    out: &mut (dyn Write + Send),
+) -> std::io::Result<i32> {
     let mut err = std::io::stderr();
     let Some(rules) = load_valid(rules_dir, &mut err)? else { return Ok(exit::INVALID) };
+    let (backend, _) = origin_store::database_url(db);
+    let created = backend == origin_store::Backend::Sqlite
+        && !Path::new(db.trim_start_matches("sqlite://").trim_start_matches("sqlite:").split('?').next().unwrap_or(db))
+            .exists();
+    let store = match Store::open(db).await {
+        Ok(s) => s,
+        Err(e) => {
+            writeln!(err, "error: opening the database `{db}`: {e}")?;
+            return Ok(exit::USAGE);
+        }
+    };
     let progress = Arc::new(Progress::default());
     let bar = spawn_progress(progress.clone());
     let cancel = progress.clone();
@@ -70,30 +110,92 @@ pub async fn run_command(args: &RunArgs, rules_dir: &Path, out: &mut (dyn Write 
             cancel.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
         }
     });
-    let opts = RunOptions { as_of: args.as_of, threads: args.threads };
-    let result = run(Arc::new(rules), args.batches.clone(), opts, progress.clone()).await;
+    let actor = args.actor.clone().unwrap_or_else(crate::store_cmd::current_user);
+    if args.queue {
+        let req = RunRequest {
+            batches: args.batches.clone(),
+            rules_dir: rules_dir.to_path_buf(),
+            opts: RunOptions { as_of: args.as_of, threads: args.threads },
+            actor,
+            chunk: args.chunk,
+        };
+        return match origin_store::worker::queue(&store, &rules, &req).await {
+            Ok(id) => {
+                writeln!(
+                    out,
+                    "run {id} queued in {}: start workers with `origin-audit --db URL worker --run {id}`",
+                    store.location()
+                )?;
+                Ok(exit::OK)
+            }
+            Err(e) => {
+                writeln!(err, "error: {e}")?;
+                Ok(if matches!(e, RunnerError::NotStarted(RunError::Header(_))) { exit::INVALID } else { exit::USAGE })
+            }
+        };
+    }
+    let rules = Arc::new(rules);
+    let result = match &args.resume {
+        Some(run) => match store.resolve_id(IdKind::Run, run).await {
+            Ok(id) => runner::resume(&store, rules, &id, rules_dir, &actor, progress.clone()).await,
+            Err(e) => Err(e.into()),
+        },
+        None => {
+            let req = RunRequest {
+                batches: args.batches.clone(),
+                rules_dir: rules_dir.to_path_buf(),
+                opts: RunOptions { as_of: args.as_of, threads: args.threads },
+                actor,
+                chunk: args.chunk,
+            };
+            runner::start(&store, rules, &req, progress.clone()).await
+        }
+    };
     ctrl_c.abort();
     if let Some(b) = bar {
         b.abort();
         eprint!("\r\x1b[2K");
     }
-    let reports = match result {
+    let stored = match result {
         Ok(r) => r,
-        Err(RunError::Header(e)) => {
+        Err(RunnerError::NotStarted(RunError::Header(e))) => {
             writeln!(err, "error: {e}")?;
             return Ok(exit::INVALID);
         }
+        Err(RunnerError::Stopped { run, source: SinkRunError::Run(RunError::Cancelled) }) => {
+            writeln!(
+                err,
+                "cancelled: run {run} is kept as `cancelled` in {} and never counts as complete\n  help: finish it with `origin-audit run --resume {run}`",
+                store.location()
+            )?;
+            return Ok(130);
+        }
         Err(e) => {
             writeln!(err, "error: {e}")?;
-            return Ok(if matches!(e, RunError::Cancelled) { 130 } else { exit::USAGE });
+            return Ok(exit::USAGE);
         }
     };
-    let doc = if reports.len() == 1 {
-        serde_json::to_value(&reports[0])
-    } else {
-        serde_json::to_value(&reports)
+    let stored_line = format!(
+        "stored as run {} in {}{}",
+        stored.id,
+        store.location(),
+        if created { " (new SQLite database)" } else { "" }
+    );
+    if args.resume.is_some() {
+        writeln!(
+            out,
+            "resumed run {}: {} good(s) were already stored, {} audited now",
+            stored.id,
+            stored.skipped,
+            stored.reports.iter().map(|r| r.goods.len()).sum::<usize>()
+        )?;
+        write!(out, "{}", crate::store_cmd::run_summary(&stored.completed.run))?;
+        writeln!(out, "{stored_line}")?;
+        return Ok(exit::OK);
     }
-    .unwrap_or_default();
+    let reports = stored.reports;
+    let doc = if reports.len() == 1 { serde_json::to_value(&reports[0]) } else { serde_json::to_value(&reports) }
+        .unwrap_or_default();
     let json = serde_json::to_string_pretty(&doc).unwrap_or_default();
     if let Some(path) = &args.out {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -107,8 +209,14 @@ pub async fn run_command(args: &RunArgs, rules_dir: &Path, out: &mut (dyn Write 
             for g in &r.goods {
                 if let Some(c) = &g.certificate {
                     let name = sanitize(&g.audit.good);
-                    write_atomically(&dir.join(format!("{name}.md")), origin_engine::certificate::markdown(c).as_bytes())?;
-                    write_atomically(&dir.join(format!("{name}.json")), serde_json::to_string_pretty(c).unwrap_or_default().as_bytes())?;
+                    write_atomically(
+                        &dir.join(format!("{name}.md")),
+                        origin_engine::certificate::markdown(c).as_bytes(),
+                    )?;
+                    write_atomically(
+                        &dir.join(format!("{name}.json")),
+                        serde_json::to_string_pretty(c).unwrap_or_default().as_bytes(),
+                    )?;
                 }
             }
         }
@@ -122,6 +230,24 @@ pub async fn run_command(args: &RunArgs, rules_dir: &Path, out: &mut (dyn Write 
             if let Some(p) = &args.out {
                 writeln!(out, "full report: {}", p.display())?;
             }
+            let summary = crate::store_cmd::run_summary(&stored.completed.run);
+            for line in summary
+                .lines()
+                .filter(|l| l.contains("CERTIFICATE WITHDRAWN") || l.contains("carried") || l.contains("resolved"))
+            {
+                writeln!(out, "{}", line.trim_start())?;
+            }
+            writeln!(out, "{stored_line}")?;
+        }
+    }
+    if args.format == RunFormat::Json {
+        writeln!(err, "{stored_line}")?;
+        for w in &stored.completed.withdrawn {
+            writeln!(
+                err,
+                "certificate withdrawn: {} (good {}, version {}): {}",
+                w.certificate, w.good, w.version, w.reason
+            )?;
         }
     }
     let fail = match args.fail_on {
@@ -157,16 +283,37 @@ pub fn table(r: &BatchReport) -> String {
     use std::fmt::Write as _;
     let mut o = String::new();
     let s = &r.summary;
-    let _ = writeln!(o, "batch {} ({}), importing party {}, as of {}, rules {}", r.batch, r.file.display(), r.importing_party, r.as_of, r.rule_pack);
+    let _ = writeln!(
+        o,
+        "batch {} ({}), importing party {}, as of {}, rules {}",
+        r.batch,
+        r.file.display(),
+        r.importing_party,
+        r.as_of,
+        r.rule_pack
+    );
     let crit: Vec<String> = s.by_criterion.iter().map(|(k, v)| format!("{k}: {v}")).collect();
     let _ = writeln!(o);
     let _ = writeln!(o, "  goods audited        {:>5}", s.goods);
-    let _ = writeln!(o, "  originating          {:>5}   {}", s.qualified, if crit.is_empty() { String::new() } else { format!("(criterion {})", crit.join(", ")) });
+    let _ = writeln!(
+        o,
+        "  originating          {:>5}   {}",
+        s.qualified,
+        if crit.is_empty() { String::new() } else { format!("(criterion {})", crit.join(", ")) }
+    );
     let _ = writeln!(o, "  not originating      {:>5}", s.not_qualified);
     let _ = writeln!(o, "  needs evidence       {:>5}", s.needs_evidence);
     let _ = writeln!(o, "  certificate drafts   {:>5}", s.certificates);
-    let sev: Vec<String> = ["blocking", "warning", "info"].iter().map(|k| format!("{} {k}", s.findings_by_severity.get(k).copied().unwrap_or(0))).collect();
-    let _ = writeln!(o, "  findings             {:>5}   ({})", s.findings_by_severity.values().sum::<usize>(), sev.join(", "));
+    let sev: Vec<String> = ["blocking", "warning", "info"]
+        .iter()
+        .map(|k| format!("{} {k}", s.findings_by_severity.get(k).copied().unwrap_or(0)))
+        .collect();
+    let _ = writeln!(
+        o,
+        "  findings             {:>5}   ({})",
+        s.findings_by_severity.values().sum::<usize>(),
+        sev.join(", ")
+    );
     let mut by_code: Vec<(&&str, &usize)> = s.findings_by_code.iter().collect();
     by_code.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     for (code, n) in by_code {

@@ -23,8 +23,8 @@ pub enum TraceFormat {
 /// Arguments of `origin-audit trace`.
 #[derive(Debug, clap::Args)]
 pub struct TraceArgs {
-    /// Provenance file, YAML or JSON by extension (see docs/provenance-format.md).
-    #[arg(value_name = "PROVENANCE")]
+    /// A batch file (its `provenance:` section) or a provenance file, YAML or JSON by extension.
+    #[arg(value_name = "BATCH_OR_PROVENANCE")]
     pub provenance: PathBuf,
     /// The lot to trace.
     #[arg(long, value_name = "ID", conflicts_with = "material", required_unless_present = "material")]
@@ -40,11 +40,23 @@ pub struct TraceArgs {
     pub out: Option<PathBuf>,
 }
 
-/// Reads a provenance file: JSON when it ends in `.json`, YAML otherwise.
+/// Reads the provenance to trace: a batch file (its `provenance:` section; see docs/batch-format.md) or a
+/// provenance file (docs/provenance-format.md), YAML or JSON.
 pub fn read_provenance(path: &Path) -> anyhow::Result<ProvenanceInput> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read provenance file `{}`", path.display()))?;
     let json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let is_batch = if json {
+        serde_json::from_str::<serde_json::Value>(&text).ok().is_some_and(|v| v.get("batch").is_some())
+    } else {
+        serde_yaml::from_str::<serde_yaml::Value>(&text).ok().is_some_and(|v| v.get("batch").is_some())
+    };
+    if is_batch {
+        let batch = origin_engine::input::load_batch(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+        return batch.provenance.with_context(|| {
+            format!("batch `{}` has no `provenance:` section to trace\n  help: add sites, lots, shipments and transformations (docs/provenance-format.md)", path.display())
+        });
+    }
     let input = if json {
         serde_json::from_str(&text).with_context(|| format!("`{}` is not a valid provenance file", path.display()))?
     } else {

@@ -321,11 +321,18 @@ pub fn audit_good(cx: &AuditContext<'_>, good: &Good) -> GoodAudit {
             );
         }
         criterion_b_and_d(cx, good, &non_originating, &mut det, &mut findings, &mut shift_notes);
+        if det.outcome == Outcome::NotQualified {
+            would_qualify_if_supported(cx, good, &non_originating, &mut det);
+        }
     }
-    if transit_broken && det.outcome == Outcome::Qualified {
+    if transit_broken && det.outcome != Outcome::NotQualified {
+        det.summary = format!(
+            "not originating: it lost any originating status in transit outside the Parties (Art. 4.18); before transit: {}",
+            det.summary
+        );
         det.outcome = Outcome::NotQualified;
-        det.summary = format!("not originating: {} but lost its status in transit (Art. 4.18)", det.summary);
         det.criterion = None;
+        det.alternative = None;
     }
     det.materials = decided
         .iter()
@@ -533,6 +540,20 @@ fn criterion_b_and_d(
         );
     }
 
+    let core_part_good = good.automotive == Some(origin_rules::StagingCategory::PvLtCorePart);
+    if let Some(Staging::Requirement { table, caveat: Some(c), .. }) = &staging {
+        findings.push(
+            Finding::new(
+                Code::RuleTranscriptionCaveat,
+                Severity::Warning,
+                &good.id,
+                format!("the determination relies on automotive staging table {table}: {c}"),
+                "GN 11(k); automotive.yaml",
+            )
+            .remedy("check the staging step against the official GN 11(k) text before certifying")
+            .seal(),
+        );
+    }
     let direct_non_orig: Vec<&Decided<'_>> = non_originating.iter().copied().filter(|d| d.m.role == Role::Direct).collect();
     let views: Vec<ShiftView<'_>> = direct_non_orig.iter().map(|d| ShiftView(d.m)).collect();
     let dyn_views: Vec<&dyn ShiftMaterial> = views.iter().map(|v| v as &dyn ShiftMaterial).collect();
@@ -542,9 +563,25 @@ fn criterion_b_and_d(
     let mut per_alt_shift: Vec<Vec<MaterialShift>> = Vec::new();
 
     for (ai, alt) in rule.alternatives.iter().enumerate() {
+        let mut requirement = describe_alternative(alt);
+        if let Some(Staging::Requirement { rvc, table, citation, .. }) = &staging {
+            let staged = match (rvc.tv, rvc.nc) {
+                (Some(tv), Some(nc)) => format!("{tv} under the transaction value method or {nc} under the net cost method"),
+                (None, Some(nc)) => format!("{nc} under the net cost method"),
+                (Some(tv), None) => format!("{tv} under the transaction value method"),
+                (None, None) => String::new(),
+            };
+            if core_part_good || alt.rvc.is_some() {
+                requirement = format!(
+                    "{}; automotive staging: regional value content of not less than {staged} (table {table}, in force on {}, {citation}) in place of the rule's own threshold",
+                    requirement.split("; regional value content").next().unwrap_or(&requirement),
+                    cx.as_of
+                );
+            }
+        }
         let mut out = AlternativeOutcome {
             label: alt.label.clone(),
-            requirement: describe_alternative(alt),
+            requirement,
             outcome: "met",
             shift: None,
             failing_materials: Vec::new(),
@@ -594,9 +631,9 @@ fn criterion_b_and_d(
                     }
                     out.de_minimis = Some(dm);
                 }
-                for a in &o.materials {
+                for (d, a) in direct_non_orig.iter().zip(&o.materials) {
                     if let MaterialShift::Unknown(q) = a {
-                        out.reasons.push(q.clone());
+                        out.reasons.push(format!("BOM line {} ({}): {q}", d.m.line, d.m.description));
                     }
                 }
                 out.shift = Some(verdict.to_string());
@@ -607,8 +644,15 @@ fn criterion_b_and_d(
             ShiftRequirement::Unstated => {}
         }
         // RVC: the automotive staging replaces the rule's threshold for a staged part.
+        let core_part = core_part_good;
         let req: Option<RvcRequirement> = match &staging {
-            Some(Staging::Requirement { rvc, .. }) => Some(*rvc),
+            // GN 11(k)(iii)(C): a Table A.1 core part "is originating only if" it meets the staged RVC,
+            // whatever the alternative; for other staged categories the table replaces the RVC
+            // requirement of the alternatives that have one ((k)(iii)(D): "the regional value content
+            // requirement for a part listed in Table B ... is").
+            Some(Staging::Requirement { rvc, .. }) if core_part || alt.rvc.is_some() => Some(*rvc),
+            Some(Staging::Requirement { .. }) => None,
+            Some(Staging::NotEncoded(_)) if !core_part && alt.rvc.is_none() => None,
             Some(Staging::NotEncoded(_)) => {
                 state = worst(state, Verdict::Undetermined);
                 out.reasons.push("automotive staging not encoded for this date".into());
@@ -667,7 +711,8 @@ fn criterion_b_and_d(
         det.outcome = Outcome::Qualified;
         det.criterion = Some('B');
         det.alternative = Some(alt.label.clone());
-        det.summary = format!("originating under criterion B: rule {} alternative ({}) is met: {}", rule.id, alt.label, alt.requirement);
+        let which = if alt.label == "-" { String::new() } else { format!(" alternative ({})", alt.label) };
+        det.summary = format!("originating under criterion B: rule {}{which} is met: {}", rule.id, alt.requirement);
         if let Some(dm) = alt.de_minimis.as_ref().filter(|d| d.applies) {
             findings.push(
                 Finding::new(
@@ -851,4 +896,32 @@ fn try_criterion_d(
         return true;
     }
     false
+}
+
+/// A good that is not originating as documented, but would be if the USMCA origin claimed for its
+/// undetermined materials were supported, needs evidence rather than a "no": the findings say which
+/// certifications to request. Determined by auditing again with those materials as originating.
+fn would_qualify_if_supported(cx: &AuditContext<'_>, good: &Good, non_originating: &[&Decided<'_>], det: &mut Determination) {
+    let undetermined: Vec<&Decided<'_>> = non_originating.iter().copied().filter(|d| d.status == Status::Undetermined).collect();
+    if undetermined.is_empty() {
+        return;
+    }
+    let rest: Vec<&Decided<'_>> = non_originating.iter().copied().filter(|d| d.status != Status::Undetermined).collect();
+    let mut hypo = det.clone();
+    hypo.values.vnm -= undetermined.iter().map(|d| d.vnm).sum::<Decimal>();
+    let qualifies = if rest.is_empty() {
+        true
+    } else {
+        criterion_b_and_d(cx, good, &rest, &mut hypo, &mut Vec::new(), &mut HashMap::new());
+        hypo.outcome == Outcome::Qualified
+    };
+    if qualifies {
+        let lines: Vec<String> = undetermined.iter().map(|d| format!("{} ({})", d.m.line, d.m.description)).collect();
+        det.outcome = Outcome::NeedsEvidence;
+        det.summary = format!(
+            "needs evidence: not originating as documented ({}); it would qualify if the USMCA origin claimed for line(s) {} were supported",
+            det.summary.trim_start_matches("not originating: "),
+            lines.join(", ")
+        );
+    }
 }

@@ -186,7 +186,10 @@ impl Finding {
         let mut h = Fnv::default();
         h.write(self.code.as_str());
         h.write(&self.good);
-        for m in &self.materials {
+        // Sorted: the same facts exported in another BOM order keep their fingerprint (and their review).
+        let mut lines: Vec<&String> = self.materials.iter().collect();
+        lines.sort();
+        for m in lines {
             h.write(m);
         }
         h.write(&self.message);

@@ -6,6 +6,8 @@ pub mod audit;
 pub mod certificate;
 pub mod checks;
 pub mod finding;
+pub mod r#gen;
 pub mod input;
 pub mod provenance;
 pub mod run;
+pub mod sink;

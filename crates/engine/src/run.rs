@@ -3,6 +3,7 @@
 //! The report is an explicit, versioned output type ([`BatchReport`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -11,11 +12,12 @@ use chrono::NaiveDate;
 use origin_rules::RuleSet;
 use serde::Serialize;
 
+use crate::audit::LotFacts;
 use crate::audit::{AuditContext, GoodAudit, Outcome, audit_good};
 use crate::certificate::{CertificateDraft, draft};
 use crate::finding::{Code, Finding, Severity};
 use crate::input::{Batch, GoodInput, HeaderError, InputError, load_batch};
-use crate::provenance::lot_facts;
+use crate::provenance::policies;
 
 /// Version of the report shape; bumped when a field changes meaning or goes away.
 pub const REPORT_VERSION: u32 = 1;
@@ -96,7 +98,9 @@ pub enum RunError {
     #[error("{0}")]
     Header(#[from] HeaderError),
     /// The rule pack is not the one the batch asks for.
-    #[error("batch `{batch}` asks for rule pack `{wanted}`, but `{used}` is loaded\n  help: pass the right pack with --rules, or fix `batch.rule_pack`")]
+    #[error(
+        "batch `{batch}` asks for rule pack `{wanted}`, but `{used}` is loaded\n  help: pass the right pack with --rules, or fix `batch.rule_pack`"
+    )]
     WrongPack {
         /// Batch.
         batch: String,
@@ -124,26 +128,112 @@ pub struct Progress {
     pub cancel: AtomicBool,
 }
 
-/// Audits a parsed batch. CPU-bound: call it from a blocking thread.
-pub fn audit_batch(rules: &RuleSet, batch: &Batch, opts: &RunOptions, progress: &Progress) -> Result<BatchReport, RunError> {
+/// Goods audited together by one worker before it takes the next block: small enough to keep both
+/// workers busy to the end and the reorder buffer small, large enough to make the hand-off cheap.
+const BLOCK: usize = 64;
+
+/// Time spent in the phases of [`audit_batch_with`], for benchmarks and `-v` logs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PhaseTimes {
+    /// Building and tracing the provenance graph (facts per lot).
+    pub graph: std::time::Duration,
+    /// Auditing the goods and handing the results on (the `map` and `sink` of [`audit_batch_with`] run
+    /// in this phase too).
+    pub evaluation: std::time::Duration,
+}
+
+/// Everything of a batch report but its goods and summary.
+#[derive(Debug, Clone)]
+pub struct ReportHead {
+    /// Batch id.
+    pub batch: String,
+    /// The file.
+    pub file: PathBuf,
+    /// Importing Party.
+    pub importing_party: String,
+    /// Determination date.
+    pub as_of: NaiveDate,
+    /// Reporting currency.
+    pub currency: String,
+    /// Rule pack used.
+    pub rule_pack: String,
+    /// Problems outside goods.
+    pub input_warnings: Vec<String>,
+}
+
+/// Audits a parsed batch. CPU-bound: call it from a blocking thread. Holds every good's report in
+/// memory; for large batches [`write_report_json`] streams them to a writer instead.
+pub fn audit_batch(
+    rules: &RuleSet,
+    batch: &Batch,
+    opts: &RunOptions,
+    progress: &Progress,
+) -> Result<BatchReport, RunError> {
+    let mut goods = Vec::with_capacity(batch.goods.len());
+    let (head, _) = audit_batch_with(
+        rules,
+        batch,
+        opts,
+        progress,
+        |g| g,
+        |g| {
+            goods.push(g);
+            Ok(())
+        },
+    )?;
+    Ok(BatchReport {
+        version: REPORT_VERSION,
+        batch: head.batch,
+        file: head.file,
+        importing_party: head.importing_party,
+        as_of: head.as_of,
+        currency: head.currency,
+        rule_pack: head.rule_pack,
+        engine_version: env!("CARGO_PKG_VERSION"),
+        input_warnings: head.input_warnings,
+        summary: summarize(&goods),
+        goods,
+    })
+}
+
+/// Audits a parsed batch on `opts.threads` scoped threads, in blocks of goods taken in turn. Each good's
+/// report goes through `map` on the worker that audited it (serialize it there, or fold it into counts),
+/// and the results reach `sink` on the calling thread in batch order; an error from `sink` stops the run.
+/// Only a few blocks of results are held at any time.
+pub fn audit_batch_with<T: Send>(
+    rules: &RuleSet,
+    batch: &Batch,
+    opts: &RunOptions,
+    progress: &Progress,
+    map: impl Fn(GoodReport) -> T + Sync,
+    mut sink: impl FnMut(T) -> Result<(), RunError>,
+) -> Result<(ReportHead, PhaseTimes), RunError> {
     let as_of = opts.as_of.unwrap_or(batch.header.as_of);
     if let Some(want) = &batch.header.rule_pack
         && want != &rules.pack.id
         && want != &format!("{}@{}", rules.pack.id, rules.pack.version)
     {
-        return Err(RunError::WrongPack { batch: batch.header.id.clone(), wanted: want.clone(), used: format!("{}@{}", rules.pack.id, rules.pack.version) });
+        return Err(RunError::WrongPack {
+            batch: batch.header.id.clone(),
+            wanted: want.clone(),
+            used: format!("{}@{}", rules.pack.id, rules.pack.version),
+        });
     }
+    let mut times = PhaseTimes::default();
     let mut warnings: Vec<String> = batch.warnings.iter().map(InputError::to_string).collect();
     for errs in batch.bad_certifications.values() {
         warnings.extend(errs.iter().map(InputError::to_string));
     }
+    let started = std::time::Instant::now();
     let lots = match &batch.provenance {
-        Some(p) => lot_facts(rules, p).unwrap_or_else(|errs| {
+        Some(p) => lot_facts_for(rules, p, &referenced_lots(batch)).unwrap_or_else(|errs| {
             warnings.extend(errs.into_iter().map(|e| format!("provenance: {e}")));
             HashMap::new()
         }),
         None => HashMap::new(),
     };
+    times.graph = started.elapsed();
+    let started = std::time::Instant::now();
     let bad: HashSet<String> = batch.bad_certifications.keys().cloned().collect();
     let cx = AuditContext {
         rules,
@@ -155,46 +245,233 @@ pub fn audit_batch(rules: &RuleSet, batch: &Batch, opts: &RunOptions, progress: 
         currency: batch.header.currency,
     };
     progress.total.fetch_add(batch.goods.len(), Ordering::Relaxed);
-    let threads = opts.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
-    let chunk = batch.goods.len().div_ceil(threads).max(1);
-    let results: Vec<Result<Vec<GoodReport>, RunError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = batch
-            .goods
-            .chunks(chunk)
-            .map(|goods| {
-                let cx = &cx;
-                s.spawn(move || {
+    let threads =
+        opts.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
+    let blocks = batch.goods.len().div_ceil(BLOCK);
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let result: Result<(), RunError> = std::thread::scope(|s| {
+        // Bounded: a worker waits when the writer is behind, so results never pile up.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Result<Vec<T>, RunError>)>(threads * 4);
+        let mut handles = Vec::with_capacity(threads);
+        for _ in 0..threads.min(blocks) {
+            let (tx, cx, next, stop, map) = (tx.clone(), &cx, &next, &stop, &map);
+            handles.push(s.spawn(move || {
+                loop {
+                    let b = next.fetch_add(1, Ordering::Relaxed);
+                    if b >= blocks || stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let goods = &batch.goods[b * BLOCK..((b + 1) * BLOCK).min(batch.goods.len())];
                     let mut out = Vec::with_capacity(goods.len());
+                    let mut res = Ok(());
                     for g in goods {
                         if progress.cancel.load(Ordering::Relaxed) {
-                            return Err(RunError::Cancelled);
+                            res = Err(RunError::Cancelled);
+                            break;
                         }
-                        out.push(audit_input(cx, batch, g));
+                        out.push(map(audit_input(cx, batch, g)));
                         progress.done.fetch_add(1, Ordering::Relaxed);
                     }
-                    Ok(out)
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(RunError::Internal("an audit thread panicked".into())))).collect()
+                    if tx.send((b, res.map(|()| out))).is_err() {
+                        return;
+                    }
+                }
+            }));
+        }
+        drop(tx);
+        // Blocks arrive in any order; hand them on in batch order.
+        let mut pending: HashMap<usize, Vec<T>> = HashMap::new();
+        let mut want = 0;
+        let mut outcome = Ok(());
+        for (b, res) in rx.iter() {
+            if outcome.is_err() {
+                continue; // drain, so that no worker stays blocked on a full channel
+            }
+            match res {
+                Ok(items) => {
+                    pending.insert(b, items);
+                    while let Some(items) = pending.remove(&want) {
+                        want += 1;
+                        if let Err(e) = items.into_iter().try_for_each(&mut sink) {
+                            outcome = Err(e);
+                            break;
+                        }
+                    }
+                }
+                Err(e) => outcome = Err(e),
+            }
+            if outcome.is_err() {
+                stop.store(true, Ordering::Relaxed);
+            }
+        }
+        for h in handles {
+            if h.join().is_err() && outcome.is_ok() {
+                outcome = Err(RunError::Internal("an audit thread panicked".into()));
+            }
+        }
+        if outcome.is_ok() && want < blocks {
+            outcome = Err(RunError::Internal("an audit thread stopped early".into()));
+        }
+        outcome
     });
-    let mut goods = Vec::with_capacity(batch.goods.len());
-    for r in results {
-        goods.extend(r?);
-    }
-    Ok(BatchReport {
-        version: REPORT_VERSION,
+    result?;
+    times.evaluation = started.elapsed();
+    let head = ReportHead {
         batch: batch.header.id.clone(),
         file: batch.file.clone(),
         importing_party: batch.header.importing_party.to_string(),
         as_of,
         currency: batch.header.currency.to_string(),
         rule_pack: format!("{}@{}", rules.pack.id, rules.pack.version),
-        engine_version: env!("CARGO_PKG_VERSION"),
         input_warnings: warnings,
-        summary: summarize(&goods),
-        goods,
-    })
+    };
+    Ok((head, times))
+}
+
+/// Audits a batch and writes its report as JSON to `w` while the goods are audited: each good is
+/// serialized on the worker that audited it and dropped, so memory does not grow with the batch. The
+/// report has the shape of [`BatchReport`], its top-level keys in alphabetical order (as `run --out`
+/// writes them), `goods` before `summary`.
+pub fn write_report_json(
+    rules: &RuleSet,
+    batch: &Batch,
+    opts: &RunOptions,
+    progress: &Progress,
+    w: &mut dyn Write,
+) -> Result<(Summary, PhaseTimes), RunError> {
+    let io = |e: std::io::Error| RunError::Internal(format!("cannot write the report: {e}"));
+    let mut summary = Summary::default();
+    let mut first = true;
+    w.write_all(b"{").map_err(io)?;
+    // The keys before `goods` come from the batch alone; those after it need the audit.
+    let as_of = opts.as_of.unwrap_or(batch.header.as_of);
+    let pre = serde_json::json!({
+        "as_of": as_of,
+        "batch": batch.header.id,
+        "currency": batch.header.currency.to_string(),
+        "engine_version": env!("CARGO_PKG_VERSION"),
+        "file": batch.file,
+    });
+    let pre = serde_json::to_string(&pre).map_err(|e| RunError::Internal(e.to_string()))?;
+    w.write_all(pre[1..pre.len() - 1].as_bytes()).map_err(io)?;
+    w.write_all(b",\"goods\":[").map_err(io)?;
+    let (head, times) = audit_batch_with(
+        rules,
+        batch,
+        opts,
+        progress,
+        |g| {
+            let mut s = Summary::default();
+            s.add(&g);
+            (serde_json::to_vec(&g), s)
+        },
+        |(bytes, s)| {
+            let bytes = bytes.map_err(|e| RunError::Internal(e.to_string()))?;
+            summary.merge(s);
+            if !std::mem::replace(&mut first, false) {
+                w.write_all(b",").map_err(io)?;
+            }
+            w.write_all(&bytes).map_err(io)
+        },
+    )?;
+    let post = serde_json::json!({
+        "importing_party": head.importing_party,
+        "input_warnings": head.input_warnings,
+        "rule_pack": head.rule_pack,
+        "summary": summary,
+        "version": REPORT_VERSION,
+    });
+    let mut post = serde_json::to_string(&post).map_err(|e| RunError::Internal(e.to_string()))?;
+    if head.input_warnings.is_empty() {
+        // As in `BatchReport`: no warnings, no key.
+        post = post.replacen("\"input_warnings\":[],", "", 1);
+    }
+    w.write_all(b"],").map_err(io)?;
+    w.write_all(post[1..].as_bytes()).map_err(io)?;
+    w.flush().map_err(io)?;
+    Ok((summary, times))
+}
+
+/// [`write_report_json`] to `path`, through a temporary file in the same directory and a rename: a
+/// reader never sees a half-written report, and a cancelled or failed run leaves nothing behind.
+pub fn write_report_file(
+    rules: &RuleSet,
+    batch: &Batch,
+    opts: &RunOptions,
+    progress: &Progress,
+    path: &Path,
+) -> Result<(Summary, PhaseTimes), RunError> {
+    let io = |e: std::io::Error| RunError::Internal(format!("cannot write `{}`: {e}", path.display()));
+    let tmp = temp_path(path);
+    let file = std::fs::File::create(&tmp).map_err(io)?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+    let result = write_report_json(rules, batch, opts, progress, &mut w).and_then(|r| {
+        w.into_inner().map_err(|e| io(e.into_error()))?;
+        std::fs::rename(&tmp, path).map_err(io)?;
+        Ok(r)
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn temp_path(path: &Path) -> PathBuf {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    dir.join(format!(".{}.tmp-{}", path.file_name().and_then(|n| n.to_str()).unwrap_or("report"), std::process::id()))
+}
+
+/// The lots BOM lines name (sub-BOMs included): the only ones whose facts the audit reads.
+fn referenced_lots(batch: &Batch) -> HashSet<&str> {
+    fn walk<'a>(ms: &'a [crate::input::Material], out: &mut HashSet<&'a str>) {
+        for m in ms {
+            if let Some(l) = &m.lot {
+                out.insert(l.as_str());
+            }
+            if let Some(sp) = &m.self_produced {
+                walk(&sp.materials, out);
+            }
+        }
+    }
+    let mut out = HashSet::new();
+    for g in &batch.goods {
+        if let GoodInput::Ok(g) = g {
+            walk(&g.materials, &mut out);
+        }
+    }
+    out
+}
+
+/// [`crate::provenance::lot_facts`] for the lots in `wanted` only: the graph is built, checked and
+/// traced whole, but the per-lot reports (origin, laundering, path signals, with their text) are made
+/// only for lots a BOM line names, which is where most of the time went.
+fn lot_facts_for(
+    rules: &RuleSet,
+    input: &origin_graph::ProvenanceInput,
+    wanted: &HashSet<&str>,
+) -> Result<HashMap<String, LotFacts>, Vec<String>> {
+    let graph = origin_graph::ProvenanceGraph::build(input)
+        .map_err(|e| e.0.iter().map(|x| x.to_string()).collect::<Vec<_>>())?;
+    let (policy, corridors) = policies(rules);
+    let trace = origin_graph::Trace::run(&graph, &policy, &corridors);
+    let mut out = HashMap::with_capacity(wanted.len());
+    for id in wanted {
+        let Some(ix) = graph.lot(id) else { continue };
+        let r = trace.lot_report(&graph, ix);
+        out.insert(
+            (*id).to_string(),
+            LotFacts {
+                lot: (*id).to_string(),
+                declared_origin: r.declared_origin,
+                traced_origin: r.traced_origin,
+                origin_set_by: r.origin_set_by.clone(),
+                laundering: trace.laundering_signal(&graph, ix),
+                signals: trace.path_signals(&graph, ix),
+            },
+        );
+    }
+    Ok(out)
 }
 
 fn audit_input(cx: &AuditContext<'_>, batch: &Batch, g: &GoodInput) -> GoodReport {
@@ -242,34 +519,70 @@ fn audit_input(cx: &AuditContext<'_>, batch: &Batch, g: &GoodInput) -> GoodRepor
 
 /// Counts for the summary.
 pub fn summarize(goods: &[GoodReport]) -> Summary {
-    let mut s = Summary { goods: goods.len(), ..Summary::default() };
+    let mut s = Summary::default();
     for g in goods {
-        match g.audit.determination.outcome {
-            Outcome::Qualified => {
-                s.qualified += 1;
-                *s.by_criterion.entry(g.audit.determination.criterion.map(String::from).unwrap_or_default()).or_default() += 1;
-            }
-            Outcome::NotQualified => s.not_qualified += 1,
-            Outcome::NeedsEvidence => s.needs_evidence += 1,
-        }
-        for f in &g.audit.findings {
-            *s.findings_by_severity.entry(f.severity.as_str()).or_default() += 1;
-            *s.findings_by_code.entry(f.code.as_str()).or_default() += 1;
-        }
-        if g.certificate.is_some() {
-            s.certificates += 1;
-        }
+        s.add(g);
     }
     s
 }
 
+impl Summary {
+    /// Counts one more good.
+    pub fn add(&mut self, g: &GoodReport) {
+        self.goods += 1;
+        match g.audit.determination.outcome {
+            Outcome::Qualified => {
+                self.qualified += 1;
+                *self
+                    .by_criterion
+                    .entry(g.audit.determination.criterion.map(String::from).unwrap_or_default())
+                    .or_default() += 1;
+            }
+            Outcome::NotQualified => self.not_qualified += 1,
+            Outcome::NeedsEvidence => self.needs_evidence += 1,
+        }
+        for f in &g.audit.findings {
+            *self.findings_by_severity.entry(f.severity.as_str()).or_default() += 1;
+            *self.findings_by_code.entry(f.code.as_str()).or_default() += 1;
+        }
+        if g.certificate.is_some() {
+            self.certificates += 1;
+        }
+    }
+
+    /// Adds the counts of `other`.
+    pub fn merge(&mut self, other: Summary) {
+        self.goods += other.goods;
+        self.qualified += other.qualified;
+        self.not_qualified += other.not_qualified;
+        self.needs_evidence += other.needs_evidence;
+        self.certificates += other.certificates;
+        for (k, v) in other.by_criterion {
+            *self.by_criterion.entry(k).or_default() += v;
+        }
+        for (k, v) in other.findings_by_severity {
+            *self.findings_by_severity.entry(k).or_default() += v;
+        }
+        for (k, v) in other.findings_by_code {
+            *self.findings_by_code.entry(k).or_default() += v;
+        }
+    }
+}
+
 /// Reads and audits every batch on blocking threads. A bad header stops the whole run before anything
 /// is returned, so the caller writes nothing.
-pub async fn run(rules: Arc<RuleSet>, paths: Vec<PathBuf>, opts: RunOptions, progress: Arc<Progress>) -> Result<Vec<BatchReport>, RunError> {
+pub async fn run(
+    rules: Arc<RuleSet>,
+    paths: Vec<PathBuf>,
+    opts: RunOptions,
+    progress: Arc<Progress>,
+) -> Result<Vec<BatchReport>, RunError> {
     // Read every header first: a bad header stops the run before any audit.
     let mut batches = Vec::with_capacity(paths.len());
     for p in paths {
-        let b = tokio::task::spawn_blocking(move || load_batch(&p)).await.map_err(|e| RunError::Internal(e.to_string()))??;
+        let b = tokio::task::spawn_blocking(move || load_batch(&p))
+            .await
+            .map_err(|e| RunError::Internal(e.to_string()))??;
         tracing::info!(batch = %b.header.id, goods = b.goods.len(), "batch read");
         batches.push(b);
     }
@@ -288,8 +601,7 @@ pub async fn run(rules: Arc<RuleSet>, paths: Vec<PathBuf>, opts: RunOptions, pro
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so a reader
 /// never sees a half-written report.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".{}.tmp-{}", path.file_name().and_then(|n| n.to_str()).unwrap_or("report"), std::process::id()));
+    let tmp = temp_path(path);
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)
 }

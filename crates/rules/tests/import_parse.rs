@@ -49,7 +49,9 @@ fn cut_rules_fail_at_the_cut() {
         let err = p.result.as_ref().expect_err("a CUT entry never parses in full");
         assert!(!err.words_where_parsing_stopped.is_empty() || err.at_end, "{}: the error must name where", e.heading);
         let at_cut = (e.cut_after && err.at_end) || (e.cut_before && err.message.contains("starts inside"));
-        *report.entry(if at_cut { "at the cut".into() } else { format!("elsewhere: {} -> {err}", e.heading) }).or_default() += 1;
+        *report
+            .entry(if at_cut { "at the cut".into() } else { format!("elsewhere: {} -> {err}", e.heading) })
+            .or_default() += 1;
     }
     println!("{report:#?}");
     assert!(report.get("at the cut").copied().unwrap_or(0) > 0);
@@ -71,4 +73,26 @@ fn secondary_parse_rate() {
     }
     println!("SECONDARY: {ok} of {} parse\n{}", ok + fail.len(), fail.join("\n"));
     assert!(ok * 10 >= (ok + fail.len()) * 8, "fewer than 80 % of the SECONDARY rules parse");
+}
+
+#[test]
+fn parse_rate_by_chapter_and_status() {
+    let mut counts = BTreeMap::<(u8, &'static str), (usize, usize, usize)>::new();
+    for e in entries() {
+        let p = parse_entry(&e);
+        if p.kind != EntryKind::Rule {
+            continue;
+        }
+        let c = counts.entry((e.chapter.unwrap_or(0), e.status.as_str())).or_default();
+        c.0 += 1;
+        match &p.result {
+            Ok(_) => c.1 += 1,
+            Err(err) if err.at_end || err.message.contains("starts inside") => c.2 += 1,
+            Err(_) => {}
+        }
+    }
+    for ((ch, st), (n, ok, cut)) in &counts {
+        println!("| {ch} | {st} | {n} | {ok} | at cut {cut} |");
+    }
+    assert!(counts.values().all(|(n, ok, _)| ok <= n));
 }

@@ -203,6 +203,15 @@ fn support<'a>(cx: &'a AuditContext<'_>, m: &Material) -> Support<'a> {
             remedy: format!("treat part {part} as non-originating, or obtain a valid certification from {}", c.supplier),
         };
     }
+    if let Some(s) = &m.supplier
+        && !s.trim().eq_ignore_ascii_case(c.supplier.trim())
+    {
+        return Support::Problem {
+            code: Code::SupplierCertificationInvalid,
+            why: format!("certification `{id}` was issued by {}, not by this line's supplier {s}", c.supplier),
+            remedy: format!("cite {s}'s own certification for part {part}, or correct the BOM's supplier"),
+        };
+    }
     if !c.parts.is_empty() && !m.part.as_ref().is_some_and(|p| c.parts.iter().any(|x| x == p)) {
         return Support::Problem {
             code: Code::SupplierCertificationInvalid,
@@ -225,10 +234,10 @@ fn support<'a>(cx: &'a AuditContext<'_>, m: &Material) -> Support<'a> {
                 remedy: format!("request a current certification from {} for part {part} (blanket period including {})", c.supplier, cx.as_of),
             };
         }
-        if (to - from).num_days() > 366 {
+        if crate::certificate::check_blanket(from, to).is_err() {
             return Support::Problem {
                 code: Code::SupplierCertificationInvalid,
-                why: format!("certification `{id}` has a blanket period of {} days, longer than 12 months", (to - from).num_days() + 1),
+                why: format!("certification `{id}` has a blanket period of {from} to {to}, longer than 12 months"),
                 remedy: format!("obtain a certification from {} with a blanket period of at most 12 months", c.supplier),
             };
         }
@@ -261,17 +270,45 @@ fn provenance_findings(cx: &AuditContext<'_>, good: &str, m: &Material, facts: O
         return;
     };
     if let Some(l) = &f.laundering {
+        // A material claimed USMCA-originating that may be laundered blocks the claim. One already
+        // counted non-originating does not change the USMCA determination, but its true origin still
+        // matters for marking, Section 232/301 duties and transshipment penalties: a warning.
+        let (severity, effect) = if m.origin.is_usmca_party() {
+            (Severity::Blocking, "the USMCA origin claimed for it is in doubt")
+        } else {
+            (
+                Severity::Warning,
+                "it already counts as non-originating, so the USMCA determination stands, but its country of origin for marking and trade remedies is in doubt",
+            )
+        };
         findings.push(
             Finding::new(
                 Code::OriginLaunderingSuspected,
-                Severity::Blocking,
+                severity,
                 good,
-                format!("BOM line `{}` (lot `{}`): {}", m.line, f.lot, l.message),
+                format!("BOM line `{}` (lot `{}`): {} ({effect})", m.line, f.lot, l.message),
                 "Art. 4.2, 4.18 and the transshipment scrutiny of 19 U.S.C. 1517 / EO of 2025-07-31",
             )
             .materials([m.line.clone()])
             .evidence(evidence(l))
             .remedy(l.clear.clone())
+            .seal(),
+        );
+    }
+    if m.origin != f.declared_origin {
+        findings.push(
+            Finding::new(
+                Code::DeclaredOriginMismatch,
+                if m.origin.is_usmca_party() { Severity::Blocking } else { Severity::Warning },
+                good,
+                format!(
+                    "BOM line `{}` declares origin `{}`, but its lot `{}` is declared `{}` in the provenance data",
+                    m.line, m.origin, f.lot, f.declared_origin
+                ),
+                "19 CFR 182.15 (records supporting origin); Annex 5-A",
+            )
+            .materials([m.line.clone()])
+            .remedy(format!("reconcile the BOM with the lot records of `{}` and the supplier's documents", f.lot))
             .seal(),
         );
     }

@@ -77,21 +77,38 @@ pub fn evaluate(req: &RvcRequirement, adjusted_tv: Option<Decimal>, net_cost: Op
     RvcOutcome { methods, missing_data, met }
 }
 
-/// The smallest set of non-originating materials (fewest lines) whose value closes `gap`: the largest
-/// first. Returns the chosen `(line, value)` pairs and whether they close the gap.
+/// The smallest set of non-originating materials whose value closes `gap`: the fewest lines (taking
+/// the largest values first), and among those the one whose last line is the cheapest that still
+/// closes the gap, so the team re-sources as little value as it must. Returns the chosen `(line,
+/// value)` pairs and whether they close the gap.
 pub fn smallest_closing_set(mut candidates: Vec<(String, Decimal)>, gap: Decimal) -> (Vec<(String, Decimal)>, bool) {
     // Largest value first; ties by line id so the remedy is stable across runs.
     candidates.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    let mut chosen = Vec::new();
+    let mut count = 0;
     let mut sum = Decimal::ZERO;
-    for c in candidates {
+    for c in &candidates {
         if sum >= gap {
             break;
         }
         sum += c.1;
-        chosen.push(c);
+        count += 1;
     }
-    (chosen, sum >= gap)
+    if sum < gap || count == 0 {
+        return (candidates.into_iter().take(count).collect(), sum >= gap && count > 0 || gap <= Decimal::ZERO);
+    }
+    // Keep the count-1 largest; for the last, the smallest remaining value that still closes the gap.
+    let head: Decimal = candidates[..count - 1].iter().map(|c| c.1).sum();
+    let residual = gap - head;
+    let last = candidates[count - 1..]
+        .iter()
+        .filter(|c| c.1 >= residual)
+        .min_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)))
+        .cloned();
+    let mut chosen: Vec<(String, Decimal)> = candidates[..count - 1].to_vec();
+    if let Some(l) = last {
+        chosen.push(l);
+    }
+    (chosen, true)
 }
 
 #[cfg(test)]
@@ -140,12 +157,21 @@ mod tests {
     }
 
     #[test]
-    fn the_closing_set_takes_the_largest_first() {
+    fn the_closing_set_has_the_fewest_lines_then_the_least_value() {
         let c = vec![("a".into(), d("5")), ("b".into(), d("30")), ("c".into(), d("12"))];
         let (set, ok) = smallest_closing_set(c, d("35"));
         assert!(ok);
         let lines: Vec<&str> = set.iter().map(|x| x.0.as_str()).collect();
-        assert_eq!(lines, ["b", "c"], "30 + 12 closes 35 with two lines; 30 + 5 would not");
+        // Two lines are needed (30 alone is short of 35); 30 + 5 = 35 closes it exactly and re-sources less
+        // value than 30 + 12.
+        assert_eq!(lines, ["b", "a"]);
+        let (set, _) = smallest_closing_set(vec![("a".into(), d("5")), ("b".into(), d("30")), ("c".into(), d("12"))], d("36"));
+        assert_eq!(set.iter().map(|x| x.0.as_str()).collect::<Vec<_>>(), ["b", "c"], "30 + 5 is short of 36");
+        // One line is enough for a gap of 3.30: the cheapest single line that closes it, not the largest.
+        let c = vec![("L01".into(), d("68.00")), ("L08".into(), d("6.30")), ("L03".into(), d("2.00"))];
+        let (set, ok) = smallest_closing_set(c, d("3.30"));
+        assert!(ok);
+        assert_eq!(set, vec![("L08".to_string(), d("6.30"))]);
         let (_, ok) = smallest_closing_set(vec![("a".into(), d("5"))], d("6"));
         assert!(!ok);
     }

@@ -12,7 +12,8 @@ use origin_core::{Country, Currency, Decimal, HsCode};
 
 use super::{GoodInput, InputError, Material, Role};
 
-const COLUMNS: [&str; 9] = ["good", "line", "description", "hs", "quantity", "unit_value", "currency", "origin", "part"];
+const COLUMNS: [&str; 9] =
+    ["good", "line", "description", "hs", "quantity", "unit_value", "currency", "origin", "part"];
 
 /// Reads `path` and appends its rows to the goods they name. Fatal only when the file cannot be read
 /// or lacks a required column.
@@ -24,15 +25,21 @@ pub(super) fn attach(
     batch_currency: Currency,
 ) -> Result<(), Vec<InputError>> {
     let fatal = |message: String, help: &str| {
-        vec![InputError { file: path.to_path_buf(), line: None, field: field.to_string(), message, help: help.to_string() }]
+        vec![InputError {
+            file: path.to_path_buf(),
+            line: None,
+            field: field.to_string(),
+            message,
+            help: help.to_string(),
+        }]
     };
-    let rows: Vec<Vec<String>> = match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+    let rows: Vec<Vec<String>> = match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref()
+    {
         Some("csv") => {
-            let mut rdr = csv::ReaderBuilder::new()
-                .has_headers(false)
-                .flexible(true)
-                .from_path(path)
-                .map_err(|e| fatal(format!("cannot read the BOM file: {e}"), "check the path in `batch.bom_files`"))?;
+            let mut rdr =
+                csv::ReaderBuilder::new().has_headers(false).flexible(true).from_path(path).map_err(|e| {
+                    fatal(format!("cannot read the BOM file: {e}"), "check the path in `batch.bom_files`")
+                })?;
             let mut rows = Vec::new();
             for rec in rdr.records() {
                 let rec = rec.map_err(|e| fatal(format!("malformed CSV: {e}"), "check quoting and separators"))?;
@@ -41,15 +48,24 @@ pub(super) fn attach(
             rows
         }
         Some("xlsx") => {
-            let mut wb: calamine::Xlsx<_> = calamine::open_workbook(path)
-                .map_err(|e| fatal(format!("cannot open the workbook: {e}"), "save the BOM as .xlsx with the lines on the first sheet"))?;
+            let mut wb: calamine::Xlsx<_> = calamine::open_workbook(path).map_err(|e| {
+                fatal(
+                    format!("cannot open the workbook: {e}"),
+                    "save the BOM as .xlsx with the lines on the first sheet",
+                )
+            })?;
             let range = wb
                 .worksheet_range_at(0)
                 .ok_or_else(|| fatal("the workbook has no sheet".into(), "put the BOM lines on the first sheet"))?
                 .map_err(|e| fatal(format!("cannot read the first sheet: {e}"), "save the workbook again as .xlsx"))?;
             range.rows().map(|r| r.iter().map(cell).collect()).collect()
         }
-        _ => return Err(fatal(format!("`{}` is neither .csv nor .xlsx", path.display()), "export the BOM as CSV or XLSX")),
+        _ => {
+            return Err(fatal(
+                format!("`{}` is neither .csv nor .xlsx", path.display()),
+                "export the BOM as CSV or XLSX",
+            ));
+        }
     };
     let Some((head, body)) = rows.split_first() else {
         return Err(fatal("the BOM file is empty".into(), "the first row names the columns"));
@@ -58,7 +74,10 @@ pub(super) fn attach(
         head.iter().enumerate().map(|(i, h)| (h.trim().to_ascii_lowercase().replace(' ', "_"), i)).collect();
     for c in COLUMNS.iter().filter(|c| **c != "part") {
         if !col.contains_key(*c) {
-            return Err(fatal(format!("the BOM file has no `{c}` column"), &format!("the first row must name the columns: {}", COLUMNS.join(", "))));
+            return Err(fatal(
+                format!("the BOM file has no `{c}` column"),
+                &format!("the first row must name the columns: {}", COLUMNS.join(", ")),
+            ));
         }
     }
     let index: HashMap<String, usize> = goods.iter().enumerate().map(|(i, g)| (g.id().to_string(), i)).collect();
@@ -70,24 +89,48 @@ pub(super) fn attach(
         }
         let mut errs = Vec::new();
         let mut err = |column: &str, message: String, help: &str| {
-            errs.push(InputError { file: path.to_path_buf(), line: Some(row_no), field: column.to_string(), message, help: help.to_string() })
+            errs.push(InputError {
+                file: path.to_path_buf(),
+                line: Some(row_no),
+                field: column.to_string(),
+                message,
+                help: help.to_string(),
+            })
         };
         let good_id = get("good").to_string();
         let Some(&gi) = index.get(&good_id) else {
-            err("good", format!("good `{good_id}` is not in the batch header"), "list the good under `goods` in the batch file");
+            err(
+                "good",
+                format!("good `{good_id}` is not in the batch header"),
+                "list the good under `goods` in the batch file",
+            );
             // A row for an unknown good cannot be attached anywhere: report it on the first good so it is seen.
             if let Some(g) = goods.first_mut() {
                 invalidate(g, errs);
             }
             continue;
         };
-        let hs = HsCode::parse(&spreadsheet_hs(get("hs"))).map_err(|e| err("hs", e.to_string(), "classify the material"));
-        let origin = Country::parse(get("origin")).map_err(|e| err("origin", e.to_string(), "the supplier's declared origin, ISO alpha-2"));
-        let quantity = Decimal::from_str(get("quantity")).map_err(|_| err("quantity", format!("`{}` is not a number", get("quantity")), "write the quantity per good"));
-        let unit_value = Decimal::from_str(get("unit_value")).map_err(|_| err("unit_value", format!("`{}` is not a number", get("unit_value")), "write the value per unit, with a dot for decimals"));
+        let hs =
+            HsCode::parse(&spreadsheet_hs(get("hs"))).map_err(|e| err("hs", e.to_string(), "classify the material"));
+        let origin = Country::parse(get("origin"))
+            .map_err(|e| err("origin", e.to_string(), "the supplier's declared origin, ISO alpha-2"));
+        let quantity = Decimal::from_str(get("quantity")).map_err(|_| {
+            err("quantity", format!("`{}` is not a number", get("quantity")), "write the quantity per good")
+        });
+        let unit_value = Decimal::from_str(get("unit_value")).map_err(|_| {
+            err(
+                "unit_value",
+                format!("`{}` is not a number", get("unit_value")),
+                "write the value per unit, with a dot for decimals",
+            )
+        });
         let rate = match Currency::parse(get("currency")) {
             Ok(c) => rates.get(&c).copied().ok_or_else(|| {
-                err("currency", format!("no exchange rate from `{c}` into `{batch_currency}`"), "add it under `exchange_rates` in the batch file")
+                err(
+                    "currency",
+                    format!("no exchange rate from `{c}` into `{batch_currency}`"),
+                    "add it under `exchange_rates` in the batch file",
+                )
             }),
             Err(e) => Err(err("currency", e.to_string(), "use an ISO 4217 code")),
         };
@@ -97,7 +140,11 @@ pub(super) fn attach(
             "accessory" => Ok(Role::Accessory),
             "retail-packaging" => Ok(Role::RetailPackaging),
             "packing" => Ok(Role::Packing),
-            other => Err(err("role", format!("`{other}` is not a role"), "write direct, indirect, accessory, retail-packaging or packing")),
+            other => Err(err(
+                "role",
+                format!("`{other}` is not a role"),
+                "write direct, indirect, accessory, retail-packaging or packing",
+            )),
         };
         let opt = |c: &str| Some(get(c).to_string()).filter(|s| !s.is_empty());
         let kinds = if col.contains_key("kinds") {

@@ -5,6 +5,7 @@
 //! while the other goods are audited as usual.
 
 mod bom;
+mod json;
 pub mod raw;
 
 use std::collections::HashMap;
@@ -298,13 +299,52 @@ pub fn load_batch(path: &Path) -> Result<Batch, HeaderError> {
             help: help.to_string(),
         }])
     };
+    if is_json(path) {
+        let file = std::fs::File::open(path)
+            .map_err(|e| fail("", format!("cannot read the batch file: {e}"), "check the path"))?;
+        let reread = |offset: u64, len: usize| -> Option<String> {
+            use std::io::{Read, Seek};
+            let mut f = std::fs::File::open(path).ok()?;
+            f.seek(std::io::SeekFrom::Start(offset)).ok()?;
+            let mut b = vec![0; len];
+            f.read_exact(&mut b).ok()?;
+            String::from_utf8(b).ok()
+        };
+        match json::parse(path, file, &reread) {
+            Ok(Some(batch)) => return batch,
+            // Not the plain shape the fast path reads (or malformed): the general path says why.
+            Ok(None) => {}
+            Err(e) => return Err(fail("", format!("cannot read the batch file: {e}"), "check the path")),
+        }
+    }
     let text = std::fs::read_to_string(path)
         .map_err(|e| fail("", format!("cannot read the batch file: {e}"), "check the path"))?;
-    parse_batch(path, &text)
+    parse_text(path, &text)
 }
 
-/// Parses a batch from text; `path` names it in errors and anchors relative BOM files.
+fn is_json(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+/// Parses a batch from text; `path` names it in errors and anchors relative BOM files. A `.json` path
+/// takes the JSON fast path (streamed, goods parsed in parallel); anything else, or JSON the fast path
+/// does not take, is read as YAML (JSON being YAML), with the same results.
 pub fn parse_batch(path: &Path, text: &str) -> Result<Batch, HeaderError> {
+    let reread = |offset: u64, len: usize| {
+        let start = usize::try_from(offset).ok()?;
+        text.get(start..start.checked_add(len)?).map(str::to_string)
+    };
+    if is_json(path)
+        && let Ok(Some(batch)) = json::parse(path, text.as_bytes(), &reread)
+    {
+        return batch;
+    }
+    parse_text(path, text)
+}
+
+/// The general path: the whole file as a YAML value (JSON is YAML), then each part deserialized on its
+/// own so that a bad part becomes an input error of that part.
+fn parse_text(path: &Path, text: &str) -> Result<Batch, HeaderError> {
     let index = PathIndex::build(text).map_err(|e| {
         HeaderError(vec![InputError {
             file: path.to_path_buf(),
@@ -323,9 +363,13 @@ pub fn parse_batch(path: &Path, text: &str) -> Result<Batch, HeaderError> {
             help: "check the indentation, brackets and quoting on this line".into(),
         }])
     })?;
-    let mut cx = Cx { file: path.to_path_buf(), index, errors: Vec::new() };
+    let mut cx = Cx { file: path.to_path_buf(), locate: Locate::Index(index), errors: Vec::new() };
     let serde_yaml::Value::Mapping(mut map) = value else {
-        return Err(HeaderError(vec![cx.err("", "a batch is a mapping with `batch`, `goods`, ...", "see docs/batch-format.md")]));
+        return Err(HeaderError(vec![cx.err(
+            "",
+            "a batch is a mapping with `batch`, `goods`, ...",
+            "see docs/batch-format.md",
+        )]));
     };
     for k in map.keys() {
         let key = k.as_str().unwrap_or_default();
@@ -342,7 +386,13 @@ pub fn parse_batch(path: &Path, text: &str) -> Result<Batch, HeaderError> {
     // The header: any error stops the run.
     let raw_header: RawHeader = match take(&mut map, "batch") {
         Some(v) => cx.de(v, "batch").map_err(|e| HeaderError(vec![e]))?,
-        None => return Err(HeaderError(vec![cx.err("batch", "missing field `batch`", "add the batch header: id, importing_party, as_of, currency")])),
+        None => {
+            return Err(HeaderError(vec![cx.err(
+                "batch",
+                "missing field `batch`",
+                "add the batch header: id, importing_party, as_of, currency",
+            )]));
+        }
     };
     let header = cx.header(&raw_header);
     if !cx.errors.is_empty() {
@@ -353,58 +403,28 @@ pub fn parse_batch(path: &Path, text: &str) -> Result<Batch, HeaderError> {
     let mut parties = HashMap::new();
     for (i, v) in seq(take(&mut map, "parties")).into_iter().enumerate() {
         let p = format!("parties[{i}]");
-        match cx.de::<RawParty>(v, &p) {
-            Ok(r) => match Country::parse(&r.country) {
-                Ok(country) => {
-                    parties.insert(
-                        r.id.clone(),
-                        Party { id: r.id, name: r.name, title: r.title, address: r.address, country, phone: r.phone, email: r.email },
-                    );
-                }
-                Err(e) => warnings.push(cx.err(&format!("{p}.country"), &e.to_string(), "use an ISO 3166-1 alpha-2 code")),
-            },
-            Err(e) => warnings.push(e),
-        }
+        add_party(&cx, cx.de::<RawParty>(v, &p), &p, &mut parties, &mut warnings);
     }
     // Exchange rates: into the batch currency only.
     let mut rates: HashMap<Currency, Decimal> = HashMap::new();
     rates.insert(header.currency, Decimal::ONE);
     for (i, v) in seq(take(&mut map, "exchange_rates")).into_iter().enumerate() {
         let p = format!("exchange_rates[{i}]");
-        match cx.de::<RawRate>(v, &p) {
-            Ok(r) => match (Currency::parse(&r.from), Currency::parse(&r.to)) {
-                (Ok(from), Ok(to)) if to == header.currency && r.rate > Decimal::ZERO => {
-                    rates.insert(from, r.rate);
-                }
-                (Ok(_), Ok(to)) if to != header.currency => warnings.push(cx.err(
-                    &format!("{p}.to"),
-                    &format!("rate into `{to}`, but the batch currency is `{}`", header.currency),
-                    "state rates into the batch currency; no other conversion is made",
-                )),
-                (Ok(_), Ok(_)) => warnings.push(cx.err(&format!("{p}.rate"), "the rate is not positive", "state units of `to` per unit of `from`")),
-                (Err(e), _) | (_, Err(e)) => warnings.push(cx.err(&p, &e.to_string(), "use ISO 4217 codes")),
-            },
-            Err(e) => warnings.push(e),
-        }
+        add_rate(&cx, cx.de::<RawRate>(v, &p), &p, header.currency, &mut rates, &mut warnings);
     }
     let mut certifications = HashMap::new();
     let mut bad_certifications: HashMap<String, Vec<InputError>> = HashMap::new();
     for (i, v) in seq(take(&mut map, "supplier_certifications")).into_iter().enumerate() {
         let p = format!("supplier_certifications[{i}]");
         let id = v.get("id").and_then(|x| x.as_str()).unwrap_or_default().to_string();
-        match cx.de::<RawSupplierCertification>(v, &p) {
-            Ok(r) => match cx.certification(r, &p) {
-                Ok(c) => {
-                    certifications.insert(c.id.clone(), c);
-                }
-                Err(errs) => {
-                    bad_certifications.insert(id, errs);
-                }
-            },
-            Err(e) => {
-                bad_certifications.insert(id, vec![e]);
-            }
-        }
+        add_certification(
+            &cx,
+            cx.de::<RawSupplierCertification>(v, &p),
+            &p,
+            id,
+            &mut certifications,
+            &mut bad_certifications,
+        );
     }
     let provenance = match take(&mut map, "provenance") {
         Some(v) => match cx.de::<ProvenanceInput>(v, "provenance") {
@@ -423,27 +443,155 @@ pub fn parse_batch(path: &Path, text: &str) -> Result<Batch, HeaderError> {
             Err(e) => goods.push(GoodInput::Invalid { id, errors: vec![e] }),
         }
     }
+    let parts = Parts { header, parties, certifications, bad_certifications, provenance, warnings };
+    finish(&cx, path, &raw_header, parts, goods, &rates, &|i| cx.locate.line(&format!("goods[{i}].id")))
+}
+
+/// What a batch holds besides its goods.
+struct Parts {
+    header: Header,
+    parties: HashMap<String, Party>,
+    certifications: HashMap<String, SupplierCertification>,
+    bad_certifications: HashMap<String, Vec<InputError>>,
+    provenance: Option<ProvenanceInput>,
+    warnings: Vec<InputError>,
+}
+
+fn add_party(
+    cx: &Cx<'_>,
+    r: Result<RawParty, InputError>,
+    p: &str,
+    parties: &mut HashMap<String, Party>,
+    warnings: &mut Vec<InputError>,
+) {
+    match r {
+        Ok(r) => match Country::parse(&r.country) {
+            Ok(country) => {
+                parties.insert(
+                    r.id.clone(),
+                    Party {
+                        id: r.id,
+                        name: r.name,
+                        title: r.title,
+                        address: r.address,
+                        country,
+                        phone: r.phone,
+                        email: r.email,
+                    },
+                );
+            }
+            Err(e) => warnings.push(cx.err(&format!("{p}.country"), &e.to_string(), "use an ISO 3166-1 alpha-2 code")),
+        },
+        Err(e) => warnings.push(e),
+    }
+}
+
+fn add_rate(
+    cx: &Cx<'_>,
+    r: Result<RawRate, InputError>,
+    p: &str,
+    currency: Currency,
+    rates: &mut HashMap<Currency, Decimal>,
+    warnings: &mut Vec<InputError>,
+) {
+    match r {
+        Ok(r) => match (Currency::parse(&r.from), Currency::parse(&r.to)) {
+            (Ok(from), Ok(to)) if to == currency && r.rate > Decimal::ZERO => {
+                rates.insert(from, r.rate);
+            }
+            (Ok(_), Ok(to)) if to != currency => warnings.push(cx.err(
+                &format!("{p}.to"),
+                &format!("rate into `{to}`, but the batch currency is `{currency}`"),
+                "state rates into the batch currency; no other conversion is made",
+            )),
+            (Ok(_), Ok(_)) => warnings.push(cx.err(
+                &format!("{p}.rate"),
+                "the rate is not positive",
+                "state units of `to` per unit of `from`",
+            )),
+            (Err(e), _) | (_, Err(e)) => warnings.push(cx.err(p, &e.to_string(), "use ISO 4217 codes")),
+        },
+        Err(e) => warnings.push(e),
+    }
+}
+
+fn add_certification(
+    cx: &Cx<'_>,
+    r: Result<RawSupplierCertification, InputError>,
+    p: &str,
+    id: String,
+    certifications: &mut HashMap<String, SupplierCertification>,
+    bad: &mut HashMap<String, Vec<InputError>>,
+) {
+    match r {
+        Ok(r) => match cx.certification(r, p) {
+            Ok(c) => {
+                certifications.insert(c.id.clone(), c);
+            }
+            Err(errs) => {
+                bad.insert(id, errs);
+            }
+        },
+        Err(e) => {
+            bad.insert(id, vec![e]);
+        }
+    }
+}
+
+/// The checks on the whole list of goods, and the BOM files; `cx` locates top-level fields.
+fn finish(
+    cx: &Cx<'_>,
+    path: &Path,
+    raw_header: &RawHeader,
+    parts: Parts,
+    mut goods: Vec<GoodInput>,
+    rates: &HashMap<Currency, Decimal>,
+    id_line: &dyn Fn(usize) -> Option<usize>,
+) -> Result<Batch, HeaderError> {
+    let Parts { header, parties, certifications, bad_certifications, provenance, warnings } = parts;
     if goods.is_empty() && raw_header.bom_files.is_empty() {
-        return Err(HeaderError(vec![cx.err("goods", "the batch has no goods", "list the goods to audit under `goods`")]));
+        return Err(HeaderError(vec![cx.err(
+            "goods",
+            "the batch has no goods",
+            "list the goods to audit under `goods`",
+        )]));
     }
     let base = path.parent().unwrap_or(Path::new("."));
     for (i, f) in raw_header.bom_files.iter().enumerate() {
         let bom_path = base.join(f);
-        bom::attach(&bom_path, &format!("batch.bom_files[{i}]"), &mut goods, &rates, header.currency)
+        bom::attach(&bom_path, &format!("batch.bom_files[{i}]"), &mut goods, rates, header.currency)
             .map_err(HeaderError)?;
     }
     // Duplicate good ids make results ambiguous: the later ones are input errors.
-    let mut seen = HashMap::new();
-    for (i, g) in goods.iter_mut().enumerate() {
-        if let Some(first) = seen.insert(g.id().to_string(), i) {
-            let id = g.id().to_string();
-            *g = GoodInput::Invalid {
-                id: id.clone(),
-                errors: vec![cx.err(&format!("goods[{i}].id"), &format!("good id `{id}` is used twice (first as goods[{first}])"), "give every good a unique id")],
-            };
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(goods.len());
+    let mut dups = Vec::new();
+    for (i, g) in goods.iter().enumerate() {
+        if let Some(first) = seen.insert(g.id(), i) {
+            dups.push((i, first));
         }
     }
-    Ok(Batch { file: path.to_path_buf(), header, parties, certifications, bad_certifications, goods, provenance, warnings })
+    drop(seen);
+    for (i, first) in dups {
+        let id = goods[i].id().to_string();
+        let e = InputError {
+            file: path.to_path_buf(),
+            line: id_line(i),
+            field: format!("goods[{i}].id"),
+            message: format!("good id `{id}` is used twice (first as goods[{first}])"),
+            help: "give every good a unique id".into(),
+        };
+        goods[i] = GoodInput::Invalid { id, errors: vec![e] };
+    }
+    Ok(Batch {
+        file: path.to_path_buf(),
+        header,
+        parties,
+        certifications,
+        bad_certifications,
+        goods,
+        provenance,
+        warnings,
+    })
 }
 
 fn seq(v: Option<serde_yaml::Value>) -> Vec<serde_yaml::Value> {
@@ -453,18 +601,62 @@ fn seq(v: Option<serde_yaml::Value>) -> Vec<serde_yaml::Value> {
     }
 }
 
-/// Validation context: the file and its path index.
-struct Cx {
+/// Validation context: the file, and where its paths are.
+struct Cx<'a> {
     file: PathBuf,
-    index: PathIndex,
+    locate: Locate<'a>,
     errors: Vec<InputError>,
 }
 
-impl Cx {
+/// How an error's path is turned into a line.
+enum Locate<'a> {
+    /// The path index of the whole file (the general path).
+    Index(PathIndex),
+    /// One part of a JSON file (the fast path): a good, a party, the header... at `prefix`, starting on
+    /// `line`. Its own path index is built only when an error needs a line, which keeps the lines
+    /// those of the general path without indexing millions of paths that have none.
+    Part { prefix: &'a str, line: usize, text: &'a str, index: std::cell::OnceCell<Option<PathIndex>> },
+    /// Top-level fields of a JSON file, by their first line.
+    Top(&'a [(&'a str, usize)]),
+}
+
+impl<'a> Locate<'a> {
+    fn part(prefix: &'a str, line: usize, text: &'a str) -> Locate<'a> {
+        Locate::Part { prefix, line, text, index: std::cell::OnceCell::new() }
+    }
+
+    fn line(&self, field: &str) -> Option<usize> {
+        match self {
+            Locate::Index(index) => index.find(field).map(|p| p.line),
+            Locate::Part { prefix, line, text, index } => {
+                let rel = field.strip_prefix(prefix).unwrap_or(field);
+                let rel = rel.strip_prefix('.').unwrap_or(rel);
+                let index = index.get_or_init(|| PathIndex::build(text).ok());
+                let found = index.as_ref().and_then(|ix| ix.find(rel).or_else(|| ix.find("")));
+                Some(found.map_or(*line, |p| line + p.line - 1))
+            }
+            Locate::Top(fields) => {
+                let key = field.split(['.', '[']).next().unwrap_or(field);
+                fields.iter().find(|(k, _)| *k == key).map(|(_, l)| *l)
+            }
+        }
+    }
+}
+
+/// A deserialization problem of the JSON fast path.
+enum DeError {
+    /// Located, as the general path reports it.
+    Input(InputError),
+    /// Malformed JSON, or a case the general path reports differently (a duplicate key): take the
+    /// general path.
+    Fallback,
+}
+
+impl Cx<'_> {
     fn err(&self, field: &str, message: &str, help: &str) -> InputError {
         InputError {
             file: self.file.clone(),
-            line: self.index.find(field).map(|p| p.line),
+            line: self.locate.line(field),
             field: field.to_string(),
             message: message.to_string(),
             help: help.to_string(),
@@ -474,30 +666,68 @@ impl Cx {
     fn de<T: serde::de::DeserializeOwned>(&self, v: serde_yaml::Value, base: &str) -> Result<T, InputError> {
         serde_path_to_error::deserialize::<_, T>(v).map_err(|e| {
             let inner = e.path().to_string();
-            let path = if inner == "." || inner.is_empty() {
-                base.to_string()
-            } else if inner.starts_with('[') {
-                format!("{base}{inner}")
-            } else {
-                format!("{base}.{inner}")
-            };
             let msg = e.into_inner().to_string();
-            let help = if msg.contains("unknown field") {
-                "check the spelling; docs/batch-format.md lists the fields"
-            } else if msg.contains("missing field") {
-                "add the field; docs/batch-format.md says what each entry needs"
-            } else {
-                "docs/batch-format.md gives the type of this field"
-            };
-            self.err(&path, &msg, help)
+            self.de_error(base, &inner, msg)
         })
+    }
+
+    /// [`Cx::de`] from JSON text.
+    fn de_json<'de, T: serde::Deserialize<'de>>(&self, text: &'de str, base: &str) -> Result<T, DeError> {
+        let mut d = serde_json::Deserializer::from_str(text);
+        let r = serde_path_to_error::deserialize::<_, T>(&mut d);
+        // Trailing characters after a part: malformed.
+        if r.is_ok() && d.end().is_err() {
+            return Err(DeError::Fallback);
+        }
+        r.map_err(|e| {
+            let inner = e.path().to_string();
+            let e = e.into_inner();
+            if matches!(
+                e.classify(),
+                serde_json::error::Category::Syntax
+                    | serde_json::error::Category::Eof
+                    | serde_json::error::Category::Io
+            ) {
+                return DeError::Fallback;
+            }
+            let mut msg = e.to_string();
+            if let Some(m) = msg.strip_suffix(&format!(" at line {} column {}", e.line(), e.column())) {
+                msg = m.to_string();
+            }
+            if msg.starts_with("duplicate field") {
+                return DeError::Fallback;
+            }
+            DeError::Input(self.de_error(base, &inner, msg))
+        })
+    }
+
+    fn de_error(&self, base: &str, inner: &str, msg: String) -> InputError {
+        let path = if inner == "." || inner.is_empty() {
+            base.to_string()
+        } else if inner.starts_with('[') {
+            format!("{base}{inner}")
+        } else {
+            format!("{base}.{inner}")
+        };
+        let help = if msg.contains("unknown field") {
+            "check the spelling; docs/batch-format.md lists the fields"
+        } else if msg.contains("missing field") {
+            "add the field; docs/batch-format.md says what each entry needs"
+        } else {
+            "docs/batch-format.md gives the type of this field"
+        };
+        self.err(&path, &msg, help)
     }
 
     fn header(&mut self, h: &RawHeader) -> Header {
         let importing_party = match Country::parse(&h.importing_party) {
             Ok(c) if c.is_usmca_party() => c,
             Ok(c) => {
-                self.errors.push(self.err("batch.importing_party", &format!("`{c}` is not a USMCA Party"), "write `US`, `MX` or `CA`"));
+                self.errors.push(self.err(
+                    "batch.importing_party",
+                    &format!("`{c}` is not a USMCA Party"),
+                    "write `US`, `MX` or `CA`",
+                ));
                 Country::US
             }
             Err(e) => {
@@ -529,11 +759,17 @@ impl Cx {
         let criterion = match r.origin_criterion.trim() {
             c @ ("A" | "B" | "C" | "D") => c.chars().next().unwrap_or('B'),
             other => {
-                errs.push(self.err(&format!("{p}.origin_criterion"), &format!("`{other}` is not an origin criterion"), "write A, B, C or D"));
+                errs.push(self.err(
+                    &format!("{p}.origin_criterion"),
+                    &format!("`{other}` is not an origin criterion"),
+                    "write A, B, C or D",
+                ));
                 'B'
             }
         };
-        let country = Country::parse(&r.country).map_err(|e| errs.push(self.err(&format!("{p}.country"), &e.to_string(), "use an ISO 3166-1 alpha-2 code")));
+        let country = Country::parse(&r.country).map_err(|e| {
+            errs.push(self.err(&format!("{p}.country"), &e.to_string(), "use an ISO 3166-1 alpha-2 code"))
+        });
         let hs = match &r.hs {
             Some(h) => HsCode::parse(h).map(Some).unwrap_or_else(|e| {
                 errs.push(self.err(&format!("{p}.hs"), &e.to_string(), "write the certified classification"));
@@ -545,7 +781,11 @@ impl Cx {
             (Some(f), Some(t)) => Some((f, t)),
             (None, None) => None,
             _ => {
-                errs.push(self.err(p, "a blanket period needs both `blanket_from` and `blanket_to`", "give both dates or neither"));
+                errs.push(self.err(
+                    p,
+                    "a blanket period needs both `blanket_from` and `blanket_to`",
+                    "give both dates or neither",
+                ));
                 None
             }
         };
@@ -566,46 +806,79 @@ impl Cx {
 
     fn good(&self, r: RawGood, p: &str, rates: &HashMap<Currency, Decimal>) -> GoodInput {
         let mut errs = Vec::new();
-        let hs = HsCode::parse(&r.hs).map_err(|e| errs.push(self.err(&format!("{p}.hs"), &e.to_string(), "classify the good to 6 digits at least")));
+        let hs = HsCode::parse(&r.hs).map_err(|e| {
+            errs.push(self.err(&format!("{p}.hs"), &e.to_string(), "classify the good to 6 digits at least"))
+        });
         if let Ok(h) = hs
             && h.level() < origin_core::HsLevel::Subheading
         {
-            errs.push(self.err(&format!("{p}.hs"), &format!("`{h}` is not classified to a subheading"), "give at least the 6-digit subheading"));
+            errs.push(self.err(
+                &format!("{p}.hs"),
+                &format!("`{h}` is not classified to a subheading"),
+                "give at least the 6-digit subheading",
+            ));
         }
         let vehicle_use = match &r.vehicle_use {
             Some(u) => VehicleUse::parse(u).or_else(|| {
-                errs.push(self.err(&format!("{p}.use"), &format!("`{u}` is not a use"), "write passenger-vehicle, light-truck, heavy-truck or other"));
+                errs.push(self.err(
+                    &format!("{p}.use"),
+                    &format!("`{u}` is not a use"),
+                    "write passenger-vehicle, light-truck, heavy-truck or other",
+                ));
                 None
             }),
             None => None,
         };
-        let place = Country::parse(&r.place_of_production)
-            .map_err(|e| errs.push(self.err(&format!("{p}.place_of_production"), &e.to_string(), "use an ISO 3166-1 alpha-2 code")));
-        let rate = self.rate(&r.currency, &format!("{p}.currency"), rates, &mut errs);
+        let place = Country::parse(&r.place_of_production).map_err(|e| {
+            errs.push(self.err(&format!("{p}.place_of_production"), &e.to_string(), "use an ISO 3166-1 alpha-2 code"))
+        });
+        let rate = self.rate(&r.currency, || format!("{p}.currency"), rates, &mut errs);
         let conv = |v: Option<Decimal>| v.map(|x| x * rate.unwrap_or(Decimal::ONE));
-        for (field, v) in [("transaction_value", r.transaction_value), ("net_cost", r.net_cost), ("total_cost", r.total_cost)] {
+        for (field, v) in
+            [("transaction_value", r.transaction_value), ("net_cost", r.net_cost), ("total_cost", r.total_cost)]
+        {
             if v.is_some_and(|x| x <= Decimal::ZERO) {
-                errs.push(self.err(&format!("{p}.{field}"), &format!("`{field}` must be positive"), "state the value in the good's currency"));
+                errs.push(self.err(
+                    &format!("{p}.{field}"),
+                    &format!("`{field}` must be positive"),
+                    "state the value in the good's currency",
+                ));
             }
         }
         if r.transaction_value.is_none() && r.net_cost.is_none() && !r.wholly_obtained {
-            errs.push(self.err(p, "the good has neither `transaction_value` nor `net_cost`", "give at least one: RVC and de minimis are computed from them"));
+            errs.push(self.err(
+                p,
+                "the good has neither `transaction_value` nor `net_cost`",
+                "give at least one: RVC and de minimis are computed from them",
+            ));
         }
         let mut route = Vec::new();
         for (i, s) in r.route.iter().enumerate() {
             match Country::parse(&s.country) {
-                Ok(c) => route.push(RouteStop { country: c, operations: s.operations.clone(), customs_control: s.customs_control }),
-                Err(e) => errs.push(self.err(&format!("{p}.route[{i}].country"), &e.to_string(), "use an ISO 3166-1 alpha-2 code")),
+                Ok(c) => route.push(RouteStop {
+                    country: c,
+                    operations: s.operations.clone(),
+                    customs_control: s.customs_control,
+                }),
+                Err(e) => errs.push(self.err(
+                    &format!("{p}.route[{i}].country"),
+                    &e.to_string(),
+                    "use an ISO 3166-1 alpha-2 code",
+                )),
             }
         }
         let automotive = match &r.automotive {
             Some(a) => StagingCategory::parse(&a.category).or_else(|| {
-                errs.push(self.err(&format!("{p}.automotive.category"), &format!("`{}` is not a staging category", a.category), "write pv-lt-core-part, pv-lt-principal-part, pv-lt-complementary-part, heavy-truck, ..."));
+                errs.push(self.err(
+                    &format!("{p}.automotive.category"),
+                    &format!("`{}` is not a staging category", a.category),
+                    "write pv-lt-core-part, pv-lt-principal-part, pv-lt-complementary-part, heavy-truck, ...",
+                ));
                 None
             }),
             None => None,
         };
-        let materials = self.materials(&r.materials, &format!("{p}.materials"), rates, &mut errs, 0);
+        let materials = self.materials(r.materials, &format!("{p}.materials"), rates, &mut errs, 0);
         match (hs, place, errs.is_empty()) {
             (Ok(hs), Ok(place), true) => GoodInput::Ok(Box::new(Good {
                 id: r.id,
@@ -631,39 +904,83 @@ impl Cx {
         }
     }
 
-    fn rate(&self, currency: &str, field: &str, rates: &HashMap<Currency, Decimal>, errs: &mut Vec<InputError>) -> Option<Decimal> {
-        match Currency::parse(currency) {
+    fn rate(
+        &self,
+        currency: &str,
+        field: impl Fn() -> String,
+        rates: &HashMap<Currency, Decimal>,
+        errs: &mut Vec<InputError>,
+    ) -> Option<Decimal> {
+        match cached_currency(currency) {
             Ok(c) => match rates.get(&c) {
                 Some(r) => Some(*r),
                 None => {
-                    errs.push(self.err(field, &format!("no exchange rate from `{c}` into the batch currency"), "add it under `exchange_rates`; no other rate is ever assumed"));
+                    errs.push(self.err(
+                        &field(),
+                        &format!("no exchange rate from `{c}` into the batch currency"),
+                        "add it under `exchange_rates`; no other rate is ever assumed",
+                    ));
                     None
                 }
             },
             Err(e) => {
-                errs.push(self.err(field, &e.to_string(), "use an ISO 4217 code"));
+                errs.push(self.err(&field(), &e.to_string(), "use an ISO 4217 code"));
                 None
             }
         }
     }
 
-    fn materials(&self, raw: &[RawMaterial], p: &str, rates: &HashMap<Currency, Decimal>, errs: &mut Vec<InputError>, depth: u8) -> Vec<Material> {
-        let mut out = Vec::new();
-        let mut lines: HashMap<&str, usize> = HashMap::new();
-        for (i, m) in raw.iter().enumerate() {
-            let mp = format!("{p}[{i}]");
-            if let Some(first) = lines.insert(m.line.as_str(), i) {
-                errs.push(self.err(&format!("{mp}.line"), &format!("line `{}` is used twice (first at {p}[{first}])", m.line), "give every BOM line a unique id"));
+    fn materials(
+        &self,
+        raw: Vec<RawMaterial>,
+        p: &str,
+        rates: &HashMap<Currency, Decimal>,
+        errs: &mut Vec<InputError>,
+        depth: u8,
+    ) -> Vec<Material> {
+        // Duplicate line ids, found first so that the strings can then be moved, not copied.
+        let mut firsts: HashMap<&str, usize> = HashMap::with_capacity(raw.len());
+        let dup_of: Vec<Option<(usize, String)>> = raw
+            .iter()
+            .enumerate()
+            .map(|(i, m)| firsts.insert(m.line.as_str(), i).map(|first| (first, m.line.clone())))
+            .collect();
+        drop(firsts);
+        let mut out = Vec::with_capacity(raw.len());
+        for ((i, m), dup) in raw.into_iter().enumerate().zip(dup_of) {
+            // The path is only built for an error.
+            let mp = || format!("{p}[{i}]");
+            if let Some((first, line)) = dup {
+                errs.push(self.err(
+                    &format!("{}.line", mp()),
+                    &format!("line `{line}` is used twice (first at {p}[{first}])"),
+                    "give every BOM line a unique id",
+                ));
             }
             let before = errs.len();
-            let hs = HsCode::parse(&m.hs).map_err(|e| errs.push(self.err(&format!("{mp}.hs"), &e.to_string(), "classify the material")));
-            let origin = Country::parse(&m.origin).map_err(|e| errs.push(self.err(&format!("{mp}.origin"), &e.to_string(), "use an ISO 3166-1 alpha-2 code; write the supplier's declared origin")));
-            let rate = self.rate(&m.currency, &format!("{mp}.currency"), rates, errs);
+            let hs = HsCode::parse(&m.hs)
+                .map_err(|e| errs.push(self.err(&format!("{}.hs", mp()), &e.to_string(), "classify the material")));
+            let origin = cached_country(&m.origin).map_err(|e| {
+                errs.push(self.err(
+                    &format!("{}.origin", mp()),
+                    &e.to_string(),
+                    "use an ISO 3166-1 alpha-2 code; write the supplier's declared origin",
+                ))
+            });
+            let rate = self.rate(&m.currency, || format!("{}.currency", mp()), rates, errs);
             if m.quantity <= Decimal::ZERO {
-                errs.push(self.err(&format!("{mp}.quantity"), "the quantity must be positive", "state the quantity per good"));
+                errs.push(self.err(
+                    &format!("{}.quantity", mp()),
+                    "the quantity must be positive",
+                    "state the quantity per good",
+                ));
             }
             if m.unit_value < Decimal::ZERO {
-                errs.push(self.err(&format!("{mp}.unit_value"), "the unit value is negative", "state the value per unit"));
+                errs.push(self.err(
+                    &format!("{}.unit_value", mp()),
+                    "the unit value is negative",
+                    "state the value per unit",
+                ));
             }
             let role = match m.role.as_deref() {
                 None | Some("direct") => Role::Direct,
@@ -672,20 +989,33 @@ impl Cx {
                 Some("retail-packaging") => Role::RetailPackaging,
                 Some("packing") => Role::Packing,
                 Some(other) => {
-                    errs.push(self.err(&format!("{mp}.role"), &format!("`{other}` is not a role"), "write direct, indirect, accessory, retail-packaging or packing"));
+                    errs.push(self.err(
+                        &format!("{}.role", mp()),
+                        &format!("`{other}` is not a role"),
+                        "write direct, indirect, accessory, retail-packaging or packing",
+                    ));
                     Role::Direct
                 }
             };
-            let self_produced = match &m.self_produced {
-                Some(sp) if depth >= 3 => {
-                    errs.push(self.err(&format!("{mp}.self_produced"), "self-produced materials nest more than 3 levels", "flatten the sub-BOMs"));
-                    let _ = sp;
+            let self_produced = match m.self_produced {
+                Some(_) if depth >= 3 => {
+                    errs.push(self.err(
+                        &format!("{}.self_produced", mp()),
+                        "self-produced materials nest more than 3 levels",
+                        "flatten the sub-BOMs",
+                    ));
                     None
                 }
                 Some(sp) => Some(SelfProduced {
                     intermediate: sp.intermediate,
                     net_cost: sp.net_cost.map(|v| v * rate.unwrap_or(Decimal::ONE)),
-                    materials: self.materials(&sp.materials, &format!("{mp}.self_produced.materials"), rates, errs, depth + 1),
+                    materials: self.materials(
+                        sp.materials,
+                        &format!("{}.self_produced.materials", mp()),
+                        rates,
+                        errs,
+                        depth + 1,
+                    ),
                 }),
                 None => None,
             };
@@ -694,18 +1024,18 @@ impl Cx {
             }
             if let (Ok(hs), Ok(origin), Some(rate)) = (hs, origin, rate) {
                 out.push(Material {
-                    line: m.line.clone(),
-                    part: m.part.clone(),
-                    description: m.description.clone(),
+                    line: m.line,
+                    part: m.part,
+                    description: m.description,
                     hs,
                     quantity: m.quantity,
                     value: m.quantity * m.unit_value * rate,
                     origin,
-                    supplier: m.supplier.clone(),
-                    certification: m.certification.clone(),
-                    kinds: m.kinds.clone(),
+                    supplier: m.supplier,
+                    certification: m.certification,
+                    kinds: m.kinds,
                     role,
-                    lot: m.lot.clone(),
+                    lot: m.lot,
                     self_produced,
                     weight_kg: m.weight_kg,
                 });
@@ -713,6 +1043,41 @@ impl Cx {
         }
         out
     }
+}
+
+thread_local! {
+    /// Codes already parsed on this thread: a batch uses a handful, millions of times, and parsing one
+    /// searches the ISO list.
+    static COUNTRIES: std::cell::RefCell<Vec<(Box<str>, Country)>> = const { std::cell::RefCell::new(Vec::new()) };
+    static CURRENCIES: std::cell::RefCell<Vec<(Box<str>, Currency)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// [`Country::parse`], remembering the codes that parsed.
+fn cached_country(s: &str) -> Result<Country, origin_core::CountryError> {
+    COUNTRIES.with_borrow_mut(|cache| {
+        if let Some((_, c)) = cache.iter().find(|(k, _)| &**k == s) {
+            return Ok(*c);
+        }
+        let c = Country::parse(s)?;
+        if cache.len() < 64 {
+            cache.push((s.into(), c));
+        }
+        Ok(c)
+    })
+}
+
+/// [`Currency::parse`], remembering the codes that parsed.
+fn cached_currency(s: &str) -> Result<Currency, origin_core::CurrencyError> {
+    CURRENCIES.with_borrow_mut(|cache| {
+        if let Some((_, c)) = cache.iter().find(|(k, _)| &**k == s) {
+            return Ok(*c);
+        }
+        let c = Currency::parse(s)?;
+        if cache.len() < 64 {
+            cache.push((s.into(), c));
+        }
+        Ok(c)
+    })
 }
 
 /// The JSON Schema of the batch file (YAML or JSON), for docs/batch-format.schema.json.

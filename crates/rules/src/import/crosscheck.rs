@@ -84,10 +84,7 @@ fn ws(s: &str) -> String {
 }
 
 fn norm_hs(codes: &[String]) -> BTreeSet<String> {
-    codes
-        .iter()
-        .map(|c| origin_core::HsRange::parse(c).map(|r| r.to_string()).unwrap_or_else(|_| c.clone()))
-        .collect()
+    codes.iter().map(|c| origin_core::HsRange::parse(c).map(|r| r.to_string()).unwrap_or_else(|_| c.clone())).collect()
 }
 
 /// A material-spec list in a canonical form: codes without a kind merged; kinds with the same codes
@@ -101,7 +98,8 @@ fn norm_specs(specs: &[RawMaterialSpec]) -> BTreeSet<(String, BTreeSet<String>)>
             Some(k) => by_codes.entry(norm_hs(&s.hs)).or_default().push(kind_words(k)),
         }
     }
-    let mut out: BTreeSet<(String, BTreeSet<String>)> = by_codes.into_iter().map(|(c, ks)| (ks.join(" or "), c)).collect();
+    let mut out: BTreeSet<(String, BTreeSet<String>)> =
+        by_codes.into_iter().map(|(c, ks)| (ks.join(" or "), c)).collect();
     if !plain.is_empty() {
         out.insert((String::new(), plain));
     }
@@ -114,11 +112,16 @@ fn norm_dec(d: Option<Decimal>) -> Option<Decimal> {
 
 /// A pack alternative in the raw form the parser produces.
 pub fn model_alternative_to_raw(a: &Alternative) -> RawAlternative {
-    let spec = |m: &crate::model::MaterialSpec| RawMaterialSpec { hs: m.hs.0.iter().map(|r| r.to_string()).collect(), kind: m.kind.clone() };
+    let spec = |m: &crate::model::MaterialSpec| RawMaterialSpec {
+        hs: m.hs.0.iter().map(|r| r.to_string()).collect(),
+        kind: m.kind.clone(),
+    };
     let (shift, no_change) = match &a.shift {
         ShiftRequirement::Shift(s) => (
             Some(RawShift {
-                from: s.from.map(|l| if l == origin_core::HsLevel::TariffItem { "tariff-item".to_string() } else { l.word().to_string() }),
+                from: s.from.map(|l| {
+                    if l == origin_core::HsLevel::TariffItem { "tariff-item".to_string() } else { l.word().to_string() }
+                }),
                 group: match s.group {
                     GroupQualifier::None => None,
                     GroupQualifier::Outside => Some("outside".into()),
@@ -155,7 +158,12 @@ struct Side<'a> {
     hs: &'a [String],
 }
 
-fn compare_alt(legal: &RawAlternative, l: &Side<'_>, pack: &RawAlternative, p: &Side<'_>) -> Vec<(DisagreementKind, String)> {
+fn compare_alt(
+    legal: &RawAlternative,
+    l: &Side<'_>,
+    pack: &RawAlternative,
+    p: &Side<'_>,
+) -> Vec<(DisagreementKind, String)> {
     let mut out = Vec::new();
     let kind = |a: &RawAlternative, s: &Side<'_>| {
         let k = a.good_kind.as_deref().map(kind_words);
@@ -164,24 +172,40 @@ fn compare_alt(legal: &RawAlternative, l: &Side<'_>, pack: &RawAlternative, p: &
     if kind(legal, l) != kind(pack, p) {
         out.push((DisagreementKind::Requirement, "the kind of good the alternative covers differs".into()));
     }
-    let others = |a: &RawAlternative| a.good_kind_other_than.as_ref().map(|v| v.iter().map(|k| kind_words(k)).collect::<BTreeSet<_>>());
+    let others = |a: &RawAlternative| {
+        a.good_kind_other_than.as_ref().map(|v| v.iter().map(|k| kind_words(k)).collect::<BTreeSet<_>>())
+    };
     if others(legal) != others(pack) {
-        out.push((DisagreementKind::Requirement, "the goods the alternative excludes (\"any other good\") differ".into()));
+        out.push((
+            DisagreementKind::Requirement,
+            "the goods the alternative excludes (\"any other good\") differ".into(),
+        ));
     }
     if legal.no_change_required.unwrap_or(false) != pack.no_change_required.unwrap_or(false) {
-        out.push((DisagreementKind::Requirement, "one reading requires no change in tariff classification, the other does not".into()));
+        out.push((
+            DisagreementKind::Requirement,
+            "one reading requires no change in tariff classification, the other does not".into(),
+        ));
     }
     match (&legal.shift, &pack.shift) {
         (Some(a), Some(b)) => {
-            if a.from != b.from || a.group != b.group || a.within.unwrap_or(false) != b.within.unwrap_or(false) || norm_specs(&a.also_from) != norm_specs(&b.also_from) {
+            if a.from != b.from
+                || a.group != b.group
+                || a.within.unwrap_or(false) != b.within.unwrap_or(false)
+                || norm_specs(&a.also_from) != norm_specs(&b.also_from)
+            {
                 out.push((DisagreementKind::Shift, "the tariff shift differs".into()));
             }
             if norm_specs(&a.except) != norm_specs(&b.except) {
                 out.push((DisagreementKind::Exception, "the exceptions (\"except from\") differ".into()));
             }
-            let items = |v: &[RawMaterialSpec]| v.iter().map(|s| norm_specs(std::slice::from_ref(s))).collect::<Vec<_>>();
+            let items =
+                |v: &[RawMaterialSpec]| v.iter().map(|s| norm_specs(std::slice::from_ref(s))).collect::<Vec<_>>();
             if items(&a.except_more_than_one_of) != items(&b.except_more_than_one_of) {
-                out.push((DisagreementKind::Exception, "the items of \"except from more than one of the following\" differ".into()));
+                out.push((
+                    DisagreementKind::Exception,
+                    "the items of \"except from more than one of the following\" differ".into(),
+                ));
             }
         }
         (None, None) => {}
@@ -272,7 +296,8 @@ pub fn crosscheck(entries: &[LegalEntry], set: &RuleSet) -> Crosscheck {
                         matched.entry(*i).or_default().insert(e.status);
                     }
                 }
-                out.not_compared.push((at.clone(), format!("{} at `{}`", err.message, err.words_where_parsing_stopped)));
+                out.not_compared
+                    .push((at.clone(), format!("{} at `{}`", err.message, err.words_where_parsing_stopped)));
                 continue;
             }
         };
@@ -281,7 +306,9 @@ pub fn crosscheck(entries: &[LegalEntry], set: &RuleSet) -> Crosscheck {
             let mut cands: Vec<usize> = text_matches
                 .iter()
                 .copied()
-                .filter(|i| pr.effective_from.is_none() || set.rules[*i].effective_from == pr.effective_from.unwrap_or_default())
+                .filter(|i| {
+                    pr.effective_from.is_none() || set.rules[*i].effective_from == pr.effective_from.unwrap_or_default()
+                })
                 .collect();
             let mut by_text = true;
             if cands.is_empty() && !partial {
@@ -309,7 +336,10 @@ pub fn crosscheck(entries: &[LegalEntry], set: &RuleSet) -> Crosscheck {
                         rule: None,
                         entry: Some(at.clone()),
                         chapter,
-                        what: format!("the legal text has a rule for `{}` that the pack does not encode", pr.hs.join(", ")),
+                        what: format!(
+                            "the legal text has a rule for `{}` that the pack does not encode",
+                            pr.hs.join(", ")
+                        ),
                         legal: pr.alternatives.iter().map(|a| show(a, &pr.hs)).collect::<Vec<_>>().join("; "),
                         pack: "(no rule)".into(),
                         anomaly: false,
@@ -323,26 +353,55 @@ pub fn crosscheck(entries: &[LegalEntry], set: &RuleSet) -> Crosscheck {
                 out.compared += 1;
                 let anomaly = is_anomaly(rule);
                 let mut push = |kind, what: String, legal: String, pack: String| {
-                    out.disagreements.push(Disagreement { kind, rule: Some(rule.id.clone()), entry: Some(at.clone()), chapter, what, legal, pack, anomaly });
+                    out.disagreements.push(Disagreement {
+                        kind,
+                        rule: Some(rule.id.clone()),
+                        entry: Some(at.clone()),
+                        chapter,
+                        what,
+                        legal,
+                        pack,
+                        anomaly,
+                    });
                 };
                 let pack_hs: Vec<String> = rule.hs.0.iter().map(|h| h.to_string()).collect();
                 if !by_text {
-                    push(DisagreementKind::Text, "the verbatim text differs".into(), body.replace('\n', " "), rule.text.trim().replace('\n', " "));
+                    push(
+                        DisagreementKind::Text,
+                        "the verbatim text differs".into(),
+                        body.replace('\n', " "),
+                        rule.text.trim().replace('\n', " "),
+                    );
                 }
                 if !partial && !e.cut_before {
                     if norm_hs(&pr.hs) != norm_hs(&pack_hs) {
-                        push(DisagreementKind::Scope, "the goods covered differ".into(), pr.hs.join(", "), pack_hs.join(", "));
+                        push(
+                            DisagreementKind::Scope,
+                            "the goods covered differ".into(),
+                            pr.hs.join(", "),
+                            pack_hs.join(", "),
+                        );
                     }
                     let pu: BTreeSet<String> = pr.uses.clone().unwrap_or_default().into_iter().collect();
                     if pu != uses_of(rule) {
-                        push(DisagreementKind::Scope, "the uses covered differ".into(), format!("{pu:?}"), format!("{:?}", uses_of(rule)));
+                        push(
+                            DisagreementKind::Scope,
+                            "the uses covered differ".into(),
+                            format!("{pu:?}"),
+                            format!("{:?}", uses_of(rule)),
+                        );
                     }
                     let pk = match &rule.good_kind {
                         KindQualifier::Only(k) => Some(kind_words(k)),
                         _ => None,
                     };
                     if pr.good_kind.as_deref().map(kind_words) != pk {
-                        push(DisagreementKind::Scope, "the description of the goods covered differs".into(), format!("{:?}", pr.good_kind), format!("{pk:?}"));
+                        push(
+                            DisagreementKind::Scope,
+                            "the description of the goods covered differs".into(),
+                            format!("{:?}", pr.good_kind),
+                            format!("{pk:?}"),
+                        );
                     }
                     if let Some(from) = pr.effective_from
                         && (rule.effective_from != from || rule.effective_to != pr.effective_to)
@@ -366,7 +425,12 @@ pub fn crosscheck(entries: &[LegalEntry], set: &RuleSet) -> Crosscheck {
                     match pack_alts.iter().find(|a| a.label == la.label) {
                         Some(pa) => {
                             for (kind, what) in compare_alt(la, &legal_side, pa, &pack_side) {
-                                push(kind, format!("alternative ({}): {what}", la.label), show(la, &pr.hs), show(pa, &pack_hs));
+                                push(
+                                    kind,
+                                    format!("alternative ({}): {what}", la.label),
+                                    show(la, &pr.hs),
+                                    show(pa, &pack_hs),
+                                );
                             }
                         }
                         None => push(
@@ -381,7 +445,10 @@ pub fn crosscheck(entries: &[LegalEntry], set: &RuleSet) -> Crosscheck {
                     if let Err(err) = &p.result {
                         out.not_compared.push((
                             at.clone(),
-                            format!("only the alternatives before `{}` compared: {}", err.words_where_parsing_stopped, err.message),
+                            format!(
+                                "only the alternatives before `{}` compared: {}",
+                                err.words_where_parsing_stopped, err.message
+                            ),
                         ));
                     }
                     continue;
@@ -423,7 +490,9 @@ pub fn crosscheck(entries: &[LegalEntry], set: &RuleSet) -> Crosscheck {
             Some(statuses) => {
                 let ok = match rule.review {
                     Review::Verified => statuses.contains(&Status::Complete),
-                    Review::UnverifiedTranscription => !statuses.contains(&Status::Complete) || statuses.contains(&Status::Secondary),
+                    Review::UnverifiedTranscription => {
+                        !statuses.contains(&Status::Complete) || statuses.contains(&Status::Secondary)
+                    }
                     Review::Incomplete => statuses.contains(&Status::Cut),
                     Review::ImportedUnreviewed => true,
                 };

@@ -601,13 +601,24 @@ impl P {
 
     fn date(&mut self) -> R<NaiveDate> {
         const MONTHS: [&str; 12] = [
-            "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-            "november", "december",
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
         ];
         let m = self.peek(0).map(str::to_ascii_lowercase).and_then(|m| MONTHS.iter().position(|x| *x == m));
         let Some(m) = m else { return Err(self.err("expected a date such as `July 1, 2020`")) };
         let day: Option<u32> = self.peek(1).and_then(|d| d.parse().ok());
-        let year: Option<i32> = if self.peek(2) == Some(",") { self.peek(3).and_then(|y| y.parse().ok()) } else { None };
+        let year: Option<i32> =
+            if self.peek(2) == Some(",") { self.peek(3).and_then(|y| y.parse().ok()) } else { None };
         let date = match (day, year) {
             (Some(d), Some(y)) => NaiveDate::from_ymd_opt(y, m as u32 + 1, d),
             _ => None,
@@ -618,7 +629,13 @@ impl P {
     }
 
     /// After `provided`: an RVC requirement (maybe staged by date) or a condition.
-    fn provided(&mut self, alt: &mut RawAlternative, alt_index: usize, stages: &mut Vec<RvcStage>, start: usize) -> R<()> {
+    fn provided(
+        &mut self,
+        alt: &mut RawAlternative,
+        alt_index: usize,
+        stages: &mut Vec<RvcStage>,
+        start: usize,
+    ) -> R<()> {
         if self.is("that at least") || self.is("that not less than") {
             // A condition the BOM cannot show: "provided that at least 70 percent by weight ...".
             let from = self.toks[start].pos;
@@ -662,11 +679,7 @@ impl P {
             return Ok(());
         }
         // Numbered thresholds: "(1) 60 percent where the transaction value method is used; or (2) ...".
-        loop {
-            let label = match self.peek(0).and_then(|s| item_label(s).or_else(|| alt_label(s))) {
-                Some(l) => l,
-                None => break,
-            };
+        while let Some(label) = self.peek(0).and_then(|s| item_label(s).or_else(|| alt_label(s))) {
             self.i += 1;
             let pct = self.percent()?;
             if self.eat("where the") {
@@ -691,8 +704,8 @@ impl P {
                 k += 1;
             }
             let next_is_item = self.peek(k).and_then(|s| item_label(s).or_else(|| alt_label(s))).is_some();
-            let next_is_threshold = next_is_item
-                && self.toks.get(self.i + k + 1).is_some_and(|t| t.s.parse::<Decimal>().is_ok());
+            let next_is_threshold =
+                next_is_item && self.toks.get(self.i + k + 1).is_some_and(|t| t.s.parse::<Decimal>().is_ok());
             if next_is_threshold {
                 self.i += k;
             } else {
@@ -722,7 +735,13 @@ impl P {
     }
 
     /// One alternative's body, after its label.
-    fn alternative(&mut self, label: String, rule_kind: &Option<String>, kinds_seen: &mut Vec<String>, stages: &mut Vec<RvcStage>) -> R<RawAlternative> {
+    fn alternative(
+        &mut self,
+        label: String,
+        rule_kind: &Option<String>,
+        kinds_seen: &mut Vec<String>,
+        stages: &mut Vec<RvcStage>,
+    ) -> R<RawAlternative> {
         let mut alt = RawAlternative {
             label,
             good_kind: None,
@@ -733,7 +752,10 @@ impl P {
             conditions: Vec::new(),
         };
         let index = self.done.len();
-        if self.eat("No change in tariff classification") || self.eat("No required tariff change") || self.eat("No required change in tariff classification") {
+        if self.eat("No change in tariff classification")
+            || self.eat("No required tariff change")
+            || self.eat("No required change in tariff classification")
+        {
             if self.eat("to") {
                 let t = self.target()?;
                 self.apply_target(&mut alt, &t, rule_kind, kinds_seen);
@@ -765,7 +787,14 @@ impl P {
         let _ = self.eat(",");
         self.expect("from")?;
         let srcs = self.sources()?;
-        let mut shift = RawShift { from: None, group: None, within: None, also_from: Vec::new(), except: Vec::new(), except_more_than_one_of: Vec::new() };
+        let mut shift = RawShift {
+            from: None,
+            group: None,
+            within: None,
+            also_from: Vec::new(),
+            except: Vec::new(),
+            except_more_than_one_of: Vec::new(),
+        };
         let mut any: Option<(&'static str, bool)> = None;
         for s in &srcs {
             match s {
@@ -784,7 +813,11 @@ impl P {
             if self.eat(", whether or not there is also a change from") {
                 match self.source_item()? {
                     Source::Any(l, o) => any = Some((l, o)),
-                    _ => return Err(self.err("expected `any other heading` after `whether or not there is also a change from`")),
+                    _ => {
+                        return Err(
+                            self.err("expected `any other heading` after `whether or not there is also a change from`")
+                        );
+                    }
                 }
             } else if self.is(", including another") {
                 self.i += 3;
@@ -840,7 +873,13 @@ impl P {
         Ok(alt)
     }
 
-    fn apply_target(&mut self, alt: &mut RawAlternative, t: &Target, rule_kind: &Option<String>, kinds_seen: &mut Vec<String>) {
+    fn apply_target(
+        &mut self,
+        alt: &mut RawAlternative,
+        t: &Target,
+        rule_kind: &Option<String>,
+        kinds_seen: &mut Vec<String>,
+    ) {
         if self.hs.is_empty() {
             self.hs = t.codes.clone();
         }
@@ -904,6 +943,21 @@ fn specs_of(srcs: &[Source]) -> Vec<RawMaterialSpec> {
         }
     }
     out
+}
+
+/// When every alternative covers the same kind of good ("(A) A change to parts of other "smart cards" of
+/// ...; (B) No change ... to parts of other "smart cards" of ..."), the rule covers only that kind.
+pub fn lift_common_kind(rule_kind: &mut Option<String>, alts: &mut [RawAlternative]) {
+    if rule_kind.is_some() || alts.is_empty() {
+        return;
+    }
+    let first = alts[0].good_kind.clone();
+    if first.is_some() && alts.iter().all(|a| a.good_kind == first && a.good_kind_other_than.is_none()) {
+        *rule_kind = first;
+        for a in alts.iter_mut() {
+            a.good_kind = None;
+        }
+    }
 }
 
 /// A stable id for a condition, from its text: `by-weight-70pct-7208-7229-7301-7326`.
@@ -1053,7 +1107,9 @@ fn parse_rule_inner(text: &str, fragment: bool) -> Result<ParsedRule, ParseError
         } else {
             p.expect(", and thereafter ,")?;
         }
-        if !(p.eat("the following rules of origin shall apply to") || p.eat("the following rule of origin shall apply to")) {
+        if !(p.eat("the following rules of origin shall apply to")
+            || p.eat("the following rule of origin shall apply to"))
+        {
             return Err(p.err("expected `the following rules of origin shall apply to`"));
         }
         if let Some((_, n)) = p.level_word() {
@@ -1102,7 +1158,9 @@ fn parse_rule_inner(text: &str, fragment: bool) -> Result<ParsedRule, ParseError
     let mut stages = Vec::new();
     let rule_kind = rule.good_kind.clone();
     loop {
-        let label = match p.peek(0).and_then(|s| alt_label(s).or_else(|| if !p.hs.is_empty() && p.number.is_none() { item_label(s) } else { None })) {
+        let label = match p.peek(0).and_then(|s| {
+            alt_label(s).or_else(|| if !p.hs.is_empty() && p.number.is_none() { item_label(s) } else { None })
+        }) {
             Some(l) => {
                 p.i += 1;
                 l
@@ -1116,7 +1174,9 @@ fn parse_rule_inner(text: &str, fragment: bool) -> Result<ParsedRule, ParseError
         if p.eat("Whether or not there is also a change from") {
             // "(C) Whether or not there is also a change from any other heading, provided ...": qualifies the
             // alternative before it (rules 151, 155).
-            let Some(mut prev) = p.done.pop() else { return Err(p.err("`Whether or not` with no alternative before it")) };
+            let Some(mut prev) = p.done.pop() else {
+                return Err(p.err("`Whether or not` with no alternative before it"));
+            };
             let src = p.source_item()?;
             let Source::Any(l, o) = src else { return Err(p.err("expected `any other heading`")) };
             if let Some(s) = prev.shift.as_mut() {
@@ -1156,6 +1216,7 @@ fn parse_rule_inner(text: &str, fragment: bool) -> Result<ParsedRule, ParseError
     if rule.hs.is_empty() {
         return Err(p.err("the rule names no goods"));
     }
+    lift_common_kind(&mut rule.good_kind, &mut rule.alternatives);
     if let Some(pre) = &preamble
         && underscoring_applies(pre, rule.number)
     {

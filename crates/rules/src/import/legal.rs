@@ -125,8 +125,7 @@ pub fn parse_legal_file(markdown: &str) -> Vec<LegalEntry> {
             }
             let first_cut = blk.paragraphs.first().is_some_and(|p| is_cut_marker(p));
             let last_cut = blk.paragraphs.last().is_some_and(|p| is_cut_marker(p));
-            let text: Vec<&str> =
-                blk.paragraphs.iter().map(String::as_str).filter(|p| !is_cut_marker(p)).collect();
+            let text: Vec<&str> = blk.paragraphs.iter().map(String::as_str).filter(|p| !is_cut_marker(p)).collect();
             out.push(LegalEntry {
                 heading: b.heading.clone(),
                 chapter: b.chapter,
@@ -162,9 +161,10 @@ pub fn parse_legal_file(markdown: &str) -> Vec<LegalEntry> {
         }
         let Some(b) = current.as_mut() else { continue };
         if let Some(src) = line.strip_prefix("- Source:") {
-            let url = src.split_whitespace().find(|w| w.starts_with("http")).map(|w| {
-                w.trim_end_matches([',', ';', ')']).to_string()
-            });
+            let url = src
+                .split_whitespace()
+                .find(|w| w.starts_with("http"))
+                .map(|w| w.trim_end_matches([',', ';', ')']).to_string());
             b.blocks.push(Block { source: url, ..Block::default() });
         } else if let Some(st) = line.strip_prefix("- Status:") {
             let status = if st.contains("**COMPLETE") {
@@ -193,10 +193,10 @@ pub fn parse_legal_file(markdown: &str) -> Vec<LegalEntry> {
             {
                 last.paragraphs.push(q.to_string());
             }
-        } else if line.starts_with("**[retrievable") || line.starts_with("[CUT") {
-            if let Some(last) = b.blocks.last_mut() {
-                last.paragraphs.push(line.to_string());
-            }
+        } else if (line.starts_with("**[retrievable") || line.starts_with("[CUT"))
+            && let Some(last) = b.blocks.last_mut()
+        {
+            last.paragraphs.push(line.to_string());
         }
     }
     if let Some(b) = current.take() {
@@ -212,7 +212,8 @@ pub fn is_legal_markdown(text: &str) -> bool {
 
 fn starts_rule_number(line: &str) -> bool {
     let digits = line.chars().take_while(char::is_ascii_digit).count();
-    (1..=3).contains(&digits) && matches!(line[digits..].chars().next(), Some('.') | Some(','))
+    (1..=3).contains(&digits)
+        && matches!(line[digits..].chars().next(), Some('.') | Some(','))
         && line[digits + 1..].starts_with(' ')
 }
 

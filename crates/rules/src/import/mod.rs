@@ -18,7 +18,9 @@ mod legal;
 mod render;
 
 pub use crosscheck::{Crosscheck, Disagreement, DisagreementKind, crosscheck, model_alternative_to_raw};
-pub use grammar::{ParseError, ParsedRule, RvcStage, UseContext, condition_id, parse_fragment, parse_rule, split_preamble};
+pub use grammar::{
+    ParseError, ParsedRule, RvcStage, UseContext, condition_id, parse_fragment, parse_rule, split_preamble,
+};
 pub use legal::{LegalEntry, Status, is_legal_markdown, parse_legal_file, split_plain_text};
 pub use render::{render_alternative, render_rule};
 
@@ -44,7 +46,11 @@ pub enum EntryKind {
 pub fn entry_kind(e: &LegalEntry) -> EntryKind {
     let h = e.heading.to_ascii_lowercase();
     let t = e.text.trim_start();
-    if h.contains("chapter rule") || h.starts_with("cr") || t.starts_with("Chapter Rule") || t.starts_with("Chapter rule") {
+    if h.contains("chapter rule")
+        || h.starts_with("cr")
+        || t.starts_with("Chapter Rule")
+        || t.starts_with("Chapter rule")
+    {
         return EntryKind::ChapterRule;
     }
     let single = !t.contains('\n');
@@ -99,7 +105,16 @@ pub fn parse_entry(e: &LegalEntry) -> EntryParse {
                 }
                 Err(ParseError {
                     rule_number: r.number,
-                    words_where_parsing_stopped: e.text.split_whitespace().rev().take(6).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join(" "),
+                    words_where_parsing_stopped: e
+                        .text
+                        .split_whitespace()
+                        .rev()
+                        .take(6)
+                        .collect::<Vec<_>>()
+                        .into_iter()
+                        .rev()
+                        .collect::<Vec<_>>()
+                        .join(" "),
                     message: "the copy stops here (CUT): the rest of the rule is not retrieved".into(),
                     at_end: true,
                     partial: r.alternatives,
@@ -191,7 +206,8 @@ fn rule_id(prefix: &str, chapter: u8, parsed: &ParsedRule) -> String {
     match parsed.number {
         Some(n) if prefix == "gn11" => format!("gn11-{chapter:02}-{n:03}"),
         _ => {
-            let first = parsed.hs.first().map(|h| h.split('-').next().unwrap_or(h).replace('.', "-")).unwrap_or_default();
+            let first =
+                parsed.hs.first().map(|h| h.split('-').next().unwrap_or(h).replace('.', "-")).unwrap_or_default();
             format!("{prefix}-{chapter:02}-{first}")
         }
     }
@@ -241,7 +257,8 @@ pub fn import_chapter(entries: &[LegalEntry], chapter: u8, source: Option<&str>)
                     .filter(|s: &String| !s.is_empty())
                     .or_else(|| {
                         let h = e.heading.to_ascii_lowercase();
-                        h.find("rule").map(|k| h[k + 4..].trim_start().chars().take_while(char::is_ascii_digit).collect())
+                        h.find("rule")
+                            .map(|k| h[k + 4..].trim_start().chars().take_while(char::is_ascii_digit).collect())
                     })
                     .unwrap_or_default();
                 let prefix = if src == "sor-2020-155" { "sor" } else { "gn11" };
@@ -281,6 +298,8 @@ pub fn import_chapter(entries: &[LegalEntry], chapter: u8, source: Option<&str>)
                     rvc_stages: Vec::new(),
                     other_use: false,
                 };
+                let mut r = r;
+                grammar::lift_common_kind(&mut r.good_kind, &mut r.alternatives);
                 (r, Some(err.clone()))
             }
             Err(err) => {
@@ -310,32 +329,47 @@ pub fn import_chapter(entries: &[LegalEntry], chapter: u8, source: Option<&str>)
             {
                 r.effective_from = Some(from);
                 r.effective_to = to;
-                notes.push("dates taken from the compiler's heading in the legal extract, not from the legal text: check them".to_string());
+                notes.push(
+                    "dates taken from the compiler's heading in the legal extract, not from the legal text: check them"
+                        .to_string(),
+                );
             }
             let mut id = rule_id(prefix, chapter, r);
             if staged || r.effective_from.is_some() && parsed.number.is_none() {
                 id = format!("{id}-p{}", k + 1);
             }
             let mvp = r.motor_vehicle_provisions.clone().or_else(|| {
-                preamble.as_deref().filter(|pre| pre.contains("underscoring of the designation")).map(|_| "applies".to_string())
+                preamble
+                    .as_deref()
+                    .filter(|pre| pre.contains("underscoring of the designation"))
+                    .map(|_| "applies".to_string())
             });
             let reference = match (src.as_str(), r.number) {
                 ("sor-2020-155", _) => format!("SOR/2020-155, s. 13 table (Part 6), {}", r.hs.join(", ")),
                 ("origynlx", Some(n)) => format!("GN 11(o), chapter {chapter}, rule {n} (third-party transcription)"),
-                ("origynlx", None) => format!("GN 11(o), chapter {chapter}, rule for {} (third-party transcription)", r.hs.join(", ")),
+                ("origynlx", None) => {
+                    format!("GN 11(o), chapter {chapter}, rule for {} (third-party transcription)", r.hs.join(", "))
+                }
                 (_, Some(n)) => format!("GN 11(o), chapter {chapter}, rule {n}"),
                 (_, None) => format!("GN 11(o), chapter {chapter}, rule for {}", r.hs.join(", ")),
             };
             let id = unique(id);
             if let Some(err) = &error {
-                not_imported.push(NotImported { entry: at.clone(), status: e.status, partial_id: Some(id.clone()), error: err.clone() });
+                not_imported.push(NotImported {
+                    entry: at.clone(),
+                    status: e.status,
+                    partial_id: Some(id.clone()),
+                    error: err.clone(),
+                });
             }
             let mut note = notes.clone();
             if use_from_heading {
                 note.push("use taken from the compiler's heading \"(any other good)\": the text has no lead-in naming the use".into());
             }
             if e.status == Status::Secondary {
-                note.push("read only in a third-party transcription (SECONDARY): check against the official text".into());
+                note.push(
+                    "read only in a third-party transcription (SECONDARY): check against the official text".into(),
+                );
             }
             file.rules.push(RawRule {
                 id,
@@ -352,7 +386,10 @@ pub fn import_chapter(entries: &[LegalEntry], chapter: u8, source: Option<&str>)
                 text: Some(if text_preamble_is_some(&e.text) { body.clone() } else { e.text.clone() }),
                 alternatives: r.alternatives.clone(),
                 missing: error.as_ref().map(|err| {
-                    format!("rules import read only the alternatives before `{}` ({})", err.words_where_parsing_stopped, err.message)
+                    format!(
+                        "rules import read only the alternatives before `{}` ({})",
+                        err.words_where_parsing_stopped, err.message
+                    )
                 }),
                 note: (!note.is_empty()).then(|| note.join("; ")),
             });
@@ -386,10 +423,19 @@ fn review_word(r: RawReview) -> &'static str {
 /// Merges an import into an existing chapter file: rules (and chapter rules) with the same id are
 /// replaced only when the existing one is `imported-unreviewed` or `force` is set; new ones are appended;
 /// existing ones the import does not hold are kept.
-pub fn merge_chapter(existing: Option<RawChapterFile>, imported: RawChapterFile, force: bool) -> (RawChapterFile, MergeReport) {
+pub fn merge_chapter(
+    existing: Option<RawChapterFile>,
+    imported: RawChapterFile,
+    force: bool,
+) -> (RawChapterFile, MergeReport) {
     let mut report = MergeReport::default();
     let Some(mut base) = existing else {
-        report.written = imported.chapter_rules.iter().map(|r| r.id.clone()).chain(imported.rules.iter().map(|r| r.id.clone())).collect();
+        report.written = imported
+            .chapter_rules
+            .iter()
+            .map(|r| r.id.clone())
+            .chain(imported.rules.iter().map(|r| r.id.clone()))
+            .collect();
         return (imported, report);
     };
     for cr in imported.chapter_rules {

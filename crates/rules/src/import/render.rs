@@ -87,9 +87,13 @@ fn rvc_words(rvc: &RawRvc) -> String {
         (Some(tv), Some(nc)) => format!(
             "provided there is a regional value content of not less than:\n(1) {tv} percent where the transaction value method is used; or\n(2) {nc} percent where the net cost method is used"
         ),
-        (None, Some(nc)) => format!("provided there is a regional value content of not less than {nc} percent under the net cost method"),
+        (None, Some(nc)) => format!(
+            "provided there is a regional value content of not less than {nc} percent under the net cost method"
+        ),
         (Some(tv), None) => {
-            format!("provided there is a regional value content of not less than {tv} percent under the transaction value method")
+            format!(
+                "provided there is a regional value content of not less than {tv} percent under the transaction value method"
+            )
         }
         (None, None) => "provided there is a regional value content of not less than [no threshold]".into(),
     }
@@ -110,7 +114,11 @@ fn target(hs: &[String], alt: &RawAlternative, within: bool) -> String {
 
 fn from_words(s: &RawShift) -> String {
     let level = s.from.as_deref().map(level_word).unwrap_or("heading");
-    if s.group.as_deref() == Some("outside") { format!("any {level} outside that group") } else { format!("any other {level}") }
+    if s.group.as_deref() == Some("outside") {
+        format!("any {level} outside that group")
+    } else {
+        format!("any other {level}")
+    }
 }
 
 /// One alternative in legal wording, without its label and final punctuation.
@@ -145,7 +153,10 @@ pub fn render_alternative(alt: &RawAlternative, hs: &[String]) -> String {
             out.push_str(&format!(", including another {level} within that group"));
         }
         if !s.except_more_than_one_of.is_empty() {
-            out.push_str(&format!(", except from more than one of the following: {}", items(&s.except_more_than_one_of)));
+            out.push_str(&format!(
+                ", except from more than one of the following: {}",
+                items(&s.except_more_than_one_of)
+            ));
         }
         if !s.except.is_empty() {
             out.push_str(&format!(", except from {}", spec_list(&s.except)));
@@ -166,7 +177,17 @@ pub fn render_alternative(alt: &RawAlternative, hs: &[String]) -> String {
 
 fn date_words(d: NaiveDate) -> String {
     const MONTHS: [&str; 12] = [
-        "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
         "December",
     ];
     format!("{} {}, {}", MONTHS[d.month0() as usize], d.day(), d.year())
@@ -207,7 +228,7 @@ pub fn render_rule(rule: &RawRule) -> String {
     let number = rule.id.rsplit('-').next().filter(|n| n.len() == 3 && n.chars().all(|c| c.is_ascii_digit()));
     let mut first = number.map(|n| format!("{}. ", n.trim_start_matches('0'))).unwrap_or_default();
     let only_other = rule.uses.as_deref().is_some_and(|u| u == ["other"]);
-    if rule.good_kind.is_some() || (rule.uses.is_some() && !only_other) || only_other {
+    if rule.good_kind.is_some() || rule.uses.is_some() {
         let what = match (&rule.good_kind, only_other) {
             (Some(k), _) => format!("a {k}"),
             (None, true) => "any other good".into(),

@@ -1,0 +1,611 @@
+//! The commands over the store: `runs`, `findings`, `certificate`, `log verify`, `export`. Each is a
+//! library function writing to a `Write`, returning the exit code.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use origin_store::{Decision, FindingFilter, IdKind, IssueRequest, ReviewRequest, Role, RunRow, Store, StoreError};
+
+use crate::exit;
+
+/// Output format of the listing commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// For people.
+    #[default]
+    Table,
+    /// For machines.
+    Json,
+}
+
+/// `runs ...`.
+#[derive(Debug, clap::Subcommand)]
+pub enum RunsCommand {
+    /// Every run, newest first.
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// One run: status, digests of its files, counts, what its final commit did.
+    Show {
+        /// Run id (or a unique prefix).
+        run: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+/// `findings ...`.
+#[derive(Debug, clap::Subcommand)]
+pub enum FindingsCommand {
+    /// Findings, filtered.
+    List {
+        /// Only this run (id or unique prefix).
+        #[arg(long)]
+        run: Option<String>,
+        /// open, accepted, dismissed, waived or resolved.
+        #[arg(long)]
+        status: Option<String>,
+        /// blocking, warning or info.
+        #[arg(long)]
+        severity: Option<String>,
+        /// A finding code, e.g. RVC_BELOW_THRESHOLD.
+        #[arg(long)]
+        code: Option<String>,
+        /// Only this good.
+        #[arg(long)]
+        good: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// One finding: message, evidence, remedy, the determination's numbers and the reviews.
+    Show {
+        /// Finding id (or a unique prefix).
+        id: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Record a review decision.
+    Review {
+        /// Finding id (or a unique prefix).
+        id: String,
+        /// accept, dismiss (false positive) or waive (auditors only).
+        #[arg(long, value_enum)]
+        decision: DecisionArg,
+        /// Justification (required to dismiss or waive).
+        #[arg(long, default_value = "")]
+        note: String,
+        /// The reviewer's name.
+        #[arg(long = "as", value_name = "NAME")]
+        reviewer: String,
+        /// The reviewer's role.
+        #[arg(long, value_enum, default_value_t = RoleArg::Analyst)]
+        role: RoleArg,
+        /// The version you reviewed (from `findings show`); default: the version read just now.
+        #[arg(long)]
+        version: Option<i64>,
+    },
+}
+
+/// Review decisions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DecisionArg {
+    /// The finding stands.
+    Accept,
+    /// A false positive.
+    Dismiss,
+    /// Known risk, waived by an auditor.
+    Waive,
+}
+
+/// Reviewer roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RoleArg {
+    /// Compliance analyst.
+    Analyst,
+    /// Auditor.
+    Auditor,
+}
+
+/// `certificate ...`.
+#[derive(Debug, clap::Subcommand)]
+pub enum CertificateCommand {
+    /// Issue a certificate for a good that qualified in a completed run with no blocking finding in force.
+    Issue {
+        /// The run (id or unique prefix).
+        #[arg(long)]
+        run: String,
+        /// The good's id.
+        #[arg(long)]
+        good: String,
+        /// Blanket period start (with --blanket-to; at most 12 months).
+        #[arg(long, requires = "blanket_to")]
+        blanket_from: Option<NaiveDate>,
+        /// Blanket period end.
+        #[arg(long, requires = "blanket_from")]
+        blanket_to: Option<NaiveDate>,
+        /// Who issues it (default: $USER).
+        #[arg(long = "as", value_name = "NAME")]
+        actor: Option<String>,
+    },
+    /// Show a certificate.
+    Show {
+        /// Certificate id (or a unique prefix).
+        id: String,
+        /// markdown (to read and sign) or json.
+        #[arg(long, value_enum, default_value_t = CertFormat::Markdown)]
+        format: CertFormat,
+    },
+}
+
+/// Certificate output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CertFormat {
+    /// Markdown.
+    Markdown,
+    /// JSON.
+    Json,
+}
+
+/// `log ...`.
+#[derive(Debug, clap::Subcommand)]
+pub enum LogCommand {
+    /// Recompute the hash chain; exit 1 naming every edited, inserted or deleted entry.
+    Verify,
+}
+
+/// Who is acting: `$USER`, else `origin-audit`.
+pub fn current_user() -> String {
+    std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "origin-audit".into())
+}
+
+/// Prints a store error the way the other commands print theirs; returns the exit code.
+pub fn report(e: &StoreError, err: &mut dyn Write) -> std::io::Result<i32> {
+    writeln!(err, "error: {e}")?;
+    Ok(match e {
+        StoreError::NotFound(_) | StoreError::Invalid(_) | StoreError::Conflict { .. } => exit::INVALID,
+        _ => exit::USAGE,
+    })
+}
+
+fn json(out: &mut dyn Write, v: &impl serde::Serialize) -> std::io::Result<()> {
+    writeln!(out, "{}", serde_json::to_string_pretty(v).map_err(std::io::Error::other)?)
+}
+
+/// The counts and what the final commit did, as `run` and `runs show` print them.
+pub fn run_summary(r: &RunRow) -> String {
+    use std::fmt::Write as _;
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "run {}  {}  started {}  finished {}",
+        r.id,
+        r.status,
+        r.started_at,
+        r.finished_at.as_deref().unwrap_or("-")
+    );
+    let _ = writeln!(
+        o,
+        "  by {}, engine {}, rule pack {} (sha256 {})",
+        r.actor, r.engine_version, r.rule_pack, r.rules_digest
+    );
+    let _ = writeln!(
+        o,
+        "  goods {}/{} stored: {} qualified, {} not qualified, {} needs evidence; {} findings",
+        r.goods_done, r.goods_total, r.qualified, r.not_qualified, r.needs_evidence, r.findings
+    );
+    if r.status != "completed" {
+        let _ = writeln!(o, "  NOT COMPLETED: results are partial; finish with `origin-audit run --resume {}`", r.id);
+    }
+    if let Some(s) = &r.summary {
+        let n = |k: &str| s.get(k).and_then(|v| v.as_array()).map_or(0, Vec::len);
+        let carried = s.get("carried_over").and_then(serde_json::Value::as_i64).unwrap_or(0);
+        if carried > 0 {
+            let _ = writeln!(o, "  {carried} finding(s) carried an earlier review decision over (same fingerprint)");
+        }
+        if n("resolved") > 0 {
+            let _ = writeln!(o, "  {} earlier finding(s) resolved: this run no longer raises them", n("resolved"));
+        }
+        for w in s.get("withdrawn_certificates").and_then(|v| v.as_array()).into_iter().flatten() {
+            let _ = writeln!(
+                o,
+                "  CERTIFICATE WITHDRAWN: {} (good {}, version {}): {}",
+                w["certificate"].as_str().unwrap_or(""),
+                w["good"].as_str().unwrap_or(""),
+                w["version"],
+                w["reason"].as_str().unwrap_or("")
+            );
+        }
+    }
+    o
+}
+
+/// `runs list` / `runs show`.
+pub async fn runs(store: &Store, cmd: &RunsCommand, out: &mut dyn Write) -> Result<i32, StoreError> {
+    match cmd {
+        RunsCommand::List { format } => {
+            let runs = store.runs().await?;
+            match format {
+                Format::Json => json(out, &runs)?,
+                Format::Table => {
+                    if runs.is_empty() {
+                        writeln!(out, "no runs in {}", store.location())?;
+                    }
+                    writeln!(
+                        out,
+                        "{:<36}  {:<9}  {:<27}  {:>9}  {:>5}  {:>8}",
+                        "run", "status", "started", "goods", "qual.", "findings"
+                    )?;
+                    for r in &runs {
+                        writeln!(
+                            out,
+                            "{:<36}  {:<9}  {:<27}  {:>9}  {:>5}  {:>8}",
+                            r.id,
+                            r.status,
+                            r.started_at,
+                            format!("{}/{}", r.goods_done, r.goods_total),
+                            r.qualified,
+                            r.findings
+                        )?;
+                    }
+                }
+            }
+        }
+        RunsCommand::Show { run, format } => {
+            let id = store.resolve_id(IdKind::Run, run).await?;
+            let r = store.run(&id).await?;
+            let files = store.run_files(&id).await?;
+            match format {
+                Format::Json => json(
+                    out,
+                    &serde_json::json!({"run": r, "files": files, "determinations": store.determinations(&id).await?}),
+                )?,
+                Format::Table => {
+                    write!(out, "{}", run_summary(&r))?;
+                    writeln!(out, "\n  files (sha256):")?;
+                    for f in files.iter().filter(|f| f.kind != "rules") {
+                        writeln!(out, "    {}  {} {}", f.digest, f.kind, f.name)?;
+                    }
+                    writeln!(
+                        out,
+                        "    rule pack: {} files, digest {}",
+                        files.iter().filter(|f| f.kind == "rules").count(),
+                        r.rules_digest
+                    )?;
+                    writeln!(out, "\n  {:<16}  {:<15}  {:<16}  digest", "good", "determination", "rule")?;
+                    for d in store.determinations(&id).await? {
+                        let det = match &d.criterion {
+                            Some(c) => format!("{} {c}", d.outcome),
+                            None => d.outcome.clone(),
+                        };
+                        writeln!(
+                            out,
+                            "  {:<16}  {:<15}  {:<16}  {}",
+                            d.good,
+                            det,
+                            d.rule_id.as_deref().unwrap_or("-"),
+                            &d.digest[..16.min(d.digest.len())]
+                        )?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// `findings list|show|review`.
+pub async fn findings(store: &Store, cmd: &FindingsCommand, out: &mut dyn Write) -> Result<i32, StoreError> {
+    match cmd {
+        FindingsCommand::List { run, status, severity, code, good, format } => {
+            let run = match run {
+                Some(r) => Some(store.resolve_id(IdKind::Run, r).await?),
+                None => None,
+            };
+            let filter = FindingFilter {
+                run,
+                status: status.clone(),
+                severity: severity.clone(),
+                code: code.clone(),
+                good: good.clone(),
+            };
+            let rows = store.findings(&filter).await?;
+            match format {
+                Format::Json => json(out, &rows)?,
+                Format::Table => {
+                    writeln!(
+                        out,
+                        "{:<36}  {:<8}  {:<9}  {:<3}  {:<16}  {:<30}  message",
+                        "finding", "run", "status", "v", "good", "code"
+                    )?;
+                    for f in &rows {
+                        writeln!(
+                            out,
+                            "{:<36}  {:<8}  {:<9}  {:<3}  {:<16}  {:<30}  {}",
+                            f.id,
+                            &f.run_id[..8.min(f.run_id.len())],
+                            f.status,
+                            f.version,
+                            f.good,
+                            format!("{} ({})", f.code, f.severity),
+                            f.finding["message"].as_str().unwrap_or("")
+                        )?;
+                    }
+                    writeln!(out, "{} finding(s)", rows.len())?;
+                }
+            }
+        }
+        FindingsCommand::Show { id, format } => {
+            let id = store.resolve_id(IdKind::Finding, id).await?;
+            let f = store.finding(&id).await?;
+            let reviews = store.reviews(&id).await?;
+            let det =
+                store.determinations(&f.run_id).await?.into_iter().find(|d| d.batch == f.batch && d.good == f.good);
+            match format {
+                Format::Json => {
+                    json(out, &serde_json::json!({"finding": f, "reviews": reviews, "determination": det}))?
+                }
+                Format::Table => {
+                    let s = |k: &str| f.finding[k].as_str().unwrap_or("").to_string();
+                    writeln!(
+                        out,
+                        "finding {}  {} ({})  status {}  version {}",
+                        f.id, f.code, f.severity, f.status, f.version
+                    )?;
+                    writeln!(
+                        out,
+                        "  run {}, batch {}, good {}, fingerprint {}",
+                        f.run_id, f.batch, f.good, f.fingerprint
+                    )?;
+                    if let Some(c) = &f.carried_from {
+                        writeln!(out, "  decision carried over from finding {c}")?;
+                    }
+                    writeln!(out, "\n  {}\n  basis: {}", s("message"), s("citation"))?;
+                    let list = |k: &str| {
+                        f.finding[k]
+                            .as_array()
+                            .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect::<Vec<_>>())
+                            .unwrap_or_default()
+                    };
+                    if !list("materials").is_empty() {
+                        writeln!(out, "  materials: {}", list("materials").join(", "))?;
+                    }
+                    for e in list("evidence") {
+                        writeln!(out, "  evidence: {e}")?;
+                    }
+                    if !s("remedy").is_empty() {
+                        writeln!(out, "  remedy: {}", s("remedy"))?;
+                    }
+                    if let Some(d) = &det {
+                        writeln!(out, "\n  determination: {}", d.summary)?;
+                        writeln!(out, "  values: {}", d.determination["values"])?;
+                        if let Some(a) = d.determination["alternatives"].as_array() {
+                            for alt in a {
+                                writeln!(
+                                    out,
+                                    "  alternative {}: {} ({})",
+                                    alt["label"].as_str().unwrap_or(""),
+                                    alt["outcome"].as_str().unwrap_or(""),
+                                    alt["requirement"].as_str().unwrap_or("")
+                                )?;
+                            }
+                        }
+                    }
+                    writeln!(out, "\n  reviews:")?;
+                    if reviews.is_empty() {
+                        writeln!(out, "    none")?;
+                    }
+                    for r in &reviews {
+                        writeln!(
+                            out,
+                            "    {}  {} -> {} (v{})  by {} ({}): {}",
+                            r.at, r.from_status, r.to_status, r.version, r.reviewer, r.role, r.note
+                        )?;
+                    }
+                }
+            }
+        }
+        FindingsCommand::Review { id, decision, note, reviewer, role, version } => {
+            let id = store.resolve_id(IdKind::Finding, id).await?;
+            let seen = match version {
+                Some(v) => *v,
+                None => store.finding(&id).await?.version,
+            };
+            let req = ReviewRequest {
+                finding: id,
+                decision: match decision {
+                    DecisionArg::Accept => Decision::Accept,
+                    DecisionArg::Dismiss => Decision::Dismiss,
+                    DecisionArg::Waive => Decision::Waive,
+                },
+                note: note.clone(),
+                reviewer: reviewer.clone(),
+                role: match role {
+                    RoleArg::Analyst => Role::Analyst,
+                    RoleArg::Auditor => Role::Auditor,
+                },
+                expected_version: Some(seen),
+            };
+            let f = store.review(&req).await?;
+            writeln!(out, "finding {} is now {} (version {}), recorded for {}", f.id, f.status, f.version, reviewer)?;
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// `certificate issue|show`.
+pub async fn certificate(store: &Store, cmd: &CertificateCommand, out: &mut dyn Write) -> Result<i32, StoreError> {
+    match cmd {
+        CertificateCommand::Issue { run, good, blanket_from, blanket_to, actor } => {
+            let run = store.resolve_id(IdKind::Run, run).await?;
+            let blanket = blanket_from.zip(*blanket_to);
+            let c = store
+                .issue_certificate(&IssueRequest {
+                    run,
+                    good: good.clone(),
+                    blanket,
+                    actor: actor.clone().unwrap_or_else(current_user),
+                })
+                .await?;
+            writeln!(out, "certificate {} issued: good {}, version {}, run {}", c.id, c.good, c.version, c.run_id)?;
+            writeln!(out, "  show it: origin-audit certificate show {}", c.id)?;
+        }
+        CertificateCommand::Show { id, format } => {
+            let id = store.resolve_id(IdKind::Certificate, id).await?;
+            let c = store.certificate(&id).await?;
+            match format {
+                CertFormat::Json => json(out, &c)?,
+                CertFormat::Markdown => {
+                    if c.status == "withdrawn" {
+                        writeln!(
+                            out,
+                            "> **WITHDRAWN** {}: {}\n",
+                            c.withdrawn_at.as_deref().unwrap_or(""),
+                            c.withdrawn_reason.as_deref().unwrap_or("")
+                        )?;
+                    }
+                    writeln!(
+                        out,
+                        "<!-- certificate {} version {} ({}), good {}, run {}, issued by {} at {} -->\n",
+                        c.id, c.version, c.status, c.good, c.run_id, c.issued_by, c.issued_at
+                    )?;
+                    write!(out, "{}", origin_engine::certificate::markdown(&origin_store::draft_from_json(&c.draft)?))?;
+                }
+            }
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// `log verify`.
+pub async fn log(store: &Store, cmd: &LogCommand, out: &mut dyn Write) -> Result<i32, StoreError> {
+    match cmd {
+        LogCommand::Verify => {
+            let r = store.verify_log().await?;
+            if r.ok() {
+                writeln!(out, "audit log intact: {} entries, head {} ({})", r.entries, r.head_seq, r.head_hash)?;
+                Ok(exit::OK)
+            } else {
+                writeln!(out, "audit log BROKEN: {} problem(s) in {} entries", r.problems.len(), r.entries)?;
+                for p in &r.problems {
+                    writeln!(out, "  entry {}: {}: {}", p.seq, p.kind, p.message)?;
+                }
+                Ok(exit::INVALID)
+            }
+        }
+    }
+}
+
+/// `export RUN DIR`.
+pub async fn export(store: &Store, run: &str, dir: &Path, out: &mut dyn Write) -> Result<i32, StoreError> {
+    let id = store.resolve_id(IdKind::Run, run).await?;
+    let e = origin_store::export_run(store, &id, dir).await?;
+    writeln!(
+        out,
+        "exported run {id} to {} ({} files); check it with `sha256sum -c SHA256SUMS` there",
+        dir.display(),
+        e.files
+    )?;
+    Ok(exit::OK)
+}
+
+/// A store command with the store opened; the arguments of `export`.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// The run (id or unique prefix).
+    pub run: String,
+    /// A new or empty directory.
+    pub dir: PathBuf,
+}
+
+/// A store command, for [`execute`].
+#[derive(Debug, Clone, Copy)]
+pub enum Op<'a> {
+    /// `runs ...`.
+    Runs(&'a RunsCommand),
+    /// `findings ...`.
+    Findings(&'a FindingsCommand),
+    /// `certificate ...`.
+    Certificate(&'a CertificateCommand),
+    /// `log ...`.
+    Log(&'a LogCommand),
+    /// `export RUN DIR`.
+    Export(&'a ExportArgs),
+    /// `worker`.
+    Worker(&'a WorkerArgs),
+}
+
+/// Arguments of `origin-audit worker`.
+#[derive(Debug, clap::Args)]
+pub struct WorkerArgs {
+    /// The run to work on (default: the oldest running run with goods left).
+    #[arg(long)]
+    pub run: Option<String>,
+    /// Goods claimed per transaction.
+    #[arg(long, default_value_t = 64)]
+    pub chunk: usize,
+    /// The worker's name in the audit log (default: $USER).
+    #[arg(long = "as", value_name = "NAME")]
+    pub actor: Option<String>,
+}
+
+/// `worker`: audits queued goods of a run until none is left (PostgreSQL).
+pub async fn worker(store: &Store, args: &WorkerArgs, out: &mut dyn Write) -> Result<i32, StoreError> {
+    let run = match &args.run {
+        Some(r) => Some(store.resolve_id(IdKind::Run, r).await?),
+        None => None,
+    };
+    let actor = args.actor.clone().unwrap_or_else(current_user);
+    let progress = std::sync::Arc::new(origin_engine::run::Progress::default());
+    match origin_store::worker::work(store, run.as_deref(), &actor, args.chunk, progress).await {
+        Ok(r) => {
+            match &r.run {
+                None => writeln!(out, "no running run has goods left in the queue")?,
+                Some(id) => writeln!(out, "worker {actor}: run {id}: {} good(s) in {} chunk(s)", r.goods, r.chunks)?,
+            }
+            if let Some(c) = &r.completed {
+                write!(out, "{}", run_summary(&c.run))?;
+            }
+            Ok(exit::OK)
+        }
+        Err(origin_store::runner::RunnerError::Store(e)) => Err(e),
+        Err(e) => {
+            writeln!(std::io::stderr(), "error: {e}")?;
+            Ok(exit::USAGE)
+        }
+    }
+}
+
+/// Opens the store named by `db` and runs `op` on a fresh runtime; store errors are printed on stderr
+/// and turned into exit codes.
+pub fn execute(db: &str, op: Op<'_>, out: &mut dyn Write) -> std::io::Result<i32> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async {
+        let mut err = std::io::stderr();
+        let store = match Store::open(db).await {
+            Ok(s) => s,
+            Err(e) => {
+                writeln!(err, "error: opening the database `{db}`: {e}")?;
+                return Ok(exit::USAGE);
+            }
+        };
+        let r = match op {
+            Op::Runs(c) => runs(&store, c, out).await,
+            Op::Findings(c) => findings(&store, c, out).await,
+            Op::Certificate(c) => certificate(&store, c, out).await,
+            Op::Log(c) => log(&store, c, out).await,
+            Op::Export(a) => export(&store, &a.run, &a.dir, out).await,
+            Op::Worker(a) => worker(&store, a, out).await,
+        };
+        store.close().await;
+        match r {
+            Ok(code) => Ok(code),
+            Err(e) => report(&e, &mut err),
+        }
+    })
+}

@@ -1,0 +1,620 @@
+//! The JSON fast path: the file is streamed, never held whole. A small scanner splits the top-level
+//! object into its parts; the goods are cut out one by one and parsed and checked in parallel by worker
+//! threads (serde_json straight into the raw structs, then the same checks as the general path), while
+//! the scanner reads on. Each part is deserialized on its own, so a bad good is still an input error of
+//! that good only, with the same field path and line as the general path gives: a part's path index is
+//! built only when one of its errors needs a line.
+//!
+//! Anything the fast path does not take as it is (malformed JSON, an unknown or repeated top-level key, a
+//! repeated key inside a part) returns `None`, and the caller reads the file on the general path, which
+//! says what is wrong exactly as it always has.
+
+use std::collections::HashMap;
+use std::io::{self, Read};
+use std::path::Path;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use origin_core::{Currency, Decimal};
+use origin_graph::ProvenanceInput;
+use serde_json::value::RawValue;
+
+use super::raw::{RawGood, RawHeader, RawParty, RawRate, RawSupplierCertification};
+use super::{
+    Batch, Cx, DeError, GoodInput, HeaderError, Locate, Parts, add_certification, add_party, add_rate, finish,
+};
+
+const KEYS: [&str; 6] = ["batch", "parties", "exchange_rates", "supplier_certifications", "goods", "provenance"];
+
+/// Bytes read at a time.
+const CHUNK: usize = 4 << 20;
+
+/// Goods handed to a worker at a time (or fewer, when they reach `PACK_BYTES`).
+const PACK_GOODS: usize = 64;
+const PACK_BYTES: usize = 2 << 20;
+
+/// Reads a JSON batch from `r`. `Ok(None)`: take the general path.
+/// `reread(offset, len)` gives back bytes of the input (for the line of a duplicate good id).
+pub(super) fn parse<R: Read>(
+    path: &Path,
+    r: R,
+    reread: &dyn Fn(u64, usize) -> Option<String>,
+) -> io::Result<Option<Result<Batch, HeaderError>>> {
+    let mut sc = Scanner { r, buf: vec![0; CHUNK], pos: 0, len: 0, eof: false, line: 1, offset: 0 };
+    if sc.skip_ws()? != Some(b'{') {
+        return Ok(None);
+    }
+    sc.pos += 1;
+    let mut tops: Vec<(&'static str, usize)> = Vec::new();
+    let mut texts: HashMap<&'static str, (usize, String)> = HashMap::new();
+    let mut provenance: Option<std::thread::JoinHandle<Option<Result<ProvenanceInput, super::InputError>>>> = None;
+    let mut goods: Option<Goods> = None;
+    let mut first = true;
+    loop {
+        match sc.skip_ws()? {
+            Some(b'"') => sc.pos += 1,
+            Some(b'}') if first => {
+                sc.pos += 1;
+                break;
+            }
+            _ => return Ok(None),
+        }
+        first = false;
+        let Some(key) = sc.key()? else { return Ok(None) };
+        let Some(&k) = KEYS.iter().find(|k| **k == key) else { return Ok(None) };
+        if tops.iter().any(|(t, _)| *t == k) {
+            return Ok(None);
+        }
+        if sc.skip_ws()? != Some(b':') {
+            return Ok(None);
+        }
+        sc.pos += 1;
+        let Some(c) = sc.skip_ws()? else { return Ok(None) };
+        let line = sc.line;
+        tops.push((k, line));
+        if k == "goods" && c == b'[' {
+            sc.pos += 1;
+            let mut g = Goods::start(path, &tops, &texts);
+            if !scan_goods(&mut sc, &mut g)? {
+                return Ok(None);
+            }
+            goods = Some(g);
+        } else {
+            let mut v = Vec::new();
+            if !sc.capture(&mut v)? {
+                return Ok(None);
+            }
+            let Ok(text) = String::from_utf8(v) else { return Ok(None) };
+            if k == "provenance" {
+                // Parsed beside the goods; its own thread.
+                let file = path.to_path_buf();
+                provenance = Some(std::thread::spawn(move || {
+                    let cx = Cx { file, locate: Locate::part("provenance", line, &text), errors: Vec::new() };
+                    match cx.de_json::<ProvenanceInput>(&text, "provenance") {
+                        Ok(p) => Some(Ok(p)),
+                        Err(DeError::Input(e)) => Some(Err(e)),
+                        Err(DeError::Fallback) => None,
+                    }
+                }));
+            } else {
+                texts.insert(k, (line, text));
+            }
+        }
+        match sc.skip_ws()? {
+            Some(b',') => sc.pos += 1,
+            Some(b'}') => {
+                sc.pos += 1;
+                break;
+            }
+            _ => return Ok(None),
+        }
+    }
+    if sc.skip_ws()?.is_some() {
+        return Ok(None);
+    }
+    drop(sc);
+
+    // The goods, in file order (their workers have been running while the rest was read).
+    let (goods, rates_at_start) = match goods {
+        Some(g) => match g.finish() {
+            Some(r) => r,
+            None => return Ok(None),
+        },
+        None => (Collected::default(), None),
+    };
+
+    let top = Cx { file: path.to_path_buf(), locate: Locate::Top(&tops), errors: Vec::new() };
+    // The header: any error stops the run.
+    let Some((hline, htext)) = texts.get("batch") else {
+        return Ok(Some(Err(HeaderError(vec![top.err(
+            "batch",
+            "missing field `batch`",
+            "add the batch header: id, importing_party, as_of, currency",
+        )]))));
+    };
+    let mut hcx = Cx { file: path.to_path_buf(), locate: Locate::part("batch", *hline, htext), errors: Vec::new() };
+    let raw_header: RawHeader = match hcx.de_json(htext, "batch") {
+        Ok(h) => h,
+        Err(DeError::Input(e)) => return Ok(Some(Err(HeaderError(vec![e])))),
+        Err(DeError::Fallback) => return Ok(None),
+    };
+    let header = hcx.header(&raw_header);
+    if !hcx.errors.is_empty() {
+        return Ok(Some(Err(HeaderError(std::mem::take(&mut hcx.errors)))));
+    }
+
+    let mut warnings = Vec::new();
+    let mut parties = HashMap::new();
+    let Some(ok) = each(path, texts.get("parties"), "parties", |cx, text, p, _| {
+        add_party(cx, input(cx.de_json::<RawParty>(text, p))?, p, &mut parties, &mut warnings);
+        Some(())
+    }) else {
+        return Ok(None);
+    };
+    let _ = ok;
+    let rates = rates_from(path, &texts, header.currency, &mut warnings);
+    let Some(rates) = rates else { return Ok(None) };
+    let mut certifications = HashMap::new();
+    let mut bad_certifications = HashMap::new();
+    let done = each(path, texts.get("supplier_certifications"), "supplier_certifications", |cx, text, p, _| {
+        let r = input(cx.de_json::<RawSupplierCertification>(text, p))?;
+        let id = if r.is_ok() { String::new() } else { id_of(text).unwrap_or_default() };
+        let id = match &r {
+            Ok(c) => c.id.clone(),
+            Err(_) => id,
+        };
+        add_certification(cx, r, p, id, &mut certifications, &mut bad_certifications);
+        Some(())
+    });
+    if done.is_none() {
+        return Ok(None);
+    }
+    let provenance = match provenance.map(|h| h.join()) {
+        None => None,
+        Some(Ok(Some(Ok(p)))) => Some(p),
+        Some(Ok(Some(Err(e)))) => return Ok(Some(Err(HeaderError(vec![e])))),
+        Some(Ok(None)) | Some(Err(_)) => return Ok(None),
+    };
+
+    // Goods read before the exchange rates were known are checked now.
+    let mut list = Vec::with_capacity(goods.items.len());
+    let same_rates = rates_at_start.as_ref().is_some_and(|r| *r == rates);
+    for item in goods.items {
+        match item {
+            Item::Done(g) if same_rates => list.push(g),
+            Item::Done(_) => return Ok(None),
+            Item::Raw { i, line, text, raw } => {
+                let p = format!("goods[{i}]");
+                let cx = Cx { file: path.to_path_buf(), locate: Locate::part(&p, line, &text), errors: Vec::new() };
+                list.push(cx.good(*raw, &p, &rates));
+            }
+        }
+    }
+    let parts = Parts { header, parties, certifications, bad_certifications, provenance, warnings };
+    let starts = goods.starts;
+    let id_line = |i: usize| -> Option<usize> {
+        let &(offset, len, line) = starts.get(i)?;
+        let Some(text) = reread(offset, len) else { return Some(line) };
+        let p = format!("goods[{i}]");
+        Locate::part(&p, line, &text).line(&format!("{p}.id"))
+    };
+    Ok(Some(finish(&top, path, &raw_header, parts, list, &rates, &id_line)))
+}
+
+/// The rates, as the general path reads them; `None`: take the general path.
+fn rates_from(
+    path: &Path,
+    texts: &HashMap<&'static str, (usize, String)>,
+    currency: Currency,
+    warnings: &mut Vec<super::InputError>,
+) -> Option<HashMap<Currency, Decimal>> {
+    let mut rates: HashMap<Currency, Decimal> = HashMap::new();
+    rates.insert(currency, Decimal::ONE);
+    each(path, texts.get("exchange_rates"), "exchange_rates", |cx, text, p, _| {
+        add_rate(cx, input(cx.de_json::<RawRate>(text, p))?, p, currency, &mut rates, warnings);
+        Some(())
+    })?;
+    Some(rates)
+}
+
+fn input<T>(r: Result<T, DeError>) -> Option<Result<T, super::InputError>> {
+    match r {
+        Ok(v) => Some(Ok(v)),
+        Err(DeError::Input(e)) => Some(Err(e)),
+        Err(DeError::Fallback) => None,
+    }
+}
+
+/// The `id` of a part that did not deserialize, as the general path finds it.
+fn id_of(text: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    v.get("id").and_then(|x| x.as_str()).map(str::to_string)
+}
+
+/// Calls `f` with each element of a top-level list (none when it is not a list, as in the general
+/// path), with a context that locates the element's lines. `None`: take the general path.
+fn each(
+    path: &Path,
+    list: Option<&(usize, String)>,
+    name: &str,
+    mut f: impl FnMut(&Cx<'_>, &str, &str, usize) -> Option<()>,
+) -> Option<()> {
+    let Some((line, text)) = list else { return Some(()) };
+    let elems: Vec<&RawValue> = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) if e.is_syntax() || e.is_eof() => return None,
+        Err(_) => return Some(()),
+    };
+    for (i, e) in elems.iter().enumerate() {
+        let t = e.get();
+        let offset = t.as_ptr() as usize - text.as_ptr() as usize;
+        let eline = line + memchr::memchr_iter(b'\n', &text.as_bytes()[..offset]).count();
+        let p = format!("{name}[{i}]");
+        let cx = Cx { file: path.to_path_buf(), locate: Locate::part(&p, eline, t), errors: Vec::new() };
+        f(&cx, t, &p, i)?;
+    }
+    Some(())
+}
+
+/// Reads the elements of `goods` after its `[`; false: malformed.
+fn scan_goods<R: Read>(sc: &mut Scanner<R>, g: &mut Goods) -> io::Result<bool> {
+    let mut pack = Pack::new(0);
+    let mut n = 0;
+    if sc.skip_ws()? == Some(b']') {
+        sc.pos += 1;
+        return Ok(true);
+    }
+    loop {
+        let Some(_) = sc.skip_ws()? else { return Ok(false) };
+        let (line, start, offset) = (sc.line, pack.buf.len(), sc.offset + sc.pos as u64);
+        if !sc.capture(&mut pack.buf)? {
+            return Ok(false);
+        }
+        pack.items.push((start, pack.buf.len(), line));
+        g.starts.push((offset, pack.buf.len() - start, line));
+        n += 1;
+        if pack.items.len() >= PACK_GOODS || pack.buf.len() >= PACK_BYTES {
+            let full = std::mem::replace(&mut pack, Pack::new(n));
+            if !g.send(full) {
+                return Ok(false);
+            }
+        }
+        match sc.skip_ws()? {
+            Some(b',') => sc.pos += 1,
+            Some(b']') => {
+                sc.pos += 1;
+                break;
+            }
+            _ => return Ok(false),
+        }
+    }
+    if !pack.items.is_empty() && !g.send(pack) {
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// Goods cut out of the file, their text in one buffer.
+struct Pack {
+    /// Index of the first good.
+    first: usize,
+    buf: Vec<u8>,
+    /// (start, end, line) of each good in `buf`.
+    items: Vec<(usize, usize, usize)>,
+}
+
+impl Pack {
+    fn new(first: usize) -> Pack {
+        Pack { first, buf: Vec::with_capacity(PACK_BYTES + (64 << 10)), items: Vec::with_capacity(PACK_GOODS) }
+    }
+}
+
+/// A good as a worker left it.
+enum Item {
+    /// Read and checked.
+    Done(GoodInput),
+    /// Read before the exchange rates were known: checked at the end.
+    Raw { i: usize, line: usize, text: String, raw: Box<RawGood> },
+}
+
+/// What the workers produced, in file order, and where each good is: (offset, length, line).
+#[derive(Default)]
+struct Collected {
+    items: Vec<Item>,
+    starts: Vec<(u64, usize, usize)>,
+}
+
+/// The pool of workers reading goods.
+struct Goods {
+    tx: Option<mpsc::SyncSender<Pack>>,
+    results: mpsc::Receiver<Option<(usize, Vec<Item>)>>,
+    workers: Vec<std::thread::JoinHandle<()>>,
+    rates: Option<HashMap<Currency, Decimal>>,
+    starts: Vec<(u64, usize, usize)>,
+}
+
+impl Goods {
+    /// Starts the workers. When the header and the exchange rates came before the goods, workers check
+    /// each good completely; otherwise they only deserialize it.
+    fn start(path: &Path, tops: &[(&'static str, usize)], texts: &HashMap<&'static str, (usize, String)>) -> Goods {
+        let rates = early_rates(path, tops, texts);
+        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).max(1);
+        let (tx, rx) = mpsc::sync_channel::<Pack>(threads * 2);
+        let rx = Arc::new(Mutex::new(rx));
+        let (rtx, results) = mpsc::channel();
+        let shared = Arc::new((path.to_path_buf(), rates.clone()));
+        let workers = (0..threads)
+            .map(|_| {
+                let (rx, rtx, shared) = (rx.clone(), rtx.clone(), shared.clone());
+                std::thread::spawn(move || {
+                    loop {
+                        let pack = match rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(pack) = pack else { return };
+                        let out = read_pack(&shared.0, shared.1.as_ref(), &pack);
+                        if rtx.send(out.map(|items| (pack.first, items))).is_err() {
+                            return;
+                        }
+                    }
+                })
+            })
+            .collect();
+        Goods { tx: Some(tx), results, workers, rates, starts: Vec::new() }
+    }
+
+    fn send(&mut self, p: Pack) -> bool {
+        self.tx.as_ref().is_some_and(|tx| tx.send(p).is_ok())
+    }
+
+    /// Waits for the workers; `None`: take the general path.
+    fn finish(mut self) -> Option<(Collected, Option<HashMap<Currency, Decimal>>)> {
+        drop(self.tx.take());
+        let mut packs: Vec<(usize, Vec<Item>)> = Vec::new();
+        let mut ok = true;
+        for r in self.results.iter() {
+            match r {
+                Some(p) => packs.push(p),
+                None => ok = false,
+            }
+        }
+        for w in self.workers.drain(..) {
+            ok &= w.join().is_ok();
+        }
+        if !ok {
+            return None;
+        }
+        packs.sort_by_key(|p| p.0);
+        let mut c =
+            Collected { items: Vec::with_capacity(self.starts.len()), starts: std::mem::take(&mut self.starts) };
+        for (_, items) in packs {
+            c.items.extend(items);
+        }
+        Some((c, self.rates))
+    }
+}
+
+/// The rates, when the header and the exchange rates precede the goods; `None` otherwise (or when
+/// either has an error, which the end of [`parse`] reports).
+fn early_rates(
+    path: &Path,
+    tops: &[(&'static str, usize)],
+    texts: &HashMap<&'static str, (usize, String)>,
+) -> Option<HashMap<Currency, Decimal>> {
+    if !tops.iter().any(|(k, _)| *k == "exchange_rates") {
+        return None;
+    }
+    let (hline, htext) = texts.get("batch")?;
+    let mut hcx = Cx { file: path.to_path_buf(), locate: Locate::part("batch", *hline, htext), errors: Vec::new() };
+    let raw: RawHeader = hcx.de_json(htext, "batch").ok()?;
+    let header = hcx.header(&raw);
+    if !hcx.errors.is_empty() {
+        return None;
+    }
+    rates_from(path, texts, header.currency, &mut Vec::new())
+}
+
+/// Reads (and, with `rates`, checks) the goods of a pack; `None`: take the general path.
+fn read_pack(file: &Path, rates: Option<&HashMap<Currency, Decimal>>, pack: &Pack) -> Option<Vec<Item>> {
+    let text = std::str::from_utf8(&pack.buf).ok()?;
+    let mut out = Vec::with_capacity(pack.items.len());
+    for (k, &(start, end, line)) in pack.items.iter().enumerate() {
+        let t = text.get(start..end)?;
+        let i = pack.first + k;
+        let p = format!("goods[{i}]");
+        let cx = Cx { file: file.to_path_buf(), locate: Locate::part(&p, line, t), errors: Vec::new() };
+        let item = match cx.de_json::<RawGood>(t, &p) {
+            Ok(r) => match rates {
+                Some(rates) => Item::Done(cx.good(r, &p, rates)),
+                None => Item::Raw { i, line, text: t.to_string(), raw: Box::new(r) },
+            },
+            Err(DeError::Input(e)) => {
+                Item::Done(GoodInput::Invalid { id: id_of(t).unwrap_or_else(|| p.clone()), errors: vec![e] })
+            }
+            Err(DeError::Fallback) => return None,
+        };
+        out.push(item);
+    }
+    Some(out)
+}
+
+/// Splits JSON read in chunks: whitespace, keys, and whole values (copied out), counting lines.
+struct Scanner<R> {
+    r: R,
+    buf: Vec<u8>,
+    pos: usize,
+    len: usize,
+    eof: bool,
+    /// Line of `buf[pos]`, from 1.
+    line: usize,
+    /// Bytes consumed before `buf[0]`.
+    offset: u64,
+}
+
+impl<R: Read> Scanner<R> {
+    /// Makes sure a byte is buffered; false at the end of the input.
+    fn fill(&mut self) -> io::Result<bool> {
+        if self.pos < self.len {
+            return Ok(true);
+        }
+        if self.eof {
+            return Ok(false);
+        }
+        self.offset += self.len as u64;
+        self.pos = 0;
+        self.len = 0;
+        loop {
+            match self.r.read(&mut self.buf) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(false);
+                }
+                Ok(n) => {
+                    self.len = n;
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Skips whitespace; the next byte, not consumed.
+    fn skip_ws(&mut self) -> io::Result<Option<u8>> {
+        while self.fill()? {
+            let s = &self.buf[self.pos..self.len];
+            match s.iter().position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n')) {
+                Some(k) => {
+                    self.line += s[..k].iter().filter(|b| **b == b'\n').count();
+                    self.pos += k;
+                    return Ok(Some(s[k]));
+                }
+                None => {
+                    self.line += s.iter().filter(|b| **b == b'\n').count();
+                    self.pos = self.len;
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// A key after its opening quote: plain characters only (anything else: `None`).
+    fn key(&mut self) -> io::Result<Option<String>> {
+        let mut k = Vec::new();
+        while self.fill()? {
+            let b = self.buf[self.pos];
+            self.pos += 1;
+            match b {
+                b'"' => return Ok(String::from_utf8(k).ok()),
+                b'\\' | b'\n' => return Ok(None),
+                _ if k.len() > 64 => return Ok(None),
+                _ => k.push(b),
+            }
+        }
+        Ok(None)
+    }
+
+    /// Copies the value starting at the current byte into `out`; false when the input ends first or
+    /// the brackets do not balance.
+    fn capture(&mut self, out: &mut Vec<u8>) -> io::Result<bool> {
+        let mut v = Value::default();
+        while self.fill()? {
+            let s = &self.buf[self.pos..self.len];
+            let r = v.feed(s);
+            let used = match r {
+                Feed::End(n) => n,
+                Feed::More => s.len(),
+                Feed::Bad => return Ok(false),
+            };
+            out.extend_from_slice(&s[..used]);
+            self.line += memchr::memchr_iter(b'\n', &s[..used]).count();
+            self.pos += used;
+            if let Feed::End(_) = r {
+                return Ok(true);
+            }
+        }
+        Ok(v.scalar && v.started)
+    }
+}
+
+/// Where the end of a value is, as far as brackets and strings tell (serde_json checks the rest).
+#[derive(Default)]
+struct Value {
+    started: bool,
+    scalar: bool,
+    depth: u32,
+    in_str: bool,
+    escaped: bool,
+}
+
+enum Feed {
+    /// The value ends after this many bytes.
+    End(usize),
+    /// It goes on past this slice.
+    More,
+    /// Unbalanced.
+    Bad,
+}
+
+impl Value {
+    fn feed(&mut self, s: &[u8]) -> Feed {
+        let mut i = 0;
+        if !self.started {
+            let Some(&b) = s.first() else { return Feed::More };
+            self.started = true;
+            match b {
+                b'{' | b'[' => self.depth = 1,
+                b'"' => self.in_str = true,
+                b'}' | b']' | b',' | b':' => return Feed::Bad,
+                _ => self.scalar = true,
+            }
+            i = 1;
+        }
+        if self.scalar {
+            return match s[i..].iter().position(|b| matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n')) {
+                Some(k) => Feed::End(i + k),
+                None => Feed::More,
+            };
+        }
+        while i < s.len() {
+            if self.in_str {
+                if self.escaped {
+                    self.escaped = false;
+                    i += 1;
+                    continue;
+                }
+                match memchr::memchr2(b'"', b'\\', &s[i..]) {
+                    None => return Feed::More,
+                    Some(k) => {
+                        i += k;
+                        if s[i] == b'\\' {
+                            self.escaped = true;
+                            i += 1;
+                        } else {
+                            self.in_str = false;
+                            i += 1;
+                            if self.depth == 0 {
+                                return Feed::End(i);
+                            }
+                        }
+                    }
+                }
+            } else {
+                match s[i] {
+                    b'"' => self.in_str = true,
+                    b'{' | b'[' => self.depth += 1,
+                    b'}' | b']' => {
+                        self.depth -= 1;
+                        if self.depth == 0 {
+                            return Feed::End(i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+        }
+        Feed::More
+    }
+}

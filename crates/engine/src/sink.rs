@@ -1,0 +1,152 @@
+//! The result sink: where a run's results go as they are produced, chunk by chunk. The store crate
+//! implements it on SQLite and PostgreSQL; the engine defines it and does no SQL.
+//!
+//! [`run_into`] audits batches in chunks of goods and hands every chunk to the sink before auditing the
+//! next, so a sink that commits each chunk in one transaction never holds a half-written good, and a
+//! killed run can be resumed: goods the sink already holds ([`ResultSink::stored`]) are not audited
+//! again.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::Arc;
+
+use origin_rules::RuleSet;
+
+use crate::audit::{GoodAudit, Outcome};
+use crate::certificate::{CertificateDraft, draft};
+use crate::input::{Batch, GoodInput};
+use crate::run::{BatchReport, Progress, RunError, RunOptions, audit_batch, summarize};
+
+/// One audited good as the sink receives it.
+#[derive(Debug, Clone, Copy)]
+pub struct GoodResult<'a> {
+    /// The batch id.
+    pub batch: &'a str,
+    /// The good's report (determination, findings, certificate draft when one can be made now).
+    pub report: &'a crate::run::GoodReport,
+    /// For a qualified good: the certificate draft as it would read once its blocking findings are
+    /// cleared by review (the same as `report.certificate` when there are none). `None` otherwise.
+    pub draft_if_cleared: Option<&'a CertificateDraft>,
+}
+
+/// Where results go. Each call to [`ResultSink::write_chunk`] must be all-or-nothing.
+pub trait ResultSink {
+    /// The sink's error.
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// `(batch id, good id)` of every good already stored for this run (empty for a new run).
+    fn stored(&mut self) -> impl Future<Output = Result<HashSet<(String, String)>, Self::Error>> + Send;
+
+    /// Stores one chunk of audited goods, all or nothing.
+    fn write_chunk(&mut self, goods: &[GoodResult<'_>]) -> impl Future<Output = Result<(), Self::Error>> + Send;
+}
+
+/// Why [`run_into`] stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkRunError<E: std::error::Error + 'static> {
+    /// The audit stopped (cancelled, wrong pack, internal error).
+    #[error(transparent)]
+    Run(#[from] RunError),
+    /// The sink failed; the chunk being written was not stored.
+    #[error("storing results: {0}")]
+    Sink(#[source] E),
+}
+
+/// What [`run_into`] did.
+#[derive(Debug)]
+pub struct SinkRun {
+    /// The reports of the goods audited now (goods already stored are not in them).
+    pub reports: Vec<BatchReport>,
+    /// Goods skipped because the sink already held them.
+    pub skipped: usize,
+}
+
+/// Audits `batches` into `sink`, `chunk` goods at a time, skipping goods the sink already holds.
+pub async fn run_into<S: ResultSink + Send>(
+    rules: Arc<RuleSet>,
+    batches: Vec<Batch>,
+    opts: RunOptions,
+    progress: Arc<Progress>,
+    sink: &mut S,
+    chunk: usize,
+) -> Result<SinkRun, SinkRunError<S::Error>> {
+    let stored = sink.stored().await.map_err(SinkRunError::Sink)?;
+    let mut skipped = 0;
+    let mut reports = Vec::with_capacity(batches.len());
+    for batch in batches {
+        let batch = Arc::new(batch);
+        let todo: Vec<usize> = (0..batch.goods.len())
+            .filter(|&i| !stored.contains(&(batch.header.id.clone(), batch.goods[i].id().to_string())))
+            .collect();
+        skipped += batch.goods.len() - todo.len();
+        let mut whole: Option<BatchReport> = None;
+        let pieces: Vec<Vec<usize>> =
+            if todo.is_empty() { vec![Vec::new()] } else { todo.chunks(chunk.max(1)).map(<[usize]>::to_vec).collect() };
+        for piece in pieces {
+            let (rules, opts, progress, batch) = (rules.clone(), opts.clone(), progress.clone(), batch.clone());
+            let (report, drafts) =
+                tokio::task::spawn_blocking(move || audit_goods(&rules, &batch, &piece, &opts, &progress))
+                    .await
+                    .map_err(|e| RunError::Internal(e.to_string()))??;
+            let results: Vec<GoodResult<'_>> = report
+                .goods
+                .iter()
+                .zip(&drafts)
+                .map(|(g, d)| GoodResult { batch: &report.batch, report: g, draft_if_cleared: d.as_ref() })
+                .collect();
+            if !results.is_empty() {
+                sink.write_chunk(&results).await.map_err(SinkRunError::Sink)?;
+            }
+            match &mut whole {
+                None => whole = Some(report),
+                Some(w) => w.goods.extend(report.goods),
+            }
+        }
+        if let Some(mut w) = whole {
+            w.summary = summarize(&w.goods);
+            reports.push(w);
+        }
+    }
+    Ok(SinkRun { reports, skipped })
+}
+
+/// Audits the goods at `indices` of `batch` (CPU-bound: call it from a blocking thread). Returns the
+/// report of those goods and, per good, the draft it gets once its blocking findings are cleared.
+pub fn audit_goods(
+    rules: &RuleSet,
+    batch: &Batch,
+    indices: &[usize],
+    opts: &RunOptions,
+    progress: &Progress,
+) -> Result<(BatchReport, Vec<Option<CertificateDraft>>), RunError> {
+    let part = Batch {
+        file: batch.file.clone(),
+        header: batch.header.clone(),
+        parties: batch.parties.clone(),
+        certifications: batch.certifications.clone(),
+        bad_certifications: batch.bad_certifications.clone(),
+        goods: indices.iter().filter_map(|&i| batch.goods.get(i).cloned()).collect(),
+        provenance: batch.provenance.clone(),
+        warnings: batch.warnings.clone(),
+    };
+    let report = audit_batch(rules, &part, opts, progress)?;
+    let drafts = report.goods.iter().map(|g| cleared_draft(&part, &g.audit, g.certificate.as_ref())).collect();
+    Ok((report, drafts))
+}
+
+/// The draft a qualified good gets once its blocking findings are cleared by review.
+fn cleared_draft(batch: &Batch, audit: &GoodAudit, now: Option<&CertificateDraft>) -> Option<CertificateDraft> {
+    if let Some(d) = now {
+        return Some(d.clone());
+    }
+    if audit.determination.outcome != Outcome::Qualified {
+        return None;
+    }
+    let good = batch.goods.iter().find_map(|g| match g {
+        GoodInput::Ok(g) if g.id == audit.good => Some(g),
+        _ => None,
+    })?;
+    let mut cleared = audit.clone();
+    cleared.findings.retain(|f| f.severity != crate::finding::Severity::Blocking);
+    draft(batch, good, &cleared, None).ok()
+}

@@ -1,0 +1,107 @@
+//! `export RUN DIR`: an audit package a reviewer can reproduce the run from.
+//!
+//! ```text
+//! DIR/run.json            the run: status, times, engine version, rule pack, digests, counts, options
+//! DIR/inputs/...          the batch and BOM files exactly as used
+//! DIR/rules/...           the rule pack exactly as used
+//! DIR/SHA256SUMS          sha256 of every file above (`sha256sum -c SHA256SUMS` checks them)
+//! DIR/determinations.json every good's determination with its digest
+//! DIR/findings.json       the findings with their status and reviews
+//! DIR/certificates.json   certificates issued on this run or withdrawn by it
+//! DIR/log.json            the audit log entries about the run, its findings and certificates
+//! ```
+
+use std::collections::HashSet;
+use std::path::{Component, Path, PathBuf};
+
+use serde_json::json;
+
+use crate::review::FindingFilter;
+use crate::{Store, StoreError};
+
+/// What an export wrote.
+#[derive(Debug, Clone)]
+pub struct Exported {
+    /// Files written.
+    pub files: usize,
+}
+
+/// A relative path kept inside the package: `..`, roots and prefixes dropped.
+fn inside(name: &str) -> PathBuf {
+    Path::new(name).components().filter_map(|c| if let Component::Normal(s) = c { Some(s) } else { None }).collect()
+}
+
+fn write_json(path: &Path, v: &serde_json::Value) -> Result<(), StoreError> {
+    std::fs::write(path, serde_json::to_string_pretty(v)? + "\n")?;
+    Ok(())
+}
+
+/// Writes the audit package of `run` into `dir` (created; must be empty or missing).
+pub async fn export_run(store: &Store, run: &str, dir: &Path) -> Result<Exported, StoreError> {
+    let r = store.run(run).await?;
+    if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
+        return Err(StoreError::Invalid(format!(
+            "`{}` is not empty\n  help: export into a new directory",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir)?;
+    let mut sums = String::new();
+    let files = store.run_files(run).await?;
+    let mut count = 0;
+    for f in &files {
+        let rel = match f.kind.as_str() {
+            "rules" => Path::new("rules").join(inside(&f.name)),
+            "batch" => Path::new("inputs")
+                .join(Path::new(&f.name).file_name().map(PathBuf::from).unwrap_or_else(|| inside(&f.name))),
+            _ => Path::new("inputs").join(inside(&f.name)),
+        };
+        let path = dir.join(&rel);
+        if let Some(p) = path.parent() {
+            std::fs::create_dir_all(p)?;
+        }
+        std::fs::write(&path, store.blob(&f.digest).await?)?;
+        sums.push_str(&format!("{}  {}\n", f.digest, rel.to_string_lossy().replace('\\', "/")));
+        count += 1;
+    }
+    std::fs::write(dir.join("SHA256SUMS"), sums)?;
+    write_json(&dir.join("run.json"), &json!({"run": r, "files": files, "rules_digest": r.rules_digest}))?;
+    let dets = store.determinations(run).await?;
+    write_json(&dir.join("determinations.json"), &serde_json::to_value(&dets)?)?;
+    let findings = store.findings(&FindingFilter { run: Some(run.to_string()), ..FindingFilter::default() }).await?;
+    let mut with_reviews = Vec::with_capacity(findings.len());
+    for f in &findings {
+        let reviews = store.reviews(&f.id).await?;
+        let mut v = serde_json::to_value(f)?;
+        v["reviews"] = serde_json::to_value(reviews)?;
+        with_reviews.push(v);
+    }
+    write_json(&dir.join("findings.json"), &serde_json::Value::Array(with_reviews))?;
+    let certs: Vec<_> = store
+        .certificates(None)
+        .await?
+        .into_iter()
+        .filter(|c| c.run_id == run || c.withdrawn_by_run.as_deref() == Some(run))
+        .collect();
+    write_json(&dir.join("certificates.json"), &serde_json::to_value(&certs)?)?;
+    let mut subjects: HashSet<String> = HashSet::new();
+    subjects.insert(format!("run:{run}"));
+    subjects.extend(findings.iter().map(|f| format!("finding:{}", f.id)));
+    subjects.extend(certs.iter().map(|c| format!("certificate:{}", c.id)));
+    let log: Vec<_> =
+        store.log_entries(i64::MIN, i64::MAX).await?.into_iter().filter(|e| subjects.contains(&e.subject)).collect();
+    write_json(&dir.join("log.json"), &serde_json::to_value(&log)?)?;
+    let readme = format!(
+        "# Audit package: run {run}\n\nStatus {status}, started {start}, engine {engine}, rule pack {pack} (sha256 {rd}).\n\n\
+         Check the files: `sha256sum -c SHA256SUMS`.\n\
+         Reproduce: `origin-audit --rules rules run inputs/<batch>{as_of}` and compare each good's digest with `determinations.json`.\n",
+        status = r.status,
+        start = r.started_at,
+        engine = r.engine_version,
+        pack = r.rule_pack,
+        rd = r.rules_digest,
+        as_of = r.as_of.as_deref().map(|d| format!(" --as-of {d}")).unwrap_or_default(),
+    );
+    std::fs::write(dir.join("README.md"), readme)?;
+    Ok(Exported { files: count + 7 })
+}

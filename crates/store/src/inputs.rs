@@ -1,0 +1,111 @@
+//! The files a run used, with their sha256 digests: each batch file, the BOM files its header names,
+//! and every file of the rule pack. Their contents are kept in the store (content-addressed), so an
+//! export holds the inputs and rules exactly as used.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+/// One file a run used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputFile {
+    /// `batch`, `bom` or `rules`.
+    pub kind: &'static str,
+    /// The batch path as given; a BOM path relative to its batch; a rule file relative to the pack.
+    pub name: String,
+    /// sha256 of the content, hex.
+    pub digest: String,
+    /// The content.
+    pub content: Vec<u8>,
+}
+
+/// Every file of a run, and the digest of the rule pack as a whole.
+#[derive(Debug, Clone)]
+pub struct RunInputs {
+    /// The files.
+    pub files: Vec<InputFile>,
+    /// sha256 over the sorted `name digest` lines of the pack's files.
+    pub rules_digest: String,
+}
+
+/// sha256, hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let d = Sha256::digest(bytes);
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn file(kind: &'static str, name: String, path: &Path) -> std::io::Result<InputFile> {
+    let content =
+        std::fs::read(path).map_err(|e| std::io::Error::new(e.kind(), format!("reading `{}`: {e}", path.display())))?;
+    Ok(InputFile { kind, name, digest: sha256_hex(&content), content })
+}
+
+/// Reads the batch files, the BOM files they name (`batch.bom_files`), and the rule pack directory.
+pub fn collect_inputs(batches: &[PathBuf], rules_dir: &Path) -> std::io::Result<RunInputs> {
+    let mut files = Vec::new();
+    for b in batches {
+        let f = file("batch", b.display().to_string(), b)?;
+        let boms = bom_files(&f.content);
+        files.push(f);
+        let dir = b.parent().unwrap_or(Path::new(""));
+        for name in boms {
+            let path = dir.join(&name);
+            if path.is_file() && !files.iter().any(|f: &InputFile| f.kind == "bom" && f.name == name) {
+                files.push(file("bom", name, &path)?);
+            }
+        }
+    }
+    let mut rules = Vec::new();
+    walk(rules_dir, rules_dir, &mut rules)?;
+    rules.sort();
+    let mut listing = String::new();
+    for (name, path) in rules {
+        let f = file("rules", name, &path)?;
+        listing.push_str(&format!("{}  {}\n", f.digest, f.name));
+        files.push(f);
+    }
+    Ok(RunInputs { files, rules_digest: sha256_hex(listing.as_bytes()) })
+}
+
+/// `batch.bom_files` from a YAML or JSON batch; empty when it cannot be read (the engine reports that).
+fn bom_files(content: &[u8]) -> Vec<String> {
+    let Ok(v) = serde_yaml::from_slice::<serde_yaml::Value>(content) else { return Vec::new() };
+    v.get("batch")
+        .and_then(|b| b.get("bom_files"))
+        .and_then(|b| b.as_sequence())
+        .map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect())
+        .unwrap_or_default()
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> std::io::Result<()> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("reading the rule pack `{}`: {e}", dir.display())))?;
+    for e in entries {
+        let path = e?.path();
+        if path.is_dir() {
+            walk(root, &path, out)?;
+        } else if path.is_file() {
+            let name = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+            out.push((name, path));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bom_files_from_yaml_and_json() {
+        assert_eq!(bom_files(b"batch:\n  id: x\n  bom_files: [a.csv, \"b.xlsx\"]  # c\n"), vec!["a.csv", "b.xlsx"]);
+        assert_eq!(bom_files(b"batch:\n  bom_files:\n    - a.csv\n    - b.csv\ngoods: []\n"), vec!["a.csv", "b.csv"]);
+        assert_eq!(bom_files(br#"{"batch": {"bom_files": ["x.csv"]}}"#), vec!["x.csv"]);
+        assert!(bom_files(b"batch:\n  id: x\n").is_empty());
+    }
+
+    #[test]
+    fn sha256_is_hex() {
+        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+}

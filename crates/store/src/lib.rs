@@ -1,0 +1,254 @@
+//! Persistence for origin-audit: audit runs, determinations, findings, reviews, certificates and a
+//! hash-chained, append-only audit log, on SQLite (the default, one file) or PostgreSQL (teams).
+//!
+//! Both backends go through `sqlx::Any` with the same SQL: `$N` placeholders (SQLite accepts them),
+//! text for times (RFC 3339 UTC, written by the application), ids (UUID) and JSON, so a value reads the
+//! same on either database and the same test suite runs on both. Migrations are embedded per backend
+//! (`migrations/sqlite`, `migrations/postgres`) because the dialects differ in types, and applied by
+//! [`Store::open`].
+//!
+//! Every writing transaction first updates the single `log_head` row: that serializes writers on both
+//! backends (a row lock on PostgreSQL, the write lock on SQLite), keeps the hash chain linear, and makes
+//! optimistic concurrency checks exact.
+
+mod certificate;
+mod export;
+mod inputs;
+mod log;
+mod review;
+pub mod runner;
+mod runs;
+pub mod worker;
+
+use std::sync::Once;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{Any, AnyPool, Transaction};
+
+pub use certificate::{CertificateRow, IssueRequest, draft_from_json};
+pub use export::{Exported, export_run};
+pub use inputs::{InputFile, RunInputs, collect_inputs, sha256_hex};
+pub use log::{LogEntry, LogProblem, LogReport};
+pub use review::{Decision, FindingFilter, FindingRow, ReviewRequest, ReviewRow, Role};
+pub use runs::{CompletedRun, DeterminationRow, NewRun, RunFileRow, RunRow, RunSink, RunStatus, Withdrawal};
+
+/// What went wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed.
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("applying migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Nothing with that id.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request is not allowed (missing justification, wrong role, wrong state).
+    #[error("{0}")]
+    Invalid(String),
+    /// Someone else changed the finding first; nothing was written.
+    #[error(
+        "conflict: finding `{finding}` is at version {current} ({status}{by}), not version {expected} as you saw it; your decision was not recorded\n  help: run `origin-audit findings show {finding}` and review again if still needed"
+    )]
+    Conflict {
+        /// Finding id.
+        finding: String,
+        /// The version the reviewer acted on.
+        expected: i64,
+        /// The version now.
+        current: i64,
+        /// The status now.
+        status: String,
+        /// Who changed it, e.g. ", decided by ana".
+        by: String,
+    },
+    /// Stored JSON could not be read back.
+    #[error("stored JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// Reading or writing files.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Which database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// The store: a pool on one database with migrations applied.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    location: String,
+}
+
+static DRIVERS: Once = Once::new();
+
+/// A `--db` value as a sqlx URL: `postgres://...` and `sqlite:...` as given, anything else a SQLite file
+/// path (created when missing).
+pub fn database_url(db: &str) -> (Backend, String) {
+    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+        (Backend::Postgres, db.to_string())
+    } else if db.starts_with("sqlite:") {
+        let url = if db.contains("mode=") {
+            db.to_string()
+        } else {
+            format!("{db}{}mode=rwc", if db.contains('?') { '&' } else { '?' })
+        };
+        (Backend::Sqlite, url)
+    } else {
+        (Backend::Sqlite, format!("sqlite://{db}?mode=rwc"))
+    }
+}
+
+impl Store {
+    /// Opens (creating a SQLite file when needed) and applies the migrations.
+    pub async fn open(db: &str) -> Result<Store, StoreError> {
+        DRIVERS.call_once(install_default_drivers);
+        let (backend, url) = database_url(db);
+        let pool = match backend {
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(4)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            sqlx::query("PRAGMA busy_timeout = 30000").execute(&mut *conn).await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await?
+            }
+            Backend::Postgres => AnyPoolOptions::new().max_connections(8).connect(&url).await?,
+        };
+        match backend {
+            Backend::Sqlite => {
+                sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
+                // SQLite has no migration lock: when two processes open a new file at once, one of them
+                // fails its (rolled back) migration; it tries again and finds it applied.
+                let mut tries = 0;
+                loop {
+                    match sqlx::migrate!("../../migrations/sqlite").run(&pool).await {
+                        Ok(()) => break,
+                        Err(_) if tries < 5 => {
+                            tries += 1;
+                            tokio::time::sleep(std::time::Duration::from_millis(100 * tries)).await;
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+            }
+            Backend::Postgres => sqlx::migrate!("../../migrations/postgres").run(&pool).await?,
+        }
+        let location = match backend {
+            Backend::Sqlite => db
+                .trim_start_matches("sqlite://")
+                .trim_start_matches("sqlite:")
+                .split('?')
+                .next()
+                .unwrap_or(db)
+                .to_string(),
+            Backend::Postgres => redact(db),
+        };
+        Ok(Store { pool, backend, location })
+    }
+
+    /// Which database.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Where it is, for messages: the SQLite file, or the PostgreSQL URL without its password.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// The pool, for tests and tools that inspect the database directly.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Begins a writing transaction: takes the writers' lock (the `log_head` row) first.
+    async fn write_tx(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE log_head SET touched_at = $1 WHERE id = 1").bind(now()).execute(&mut *tx).await?;
+        Ok(tx)
+    }
+}
+
+/// A PostgreSQL URL without its password.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let cred = &url[s + 3..at];
+            match cred.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &cred[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Now, as stored: RFC 3339 UTC with microseconds (sorts as text).
+pub(crate) fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// A new id.
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+impl Store {
+    /// The full id of a run, finding or certificate from a unique prefix (as `git` does for commits).
+    pub async fn resolve_id(&self, kind: IdKind, prefix: &str) -> Result<String, StoreError> {
+        use sqlx::Row;
+        let table = match kind {
+            IdKind::Run => "runs",
+            IdKind::Finding => "findings",
+            IdKind::Certificate => "certificates",
+        };
+        let rows = sqlx::query(&format!("SELECT id FROM {table} WHERE id LIKE $1 ORDER BY id LIMIT 2"))
+            .bind(format!("{}%", prefix.replace(['%', '_'], "")))
+            .fetch_all(&self.pool)
+            .await?;
+        match rows.as_slice() {
+            [one] => Ok(one.try_get("id")?),
+            [] => Err(StoreError::NotFound(format!("no {} `{prefix}` in {}", kind.word(), self.location))),
+            _ => Err(StoreError::Invalid(format!("`{prefix}` matches several {}s; give more of the id", kind.word()))),
+        }
+    }
+}
+
+/// What an id names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdKind {
+    /// An audit run.
+    Run,
+    /// A finding.
+    Finding,
+    /// A certificate.
+    Certificate,
+}
+
+impl IdKind {
+    fn word(self) -> &'static str {
+        match self {
+            IdKind::Run => "run",
+            IdKind::Finding => "finding",
+            IdKind::Certificate => "certificate",
+        }
+    }
+}

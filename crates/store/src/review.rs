@@ -1,0 +1,320 @@
+//! Findings and their review: open -> accepted | dismissed (justification required) | waived
+//! (justification and the auditor role required); accepted may still be dismissed or waived; a later
+//! run that no longer raises a finding marks it resolved. Every change bumps `version`; a review names
+//! the version it acted on and loses with a [`StoreError::Conflict`] when someone else changed it first.
+
+use serde::Serialize;
+use serde_json::json;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::log::append;
+use crate::{Store, StoreError, new_id, now};
+
+/// A reviewer's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    /// The finding is right; it stands.
+    Accept,
+    /// A false positive (justification required).
+    Dismiss,
+    /// Known and accepted risk (justification and the auditor role required).
+    Waive,
+}
+
+impl Decision {
+    /// The word used in commands.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Accept => "accept",
+            Decision::Dismiss => "dismiss",
+            Decision::Waive => "waive",
+        }
+    }
+
+    /// The status it leads to.
+    pub fn status(self) -> &'static str {
+        match self {
+            Decision::Accept => "accepted",
+            Decision::Dismiss => "dismissed",
+            Decision::Waive => "waived",
+        }
+    }
+}
+
+/// The reviewer's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Compliance analyst.
+    Analyst,
+    /// Auditor (may waive).
+    Auditor,
+}
+
+impl Role {
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Analyst => "analyst",
+            Role::Auditor => "auditor",
+        }
+    }
+}
+
+/// A review to record.
+#[derive(Debug, Clone)]
+pub struct ReviewRequest {
+    /// Finding id.
+    pub finding: String,
+    /// Decision.
+    pub decision: Decision,
+    /// Justification.
+    pub note: String,
+    /// Who.
+    pub reviewer: String,
+    /// Role.
+    pub role: Role,
+    /// The version the reviewer saw (`None`: whatever is current).
+    pub expected_version: Option<i64>,
+}
+
+/// A stored finding.
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingRow {
+    /// Id.
+    pub id: String,
+    /// Run.
+    pub run_id: String,
+    /// Batch.
+    pub batch: String,
+    /// Good.
+    pub good: String,
+    /// Code.
+    pub code: String,
+    /// Severity.
+    pub severity: String,
+    /// Fingerprint.
+    pub fingerprint: String,
+    /// Status.
+    pub status: String,
+    /// Version.
+    pub version: i64,
+    /// The earlier finding whose decision was carried over.
+    pub carried_from: Option<String>,
+    /// The finding (message, citation, evidence, remedy).
+    pub finding: serde_json::Value,
+    /// Last change.
+    pub updated_at: String,
+}
+
+/// A recorded review.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewRow {
+    /// Id.
+    pub id: String,
+    /// Finding.
+    pub finding_id: String,
+    /// `accept`, `dismiss`, `waive`, or `resolve` (by a later run).
+    pub decision: String,
+    /// Status before.
+    pub from_status: String,
+    /// Status after.
+    pub to_status: String,
+    /// The finding's version after.
+    pub version: i64,
+    /// Justification.
+    pub note: String,
+    /// Who.
+    pub reviewer: String,
+    /// Role.
+    pub role: String,
+    /// When.
+    pub at: String,
+}
+
+/// Which findings to list.
+#[derive(Debug, Clone, Default)]
+pub struct FindingFilter {
+    /// Run (default: every run).
+    pub run: Option<String>,
+    /// Status.
+    pub status: Option<String>,
+    /// Severity.
+    pub severity: Option<String>,
+    /// Code.
+    pub code: Option<String>,
+    /// Good.
+    pub good: Option<String>,
+}
+
+const FINDING_COLUMNS: &str =
+    "id, run_id, batch, good, code, severity, fingerprint, status, version, carried_from, finding, updated_at";
+
+fn finding_from_row(r: &AnyRow) -> Result<FindingRow, StoreError> {
+    let f: String = r.try_get("finding")?;
+    Ok(FindingRow {
+        id: r.try_get("id")?,
+        run_id: r.try_get("run_id")?,
+        batch: r.try_get("batch")?,
+        good: r.try_get("good")?,
+        code: r.try_get("code")?,
+        severity: r.try_get("severity")?,
+        fingerprint: r.try_get("fingerprint")?,
+        status: r.try_get("status")?,
+        version: r.try_get("version")?,
+        carried_from: r.try_get("carried_from")?,
+        finding: serde_json::from_str(&f)?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+fn review_from_row(r: &AnyRow) -> Result<ReviewRow, sqlx::Error> {
+    Ok(ReviewRow {
+        id: r.try_get("id")?,
+        finding_id: r.try_get("finding_id")?,
+        decision: r.try_get("decision")?,
+        from_status: r.try_get("from_status")?,
+        to_status: r.try_get("to_status")?,
+        version: r.try_get("version")?,
+        note: r.try_get("note")?,
+        reviewer: r.try_get("reviewer")?,
+        role: r.try_get("role")?,
+        at: r.try_get("at")?,
+    })
+}
+
+impl Store {
+    /// Findings matching the filter, by run, batch, good and position.
+    pub async fn findings(&self, f: &FindingFilter) -> Result<Vec<FindingRow>, StoreError> {
+        let mut sql = format!("SELECT {FINDING_COLUMNS} FROM findings WHERE 1 = 1");
+        let mut binds = Vec::new();
+        for (col, v) in
+            [("run_id", &f.run), ("status", &f.status), ("severity", &f.severity), ("code", &f.code), ("good", &f.good)]
+        {
+            if let Some(v) = v {
+                binds.push(v.clone());
+                sql.push_str(&format!(" AND {col} = ${}", binds.len()));
+            }
+        }
+        sql.push_str(" ORDER BY run_id, batch, good, ordinal");
+        let mut q = sqlx::query(&sql);
+        for b in binds {
+            q = q.bind(b);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter().map(finding_from_row).collect()
+    }
+
+    /// One finding.
+    pub async fn finding(&self, id: &str) -> Result<FindingRow, StoreError> {
+        let row = sqlx::query(&format!("SELECT {FINDING_COLUMNS} FROM findings WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| {
+                StoreError::NotFound(format!(
+                    "no finding `{id}`\n  help: `origin-audit findings list` shows the findings"
+                ))
+            })?;
+        finding_from_row(&row)
+    }
+
+    /// A finding's reviews, oldest first.
+    pub async fn reviews(&self, finding: &str) -> Result<Vec<ReviewRow>, StoreError> {
+        let rows = sqlx::query("SELECT id, finding_id, decision, from_status, to_status, version, note, reviewer, role, at FROM reviews WHERE finding_id = $1 ORDER BY version, at")
+            .bind(finding)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(review_from_row).collect::<Result<_, _>>()?)
+    }
+
+    /// Records a review; returns the finding as it is afterwards.
+    pub async fn review(&self, req: &ReviewRequest) -> Result<FindingRow, StoreError> {
+        let note = req.note.trim();
+        if req.reviewer.trim().is_empty() {
+            return Err(StoreError::Invalid("a review needs the reviewer's name\n  help: pass --as NAME".into()));
+        }
+        if matches!(req.decision, Decision::Dismiss | Decision::Waive) && note.is_empty() {
+            return Err(StoreError::Invalid(format!(
+                "`{}` needs a justification\n  help: pass --note \"why this finding is {}\"",
+                req.decision.as_str(),
+                if req.decision == Decision::Dismiss { "a false positive" } else { "waived" }
+            )));
+        }
+        if req.decision == Decision::Waive && req.role != Role::Auditor {
+            return Err(StoreError::Invalid(
+                "only an auditor may waive a finding\n  help: ask an auditor, who passes --role auditor".into(),
+            ));
+        }
+        let mut tx = self.write_tx().await?;
+        let row = sqlx::query("SELECT status, version FROM findings WHERE id = $1")
+            .bind(&req.finding)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no finding `{}`", req.finding)))?;
+        let (status, version): (String, i64) = (row.try_get("status")?, row.try_get("version")?);
+        let expected = req.expected_version.unwrap_or(version);
+        if expected != version {
+            let last = sqlx::query(
+                "SELECT reviewer, decision FROM reviews WHERE finding_id = $1 ORDER BY version DESC LIMIT 1",
+            )
+            .bind(&req.finding)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let by = match last {
+                Some(l) => {
+                    format!(", {} by {}", l.try_get::<String, _>("decision")?, l.try_get::<String, _>("reviewer")?)
+                }
+                None => String::new(),
+            };
+            return Err(StoreError::Conflict { finding: req.finding.clone(), expected, current: version, status, by });
+        }
+        if !matches!(status.as_str(), "open" | "accepted") || (status == "accepted" && req.decision == Decision::Accept)
+        {
+            return Err(StoreError::Invalid(format!(
+                "finding `{}` is {status}; only an open finding can be reviewed (an accepted one may still be dismissed or waived)",
+                req.finding
+            )));
+        }
+        let to = req.decision.status();
+        let at = now();
+        let changed = sqlx::query(
+            "UPDATE findings SET status = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4",
+        )
+        .bind(to)
+        .bind(&at)
+        .bind(&req.finding)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed != 1 {
+            return Err(StoreError::Conflict {
+                finding: req.finding.clone(),
+                expected,
+                current: version + 1,
+                status,
+                by: String::new(),
+            });
+        }
+        sqlx::query("INSERT INTO reviews (id, finding_id, decision, from_status, to_status, version, note, reviewer, role, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+            .bind(new_id())
+            .bind(&req.finding)
+            .bind(req.decision.as_str())
+            .bind(&status)
+            .bind(to)
+            .bind(version + 1)
+            .bind(note)
+            .bind(req.reviewer.trim())
+            .bind(req.role.as_str())
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+        let payload = json!({"decision": req.decision.as_str(), "from_status": status, "to_status": to, "version": version + 1, "note": note, "role": req.role.as_str()});
+        append(&mut tx, req.reviewer.trim(), "finding.reviewed", &format!("finding:{}", req.finding), &payload).await?;
+        tx.commit().await?;
+        self.finding(&req.finding).await
+    }
+}

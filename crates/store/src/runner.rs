@@ -1,0 +1,246 @@
+//! A stored run from start to end: read the batches (a bad header stops everything before the store is
+//! touched), record the run and its files, audit chunk by chunk into the store, then the final commit.
+//! [`resume`] finishes a run that was killed, failed or cancelled, after checking that its input files
+//! and rule pack are byte-for-byte the ones it started with.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use origin_engine::input::{Batch, load_batch};
+use origin_engine::run::{BatchReport, Progress, RunError, RunOptions};
+use origin_engine::sink::{SinkRunError, run_into};
+use origin_rules::RuleSet;
+use serde_json::json;
+
+use crate::inputs::collect_inputs;
+use crate::runs::{CompletedRun, NewRun, RunSink, RunStatus};
+use crate::{Store, StoreError};
+
+/// Goods per transaction unless told otherwise.
+pub const DEFAULT_CHUNK: usize = 256;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    /// Batch files.
+    pub batches: Vec<PathBuf>,
+    /// The rule-pack directory (its files are digested and kept).
+    pub rules_dir: PathBuf,
+    /// Engine options.
+    pub opts: RunOptions,
+    /// Who runs it.
+    pub actor: String,
+    /// Goods per transaction.
+    pub chunk: usize,
+}
+
+/// Why a stored run did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum RunnerError {
+    /// Nothing was stored (bad header, wrong pack, unreadable file).
+    #[error("{0}")]
+    NotStarted(RunError),
+    /// Reading the files.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The store refused or failed before the run started.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// The database failed.
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    /// The run started and stopped; it can be resumed.
+    #[error("run {run} stopped: {source}\n  help: finish it with `origin-audit run --resume {run}`")]
+    Stopped {
+        /// The run id.
+        run: String,
+        /// Why.
+        source: SinkRunError<StoreError>,
+    },
+}
+
+/// A completed stored run.
+#[derive(Debug)]
+pub struct StoredRun {
+    /// Run id.
+    pub id: String,
+    /// Reports of the goods audited in this invocation.
+    pub reports: Vec<BatchReport>,
+    /// Goods already stored before (resume).
+    pub skipped: usize,
+    /// The final commit's outcome.
+    pub completed: CompletedRun,
+}
+
+async fn load_all(paths: &[PathBuf]) -> Result<Vec<Batch>, RunnerError> {
+    let mut batches = Vec::with_capacity(paths.len());
+    for p in paths {
+        let p = p.clone();
+        let b = tokio::task::spawn_blocking(move || load_batch(&p))
+            .await
+            .map_err(|e| RunnerError::NotStarted(RunError::Internal(e.to_string())))?
+            .map_err(|e| RunnerError::NotStarted(RunError::Header(e)))?;
+        batches.push(b);
+    }
+    Ok(batches)
+}
+
+/// Starts and completes a stored run.
+pub async fn start(
+    store: &Store,
+    rules: Arc<RuleSet>,
+    req: &RunRequest,
+    progress: Arc<Progress>,
+) -> Result<StoredRun, RunnerError> {
+    let (id, batches) = begin(store, &rules, req).await?;
+    execute(store, id, rules, batches, req.opts.clone(), progress, &req.actor, req.chunk).await
+}
+
+/// Reads the batches and records a `running` run with its files; returns the run id and the batches.
+/// A bad header or the wrong pack stops here, before anything is stored.
+pub async fn begin(store: &Store, rules: &RuleSet, req: &RunRequest) -> Result<(String, Vec<Batch>), RunnerError> {
+    let batches = load_all(&req.batches).await?;
+    let pack = format!("{}@{}", rules.pack.id, rules.pack.version);
+    for b in &batches {
+        if let Some(want) = &b.header.rule_pack
+            && want != &rules.pack.id
+            && want != &pack
+        {
+            return Err(RunnerError::NotStarted(RunError::WrongPack {
+                batch: b.header.id.clone(),
+                wanted: want.clone(),
+                used: pack,
+            }));
+        }
+    }
+    let inputs = collect_inputs(&req.batches, &req.rules_dir)?;
+    let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default();
+    let options = json!({
+        "batches": req.batches.iter().map(|b| b.display().to_string()).collect::<Vec<_>>(),
+        "cwd": cwd,
+        "as_of": req.opts.as_of.map(|d| d.to_string()),
+        "threads": req.opts.threads,
+        "chunk": req.chunk,
+    });
+    let goods_total = batches.iter().map(|b| b.goods.len()).sum::<usize>();
+    let new = NewRun {
+        actor: req.actor.clone(),
+        engine_version: env!("CARGO_PKG_VERSION").to_string(),
+        rule_pack: pack,
+        as_of: req.opts.as_of,
+        options,
+        goods_total: i64::try_from(goods_total).unwrap_or(i64::MAX),
+        inputs,
+    };
+    let id = store.begin_run(&new).await?;
+    Ok((id, batches))
+}
+
+/// Finishes a run that did not complete: same files (checked by digest), same options; goods already
+/// stored are skipped.
+pub async fn resume(
+    store: &Store,
+    rules: Arc<RuleSet>,
+    run: &str,
+    rules_dir: &Path,
+    actor: &str,
+    progress: Arc<Progress>,
+) -> Result<StoredRun, RunnerError> {
+    let row = store.run(run).await?;
+    if row.status == "completed" {
+        return Err(StoreError::Invalid(format!("run `{run}` is already completed; nothing to resume")).into());
+    }
+    let cwd = PathBuf::from(row.options.get("cwd").and_then(|c| c.as_str()).unwrap_or(""));
+    let batches: Vec<PathBuf> =
+        row.options
+            .get("batches")
+            .and_then(|b| b.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| p.as_str())
+                    .map(|p| {
+                        if Path::new(p).is_relative() && !Path::new(p).exists() {
+                            cwd.join(p)
+                        } else {
+                            PathBuf::from(p)
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+    let as_of = row.options.get("as_of").and_then(|a| a.as_str()).and_then(|a| a.parse().ok());
+    let threads = row.options.get("threads").and_then(|t| t.as_u64()).and_then(|t| usize::try_from(t).ok());
+    let chunk = row
+        .options
+        .get("chunk")
+        .and_then(|t| t.as_u64())
+        .and_then(|t| usize::try_from(t).ok())
+        .unwrap_or(DEFAULT_CHUNK);
+    let inputs = collect_inputs(&batches, rules_dir)?;
+    if inputs.rules_digest != row.rules_digest {
+        return Err(StoreError::Invalid(format!(
+            "the rule pack at `{}` is not the one run `{run}` used (sha256 {} now, {} then)\n  help: pass the pack the run used with --rules",
+            rules_dir.display(),
+            inputs.rules_digest,
+            row.rules_digest
+        ))
+        .into());
+    }
+    let stored = store.run_files(run).await?;
+    let mut then: Vec<(&str, &str)> =
+        stored.iter().filter(|f| f.kind != "rules").map(|f| (f.kind.as_str(), f.digest.as_str())).collect();
+    let mut now: Vec<(&str, &str)> =
+        inputs.files.iter().filter(|f| f.kind != "rules").map(|f| (f.kind, f.digest.as_str())).collect();
+    then.sort_unstable();
+    now.sort_unstable();
+    if then != now {
+        let changed: Vec<&str> = inputs
+            .files
+            .iter()
+            .filter(|f| f.kind != "rules" && !stored.iter().any(|s| s.digest == f.digest))
+            .map(|f| f.name.as_str())
+            .collect();
+        return Err(StoreError::Invalid(format!(
+            "the input files changed since run `{run}` started ({}); a run can only be resumed on the same inputs",
+            if changed.is_empty() {
+                "a file is missing".to_string()
+            } else {
+                format!("changed: {}", changed.join(", "))
+            }
+        ))
+        .into());
+    }
+    let loaded = load_all(&batches).await?;
+    store.reopen_run(run, actor).await?;
+    execute(store, run.to_string(), rules, loaded, RunOptions { as_of, threads }, progress, actor, chunk).await
+}
+
+#[expect(clippy::too_many_arguments, reason = "one call site each in start and resume")]
+async fn execute(
+    store: &Store,
+    id: String,
+    rules: Arc<RuleSet>,
+    batches: Vec<Batch>,
+    opts: RunOptions,
+    progress: Arc<Progress>,
+    actor: &str,
+    chunk: usize,
+) -> Result<StoredRun, RunnerError> {
+    let mut sink = RunSink { store, run: id.clone(), actor: actor.to_string() };
+    match run_into(rules, batches, opts, progress, &mut sink, chunk).await {
+        Ok(done) => {
+            let completed = store.complete_run(&id, actor).await?;
+            Ok(StoredRun { id, reports: done.reports, skipped: done.skipped, completed })
+        }
+        Err(e) => {
+            let status = if matches!(e, SinkRunError::Run(RunError::Cancelled)) {
+                RunStatus::Cancelled
+            } else {
+                RunStatus::Failed
+            };
+            // Best effort: if this fails too, the run simply stays `running` and is still resumable.
+            let _ = store.stop_run(&id, actor, status, &e.to_string()).await;
+            Err(RunnerError::Stopped { run: id, source: e })
+        }
+    }
+}
