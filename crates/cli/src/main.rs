@@ -35,6 +35,8 @@ enum Command {
     Run(RunArgs),
     /// Trace the provenance of a lot or a material: text tree, DOT or SVG, with laundering signals.
     Trace(TraceArgs),
+    /// Write a synthetic batch (JSON) for benchmarks: N goods x M BOM lines, seeded.
+    GenBatch(origin_cli::gen_cmd::GenArgs),
     /// Validate batch input and print its schema.
     Batch {
         #[command(subcommand)]
@@ -164,6 +166,7 @@ fn main() -> ExitCode {
             Ok(None) => Ok(origin_cli::exit::INVALID),
             Err(e) => Err(e),
         },
+        Command::GenBatch(args) => origin_cli::gen_cmd::r#gen(&args, &mut out),
         Command::Batch { command } => match command {
             BatchCommand::Check { file } => origin_cli::batch_cmd::check(&file, &mut out),
             BatchCommand::Schema => origin_cli::batch_cmd::schema(&mut out),

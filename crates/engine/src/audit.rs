@@ -288,8 +288,8 @@ pub fn audit_good(cx: &AuditContext<'_>, good: &Good) -> GoodAudit {
         materials: Vec::new(),
         caveats: Vec::new(),
     };
-    findings.extend(transit::check(cx.rules, good));
-    let transit_broken = findings.iter().any(|f| f.code == Code::TransitOutsideParties && f.severity == Severity::Blocking);
+    let (transit_verdict, transit_findings) = transit::check(cx.rules, good);
+    findings.extend(transit_findings);
 
     // Produced entirely in the territory of one or more Parties (every criterion requires it).
     let non_originating: Vec<&Decided<'_>> = counted.iter().copied().filter(|d| d.status.counts_as_non_originating()).collect();
@@ -325,7 +325,16 @@ pub fn audit_good(cx: &AuditContext<'_>, good: &Good) -> GoodAudit {
             would_qualify_if_supported(cx, good, &non_originating, &mut det);
         }
     }
-    if transit_broken && det.outcome != Outcome::NotQualified {
+    if transit_verdict == transit::Transit::Unknown && det.outcome == Outcome::Qualified {
+        det.summary = format!(
+            "needs evidence: the route outside the Parties must be shown to keep the good under customs control (Art. 4.18); before transit: {}",
+            det.summary
+        );
+        det.outcome = Outcome::NeedsEvidence;
+        det.criterion = None;
+        det.alternative = None;
+    }
+    if transit_verdict == transit::Transit::Broken && det.outcome != Outcome::NotQualified {
         det.summary = format!(
             "not originating: it lost any originating status in transit outside the Parties (Art. 4.18); before transit: {}",
             det.summary
@@ -351,7 +360,7 @@ pub fn audit_good(cx: &AuditContext<'_>, good: &Good) -> GoodAudit {
             shift: shift_notes.get(&d.m.line).cloned(),
         })
         .collect();
-    findings.sort_by(|a, b| (a.severity, a.code).cmp(&(b.severity, b.code)));
+    findings.sort_by_key(|f| (f.severity, f.code));
     GoodAudit { good: good.id.clone(), description: good.description.clone(), hs: good.hs.to_string(), determination: det, findings }
 }
 
@@ -361,6 +370,32 @@ fn decide_materials<'a>(cx: &AuditContext<'_>, good: &'a Good, findings: &mut Ve
     for m in &good.materials {
         let d = material_status::decide(cx, &good.id, m, findings);
         let mut decided = Decided { m, status: d.status, why: d.why, traced: d.traced_origin, vnm: Decimal::ZERO };
+        if let Some(sp) = m.self_produced.as_ref().filter(|sp| sp.intermediate) {
+            let nested: Vec<String> = sp
+                .materials
+                .iter()
+                .filter(|x| x.self_produced.as_ref().is_some_and(|y| y.intermediate))
+                .map(|x| format!("{}/{}", m.line, x.line))
+                .collect();
+            if !nested.is_empty() {
+                findings.push(
+                    Finding::new(
+                        Code::SelfProducedMaterial,
+                        Severity::Blocking,
+                        &good.id,
+                        format!(
+                            "intermediate material `{}` is built from other materials also designated intermediate ({}); only one layer may be designated",
+                            m.line,
+                            nested.join(", ")
+                        ),
+                        "Art. 4.8; 19 U.S.C. 4531(d)(9)(B)",
+                    )
+                    .materials(nested)
+                    .remedy("withdraw the designation of the inner materials (or of this one) and re-run")
+                    .seal(),
+                );
+            }
+        }
         if let (Some(sp), true) = (&m.self_produced, d.status == Status::Originating) {
             // Audit the self-produced material on its own BOM and rule (Art. 4.5 roll-up; 4.8 intermediate).
             let sub = Good {
@@ -908,6 +943,8 @@ fn would_qualify_if_supported(cx: &AuditContext<'_>, good: &Good, non_originatin
     }
     let rest: Vec<&Decided<'_>> = non_originating.iter().copied().filter(|d| d.status != Status::Undetermined).collect();
     let mut hypo = det.clone();
+    hypo.alternatives.clear();
+    hypo.criterion_d_rvc.clear();
     hypo.values.vnm -= undetermined.iter().map(|d| d.vnm).sum::<Decimal>();
     let qualifies = if rest.is_empty() {
         true

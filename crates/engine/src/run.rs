@@ -354,7 +354,7 @@ pub fn write_report_json(
         "file": batch.file,
     });
     let pre = serde_json::to_string(&pre).map_err(|e| RunError::Internal(e.to_string()))?;
-    w.write_all(pre[1..pre.len() - 1].as_bytes()).map_err(io)?;
+    w.write_all(&pre.as_bytes()[1..pre.len() - 1]).map_err(io)?;
     w.write_all(b",\"goods\":[").map_err(io)?;
     let (head, times) = audit_batch_with(
         rules,
@@ -388,7 +388,7 @@ pub fn write_report_json(
         post = post.replacen("\"input_warnings\":[],", "", 1);
     }
     w.write_all(b"],").map_err(io)?;
-    w.write_all(post[1..].as_bytes()).map_err(io)?;
+    w.write_all(&post.as_bytes()[1..]).map_err(io)?;
     w.flush().map_err(io)?;
     Ok((summary, times))
 }

@@ -79,11 +79,26 @@ fn env(name: &str, default: usize) -> usize {
 async fn main() {
     let n_goods = env("ORIGIN_BENCH_GOODS", 100_000);
     let chunk = env("ORIGIN_BENCH_CHUNK", 2_000);
+    let rows_per_insert = env("ORIGIN_BENCH_ROWS", 500);
+    let question = std::env::var("ORIGIN_BENCH_PLACEHOLDER").is_ok_and(|p| p == "?");
     let dir = tempfile::tempdir().unwrap();
     let t = Instant::now();
     let goods: Vec<GoodReport> = (0..n_goods).map(good).collect();
     let n_findings = n_goods * FINDINGS_PER_GOOD;
     eprintln!("{n_goods} goods, {n_findings} findings generated in {:.2?}", t.elapsed());
+
+    // 0. The CPU part of the store's path alone: JSON of every audit, its digest, JSON of every finding.
+    let t = Instant::now();
+    let mut bytes = 0usize;
+    for g in &goods {
+        let a = serde_json::to_string(&g.audit).unwrap();
+        bytes += origin_store::sha256_hex(a.as_bytes()).len() + serde_json::to_string(&g.audit.determination).unwrap().len();
+        for f in &g.audit.findings {
+            bytes += serde_json::to_string(f).unwrap().len() + uuid::Uuid::new_v4().to_string().len();
+        }
+    }
+    let cpu_secs = t.elapsed().as_secs_f64();
+    eprintln!("serialization + digests + ids alone: {cpu_secs:.2} s ({bytes} bytes)");
 
     // 1. The store's path: determinations + findings + log entry, one transaction per chunk.
     let store = Store::open(&dir.path().join("store.db").display().to_string()).await.unwrap();
@@ -140,28 +155,20 @@ async fn main() {
     let t = Instant::now();
     for part in rows.chunks(chunk * FINDINGS_PER_GOOD) {
         let mut tx = conn.begin().await.unwrap();
-        for stmt in part.chunks(500) {
+        for stmt in part.chunks(rows_per_insert) {
             let mut sql = String::from(
                 "INSERT INTO findings (id, run_id, batch, good, ordinal, code, severity, fingerprint, status, carried_from, finding, updated_at, version) VALUES ",
             );
-            for (i, _) in stmt.iter().enumerate() {
-                let b = i * 12;
-                sql.push_str(&format!(
-                    "{}(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 1)",
-                    if i == 0 { "" } else { ", " },
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8,
-                    b + 9,
-                    b + 10,
-                    b + 11,
-                    b + 12
-                ));
+            for i in 0..stmt.len() {
+                sql.push_str(if i == 0 { "(" } else { ", (" });
+                for c in 0..12 {
+                    if question {
+                        sql.push_str(if c == 0 { "?" } else { ", ?" });
+                    } else {
+                        sql.push_str(&format!("{}${}", if c == 0 { "" } else { ", " }, i * 12 + c + 1));
+                    }
+                }
+                sql.push_str(", 1)");
             }
             let mut q = sqlx::query(&sql);
             for (id, g, k, f, json) in stmt {

@@ -223,7 +223,7 @@ pub async fn work(
             })
             .collect();
         sqlx::query("UPDATE log_head SET touched_at = $1 WHERE id = 1").bind(now()).execute(&mut *tx).await?;
-        write_goods_in(&mut tx, &run, actor, &results).await?;
+        write_goods_in(&mut tx, store.backend(), &run, actor, &results).await?;
         for o in &ordinals {
             sqlx::query("UPDATE run_goods SET done = 1 WHERE run_id = $1 AND ordinal = $2")
                 .bind(&run)

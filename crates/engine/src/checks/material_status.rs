@@ -295,39 +295,38 @@ fn provenance_findings(cx: &AuditContext<'_>, good: &str, m: &Material, facts: O
             .seal(),
         );
     }
+    // Blocking when the line claims a USMCA origin the records contradict; a warning otherwise.
+    let mismatch = |message: String, citation: &str, remedy: String| {
+        Finding::new(
+            Code::DeclaredOriginMismatch,
+            if m.origin.is_usmca_party() { Severity::Blocking } else { Severity::Warning },
+            good,
+            message,
+            citation.to_string(),
+        )
+        .materials([m.line.clone()])
+        .remedy(remedy)
+        .seal()
+    };
     if m.origin != f.declared_origin {
-        findings.push(
-            Finding::new(
-                Code::DeclaredOriginMismatch,
-                if m.origin.is_usmca_party() { Severity::Blocking } else { Severity::Warning },
-                good,
-                format!(
-                    "BOM line `{}` declares origin `{}`, but its lot `{}` is declared `{}` in the provenance data",
-                    m.line, m.origin, f.lot, f.declared_origin
-                ),
-                "19 CFR 182.15 (records supporting origin); Annex 5-A",
-            )
-            .materials([m.line.clone()])
-            .remedy(format!("reconcile the BOM with the lot records of `{}` and the supplier's documents", f.lot))
-            .seal(),
-        );
+        findings.push(mismatch(
+            format!(
+                "BOM line `{}` declares origin `{}`, but its lot `{}` is declared `{}` in the provenance data",
+                m.line, m.origin, f.lot, f.declared_origin
+            ),
+            "19 CFR 182.15 (records supporting origin); Annex 5-A",
+            format!("reconcile the BOM with the lot records of `{}` and the supplier's documents", f.lot),
+        ));
     }
     if f.declared_origin != f.traced_origin {
-        findings.push(
-            Finding::new(
-                Code::DeclaredOriginMismatch,
-                if m.origin.is_usmca_party() { Severity::Blocking } else { Severity::Warning },
-                good,
-                format!(
-                    "BOM line `{}` lot `{}` is declared `{}`, traced `{}` (origin set by {})",
-                    m.line, f.lot, f.declared_origin, f.traced_origin, f.origin_set_by
-                ),
-                "Art. 4.2; substantial transformation (CBP HQ H300226)",
-            )
-            .materials([m.line.clone()])
-            .remedy(format!("obtain production records for lot `{}` showing where it was transformed, or correct the declared origin", f.lot))
-            .seal(),
-        );
+        findings.push(mismatch(
+            format!(
+                "BOM line `{}` lot `{}` is declared `{}`, traced `{}` (origin set by {})",
+                m.line, f.lot, f.declared_origin, f.traced_origin, f.origin_set_by
+            ),
+            "Art. 4.2; substantial transformation (CBP HQ H300226)",
+            format!("obtain production records for lot `{}` showing where it was transformed, or correct the declared origin", f.lot),
+        ));
     }
     if f.laundering.is_none() {
         for s in f.signals.iter().filter(|s| s.code != "DECLARED_ORIGIN_MISMATCH") {

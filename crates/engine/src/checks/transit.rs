@@ -11,9 +11,22 @@ use origin_rules::RuleSet;
 use crate::finding::{Code, Finding, Severity};
 use crate::input::Good;
 
-/// Findings for every stop outside the Parties that breaks Art. 4.18. Empty when the route is clean.
-pub fn check(rules: &RuleSet, good: &Good) -> Vec<Finding> {
+/// What the route does to an originating status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transit {
+    /// No stop outside the Parties breaks Art. 4.18.
+    Clean,
+    /// A stop outside the Parties lacks the facts to judge it (customs control unstated).
+    Unknown,
+    /// A stop outside the Parties breaks Art. 4.18: the good is not originating.
+    Broken,
+}
+
+/// The route's verdict, with a finding for every stop outside the Parties that breaks Art. 4.18 or
+/// cannot be judged.
+pub fn check(rules: &RuleSet, good: &Good) -> (Transit, Vec<Finding>) {
     let mut out = Vec::new();
+    let mut verdict = Transit::Clean;
     let Some(t) = &rules.general.transit else {
         if good.route.iter().any(|s| !s.country.is_usmca_party()) {
             out.push(
@@ -27,8 +40,9 @@ pub fn check(rules: &RuleSet, good: &Good) -> Vec<Finding> {
                 .remedy("add the transit provision to general.yaml, or have a reviewer judge the route")
                 .seal(),
             );
+            return (Transit::Unknown, out);
         }
-        return out;
+        return (Transit::Clean, out);
     };
     for (i, stop) in good.route.iter().enumerate().filter(|(_, s)| !s.country.is_usmca_party()) {
         let bad_ops: Vec<&str> = stop
@@ -41,10 +55,35 @@ pub fn check(rules: &RuleSet, good: &Good) -> Vec<Finding> {
         if !bad_ops.is_empty() {
             why.push(format!("operations not allowed outside the Parties: {}", bad_ops.join(", ")));
         }
-        if t.customs_control_required && !stop.customs_control {
+        if t.customs_control_required && stop.customs_control == Some(false) {
             why.push("the good left customs control".to_string());
         }
+        if why.is_empty() && t.customs_control_required && stop.customs_control.is_none() {
+            out.push(
+                Finding::new(
+                    Code::TransitOutsideParties,
+                    Severity::Blocking,
+                    &good.id,
+                    format!(
+                        "route stop {} in `{}`: the batch does not say whether the good stayed under customs control there",
+                        i + 1,
+                        stop.country
+                    ),
+                    t.provision.citation.to_string(),
+                )
+                .remedy(format!(
+                    "provide the customs documents showing the good stayed under customs control in `{}` (and set `customs_control: true` on the stop)",
+                    stop.country
+                ))
+                .seal(),
+            );
+            if verdict == Transit::Clean {
+                verdict = Transit::Unknown;
+            }
+            continue;
+        }
         if !why.is_empty() {
+            verdict = Transit::Broken;
             out.push(
                 Finding::new(
                     Code::TransitOutsideParties,
@@ -66,5 +105,5 @@ pub fn check(rules: &RuleSet, good: &Good) -> Vec<Finding> {
             );
         }
     }
-    out
+    (verdict, out)
 }

@@ -23,7 +23,7 @@ pub(super) fn attach(
     goods: &mut [GoodInput],
     rates: &HashMap<Currency, Decimal>,
     batch_currency: Currency,
-) -> Result<(), Vec<InputError>> {
+) -> Result<Vec<InputError>, Vec<InputError>> {
     let fatal = |message: String, help: &str| {
         vec![InputError {
             file: path.to_path_buf(),
@@ -81,6 +81,7 @@ pub(super) fn attach(
         }
     }
     let index: HashMap<String, usize> = goods.iter().enumerate().map(|(i, g)| (g.id().to_string(), i)).collect();
+    let mut orphans = Vec::new();
     for (r, row) in body.iter().enumerate() {
         let row_no = r + 2; // 1-based, after the header row
         let get = |c: &str| col.get(c).and_then(|i| row.get(*i)).map(String::as_str).unwrap_or("").trim();
@@ -104,10 +105,9 @@ pub(super) fn attach(
                 format!("good `{good_id}` is not in the batch header"),
                 "list the good under `goods` in the batch file",
             );
-            // A row for an unknown good cannot be attached anywhere: report it on the first good so it is seen.
-            if let Some(g) = goods.first_mut() {
-                invalidate(g, errs);
-            }
+            // A row for an unknown good cannot be attached anywhere: a batch warning, so that no innocent
+            // good becomes an input error.
+            orphans.extend(errs);
             continue;
         };
         let hs =
@@ -132,7 +132,10 @@ pub(super) fn attach(
                     "add it under `exchange_rates` in the batch file",
                 )
             }),
-            Err(e) => Err(err("currency", e.to_string(), "use an ISO 4217 code")),
+            Err(e) => {
+                err("currency", e.to_string(), "use an ISO 4217 code");
+                Err(())
+            }
         };
         let role = match get("role") {
             "" | "direct" => Ok(Role::Direct),
@@ -140,11 +143,14 @@ pub(super) fn attach(
             "accessory" => Ok(Role::Accessory),
             "retail-packaging" => Ok(Role::RetailPackaging),
             "packing" => Ok(Role::Packing),
-            other => Err(err(
-                "role",
-                format!("`{other}` is not a role"),
-                "write direct, indirect, accessory, retail-packaging or packing",
-            )),
+            other => {
+                err(
+                    "role",
+                    format!("`{other}` is not a role"),
+                    "write direct, indirect, accessory, retail-packaging or packing",
+                );
+                Err(())
+            }
         };
         let opt = |c: &str| Some(get(c).to_string()).filter(|s| !s.is_empty());
         let kinds = if col.contains_key("kinds") {
@@ -176,7 +182,7 @@ pub(super) fn attach(
             _ => invalidate(&mut goods[gi], errs),
         }
     }
-    Ok(())
+    Ok(orphans)
 }
 
 fn invalidate(g: &mut GoodInput, errs: Vec<InputError>) {

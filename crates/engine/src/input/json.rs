@@ -145,13 +145,12 @@ pub(super) fn parse<R: Read>(
 
     let mut warnings = Vec::new();
     let mut parties = HashMap::new();
-    let Some(ok) = each(path, texts.get("parties"), "parties", |cx, text, p, _| {
+    let Some(()) = each(path, texts.get("parties"), "parties", |cx, text, p, _| {
         add_party(cx, input(cx.de_json::<RawParty>(text, p))?, p, &mut parties, &mut warnings);
         Some(())
     }) else {
         return Ok(None);
     };
-    let _ = ok;
     let rates = rates_from(path, &texts, header.currency, &mut warnings);
     let Some(rates) = rates else { return Ok(None) };
     let mut certifications = HashMap::new();
@@ -616,5 +615,77 @@ impl Value {
             }
         }
         Feed::More
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::r#gen::{GenSpec, write_batch};
+    use crate::input::{GoodInput, parse_batch, parse_text};
+
+    /// Every input error, as text, in order.
+    fn errors(b: &crate::input::Batch) -> Vec<String> {
+        let mut out: Vec<String> = b.warnings.iter().map(ToString::to_string).collect();
+        let mut bad: Vec<String> = b.bad_certifications.values().flatten().map(ToString::to_string).collect();
+        bad.sort();
+        out.extend(bad);
+        for g in &b.goods {
+            match g {
+                GoodInput::Ok(g) => out.push(format!("{} ok, {} materials", g.id, g.materials.len())),
+                GoodInput::Invalid { id, errors } => out.extend(errors.iter().map(|e| format!("{id}: {e}"))),
+            }
+        }
+        out
+    }
+
+    /// The fast path gives what the general path gives: the same goods, and the same errors with the
+    /// same fields and lines.
+    #[test]
+    fn fast_path_matches_the_general_path_errors_included() {
+        let mut buf = Vec::new();
+        let _ = write_batch(&GenSpec { goods: 12, lines: 6, seed: 3, events: 300 }, &mut buf);
+        let text = String::from_utf8(buf).unwrap_or_default();
+        let broken = text
+            .replacen(r#"hot rolled", "hs": "7214.20""#, r#"hot rolled", "hs": "72x4""#, 1)
+            .replacen(r#""origin": "CN""#, r#""origin": "ZZ""#, 1)
+            .replacen(r#""quantity": 2,"#, r#""quantity": "two","#, 1)
+            .replacen(r#""id": "G0000004""#, r#""id": "G0000003""#, 1)
+            .replacen(r#""invoice": "INV-2026-0000006","#, r#""invoice": "INV-2026-0000006", "colour": "red","#, 1)
+            .replacen(r#""currency": "USD", "transaction_value""#, r#""currency": "XXQ", "transaction_value""#, 1)
+            .replacen(r#""country": "US"}"#, r#""country": "USA"}"#, 1)
+            .replacen(r#""origin_criterion": "B""#, r#""origin_criterion": "E""#, 1);
+        assert_ne!(broken, text);
+        let path = Path::new("batch.json");
+        for t in [&text, &broken] {
+            let fast = parse_batch(path, t).map(|b| errors(&b)).map_err(|e| e.to_string());
+            let general = parse_text(path, t).map(|b| errors(&b)).map_err(|e| e.to_string());
+            assert_eq!(fast, general);
+        }
+        let e = parse_batch(path, &broken).map(|b| errors(&b)).unwrap_or_else(|e| vec![e.to_string()]);
+        assert!(e.iter().any(|e| e.contains("batch.json:2746: `goods[0].materials[5].quantity`")), "{e:#?}");
+        assert!(e.iter().any(|e| e.contains("goods[4].id") && e.contains("used twice")), "{e:#?}");
+        assert!(e.iter().any(|e| e.contains("unknown field `colour`")), "{e:#?}");
+    }
+
+    /// Malformed JSON and header errors are reported as the general path reports them.
+    #[test]
+    fn header_and_syntax_errors_match_the_general_path() {
+        let mut buf = Vec::new();
+        let _ = write_batch(&GenSpec { goods: 3, lines: 2, seed: 1, events: 0 }, &mut buf);
+        let text = String::from_utf8(buf).unwrap_or_default();
+        let path = Path::new("batch.json");
+        for t in [
+            text.replacen(r#""importing_party": "US""#, r#""importing_party": "CN""#, 1),
+            text.replacen(r#""as_of": "2026-11-01""#, r#""as_of": "2026-13-01""#, 1),
+            text.replacen(r#""parties""#, r#""partys""#, 1),
+            text.replacen("}", "", 1),
+            text.replacen(r#""line": "10""#, r#""line": "10", "line": "11""#, 1),
+        ] {
+            let fast = parse_batch(path, &t).map(|b| errors(&b)).map_err(|e| e.to_string());
+            let general = parse_text(path, &t).map(|b| errors(&b)).map_err(|e| e.to_string());
+            assert_eq!(fast, general);
+        }
     }
 }

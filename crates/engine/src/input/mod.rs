@@ -191,8 +191,8 @@ pub struct RouteStop {
     pub country: Country,
     /// Operations there.
     pub operations: Vec<String>,
-    /// Under customs control.
-    pub customs_control: bool,
+    /// Under customs control; `None` when the batch does not say.
+    pub customs_control: Option<bool>,
 }
 
 /// A good, checked; values in the batch currency.
@@ -548,7 +548,7 @@ fn finish(
     rates: &HashMap<Currency, Decimal>,
     id_line: &dyn Fn(usize) -> Option<usize>,
 ) -> Result<Batch, HeaderError> {
-    let Parts { header, parties, certifications, bad_certifications, provenance, warnings } = parts;
+    let Parts { header, parties, certifications, bad_certifications, provenance, mut warnings } = parts;
     if goods.is_empty() && raw_header.bom_files.is_empty() {
         return Err(HeaderError(vec![cx.err(
             "goods",
@@ -559,8 +559,9 @@ fn finish(
     let base = path.parent().unwrap_or(Path::new("."));
     for (i, f) in raw_header.bom_files.iter().enumerate() {
         let bom_path = base.join(f);
-        bom::attach(&bom_path, &format!("batch.bom_files[{i}]"), &mut goods, rates, header.currency)
+        let orphans = bom::attach(&bom_path, &format!("batch.bom_files[{i}]"), &mut goods, rates, header.currency)
             .map_err(HeaderError)?;
+        warnings.extend(orphans);
     }
     // Duplicate good ids make results ambiguous: the later ones are input errors.
     let mut seen: HashMap<&str, usize> = HashMap::with_capacity(goods.len());

@@ -197,14 +197,12 @@ pub struct RawRouteStop {
     /// Operations done there (`unloading`, `reloading`, `storing`, `labelling`, ...).
     #[serde(default)]
     pub operations: Vec<String>,
-    /// Whether the good stayed under customs control there.
-    #[serde(default = "yes")]
-    pub customs_control: bool,
+    /// Whether the good stayed under customs control there. Unstated at a non-Party stop: the good
+    /// needs evidence (Art. 4.18 makes it a condition; the importer must be able to show it).
+    #[serde(default)]
+    pub customs_control: Option<bool>,
 }
 
-fn yes() -> bool {
-    true
-}
 
 /// Automotive data for a vehicle or part.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
