@@ -38,8 +38,7 @@ pub fn check(path: &Path, out: &mut dyn Write) -> std::io::Result<i32> {
         problems += 1;
     }
     let ok = batch.goods.iter().filter(|g| matches!(g, GoodInput::Ok(_))).count();
-    let lines: usize =
-        batch.goods.iter().map(|g| if let GoodInput::Ok(g) = g { g.materials.len() } else { 0 }).sum();
+    let lines: usize = batch.goods.iter().map(|g| if let GoodInput::Ok(g) = g { g.materials.len() } else { 0 }).sum();
     writeln!(
         out,
         "{}: batch `{}`, {} goods ({} ready to audit), {} BOM lines, {} supplier certifications, provenance: {}; {} problem{}",

@@ -1,9 +1,9 @@
 //! The `origin-audit` commands as library functions, so tests call them directly; `main` only wires
 //! arguments to them and turns their result into an exit code.
 
-pub mod import_cmd;
 pub mod batch_cmd;
 pub mod gen_cmd;
+pub mod import_cmd;
 pub mod rules_cmd;
 pub mod run_cmd;
 pub mod store_cmd;

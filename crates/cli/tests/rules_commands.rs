@@ -46,7 +46,10 @@ fn explain_gear_boxes_for_passenger_vehicles() {
     assert!(out.contains("75.00% under the net cost method (net cost only)"), "{out}");
     assert!(out.contains("GN 11(o), chapter 87, rule 29"), "{out}");
     assert!(out.contains("review: verified"), "{out}");
-    assert!(out.contains("| 29. For a good of subheading 8708.40 for use in a passenger vehicle or light truck:"), "{out}");
+    assert!(
+        out.contains("| 29. For a good of subheading 8708.40 for use in a passenger vehicle or light truck:"),
+        "{out}"
+    );
 }
 
 #[test]

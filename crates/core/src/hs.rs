@@ -85,19 +85,8 @@ pub struct HsCodeError {
     pub reason: &'static str,
 }
 
-const POW10: [u64; 11] = [
-    1,
-    10,
-    100,
-    1_000,
-    10_000,
-    100_000,
-    1_000_000,
-    10_000_000,
-    100_000_000,
-    1_000_000_000,
-    10_000_000_000,
-];
+const POW10: [u64; 11] =
+    [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000, 10_000_000_000];
 
 impl HsCode {
     /// Parses `8708`, `8708.40`, `870840`, `8708.40.50`, `87084050`, `8708.40.50.10`, `8708.40.5010`.
@@ -343,13 +332,7 @@ impl HsRange {
                 let (start, end) = (HsCode::parse(a)?, HsCode::parse(b)?);
                 HsRange::new(start, end).map_err(|e| match e {
                     HsRangeError::MixedLevels { start, start_level, end, end_level, .. } => {
-                        HsRangeError::MixedLevels {
-                            input: input.to_string(),
-                            start,
-                            start_level,
-                            end,
-                            end_level,
-                        }
+                        HsRangeError::MixedLevels { input: input.to_string(), start, start_level, end, end_level }
                     }
                     HsRangeError::Reversed { start, end, .. } => {
                         HsRangeError::Reversed { input: input.to_string(), start, end }

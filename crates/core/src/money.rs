@@ -30,7 +30,7 @@ impl Currency {
     pub fn parse(input: &str) -> Result<Currency, CurrencyError> {
         let s = input.trim();
         let b = s.as_bytes();
-        if b.len() == 3 && ISO_4217.split_ascii_whitespace().any(|c| c == s) {
+        if b.len() == 3 && crate::country::assigned(ISO_4217, b) {
             Ok(Currency([b[0], b[1], b[2]]))
         } else {
             Err(CurrencyError(input.to_string()))
@@ -207,6 +207,13 @@ mod tests {
         assert!(a.checked_add(b).is_err());
         assert_eq!(a.checked_add(Money::new(d("0.50"), Currency::USD)).map(|m| m.amount), Ok(d("11.00")));
         assert_eq!(b.convert(d("0.05"), Currency::USD), Money::new(d("0.1125"), Currency::USD));
+    }
+
+    #[test]
+    fn currency_list_is_sorted_for_the_binary_search() {
+        let codes: Vec<&str> = ISO_4217.split_ascii_whitespace().collect();
+        assert!(codes.windows(2).all(|w| w[0] < w[1]));
+        assert!(codes.iter().all(|c| Currency::parse(c).is_ok()));
     }
 
     #[test]

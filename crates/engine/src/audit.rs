@@ -263,7 +263,8 @@ struct Decided<'a> {
 pub fn audit_good(cx: &AuditContext<'_>, good: &Good) -> GoodAudit {
     let mut findings = Vec::new();
     let decided = decide_materials(cx, good, &mut findings);
-    let counted: Vec<&Decided<'_>> = decided.iter().filter(|d| d.m.role != Role::Packing && d.m.role != Role::Indirect).collect();
+    let counted: Vec<&Decided<'_>> =
+        decided.iter().filter(|d| d.m.role != Role::Packing && d.m.role != Role::Indirect).collect();
     let vnm: Decimal = counted.iter().map(|d| d.vnm).sum();
     let originating_value: Decimal =
         counted.iter().filter(|d| d.status == Status::Originating).map(|d| d.m.value).sum();
@@ -292,7 +293,8 @@ pub fn audit_good(cx: &AuditContext<'_>, good: &Good) -> GoodAudit {
     findings.extend(transit_findings);
 
     // Produced entirely in the territory of one or more Parties (every criterion requires it).
-    let non_originating: Vec<&Decided<'_>> = counted.iter().copied().filter(|d| d.status.counts_as_non_originating()).collect();
+    let non_originating: Vec<&Decided<'_>> =
+        counted.iter().copied().filter(|d| d.status.counts_as_non_originating()).collect();
     let mut shift_notes: HashMap<String, String> = HashMap::new();
     if !good.place_of_production.is_usmca_party() {
         det.outcome = Outcome::NotQualified;
@@ -300,11 +302,13 @@ pub fn audit_good(cx: &AuditContext<'_>, good: &Good) -> GoodAudit {
     } else if good.wholly_obtained && non_originating.is_empty() {
         det.outcome = Outcome::Qualified;
         det.criterion = Some('A');
-        det.summary = "originating under criterion A: wholly obtained or produced in the Parties, as the producer states".into();
+        det.summary =
+            "originating under criterion A: wholly obtained or produced in the Parties, as the producer states".into();
     } else if non_originating.is_empty() && !counted.is_empty() {
         det.outcome = Outcome::Qualified;
         det.criterion = Some('C');
-        det.summary = "originating under criterion C: produced in the Parties exclusively from originating materials".into();
+        det.summary =
+            "originating under criterion C: produced in the Parties exclusively from originating materials".into();
     } else {
         if good.wholly_obtained {
             findings.push(
@@ -312,7 +316,10 @@ pub fn audit_good(cx: &AuditContext<'_>, good: &Good) -> GoodAudit {
                     Code::OriginUnsupported,
                     Severity::Warning,
                     &good.id,
-                    format!("the good is stated wholly obtained, but {} material(s) count as non-originating", non_originating.len()),
+                    format!(
+                        "the good is stated wholly obtained, but {} material(s) count as non-originating",
+                        non_originating.len()
+                    ),
                     "Art. 4.3 (wholly obtained goods)",
                 )
                 .materials(non_originating.iter().map(|d| d.m.line.clone()))
@@ -361,7 +368,13 @@ pub fn audit_good(cx: &AuditContext<'_>, good: &Good) -> GoodAudit {
         })
         .collect();
     findings.sort_by_key(|f| (f.severity, f.code));
-    GoodAudit { good: good.id.clone(), description: good.description.clone(), hs: good.hs.to_string(), determination: det, findings }
+    GoodAudit {
+        good: good.id.clone(),
+        description: good.description.clone(),
+        hs: good.hs.to_string(),
+        determination: det,
+        findings,
+    }
 }
 
 /// Status of every material, with the roll-up of self-produced ones.
@@ -435,11 +448,17 @@ fn decide_materials<'a>(cx: &AuditContext<'_>, good: &'a Good, findings: &mut Ve
                 )
             }) {
                 findings.push(
-                    Finding::new(f.code, f.severity, &good.id, format!("in self-produced material `{}`: {}", m.line, f.message), f.citation.clone())
-                        .materials(f.materials.iter().map(|l| format!("{}/{l}", m.line)))
-                        .evidence(f.evidence.clone())
-                        .remedy(f.remedy.clone())
-                        .seal(),
+                    Finding::new(
+                        f.code,
+                        f.severity,
+                        &good.id,
+                        format!("in self-produced material `{}`: {}", m.line, f.message),
+                        f.citation.clone(),
+                    )
+                    .materials(f.materials.iter().map(|l| format!("{}/{l}", m.line)))
+                    .evidence(f.evidence.clone())
+                    .remedy(f.remedy.clone())
+                    .seal(),
                 );
             }
             findings.push(
@@ -467,7 +486,10 @@ fn decide_materials<'a>(cx: &AuditContext<'_>, good: &'a Good, findings: &mut Ve
                 decided.status = Status::NonOriginating;
                 if sp.intermediate {
                     decided.vnm = m.value;
-                    decided.why = format!("self-produced intermediate material, not originating: its whole value counts in VNM ({})", sub_audit.determination.summary);
+                    decided.why = format!(
+                        "self-produced intermediate material, not originating: its whole value counts in VNM ({})",
+                        sub_audit.determination.summary
+                    );
                 } else {
                     decided.vnm = sub_audit.determination.values.vnm;
                     decided.why = format!(
@@ -508,16 +530,23 @@ fn criterion_b_and_d(
     let rule = match cx.rules.lookup(q) {
         Lookup::Found(r) => r,
         Lookup::NoRule { .. } => {
-            det.summary = format!("needs evidence: the rule pack encodes no rule for `{}` in force on {}", good.hs, cx.as_of);
+            det.summary =
+                format!("needs evidence: the rule pack encodes no rule for `{}` in force on {}", good.hs, cx.as_of);
             findings.push(
                 Finding::new(
                     Code::NoRuleForHs,
                     Severity::Blocking,
                     &good.id,
-                    format!("no product-specific rule is encoded for `{}` on {}; origin is not decided by a default", good.hs, cx.as_of),
+                    format!(
+                        "no product-specific rule is encoded for `{}` on {}; origin is not decided by a default",
+                        good.hs, cx.as_of
+                    ),
                     "Annex 4-B / GN 11(o) (rule not in the pack: see docs/rules-coverage.md)",
                 )
-                .remedy(format!("add the rule for `{}` from the official GN 11(o) text to the rule pack, then re-run", good.hs))
+                .remedy(format!(
+                    "add the rule for `{}` from the official GN 11(o) text to the rule pack, then re-run",
+                    good.hs
+                ))
                 .seal(),
             );
             return;
@@ -589,7 +618,8 @@ fn criterion_b_and_d(
             .seal(),
         );
     }
-    let direct_non_orig: Vec<&Decided<'_>> = non_originating.iter().copied().filter(|d| d.m.role == Role::Direct).collect();
+    let direct_non_orig: Vec<&Decided<'_>> =
+        non_originating.iter().copied().filter(|d| d.m.role == Role::Direct).collect();
     let views: Vec<ShiftView<'_>> = direct_non_orig.iter().map(|d| ShiftView(d.m)).collect();
     let dyn_views: Vec<&dyn ShiftMaterial> = views.iter().map(|v| v as &dyn ShiftMaterial).collect();
     let vnm = det.values.vnm;
@@ -601,7 +631,9 @@ fn criterion_b_and_d(
         let mut requirement = describe_alternative(alt);
         if let Some(Staging::Requirement { rvc, table, citation, .. }) = &staging {
             let staged = match (rvc.tv, rvc.nc) {
-                (Some(tv), Some(nc)) => format!("{tv} under the transaction value method or {nc} under the net cost method"),
+                (Some(tv), Some(nc)) => {
+                    format!("{tv} under the transaction value method or {nc} under the net cost method")
+                }
                 (None, Some(nc)) => format!("{nc} under the net cost method"),
                 (Some(tv), None) => format!("{tv} under the transaction value method"),
                 (None, None) => String::new(),
@@ -657,7 +689,13 @@ fn criterion_b_and_d(
                         .filter(|(_, a)| matches!(a, MaterialShift::Fails(_)))
                         .map(|(d, _)| (d.m.hs, d.m.value))
                         .collect();
-                    let dm = de_minimis::evaluate(&cx.rules.general.de_minimis, good.hs, &failing, good.adjusted_tv(), good.total_cost);
+                    let dm = de_minimis::evaluate(
+                        &cx.rules.general.de_minimis,
+                        good.hs,
+                        &failing,
+                        good.adjusted_tv(),
+                        good.total_cost,
+                    );
                     if dm.applies {
                         let unknown = o.materials.iter().any(|a| matches!(a, MaterialShift::Unknown(_)));
                         verdict = if unknown { Verdict::Undetermined } else { Verdict::Met };
@@ -699,10 +737,14 @@ fn criterion_b_and_d(
             let r = rvc::evaluate(&req, good.adjusted_tv(), good.net_cost, vnm);
             if r.methods.is_empty() {
                 state = worst(state, Verdict::Undetermined);
-                out.reasons.push(format!("no value data for the RVC method(s) the rule allows: {}", r.missing_data.join(", ")));
+                out.reasons.push(format!(
+                    "no value data for the RVC method(s) the rule allows: {}",
+                    r.missing_data.join(", ")
+                ));
             } else if !r.met {
                 state = worst(state, Verdict::NotMet);
-                let m: Vec<String> = r.methods.iter().map(|m| format!("{} {} < {}", m.method, m.rvc, m.threshold)).collect();
+                let m: Vec<String> =
+                    r.methods.iter().map(|m| format!("{} {} < {}", m.method, m.rvc, m.threshold)).collect();
                 out.reasons.push(format!("RVC below threshold: {}", m.join("; ")));
             }
             out.rvc = Some(r);
@@ -785,14 +827,27 @@ fn criterion_b_and_d(
                 .iter()
                 .zip(&per_alt_shift[i])
                 .filter_map(|(d, a)| match a {
-                    MaterialShift::Fails(r) => Some(format!("{} {} ({}, {} {}): {r}", d.m.line, d.m.description, d.m.hs, d.m.value.round_dp(2), d.m.origin)),
+                    MaterialShift::Fails(r) => Some(format!(
+                        "{} {} ({}, {} {}): {r}",
+                        d.m.line,
+                        d.m.description,
+                        d.m.hs,
+                        d.m.value.round_dp(2),
+                        d.m.origin
+                    )),
                     _ => None,
                 })
                 .collect();
             let suppliers: Vec<String> = direct_non_orig
                 .iter()
                 .filter(|d| alt.failing_materials.contains(&d.m.line))
-                .map(|d| format!("{} from {}", d.m.part.as_deref().unwrap_or(&d.m.description), d.m.supplier.as_deref().unwrap_or("its supplier")))
+                .map(|d| {
+                    format!(
+                        "{} from {}",
+                        d.m.part.as_deref().unwrap_or(&d.m.description),
+                        d.m.supplier.as_deref().unwrap_or("its supplier")
+                    )
+                })
                 .collect();
             findings.push(
                 Finding::new(
@@ -821,14 +876,25 @@ fn criterion_b_and_d(
             let lines: Vec<String> = set
                 .iter()
                 .map(|(l, v)| {
-                    let desc = non_originating.iter().find(|d| &d.m.line == l).map(|d| d.m.description.as_str()).unwrap_or("");
+                    let desc =
+                        non_originating.iter().find(|d| &d.m.line == l).map(|d| d.m.description.as_str()).unwrap_or("");
                     format!("line {l} ({desc}, {} {cur})", v.round_dp(2))
                 })
                 .collect();
             let nums: Vec<String> = r
                 .methods
                 .iter()
-                .map(|m| format!("{}: ({} - {}) / {} = {} < {}", m.method, m.base.round_dp(2), m.vnm.round_dp(2), m.base.round_dp(2), m.rvc, m.threshold))
+                .map(|m| {
+                    format!(
+                        "{}: ({} - {}) / {} = {} < {}",
+                        m.method,
+                        m.base.round_dp(2),
+                        m.vnm.round_dp(2),
+                        m.base.round_dp(2),
+                        m.rvc,
+                        m.threshold
+                    )
+                })
                 .collect();
             findings.push(
                 Finding::new(
@@ -854,8 +920,16 @@ fn criterion_b_and_d(
     }
     if any_undetermined {
         det.outcome = Outcome::NeedsEvidence;
-        det.summary = format!("needs evidence: no alternative of rule {} is met and at least one depends on facts the batch does not give", rule.id);
-        let questions: Vec<String> = det.alternatives.iter().filter(|a| a.outcome == "undetermined").flat_map(|a| a.reasons.iter().map(move |r| format!("({}) {r}", a.label))).collect();
+        det.summary = format!(
+            "needs evidence: no alternative of rule {} is met and at least one depends on facts the batch does not give",
+            rule.id
+        );
+        let questions: Vec<String> = det
+            .alternatives
+            .iter()
+            .filter(|a| a.outcome == "undetermined")
+            .flat_map(|a| a.reasons.iter().map(move |r| format!("({}) {r}", a.label)))
+            .collect();
         findings.push(
             Finding::new(
                 Code::MaterialFactMissing,
@@ -920,7 +994,8 @@ fn try_criterion_d(
     if r.met {
         det.outcome = Outcome::Qualified;
         det.criterion = Some('D');
-        let m: Vec<String> = r.methods.iter().filter(|m| m.met).map(|m| format!("{} {} >= {}", m.method, m.rvc, m.threshold)).collect();
+        let m: Vec<String> =
+            r.methods.iter().filter(|m| m.met).map(|m| format!("{} {} >= {}", m.method, m.rvc, m.threshold)).collect();
         det.summary = format!(
             "originating under criterion D: the shift fails only for non-originating parts of the good's own subheading `{}`, and {} ({})",
             good.hs.subheading().map(|s| s.to_string()).unwrap_or_default(),
@@ -936,12 +1011,19 @@ fn try_criterion_d(
 /// A good that is not originating as documented, but would be if the USMCA origin claimed for its
 /// undetermined materials were supported, needs evidence rather than a "no": the findings say which
 /// certifications to request. Determined by auditing again with those materials as originating.
-fn would_qualify_if_supported(cx: &AuditContext<'_>, good: &Good, non_originating: &[&Decided<'_>], det: &mut Determination) {
-    let undetermined: Vec<&Decided<'_>> = non_originating.iter().copied().filter(|d| d.status == Status::Undetermined).collect();
+fn would_qualify_if_supported(
+    cx: &AuditContext<'_>,
+    good: &Good,
+    non_originating: &[&Decided<'_>],
+    det: &mut Determination,
+) {
+    let undetermined: Vec<&Decided<'_>> =
+        non_originating.iter().copied().filter(|d| d.status == Status::Undetermined).collect();
     if undetermined.is_empty() {
         return;
     }
-    let rest: Vec<&Decided<'_>> = non_originating.iter().copied().filter(|d| d.status != Status::Undetermined).collect();
+    let rest: Vec<&Decided<'_>> =
+        non_originating.iter().copied().filter(|d| d.status != Status::Undetermined).collect();
     let mut hypo = det.clone();
     hypo.alternatives.clear();
     hypo.criterion_d_rvc.clear();

@@ -129,7 +129,12 @@ pub fn check_blanket(from: NaiveDate, to: NaiveDate) -> Result<BlanketPeriod, Dr
 }
 
 /// The draft for a good that qualified with no blocking finding.
-pub fn draft(batch: &Batch, good: &Good, audit: &GoodAudit, blanket: Option<(NaiveDate, NaiveDate)>) -> Result<CertificateDraft, DraftError> {
+pub fn draft(
+    batch: &Batch,
+    good: &Good,
+    audit: &GoodAudit,
+    blanket: Option<(NaiveDate, NaiveDate)>,
+) -> Result<CertificateDraft, DraftError> {
     if audit.determination.outcome != Outcome::Qualified {
         return Err(DraftError::NotQualified(good.id.clone()));
     }
@@ -147,11 +152,18 @@ pub fn draft(batch: &Batch, good: &Good, audit: &GoodAudit, blanket: Option<(Nai
         _ => "exporter",
     };
     // 6 digits, or 8 where the rule applied is written at tariff-item level.
-    let tariff_item_rule = audit.determination.rule.as_ref().is_some_and(|r| r.hs.split(['-', ',']).any(|c| c.trim().len() > 7));
-    let hs = if tariff_item_rule { good.hs.tariff_item().unwrap_or(good.hs) } else { good.hs.subheading().unwrap_or(good.hs) };
+    let tariff_item_rule =
+        audit.determination.rule.as_ref().is_some_and(|r| r.hs.split(['-', ',']).any(|c| c.trim().len() > 7));
+    let hs = if tariff_item_rule {
+        good.hs.tariff_item().unwrap_or(good.hs)
+    } else {
+        good.hs.subheading().unwrap_or(good.hs)
+    };
     let mut missing = Vec::new();
     if certifier.is_none() {
-        missing.push("2. certifier (name, title, address, telephone, email): set `batch.certifier` to a party id".to_string());
+        missing.push(
+            "2. certifier (name, title, address, telephone, email): set `batch.certifier` to a party id".to_string(),
+        );
     }
     if get(&h.exporter).is_none() && h.exporter.as_deref() != Some("various") {
         missing.push("3. exporter: set `batch.exporter`".into());

@@ -4,7 +4,9 @@
 
 use std::collections::HashMap;
 
-use origin_graph::{Corridor, CorridorPolicy, Operation, ProvenanceGraph, ProvenanceInput, Trace, TransformationPolicy};
+use origin_graph::{
+    Corridor, CorridorPolicy, Operation, ProvenanceGraph, ProvenanceInput, Trace, TransformationPolicy,
+};
 use origin_rules::RuleSet;
 
 use crate::audit::LotFacts;

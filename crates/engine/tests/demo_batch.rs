@@ -63,7 +63,8 @@ fn every_demo_good_gets_its_expected_determination() {
 fn laundering_case_is_flagged_with_its_evidence() {
     let r = demo();
     let g = good(&r, "CAL-BUS-2P");
-    let f = g.audit.findings.iter().find(|f| f.code.as_str() == "ORIGIN_LAUNDERING_SUSPECTED").expect("laundering flagged");
+    let f =
+        g.audit.findings.iter().find(|f| f.code.as_str() == "ORIGIN_LAUNDERING_SUSPECTED").expect("laundering flagged");
     assert_eq!(f.severity.as_str(), "warning", "the material is declared VN: non-originating either way");
     assert!(f.evidence.iter().any(|e| e.contains("BAR-VN-2608")), "{:?}", f.evidence);
     assert_eq!(g.audit.determination.alternative.as_deref(), Some("C"));

@@ -108,14 +108,16 @@ pub fn explain_rule(set: &RuleSet, rule: &Rule) -> String {
         let _ = writeln!(o, "  missing from the copy read: {m}");
     }
     if rule.motor_vehicle_provisions.is_none() {
-        let _ = writeln!(o, "  GN 11(k) motor-vehicle provisions: unknown (underscoring is not visible in text copies)");
+        let _ =
+            writeln!(o, "  GN 11(k) motor-vehicle provisions: unknown (underscoring is not visible in text copies)");
     } else {
         let _ = writeln!(o, "  GN 11(k) motor-vehicle provisions: may apply to goods for use in a motor vehicle");
     }
     if let Some(n) = &rule.note {
         let _ = writeln!(o, "  note: {}", n.trim());
     }
-    let _ = writeln!(o, "  defined in: {}{}", rule.file.display(), rule.line.map(|l| format!(":{l}")).unwrap_or_default());
+    let _ =
+        writeln!(o, "  defined in: {}{}", rule.file.display(), rule.line.map(|l| format!(":{l}")).unwrap_or_default());
     let _ = writeln!(o, "  legal text:");
     if let Some(p) = &rule.preamble {
         for line in p.trim().lines() {

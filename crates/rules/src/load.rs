@@ -74,15 +74,19 @@ pub fn load_pack(dir: &Path) -> Loaded {
 
     // Unknown files are probably misnamed: warn, so an edit is never silently ignored.
     if let Ok(entries) = std::fs::read_dir(dir) {
-        let mut names: Vec<String> =
-            entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        let mut names: Vec<String> = entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
         names.sort();
         for name in names {
             let is_yaml = name.ends_with(".yaml") || name.ends_with(".yml");
             if is_yaml && !FILES.contains(&name.as_str()) {
                 diags.push(
-                    Diagnostic::warning("unknown-file", Path::new(&name), "", format!("`{name}` is not a rule-pack file and is ignored"))
-                        .help(format!("the pack reads {}, and psr/chNN.yaml", FILES.join(", "))),
+                    Diagnostic::warning(
+                        "unknown-file",
+                        Path::new(&name),
+                        "",
+                        format!("`{name}` is not a rule-pack file and is ignored"),
+                    )
+                    .help(format!("the pack reads {}, and psr/chNN.yaml", FILES.join(", "))),
                 );
             }
         }
@@ -92,8 +96,7 @@ pub fn load_pack(dir: &Path) -> Loaded {
     let general: Option<(RawGeneral, FileCtx)> = read_whole(dir, "general.yaml", &mut diags);
     let groups: Option<(RawCountryGroups, FileCtx)> = read_whole(dir, "country-groups.yaml", &mut diags);
     let auto: Option<(RawAutomotive, FileCtx)> = read_whole(dir, "automotive.yaml", &mut diags);
-    let policy: Option<(RawTransformationPolicy, FileCtx)> =
-        read_whole(dir, "transformation-policy.yaml", &mut diags);
+    let policy: Option<(RawTransformationPolicy, FileCtx)> = read_whole(dir, "transformation-policy.yaml", &mut diags);
 
     let mut chapters = Vec::new();
     let psr_dir = dir.join("psr");
@@ -164,7 +167,10 @@ fn read_file(dir: &Path, rel: &Path, diags: &mut Vec<Diagnostic>) -> Option<(ser
 }
 
 /// Deserializes `value` as `T`, turning a failure into a located diagnostic under `base`.
-#[expect(clippy::result_large_err, reason = "built once per entry; diagnostics are collected, not propagated up a hot path")]
+#[expect(
+    clippy::result_large_err,
+    reason = "built once per entry; diagnostics are collected, not propagated up a hot path"
+)]
 pub(crate) fn deserialize_at<T: DeserializeOwned>(
     value: serde_yaml::Value,
     base: &str,
@@ -216,7 +222,11 @@ pub(crate) struct ChapterInput {
 fn read_chapter(dir: &Path, rel: &Path, diags: &mut Vec<Diagnostic>) -> Option<ChapterInput> {
     let (value, ctx) = read_file(dir, rel, diags)?;
     let serde_yaml::Value::Mapping(map) = value else {
-        diags.push(ctx.error("bad-shape", "", "a chapter file is a mapping with `chapter`, `chapter_rules` and `rules`"));
+        diags.push(ctx.error(
+            "bad-shape",
+            "",
+            "a chapter file is a mapping with `chapter`, `chapter_rules` and `rules`",
+        ));
         return None;
     };
     let mut chapter = None;
@@ -264,7 +274,9 @@ fn read_chapter(dir: &Path, rel: &Path, diags: &mut Vec<Diagnostic>) -> Option<C
         }
     }
     let Some(chapter) = chapter else {
-        diags.push(ctx.error("bad-shape", "", "missing field `chapter`").help("add `chapter: NN` at the top of the file"));
+        diags.push(
+            ctx.error("bad-shape", "", "missing field `chapter`").help("add `chapter: NN` at the top of the file"),
+        );
         return None;
     };
     Some(ChapterInput {

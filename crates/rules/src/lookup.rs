@@ -60,9 +60,7 @@ impl RuleSet {
             .rules
             .iter()
             .filter(|r| {
-                r.in_force(q.as_of)
-                    && Some(r.specificity()) > deepest
-                    && r.hs.0.iter().any(|x| x.overlaps_code(q.hs))
+                r.in_force(q.as_of) && Some(r.specificity()) > deepest && r.hs.0.iter().any(|x| x.overlaps_code(q.hs))
             })
             .collect();
         if !finer.is_empty() {

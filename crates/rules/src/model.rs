@@ -38,7 +38,9 @@ impl Review {
             Review::UnverifiedTranscription => {
                 Some("unverified transcription: read only in a third-party copy; check against the official text")
             }
-            Review::Incomplete => Some("incomplete: the copy read stops inside this rule; only the certain part is encoded"),
+            Review::Incomplete => {
+                Some("incomplete: the copy read stops inside this rule; only the certain part is encoded")
+            }
             Review::ImportedUnreviewed => Some("imported, unreviewed: a rule editor has not reviewed this rule"),
         }
     }

@@ -89,8 +89,11 @@ impl Resolver {
         for ch in chapters {
             chapter_numbers.push(ch.file.chapter);
             if !(1..=97).contains(&ch.file.chapter) {
-                d.push(ch.ctx.error("bad-chapter", "chapter", format!("chapter `{}` does not exist", ch.file.chapter))
-                    .help("HS chapters run from 1 to 97"));
+                d.push(
+                    ch.ctx
+                        .error("bad-chapter", "chapter", format!("chapter `{}` does not exist", ch.file.chapter))
+                        .help("HS chapters run from 1 to 97"),
+                );
             }
             for (raw, i) in ch.file.chapter_rules.into_iter().zip(ch.chapter_rule_indexes) {
                 let path = format!("chapter_rules[{i}]");
@@ -133,7 +136,11 @@ impl Resolver {
         let mut sources = Vec::new();
         for (i, s) in p.sources.into_iter().enumerate() {
             if self.sources.contains(&s.id) {
-                d.push(ctx.error("duplicate-id", &format!("sources[{i}].id"), format!("source id `{}` is used twice", s.id)));
+                d.push(ctx.error(
+                    "duplicate-id",
+                    &format!("sources[{i}].id"),
+                    format!("source id `{}` is used twice", s.id),
+                ));
             }
             self.sources.push(s.id.clone());
             sources.push(Source { id: s.id, title: s.title, url: s.url, note: s.note });
@@ -152,14 +159,20 @@ impl Resolver {
     fn id(&mut self, id: &str, ctx: &FileCtx, path: &str, d: &mut Vec<Diagnostic>) {
         let p = format!("{path}.id");
         if id.trim().is_empty() {
-            d.push(ctx.error("missing-id", &p, "the id is empty").help("give every entry a unique id such as `gn11-85-027`"));
+            d.push(
+                ctx.error("missing-id", &p, "the id is empty")
+                    .help("give every entry a unique id such as `gn11-85-027`"),
+            );
             return;
         }
         if let Some((file, other)) = self.ids.get(id) {
             let line = ctx.pos(&p);
             d.push(
                 ctx.error("duplicate-id", &p, format!("id `{id}` is used twice"))
-                    .help(format!("the first use is in `{}` at `{other}`; ids must be unique in the pack", file.display()))
+                    .help(format!(
+                        "the first use is in `{}` at `{other}`; ids must be unique in the pack",
+                        file.display()
+                    ))
                     .at(line),
             );
         } else {
@@ -170,13 +183,19 @@ impl Resolver {
     fn citation(&self, c: &RawCitation, ctx: &FileCtx, path: &str, d: &mut Vec<Diagnostic>) -> Citation {
         if !self.sources_unknown && !self.sources.contains(&c.source) {
             d.push(
-                ctx.error("unknown-source", &format!("{path}.source"), format!("source `{}` is not declared in pack.yaml", c.source))
-                    .help(format!("use one of: {}", self.sources.join(", "))),
+                ctx.error(
+                    "unknown-source",
+                    &format!("{path}.source"),
+                    format!("source `{}` is not declared in pack.yaml", c.source),
+                )
+                .help(format!("use one of: {}", self.sources.join(", "))),
             );
         }
         if c.reference.trim().is_empty() {
-            d.push(ctx.error("missing-citation", &format!("{path}.ref"), "the citation's `ref` is empty")
-                .help("say where in the source the text is, such as `GN 11(o), chapter 85, rule 27`"));
+            d.push(
+                ctx.error("missing-citation", &format!("{path}.ref"), "the citation's `ref` is empty")
+                    .help("say where in the source the text is, such as `GN 11(o), chapter 85, rule 27`"),
+            );
         }
         Citation { source: c.source.clone(), reference: c.reference.clone(), page: c.page, url: c.url.clone() }
     }
@@ -214,27 +233,34 @@ impl Resolver {
 
         self.id(&raw.id, ctx, &path, d);
         if raw.hs.is_empty() {
-            d.push(at(ctx.error("missing-hs", &format!("{path}.hs"), "the rule names no HS code")
+            d.push(at(ctx
+                .error("missing-hs", &format!("{path}.hs"), "the rule names no HS code")
                 .help("list the codes the rule covers, such as `hs: [\"8510.10-8510.30\"]`")));
         }
         let hs = hs_set(&raw.hs, ctx, &format!("{path}.hs"), &key, d);
         for (i, r) in hs.0.iter().enumerate() {
             if r.start().chapter() != chapter || r.end().chapter() != chapter {
-                d.push(at(ctx.warning("hs-outside-chapter", &format!("{path}.hs[{i}]"),
-                    format!("`{r}` is not in chapter {chapter}, the chapter of this file"))
+                d.push(at(ctx
+                    .warning(
+                        "hs-outside-chapter",
+                        &format!("{path}.hs[{i}]"),
+                        format!("`{r}` is not in chapter {chapter}, the chapter of this file"),
+                    )
                     .help("move the rule to the file of its chapter")));
             }
         }
         let mut uses = Vec::new();
         if let Some(us) = &raw.uses {
             if us.is_empty() {
-                d.push(at(ctx.error("bad-use", &format!("{path}.use"), "`use` is an empty list")
+                d.push(at(ctx
+                    .error("bad-use", &format!("{path}.use"), "`use` is an empty list")
                     .help("remove `use` for a rule that covers every use")));
             }
             for (i, u) in us.iter().enumerate() {
                 match VehicleUse::parse(u) {
                     Some(v) => uses.push(v),
-                    None => d.push(at(ctx.error("bad-use", &format!("{path}.use[{i}]"), format!("`{u}` is not a use"))
+                    None => d.push(at(ctx
+                        .error("bad-use", &format!("{path}.use[{i}]"), format!("`{u}` is not a use"))
                         .help("write `passenger-vehicle`, `light-truck`, `heavy-truck` or `other`"))),
                 }
             }
@@ -247,32 +273,42 @@ impl Resolver {
             None | Some("unknown") => None,
             Some("applies") => Some(true),
             Some(other) => {
-                d.push(at(ctx.error("bad-value", &format!("{path}.motor_vehicle_provisions"),
-                    format!("`{other}` is not `applies` or `unknown`"))));
+                d.push(at(ctx.error(
+                    "bad-value",
+                    &format!("{path}.motor_vehicle_provisions"),
+                    format!("`{other}` is not `applies` or `unknown`"),
+                )));
                 None
             }
         };
         let citation = match &raw.citation {
             Some(c) => self.citation(c, ctx, &format!("{path}.citation"), d),
             None => {
-                d.push(at(ctx.error("missing-citation", &path, "the rule has no citation")
+                d.push(at(ctx
+                    .error("missing-citation", &path, "the rule has no citation")
                     .help("add `citation: { source: gn11, ref: \"GN 11(o), chapter NN, rule N\" }`")));
                 Citation { source: String::new(), reference: String::new(), page: None, url: None }
             }
         };
         let text = raw.text.clone().unwrap_or_default();
         if text.trim().is_empty() {
-            d.push(at(ctx.error("missing-text", &path, "the rule has no verbatim legal text")
+            d.push(at(ctx
+                .error("missing-text", &path, "the rule has no verbatim legal text")
                 .help("add `text: |` with the rule exactly as the legal text prints it")));
         }
         let review = review(raw.review);
         if review == Review::Incomplete && raw.missing.is_none() {
-            d.push(at(ctx.warning("incomplete-without-missing", &format!("{path}.review"),
-                "the rule is `incomplete` but does not say what is missing")
+            d.push(at(ctx
+                .warning(
+                    "incomplete-without-missing",
+                    &format!("{path}.review"),
+                    "the rule is `incomplete` but does not say what is missing",
+                )
                 .help("add `missing:` naming what the copy does not show")));
         }
         if raw.alternatives.is_empty() {
-            d.push(at(ctx.error("no-alternatives", &format!("{path}.alternatives"), "the rule has no alternatives")
+            d.push(at(ctx
+                .error("no-alternatives", &format!("{path}.alternatives"), "the rule has no alternatives")
                 .help("a rule needs at least one alternative: a `shift`, `no_change_required: true` or `conditions`")));
         }
         let mut alternatives = Vec::new();
@@ -306,13 +342,21 @@ impl Resolver {
     fn general(&mut self, g: RawGeneral, ctx: &FileCtx, d: &mut Vec<Diagnostic>) -> Option<General> {
         for (i, m) in g.rvc.methods.iter().enumerate() {
             if m != "transaction-value" && m != "net-cost" {
-                d.push(ctx.error("bad-value", &format!("rvc.methods[{i}]"), format!("`{m}` is not an RVC method"))
-                    .help("write `transaction-value` or `net-cost`"));
+                d.push(
+                    ctx.error("bad-value", &format!("rvc.methods[{i}]"), format!("`{m}` is not an RVC method"))
+                        .help("write `transaction-value` or `net-cost`"),
+                );
             }
         }
         if g.rvc.comparison != "not-less-than" {
-            d.push(ctx.error("bad-value", "rvc.comparison", format!("`{}` is not a supported comparison", g.rvc.comparison))
-                .help("the USMCA thresholds read \"not less than\": write `not-less-than`"));
+            d.push(
+                ctx.error(
+                    "bad-value",
+                    "rvc.comparison",
+                    format!("`{}` is not a supported comparison", g.rvc.comparison),
+                )
+                .help("the USMCA thresholds read \"not less than\": write `not-less-than`"),
+            );
         }
         let oc = &g.origin_criteria;
         let origin_criteria = OriginCriteria {
@@ -344,8 +388,14 @@ impl Resolver {
             match b.as_str() {
                 "adjusted-transaction-value" => bases.push(DeMinimisBasis::AdjustedTransactionValue),
                 "total-cost" => bases.push(DeMinimisBasis::TotalCost),
-                other => d.push(ctx.error("bad-value", &format!("de_minimis.bases[{i}]"), format!("`{other}` is not a de minimis basis"))
-                    .help("write `adjusted-transaction-value` or `total-cost`")),
+                other => d.push(
+                    ctx.error(
+                        "bad-value",
+                        &format!("de_minimis.bases[{i}]"),
+                        format!("`{other}` is not a de minimis basis"),
+                    )
+                    .help("write `adjusted-transaction-value` or `total-cost`"),
+                ),
             }
         }
         let mut exclusions = Vec::new();
@@ -364,13 +414,29 @@ impl Resolver {
                 provision: self.provision(&x.citation, x.review, &x.text, ctx, &p, d),
             });
         }
-        let ch127 = dm
-            .chapters_1_to_27_different_subheading_only
-            .as_ref()
-            .map(|p| self.provision(&p.citation, p.review, &p.text, ctx, "de_minimis.chapters_1_to_27_different_subheading_only", d));
+        let ch127 = dm.chapters_1_to_27_different_subheading_only.as_ref().map(|p| {
+            self.provision(
+                &p.citation,
+                p.review,
+                &p.text,
+                ctx,
+                "de_minimis.chapters_1_to_27_different_subheading_only",
+                d,
+            )
+        });
         let textiles = dm.textiles.as_ref().map(|t| TextileDeMinimis {
-            chapters_50_60_and_9619_weight_share: percent(t.chapters_50_60_and_9619_weight_share, ctx, "de_minimis.textiles.chapters_50_60_and_9619_weight_share", d),
-            chapters_61_63_component_weight_share: percent(t.chapters_61_63_component_weight_share, ctx, "de_minimis.textiles.chapters_61_63_component_weight_share", d),
+            chapters_50_60_and_9619_weight_share: percent(
+                t.chapters_50_60_and_9619_weight_share,
+                ctx,
+                "de_minimis.textiles.chapters_50_60_and_9619_weight_share",
+                d,
+            ),
+            chapters_61_63_component_weight_share: percent(
+                t.chapters_61_63_component_weight_share,
+                ctx,
+                "de_minimis.textiles.chapters_61_63_component_weight_share",
+                d,
+            ),
             elastomeric_yarn_cap: percent(t.elastomeric_yarn_cap, ctx, "de_minimis.textiles.elastomeric_yarn_cap", d),
             provision: self.provision(&t.citation, t.review, &t.text, ctx, "de_minimis.textiles", d),
         });
@@ -383,7 +449,10 @@ impl Resolver {
             textiles,
         };
         let sets = g.sets.as_ref().map(|s| {
-            (percent(s.value_share, ctx, "sets.value_share", d), self.provision(&s.citation, s.review, &s.text, ctx, "sets", d))
+            (
+                percent(s.value_share, ctx, "sets.value_share", d),
+                self.provision(&s.citation, s.review, &s.text, ctx, "sets", d),
+            )
         });
         let mut ops = Vec::new();
         for (i, o) in g.non_qualifying_operations.iter().enumerate() {
@@ -433,7 +502,12 @@ impl Resolver {
         })
     }
 
-    fn groups(&mut self, g: RawCountryGroups, ctx: &FileCtx, d: &mut Vec<Diagnostic>) -> BTreeMap<String, CountryGroup> {
+    fn groups(
+        &mut self,
+        g: RawCountryGroups,
+        ctx: &FileCtx,
+        d: &mut Vec<Diagnostic>,
+    ) -> BTreeMap<String, CountryGroup> {
         let mut out = BTreeMap::new();
         for (i, grp) in g.groups.into_iter().enumerate() {
             let p = format!("groups[{i}]");
@@ -446,7 +520,11 @@ impl Resolver {
                 }
             }
             if countries.is_empty() {
-                d.push(ctx.warning("empty-group", &format!("{p}.countries"), format!("group `{}` has no countries", grp.id)));
+                d.push(ctx.warning(
+                    "empty-group",
+                    &format!("{p}.countries"),
+                    format!("group `{}` has no countries", grp.id),
+                ));
             }
             let citation = self.citation(&grp.citation, ctx, &format!("{p}.citation"), d);
             out.insert(grp.id.clone(), CountryGroup { id: grp.id, name: grp.name, countries, citation });
@@ -461,8 +539,10 @@ impl Resolver {
             "actual-value" => RollupMode::ActualValue,
             "unknown" => RollupMode::Unknown,
             other => {
-                d.push(ctx.error("bad-value", "core_part_rollup.mode", format!("`{other}` is not a roll-up mode"))
-                    .help("write `full-value`, `actual-value` or `unknown`"));
+                d.push(
+                    ctx.error("bad-value", "core_part_rollup.mode", format!("`{other}` is not a roll-up mode"))
+                        .help("write `full-value`, `actual-value` or `unknown`"),
+                );
                 RollupMode::Unknown
             }
         };
@@ -472,8 +552,14 @@ impl Resolver {
             let p = format!("staging_tables[{i}]");
             self.id(&t.id, ctx, &p, d);
             let Some(category) = StagingCategory::parse(&t.category) else {
-                d.push(ctx.error("bad-value", &format!("{p}.category"), format!("`{}` is not a staging category", t.category))
-                    .help("see docs/rules-format.md for the categories (pv-lt-core-part, heavy-truck, ...)"));
+                d.push(
+                    ctx.error(
+                        "bad-value",
+                        &format!("{p}.category"),
+                        format!("`{}` is not a staging category", t.category),
+                    )
+                    .help("see docs/rules-format.md for the categories (pv-lt-core-part, heavy-truck, ...)"),
+                );
                 continue;
             };
             let mut steps = Vec::new();
@@ -481,8 +567,14 @@ impl Resolver {
             for (j, s) in t.steps.iter().enumerate() {
                 let sp = format!("{p}.steps[{j}]");
                 if last.is_some_and(|l| s.from <= l) {
-                    d.push(ctx.error("steps-out-of-order", &format!("{sp}.from"), format!("step starting `{}` is not after the step before it", s.from))
-                        .help("list the steps in date order, earliest first")); 
+                    d.push(
+                        ctx.error(
+                            "steps-out-of-order",
+                            &format!("{sp}.from"),
+                            format!("step starting `{}` is not after the step before it", s.from),
+                        )
+                        .help("list the steps in date order, earliest first"),
+                    );
                 }
                 last = Some(s.from);
                 steps.push(StagingStep {
@@ -508,15 +600,23 @@ impl Resolver {
         for (i, l) in a.labor_value_content.iter().enumerate() {
             let p = format!("labor_value_content[{i}]");
             let Some(vehicle) = VehicleUse::parse(&l.vehicle) else {
-                d.push(ctx.error("bad-use", &format!("{p}.vehicle"), format!("`{}` is not a vehicle", l.vehicle))
-                    .help("write `passenger-vehicle`, `light-truck` or `heavy-truck`"));
+                d.push(
+                    ctx.error("bad-use", &format!("{p}.vehicle"), format!("`{}` is not a vehicle", l.vehicle))
+                        .help("write `passenger-vehicle`, `light-truck` or `heavy-truck`"),
+                );
                 continue;
             };
-            let opt = |v: Option<Decimal>, k: &str, d: &mut Vec<Diagnostic>| v.map(|v| percent(v, ctx, &format!("{p}.{k}"), d));
+            let opt = |v: Option<Decimal>, k: &str, d: &mut Vec<Diagnostic>| {
+                v.map(|v| percent(v, ctx, &format!("{p}.{k}"), d))
+            };
             lvc.push(LaborValueContent {
                 vehicle,
                 share: percent(l.share, ctx, &format!("{p}.share"), d),
-                high_wage_material_and_manufacturing_min: opt(l.high_wage_material_and_manufacturing_min, "high_wage_material_and_manufacturing_min", d),
+                high_wage_material_and_manufacturing_min: opt(
+                    l.high_wage_material_and_manufacturing_min,
+                    "high_wage_material_and_manufacturing_min",
+                    d,
+                ),
                 technology_credit_max: opt(l.technology_credit_max, "technology_credit_max", d),
                 assembly_credit_max: opt(l.assembly_credit_max, "assembly_credit_max", d),
                 high_wage_rate_usd_per_hour: l.high_wage_rate_usd_per_hour,
@@ -525,7 +625,10 @@ impl Resolver {
             });
         }
         let steel = a.steel_aluminum.as_ref().map(|s| {
-            (percent(s.share, ctx, "steel_aluminum.share", d), self.provision(&s.citation, s.review, &s.text, ctx, "steel_aluminum", d))
+            (
+                percent(s.share, ctx, "steel_aluminum.share", d),
+                self.provision(&s.citation, s.review, &s.text, ctx, "steel_aluminum", d),
+            )
         });
         Some(Automotive {
             core_part_rollup: mode,
@@ -546,8 +649,14 @@ impl Resolver {
     ) -> Option<TransformationPolicy> {
         for (i, op) in p.non_conferring_operations.iter().enumerate() {
             if !KNOWN_OPERATIONS.contains(&op.as_str()) {
-                d.push(ctx.error("unknown-operation", &format!("non_conferring_operations[{i}]"), format!("`{op}` is not an operation the provenance graph knows"))
-                    .help(format!("use one of: {}", KNOWN_OPERATIONS.join(", "))));
+                d.push(
+                    ctx.error(
+                        "unknown-operation",
+                        &format!("non_conferring_operations[{i}]"),
+                        format!("`{op}` is not an operation the provenance graph knows"),
+                    )
+                    .help(format!("use one of: {}", KNOWN_OPERATIONS.join(", "))),
+                );
             }
         }
         let level = shift_level(&p.min_tariff_shift, ctx, "min_tariff_shift", d);
@@ -562,8 +671,17 @@ impl Resolver {
                 } else if let Ok(country) = Country::parse(s) {
                     steps.push(vec![country]);
                 } else {
-                    d.push(ctx.error("unknown-country-group", &format!("{cp}.path[{j}]"), format!("`{s}` is neither a country group nor a country code"))
-                        .help(format!("use a group id from country-groups.yaml ({}) or an ISO 3166-1 alpha-2 code", groups.keys().cloned().collect::<Vec<_>>().join(", "))));
+                    d.push(
+                        ctx.error(
+                            "unknown-country-group",
+                            &format!("{cp}.path[{j}]"),
+                            format!("`{s}` is neither a country group nor a country code"),
+                        )
+                        .help(format!(
+                            "use a group id from country-groups.yaml ({}) or an ISO 3166-1 alpha-2 code",
+                            groups.keys().cloned().collect::<Vec<_>>().join(", ")
+                        )),
+                    );
                 }
             }
             if c.path.len() < 2 {
@@ -597,15 +715,23 @@ fn dates(from: NaiveDate, to: Option<NaiveDate>, ctx: &FileCtx, path: &str, d: &
         && to < from
     {
         let sep = if path.is_empty() { "" } else { "." };
-        d.push(ctx.error("reversed-dates", &format!("{path}{sep}effective_to"), format!("`effective_to` {to} is before `effective_from` {from}"))
-            .help("`effective_to` is the last day in force; it cannot come before the first"));
+        d.push(
+            ctx.error(
+                "reversed-dates",
+                &format!("{path}{sep}effective_to"),
+                format!("`effective_to` {to} is before `effective_from` {from}"),
+            )
+            .help("`effective_to` is the last day in force; it cannot come before the first"),
+        );
     }
 }
 
 fn percent(v: Decimal, ctx: &FileCtx, path: &str, d: &mut Vec<Diagnostic>) -> Percent {
     Percent::bounded(v).unwrap_or_else(|_| {
-        d.push(ctx.error("threshold-out-of-range", path, format!("`{v}` is outside 0-100"))
-            .help("percentages are plain numbers between 0 and 100, such as `60` or `62.5`"));
+        d.push(
+            ctx.error("threshold-out-of-range", path, format!("`{v}` is outside 0-100"))
+                .help("percentages are plain numbers between 0 and 100, such as `60` or `62.5`"),
+        );
         Percent(v)
     })
 }
@@ -639,8 +765,9 @@ fn shift_level(s: &str, ctx: &FileCtx, path: &str, d: &mut Vec<Diagnostic>) -> O
         "subheading" => Some(HsLevel::Subheading),
         "tariff-item" => Some(HsLevel::TariffItem),
         other => {
-            d.push(ctx.error("bad-shift-level", path, format!("`{other}` is not a classification level"))
-                .help("write `chapter`, `heading`, `subheading` or `tariff-item` (\"from any other heading\" = `heading`)"));
+            d.push(ctx.error("bad-shift-level", path, format!("`{other}` is not a classification level")).help(
+                "write `chapter`, `heading`, `subheading` or `tariff-item` (\"from any other heading\" = `heading`)",
+            ));
             None
         }
     }
@@ -655,8 +782,14 @@ fn kind_qualifier(
 ) -> KindQualifier {
     match (only, other_than) {
         (Some(_), Some(_)) => {
-            d.push(ctx.error("conflicting-kind", &format!("{path}.good_kind"), "`good_kind` and `good_kind_other_than` are both set")
-                .help("a rule covers either goods of one description or goods other than some descriptions"));
+            d.push(
+                ctx.error(
+                    "conflicting-kind",
+                    &format!("{path}.good_kind"),
+                    "`good_kind` and `good_kind_other_than` are both set",
+                )
+                .help("a rule covers either goods of one description or goods other than some descriptions"),
+            );
             KindQualifier::Any
         }
         (Some(k), None) if k.trim().is_empty() => {
@@ -665,7 +798,11 @@ fn kind_qualifier(
         }
         (Some(k), None) => KindQualifier::Only(k.trim().to_string()),
         (None, Some(ks)) if ks.is_empty() => {
-            d.push(ctx.error("bad-value", &format!("{path}.good_kind_other_than"), "`good_kind_other_than` is an empty list"));
+            d.push(ctx.error(
+                "bad-value",
+                &format!("{path}.good_kind_other_than"),
+                "`good_kind_other_than` is an empty list",
+            ));
             KindQualifier::Any
         }
         (None, Some(ks)) => KindQualifier::OtherThan(ks.iter().map(|k| k.trim().to_string()).collect()),
@@ -679,22 +816,34 @@ fn material_spec(m: &RawMaterialSpec, ctx: &FileCtx, path: &str, key: &str, d: &
             .help("write `{ hs: [\"8538.90\"] }`, `{ hs: [...], kind: \"...\" }` or, where the text names no code, `{ kind: \"...\" }`"));
     }
     if m.kind.as_deref().is_some_and(|k| k.trim().is_empty()) {
-        d.push(ctx.error("bad-value", &format!("{path}.kind"), "`kind` is empty").help("remove `kind` or name the kind of material"));
+        d.push(
+            ctx.error("bad-value", &format!("{path}.kind"), "`kind` is empty")
+                .help("remove `kind` or name the kind of material"),
+        );
     }
-    MaterialSpec { hs: hs_set(&m.hs, ctx, &format!("{path}.hs"), key, d), kind: m.kind.as_ref().map(|k| k.trim().to_string()) }
+    MaterialSpec {
+        hs: hs_set(&m.hs, ctx, &format!("{path}.hs"), key, d),
+        kind: m.kind.as_ref().map(|k| k.trim().to_string()),
+    }
 }
 
 fn alternative(a: &RawAlternative, ctx: &FileCtx, path: &str, key: &str, d: &mut Vec<Diagnostic>) -> Alternative {
     let at = |diag: Diagnostic| diag.hs(key);
     if a.label.trim().is_empty() {
-        d.push(at(ctx.error("bad-value", &format!("{path}.label"), "the alternative's label is empty")
+        d.push(at(ctx
+            .error("bad-value", &format!("{path}.label"), "the alternative's label is empty")
             .help("use the letter the legal text uses, or `-` for a rule with one unlettered branch")));
     }
     let good_kind = kind_qualifier(&a.good_kind, &a.good_kind_other_than, ctx, path, d);
     let no_change = a.no_change_required.unwrap_or(false);
     let shift = match (&a.shift, no_change) {
         (Some(_), true) => {
-            d.push(at(ctx.error("conflicting-shift", &format!("{path}.no_change_required"), "the alternative has both `shift` and `no_change_required: true`")
+            d.push(at(ctx
+                .error(
+                    "conflicting-shift",
+                    &format!("{path}.no_change_required"),
+                    "the alternative has both `shift` and `no_change_required: true`",
+                )
                 .help("\"no change in tariff classification\" means no `shift`: keep one of the two")));
             ShiftRequirement::Unstated
         }
@@ -711,20 +860,32 @@ fn alternative(a: &RawAlternative, ctx: &FileCtx, path: &str, key: &str, d: &mut
                     Some("outside") => GroupQualifier::Outside,
                     Some("including-within") => GroupQualifier::IncludingWithin,
                     Some(other) => {
-                        d.push(at(ctx.error("bad-value", &format!("{path}.shift.group"), format!("`{other}` is not a group qualifier"))
+                        d.push(at(ctx
+                            .error(
+                                "bad-value",
+                                &format!("{path}.shift.group"),
+                                format!("`{other}` is not a group qualifier"),
+                            )
                             .help("write `outside` (\"from any heading outside that group\") or `including-within`")));
                         GroupQualifier::None
                     }
                 };
                 let specs = |list: &[RawMaterialSpec], k: &str, d: &mut Vec<Diagnostic>| {
-                    list.iter().enumerate().map(|(i, m)| material_spec(m, ctx, &format!("{path}.shift.{k}[{i}]"), key, d)).collect::<Vec<_>>()
+                    list.iter()
+                        .enumerate()
+                        .map(|(i, m)| material_spec(m, ctx, &format!("{path}.shift.{k}[{i}]"), key, d))
+                        .collect::<Vec<_>>()
                 };
                 let also_from = specs(&s.also_from, "also_from", d);
                 let except = specs(&s.except, "except", d);
                 let more = specs(&s.except_more_than_one_of, "except_more_than_one_of", d);
                 if more.len() == 1 {
-                    d.push(at(ctx.warning("single-item-more-than-one", &format!("{path}.shift.except_more_than_one_of"),
-                        "`except_more_than_one_of` has one item, so it can never exclude anything")
+                    d.push(at(ctx
+                        .warning(
+                            "single-item-more-than-one",
+                            &format!("{path}.shift.except_more_than_one_of"),
+                            "`except_more_than_one_of` has one item, so it can never exclude anything",
+                        )
                         .help("list each numbered item of \"except from more than one of the following\" separately")));
                 }
                 ShiftRequirement::Shift(TariffShift {
@@ -756,11 +917,17 @@ fn alternative(a: &RawAlternative, ctx: &FileCtx, path: &str, key: &str, d: &mut
         RvcRequirement { tv, nc }
     });
     if a.shift.is_none() && !no_change && a.conditions.is_empty() {
-        d.push(at(ctx.error("requires-nothing", path, "the alternative requires nothing")
+        d.push(at(ctx
+            .error("requires-nothing", path, "the alternative requires nothing")
             .help("add a `shift`, `no_change_required: true` (with its `rvc`) or `conditions`")));
     }
     if rvc.is_some() && a.shift.is_none() && !no_change {
-        d.push(at(ctx.error("rvc-without-shift", &format!("{path}.rvc"), "an RVC requirement without `shift` or `no_change_required: true`")
+        d.push(at(ctx
+            .error(
+                "rvc-without-shift",
+                &format!("{path}.rvc"),
+                "an RVC requirement without `shift` or `no_change_required: true`",
+            )
             .help("say what the classification requirement is: a `shift`, or `no_change_required: true`")));
     }
     let mut conditions = Vec::new();
@@ -778,9 +945,8 @@ fn kinds_overlap(a: &KindQualifier, b: &KindQualifier) -> bool {
     match (a, b) {
         (KindQualifier::Any, _) | (_, KindQualifier::Any) => true,
         (KindQualifier::Only(x), KindQualifier::Only(y)) => x.eq_ignore_ascii_case(y),
-        (KindQualifier::Only(x), KindQualifier::OtherThan(ys)) | (KindQualifier::OtherThan(ys), KindQualifier::Only(x)) => {
-            !ys.iter().any(|y| y.eq_ignore_ascii_case(x))
-        }
+        (KindQualifier::Only(x), KindQualifier::OtherThan(ys))
+        | (KindQualifier::OtherThan(ys), KindQualifier::Only(x)) => !ys.iter().any(|y| y.eq_ignore_ascii_case(x)),
         (KindQualifier::OtherThan(_), KindQualifier::OtherThan(_)) => true,
     }
 }

@@ -127,7 +127,9 @@ pub fn material_shift(shift: &TariffShift, group: &HsSet, good: HsCode, m: &dyn 
             KindFact::Yes => return MaterialShift::Fails(format!("`{code}` is excepted: \"except from {spec}\"")),
             KindFact::Unknown => {
                 unknown_except.push(match &spec.kind {
-                    Some(k) if spec.hs.0.is_empty() || spec.hs.contains(code) => format!("is material `{code}` {k}? the rule excepts {spec}"),
+                    Some(k) if spec.hs.0.is_empty() || spec.hs.contains(code) => {
+                        format!("is material `{code}` {k}? the rule excepts {spec}")
+                    }
                     _ => format!("classify material `{code}` more precisely: the rule excepts {spec}"),
                 });
             }
@@ -153,8 +155,15 @@ pub fn material_shift(shift: &TariffShift, group: &HsSet, good: HsCode, m: &dyn 
     if base.is_none() {
         unknown_allow.push(format!("classify material `{code}` to the {} level to decide the change", level.word()));
     }
-    if allowed.is_none() && shift.within_subheading && good.subheading().is_some() && code.subheading() == good.subheading() {
-        allowed = Some(format!("`{code}` is another good within subheading `{}`, which the rule allows", good.subheading().map(|s| s.to_string()).unwrap_or_default()));
+    if allowed.is_none()
+        && shift.within_subheading
+        && good.subheading().is_some()
+        && code.subheading() == good.subheading()
+    {
+        allowed = Some(format!(
+            "`{code}` is another good within subheading `{}`, which the rule allows",
+            good.subheading().map(|s| s.to_string()).unwrap_or_default()
+        ));
     }
     if allowed.is_none() {
         for spec in &shift.also_from {
@@ -165,7 +174,9 @@ pub fn material_shift(shift: &TariffShift, group: &HsSet, good: HsCode, m: &dyn 
                 }
                 KindFact::Unknown => {
                     unknown_allow.push(match &spec.kind {
-                        Some(k) if spec.hs.0.is_empty() || spec.hs.contains(code) => format!("is material `{code}` {k}? the rule allows a change from {spec}"),
+                        Some(k) if spec.hs.0.is_empty() || spec.hs.contains(code) => {
+                            format!("is material `{code}` {k}? the rule allows a change from {spec}")
+                        }
                         _ => format!("classify material `{code}` more precisely: the rule allows a change from {spec}"),
                     });
                 }
@@ -182,8 +193,14 @@ pub fn material_shift(shift: &TariffShift, group: &HsSet, good: HsCode, m: &dyn 
             shift.also_from.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(" or ")
         )),
         (None, _, true) => MaterialShift::Fails(match shift.group {
-            GroupQualifier::Outside => format!("`{code}` is inside the group {group}: no change from a {} outside it", level.word()),
-            _ => format!("`{code}` is in the same {} as the good `{good}`: no change from another {}", level.word(), level.word()),
+            GroupQualifier::Outside => {
+                format!("`{code}` is inside the group {group}: no change from a {} outside it", level.word())
+            }
+            _ => format!(
+                "`{code}` is in the same {} as the good `{good}`: no change from another {}",
+                level.word(),
+                level.word()
+            ),
         }),
     }
 }
@@ -232,7 +249,12 @@ impl ShiftOutcome {
 }
 
 /// Applies `shift` to every non-originating material of a good classified `good`, whose rule covers `group`.
-pub fn evaluate_shift(shift: &TariffShift, group: &HsSet, good: HsCode, materials: &[&dyn ShiftMaterial]) -> ShiftOutcome {
+pub fn evaluate_shift(
+    shift: &TariffShift,
+    group: &HsSet,
+    good: HsCode,
+    materials: &[&dyn ShiftMaterial],
+) -> ShiftOutcome {
     let mut out: Vec<MaterialShift> = materials.iter().map(|m| material_shift(shift, group, good, *m)).collect();
     let mut items = Vec::new();
     if !shift.except_more_than_one_of.is_empty() {
@@ -270,7 +292,12 @@ pub fn evaluate_shift(shift: &TariffShift, group: &HsSet, good: HsCode, material
             } else if (items.len() == 1 && maybe) || (*fact == KindFact::Unknown && !items.is_empty()) {
                 *m = MaterialShift::Unknown(format!(
                     "whether non-originating materials fall in more than one excepted item decides this: is `{}` within ({}) {spec}?",
-                    materials.iter().zip(&hits).find(|(_, h)| h.is_some_and(|(_, f)| f == KindFact::Unknown)).map(|(m, _)| m.hs().to_string()).unwrap_or_default(),
+                    materials
+                        .iter()
+                        .zip(&hits)
+                        .find(|(_, h)| h.is_some_and(|(_, f)| f == KindFact::Unknown))
+                        .map(|(m, _)| m.hs().to_string())
+                        .unwrap_or_default(),
                     item + 1
                 ));
             }

@@ -2,7 +2,8 @@
 //! multi-row INSERT of the same finding rows measured in the same process.
 //!
 //! `cargo bench -p origin-store --bench store` (release). `ORIGIN_BENCH_GOODS` (default 100,000 goods,
-//! 5 findings each) and `ORIGIN_BENCH_CHUNK` (goods per transaction, default 2,000) change the size.
+//! 5 findings each), `ORIGIN_BENCH_CHUNK` (goods per transaction, default 2,000) and `ORIGIN_BENCH_ROWS`
+//! (rows per bare INSERT statement, default 500) change the run.
 //! Figures are recorded in docs/store.md.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "benchmark")]
 
@@ -80,7 +81,9 @@ async fn main() {
     let n_goods = env("ORIGIN_BENCH_GOODS", 100_000);
     let chunk = env("ORIGIN_BENCH_CHUNK", 2_000);
     let rows_per_insert = env("ORIGIN_BENCH_ROWS", 500);
-    let question = std::env::var("ORIGIN_BENCH_PLACEHOLDER").is_ok_and(|p| p == "?");
+    // `?` placeholders by default (the fast form on SQLite); ORIGIN_BENCH_PLACEHOLDER='$' shows the cost
+    // of `$N` ones.
+    let question = std::env::var("ORIGIN_BENCH_PLACEHOLDER").map_or(true, |p| p != "$");
     let dir = tempfile::tempdir().unwrap();
     let t = Instant::now();
     let goods: Vec<GoodReport> = (0..n_goods).map(good).collect();
@@ -92,7 +95,8 @@ async fn main() {
     let mut bytes = 0usize;
     for g in &goods {
         let a = serde_json::to_string(&g.audit).unwrap();
-        bytes += origin_store::sha256_hex(a.as_bytes()).len() + serde_json::to_string(&g.audit.determination).unwrap().len();
+        bytes +=
+            origin_store::sha256_hex(a.as_bytes()).len() + serde_json::to_string(&g.audit.determination).unwrap().len();
         for f in &g.audit.findings {
             bytes += serde_json::to_string(f).unwrap().len() + uuid::Uuid::new_v4().to_string().len();
         }

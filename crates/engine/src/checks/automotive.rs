@@ -24,7 +24,9 @@ pub enum Staging {
 /// staged TV threshold applies only then).
 pub fn staging(rules: &RuleSet, category: StagingCategory, as_of: chrono::NaiveDate, rule_has_tv: bool) -> Staging {
     let Some(t) = rules.automotive.staging_tables.iter().find(|t| t.category == category) else {
-        return Staging::NotEncoded("the rule pack has no staging table for this category; see automotive.yaml `not_encoded`".to_string());
+        return Staging::NotEncoded(
+            "the rule pack has no staging table for this category; see automotive.yaml `not_encoded`".to_string(),
+        );
     };
     match t.step_on(as_of) {
         StagingAnswer::Step(s) => Staging::Requirement {

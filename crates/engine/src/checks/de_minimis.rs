@@ -60,9 +60,7 @@ pub fn evaluate(
         return out;
     }
     for x in &dm.exclusions {
-        if x.goods.contains(good_hs)
-            && failing.iter().any(|(hs, _)| x.materials.iter().any(|m| m.hs.contains(*hs)))
-        {
+        if x.goods.contains(good_hs) && failing.iter().any(|(hs, _)| x.materials.iter().any(|m| m.hs.contains(*hs))) {
             out.excluded = Some(format!("exclusion `{}` ({}) applies", x.id, x.provision.citation));
             return out;
         }

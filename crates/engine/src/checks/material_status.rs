@@ -150,10 +150,16 @@ pub fn decide(cx: &AuditContext<'_>, good: &str, m: &Material, findings: &mut Ve
         Support::Problem { code, why, remedy } => {
             let citation = "Art. 4.5 (VNM includes materials of undetermined origin); 19 CFR 182.11-182.12";
             findings.push(
-                Finding::new(code, Severity::Warning, good, format!("BOM line `{}` ({}): {why}", m.line, m.description), citation)
-                    .materials(line())
-                    .remedy(remedy)
-                    .seal(),
+                Finding::new(
+                    code,
+                    Severity::Warning,
+                    good,
+                    format!("BOM line `{}` ({}): {why}", m.line, m.description),
+                    citation,
+                )
+                .materials(line())
+                .remedy(remedy)
+                .seal(),
             );
             Decided {
                 status: Status::Undetermined,
@@ -193,14 +199,19 @@ fn support<'a>(cx: &'a AuditContext<'_>, m: &Material) -> Support<'a> {
         return Support::Problem {
             code: Code::SupplierCertificationInvalid,
             why,
-            remedy: format!("add certification `{id}` to `supplier_certifications`, or request one from {who} for part {part}"),
+            remedy: format!(
+                "add certification `{id}` to `supplier_certifications`, or request one from {who} for part {part}"
+            ),
         };
     };
     if !c.country.is_usmca_party() {
         return Support::Problem {
             code: Code::SupplierCertificationInvalid,
             why: format!("certification `{id}` certifies `{}`, not a USMCA Party", c.country),
-            remedy: format!("treat part {part} as non-originating, or obtain a valid certification from {}", c.supplier),
+            remedy: format!(
+                "treat part {part} as non-originating, or obtain a valid certification from {}",
+                c.supplier
+            ),
         };
     }
     if let Some(s) = &m.supplier
@@ -231,14 +242,20 @@ fn support<'a>(cx: &'a AuditContext<'_>, m: &Material) -> Support<'a> {
             return Support::Problem {
                 code: Code::SupplierCertificationExpired,
                 why: format!("certification `{id}` covers {from} to {to}, not the as-of date {}", cx.as_of),
-                remedy: format!("request a current certification from {} for part {part} (blanket period including {})", c.supplier, cx.as_of),
+                remedy: format!(
+                    "request a current certification from {} for part {part} (blanket period including {})",
+                    c.supplier, cx.as_of
+                ),
             };
         }
         if crate::certificate::check_blanket(from, to).is_err() {
             return Support::Problem {
                 code: Code::SupplierCertificationInvalid,
                 why: format!("certification `{id}` has a blanket period of {from} to {to}, longer than 12 months"),
-                remedy: format!("obtain a certification from {} with a blanket period of at most 12 months", c.supplier),
+                remedy: format!(
+                    "obtain a certification from {} with a blanket period of at most 12 months",
+                    c.supplier
+                ),
             };
         }
     }
@@ -250,7 +267,13 @@ fn covers(from: NaiveDate, to: NaiveDate, d: NaiveDate) -> bool {
 }
 
 /// Findings from the provenance trace of the material's lot.
-fn provenance_findings(cx: &AuditContext<'_>, good: &str, m: &Material, facts: Option<&LotFacts>, findings: &mut Vec<Finding>) {
+fn provenance_findings(
+    cx: &AuditContext<'_>,
+    good: &str,
+    m: &Material,
+    facts: Option<&LotFacts>,
+    findings: &mut Vec<Finding>,
+) {
     let Some(lot) = &m.lot else { return };
     let Some(f) = facts else {
         if cx.has_provenance {

@@ -58,7 +58,12 @@ fn method(name: &'static str, base: Decimal, vnm: Decimal, threshold: Percent) -
 }
 
 /// Computes every method the requirement and the data allow.
-pub fn evaluate(req: &RvcRequirement, adjusted_tv: Option<Decimal>, net_cost: Option<Decimal>, vnm: Decimal) -> RvcOutcome {
+pub fn evaluate(
+    req: &RvcRequirement,
+    adjusted_tv: Option<Decimal>,
+    net_cost: Option<Decimal>,
+    vnm: Decimal,
+) -> RvcOutcome {
     let mut methods = Vec::new();
     let mut missing_data = Vec::new();
     if let Some(t) = req.tv {
@@ -165,7 +170,8 @@ mod tests {
         // Two lines are needed (30 alone is short of 35); 30 + 5 = 35 closes it exactly and re-sources less
         // value than 30 + 12.
         assert_eq!(lines, ["b", "a"]);
-        let (set, _) = smallest_closing_set(vec![("a".into(), d("5")), ("b".into(), d("30")), ("c".into(), d("12"))], d("36"));
+        let (set, _) =
+            smallest_closing_set(vec![("a".into(), d("5")), ("b".into(), d("30")), ("c".into(), d("12"))], d("36"));
         assert_eq!(set.iter().map(|x| x.0.as_str()).collect::<Vec<_>>(), ["b", "c"], "30 + 5 is short of 36");
         // One line is enough for a gap of 3.30: the cheapest single line that closes it, not the largest.
         let c = vec![("L01".into(), d("68.00")), ("L08".into(), d("6.30")), ("L03".into(), d("2.00"))];

@@ -34,7 +34,8 @@ pub fn check(rules: &RuleSet, good: &Good) -> (Transit, Vec<Finding>) {
                     Code::TransitOutsideParties,
                     Severity::Warning,
                     &good.id,
-                    "the route passes outside the Parties and the rule pack encodes no transit provision to judge it".into(),
+                    "the route passes outside the Parties and the rule pack encodes no transit provision to judge it"
+                        .into(),
                     "Art. 4.18 (not encoded in the pack)",
                 )
                 .remedy("add the transit provision to general.yaml, or have a reviewer judge the route")

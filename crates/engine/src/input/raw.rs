@@ -203,7 +203,6 @@ pub struct RawRouteStop {
     pub customs_control: Option<bool>,
 }
 
-
 /// Automotive data for a vehicle or part.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -21,8 +21,10 @@ pub struct PgCluster {
 }
 
 fn find_bin() -> Option<PathBuf> {
+    // An explicit directory is used as given: when it holds no initdb, PostgreSQL counts as missing.
     if let Ok(dir) = std::env::var("ORIGIN_AUDIT_PG_BIN") {
-        return Some(PathBuf::from(dir));
+        let dir = PathBuf::from(dir);
+        return dir.join("initdb").is_file().then_some(dir);
     }
     if let Some(paths) = std::env::var_os("PATH") {
         for p in std::env::split_paths(&paths) {
@@ -54,8 +56,7 @@ impl PgCluster {
     /// Starts a cluster, or returns None after a loud SKIPPED line (panics under CI).
     pub fn start_or_skip(test: &str) -> Option<PgCluster> {
         let Some(bin) = find_bin() else {
-            let msg =
-                "PostgreSQL server binaries (initdb, pg_ctl) not found on PATH or under /usr/lib/postgresql/*/bin";
+            let msg = "PostgreSQL server binaries (initdb, pg_ctl) not found in $ORIGIN_AUDIT_PG_BIN, on PATH or under /usr/lib/postgresql/*/bin";
             if std::env::var_os("CI").is_some() {
                 panic!(
                     "{test}: {msg}; CI must run the PostgreSQL tests (install postgresql, or set ORIGIN_AUDIT_PG_BIN)"
