@@ -104,6 +104,7 @@ impl<'de> Deserialize<'de> for Country {
 }
 
 #[cfg(test)]
+#[allow(clippy::panic, clippy::expect_used, clippy::unwrap_used, reason = "tests fail loudly")]
 mod tests {
     use super::*;
 

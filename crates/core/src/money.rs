@@ -192,6 +192,7 @@ impl<'de> Deserialize<'de> for Percent {
 }
 
 #[cfg(test)]
+#[allow(clippy::panic, clippy::expect_used, clippy::unwrap_used, reason = "tests fail loudly")]
 mod tests {
     use super::*;
     use rust_decimal::Decimal;
