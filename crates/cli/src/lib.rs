@@ -9,13 +9,6 @@ pub mod run_cmd;
 pub mod store_cmd;
 pub mod trace;
 
-use std::path::PathBuf;
-
-/// Where the rule pack is, from `--rules`, `ORIGIN_AUDIT_RULES`, or the default `rules/usmca`.
-pub fn default_rules_dir() -> PathBuf {
-    PathBuf::from("rules/usmca")
-}
-
 /// Exit codes shared by the commands.
 pub mod exit {
     /// Success.

@@ -6,7 +6,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use origin_core::HsCode;
 use origin_rules::explain::explain_rule;
-use origin_rules::{Diagnostic, Lookup, Review, RuleQuery, RuleSet, Severity, VehicleUse, load_pack};
+use origin_rules::{Lookup, Review, RuleQuery, RuleSet, Severity, VehicleUse, load_pack};
 
 use crate::exit;
 
@@ -192,11 +192,6 @@ pub fn explain(
 pub fn schema(out: &mut dyn Write) -> std::io::Result<i32> {
     writeln!(out, "{}", serde_json::to_string_pretty(&origin_rules::raw::json_schema()).unwrap_or_default())?;
     Ok(exit::OK)
-}
-
-/// A diagnostic list rendered for tests and snapshots.
-pub fn render_all(dir: &Path, diags: &[Diagnostic]) -> String {
-    diags.iter().map(|d| d.render(dir)).collect::<Vec<_>>().join("\n")
 }
 
 /// `rules coverage`: what the pack encodes per chapter and by review status, and what it does not,

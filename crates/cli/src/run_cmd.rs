@@ -194,9 +194,13 @@ pub async fn run_command_in(
         return Ok(exit::OK);
     }
     let reports = stored.reports;
-    let doc = if reports.len() == 1 { serde_json::to_value(&reports[0]) } else { serde_json::to_value(&reports) }
-        .unwrap_or_default();
-    let json = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    // Serialized straight from the report types: no intermediate JSON tree.
+    let json = if reports.len() == 1 {
+        serde_json::to_string_pretty(&reports[0])
+    } else {
+        serde_json::to_string_pretty(&reports)
+    }
+    .unwrap_or_default();
     if let Some(path) = &args.out {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
