@@ -2,7 +2,7 @@
 //! the per-lot facts the audit reads. The `rules` and `graph` crates never depend on each other; this
 //! is where they meet.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use origin_graph::{
     Corridor, CorridorPolicy, Operation, ProvenanceGraph, ProvenanceInput, Trace, TransformationPolicy,
@@ -49,19 +49,26 @@ pub fn policies(rules: &RuleSet) -> (TransformationPolicy, CorridorPolicy) {
     (policy, corridors)
 }
 
-/// Builds and traces the provenance of a batch: the facts per lot, or every build error.
-pub fn lot_facts(rules: &RuleSet, input: &ProvenanceInput) -> Result<HashMap<String, LotFacts>, Vec<String>> {
+/// Builds and traces the provenance of a batch: the facts for the lots in `wanted` (those a BOM line
+/// names), or every build error. The graph is built, checked and traced whole; the per-lot reports
+/// (origin, laundering, path signals, with their text) are made only for the lots asked for, which is
+/// where most of the time went.
+pub fn lot_facts(
+    rules: &RuleSet,
+    input: &ProvenanceInput,
+    wanted: &HashSet<&str>,
+) -> Result<HashMap<String, LotFacts>, Vec<String>> {
     let graph = ProvenanceGraph::build(input).map_err(|e| e.0.iter().map(|x| x.to_string()).collect::<Vec<_>>())?;
     let (policy, corridors) = policies(rules);
     let trace = Trace::run(&graph, &policy, &corridors);
-    let mut out = HashMap::with_capacity(input.lots.len());
-    for l in &input.lots {
-        let Some(ix) = graph.lot(&l.id) else { continue };
+    let mut out = HashMap::with_capacity(wanted.len());
+    for id in wanted {
+        let Some(ix) = graph.lot(id) else { continue };
         let r = trace.lot_report(&graph, ix);
         out.insert(
-            l.id.clone(),
+            (*id).to_string(),
             LotFacts {
-                lot: l.id.clone(),
+                lot: (*id).to_string(),
                 declared_origin: r.declared_origin,
                 traced_origin: r.traced_origin,
                 origin_set_by: r.origin_set_by.clone(),

@@ -12,12 +12,10 @@ use chrono::NaiveDate;
 use origin_rules::RuleSet;
 use serde::Serialize;
 
-use crate::audit::LotFacts;
 use crate::audit::{AuditContext, GoodAudit, Outcome, audit_good};
 use crate::certificate::{CertificateDraft, draft};
 use crate::finding::{Code, Finding, Severity};
 use crate::input::{Batch, GoodInput, HeaderError, InputError, load_batch};
-use crate::provenance::policies;
 
 /// Version of the report shape; bumped when a field changes meaning or goes away.
 pub const REPORT_VERSION: u32 = 1;
@@ -226,7 +224,7 @@ pub fn audit_batch_with<T: Send>(
     }
     let started = std::time::Instant::now();
     let lots = match &batch.provenance {
-        Some(p) => lot_facts_for(rules, p, &referenced_lots(batch)).unwrap_or_else(|errs| {
+        Some(p) => crate::provenance::lot_facts(rules, p, &referenced_lots(batch)).unwrap_or_else(|errs| {
             warnings.extend(errs.into_iter().map(|e| format!("provenance: {e}")));
             HashMap::new()
         }),
@@ -441,37 +439,6 @@ fn referenced_lots(batch: &Batch) -> HashSet<&str> {
         }
     }
     out
-}
-
-/// [`crate::provenance::lot_facts`] for the lots in `wanted` only: the graph is built, checked and
-/// traced whole, but the per-lot reports (origin, laundering, path signals, with their text) are made
-/// only for lots a BOM line names, which is where most of the time went.
-fn lot_facts_for(
-    rules: &RuleSet,
-    input: &origin_graph::ProvenanceInput,
-    wanted: &HashSet<&str>,
-) -> Result<HashMap<String, LotFacts>, Vec<String>> {
-    let graph = origin_graph::ProvenanceGraph::build(input)
-        .map_err(|e| e.0.iter().map(|x| x.to_string()).collect::<Vec<_>>())?;
-    let (policy, corridors) = policies(rules);
-    let trace = origin_graph::Trace::run(&graph, &policy, &corridors);
-    let mut out = HashMap::with_capacity(wanted.len());
-    for id in wanted {
-        let Some(ix) = graph.lot(id) else { continue };
-        let r = trace.lot_report(&graph, ix);
-        out.insert(
-            (*id).to_string(),
-            LotFacts {
-                lot: (*id).to_string(),
-                declared_origin: r.declared_origin,
-                traced_origin: r.traced_origin,
-                origin_set_by: r.origin_set_by.clone(),
-                laundering: trace.laundering_signal(&graph, ix),
-                signals: trace.path_signals(&graph, ix),
-            },
-        );
-    }
-    Ok(out)
 }
 
 fn audit_input(cx: &AuditContext<'_>, batch: &Batch, g: &GoodInput) -> GoodReport {
