@@ -153,10 +153,12 @@ pub(super) fn attach(
             }
         };
         let opt = |c: &str| Some(get(c).to_string()).filter(|s| !s.is_empty());
-        let kinds = if col.contains_key("kinds") {
-            Some(get("kinds").split(';').map(|k| k.trim().to_string()).filter(|k| !k.is_empty()).collect())
-        } else {
-            None
+        // A blank cell is "not stated" (a rule naming a kind then asks); `none` or `-` states that the
+        // material is of none of the kinds rules name. A blank is never read as "none".
+        let kinds = match get("kinds") {
+            "" => None,
+            "none" | "-" => Some(Vec::new()),
+            list => Some(list.split(';').map(|k| k.trim().to_string()).filter(|k| !k.is_empty()).collect()),
         };
         match (hs, origin, quantity, unit_value, rate, role) {
             (Ok(hs), Ok(origin), Ok(q), Ok(u), Ok(rate), Ok(role)) if errs.is_empty() => {
