@@ -920,16 +920,17 @@ fn criterion_b_and_d(
     }
     if any_undetermined {
         det.outcome = Outcome::NeedsEvidence;
-        det.summary = format!(
-            "needs evidence: no alternative of rule {} is met and at least one depends on facts the batch does not give",
-            rule.id
-        );
         let questions: Vec<String> = det
             .alternatives
             .iter()
             .filter(|a| a.outcome == "undetermined")
             .flat_map(|a| a.reasons.iter().map(move |r| format!("({}) {r}", a.label)))
             .collect();
+        det.summary = format!(
+            "needs evidence: no alternative of rule {} is met and at least one depends on facts the batch does not give; first: {}",
+            rule.id,
+            questions.first().map(String::as_str).unwrap_or("see MATERIAL_FACT_MISSING")
+        );
         findings.push(
             Finding::new(
                 Code::MaterialFactMissing,
