@@ -3,14 +3,13 @@
 //! resumed equals an uninterrupted run. (PostgreSQL is covered by crates/store/tests/store_suite.rs.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
 
+mod support;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
+use support::{big_batch, repo};
 
 fn bin(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_origin-audit"))
@@ -173,27 +172,6 @@ async fn review_certificate_export_and_log_verify_commands() {
     assert_eq!(o.status.code(), Some(1));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains(&format!("entry {seq}: edited: entry {seq} (finding.reviewed finding:{f} by bob")), "{out}");
-}
-
-/// The demo's goods with inline BOMs, `copies` times over with distinct ids, as one JSON batch.
-fn big_batch(path: &Path, copies: usize) -> usize {
-    let text = std::fs::read_to_string(repo().join("fixtures/demo/batch.yaml")).unwrap();
-    let mut doc: serde_json::Value = serde_yaml::from_str(&text).unwrap();
-    doc["batch"].as_object_mut().unwrap().remove("bom_files");
-    let goods: Vec<serde_json::Value> =
-        doc["goods"].as_array().unwrap().iter().filter(|g| g.get("materials").is_some()).cloned().collect();
-    let mut all = Vec::with_capacity(goods.len() * copies);
-    for k in 0..copies {
-        for g in &goods {
-            let mut g = g.clone();
-            g["id"] = format!("{}-{k:04}", g["id"].as_str().unwrap()).into();
-            all.push(g);
-        }
-    }
-    let n = all.len();
-    doc["goods"] = all.into();
-    std::fs::write(path, serde_json::to_string(&doc).unwrap()).unwrap();
-    n
 }
 
 async fn digests(db: &Path, run: &str) -> BTreeMap<String, String> {

@@ -4,10 +4,12 @@
 
 #[path = "../../store/tests/common/mod.rs"]
 mod common;
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::{Command, Output};
+use support::big_batch;
 
 fn bin(dir: &Path, db: &str, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_origin-audit"));
@@ -29,27 +31,6 @@ fn ok(o: Output) -> String {
         String::from_utf8_lossy(&o.stderr)
     );
     String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// The demo's goods with inline BOMs, `copies` times over with distinct ids, as one JSON batch.
-fn big_batch(path: &Path, copies: usize) -> usize {
-    let text = std::fs::read_to_string(common::repo().join("fixtures/demo/batch.yaml")).unwrap();
-    let mut doc: serde_json::Value = serde_yaml::from_str(&text).unwrap();
-    doc["batch"].as_object_mut().unwrap().remove("bom_files");
-    let goods: Vec<serde_json::Value> =
-        doc["goods"].as_array().unwrap().iter().filter(|g| g.get("materials").is_some()).cloned().collect();
-    let mut all = Vec::new();
-    for k in 0..copies {
-        for g in &goods {
-            let mut g = g.clone();
-            g["id"] = format!("{}-{k:04}", g["id"].as_str().unwrap()).into();
-            all.push(g);
-        }
-    }
-    let n = all.len();
-    doc["goods"] = all.into();
-    std::fs::write(path, serde_json::to_string(&doc).unwrap()).unwrap();
-    n
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

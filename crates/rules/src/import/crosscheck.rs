@@ -274,22 +274,7 @@ pub fn crosscheck(entries: &[LegalEntry], set: &RuleSet) -> Crosscheck {
                 contexts.entry(chapter).or_default().apply(&mut r);
                 (r.expand_stages(), false)
             }
-            Err(err) if !err.partial.is_empty() => (
-                vec![ParsedRule {
-                    number: err.rule_number,
-                    preamble: preamble.clone(),
-                    hs: err.partial_hs.clone(),
-                    uses: None,
-                    good_kind: None,
-                    effective_from: None,
-                    effective_to: None,
-                    motor_vehicle_provisions: None,
-                    alternatives: err.partial.clone(),
-                    rvc_stages: Vec::new(),
-                    other_use: false,
-                }],
-                true,
-            ),
+            Err(err) if !err.partial.is_empty() => (vec![err.partial_rule(preamble.clone())], true),
             Err(err) => {
                 if !text_matches.is_empty() {
                     for i in &text_matches {

@@ -128,6 +128,26 @@ pub struct ParseError {
     pub partial_hs: Vec<String>,
 }
 
+impl ParseError {
+    /// The rule as far as it was read before parsing stopped: its codes and the alternatives read in
+    /// full, with no scope qualifiers (the lead-in that would carry them is what is missing or cut).
+    pub fn partial_rule(&self, preamble: Option<String>) -> ParsedRule {
+        ParsedRule {
+            number: self.rule_number,
+            preamble,
+            hs: self.partial_hs.clone(),
+            uses: None,
+            good_kind: None,
+            effective_from: None,
+            effective_to: None,
+            motor_vehicle_provisions: None,
+            alternatives: self.partial.clone(),
+            rvc_stages: Vec::new(),
+            other_use: false,
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Tokens
 // ---------------------------------------------------------------------------------------------

@@ -285,20 +285,7 @@ pub fn import_chapter(entries: &[LegalEntry], chapter: u8, source: Option<&str>)
                 (r.clone(), None)
             }
             Err(err) if !err.partial.is_empty() && !err.partial_hs.is_empty() => {
-                let r = ParsedRule {
-                    number: err.rule_number,
-                    preamble: None,
-                    hs: err.partial_hs.clone(),
-                    uses: None,
-                    good_kind: None,
-                    effective_from: None,
-                    effective_to: None,
-                    motor_vehicle_provisions: None,
-                    alternatives: err.partial.clone(),
-                    rvc_stages: Vec::new(),
-                    other_use: false,
-                };
-                let mut r = r;
+                let mut r = err.partial_rule(None);
                 grammar::lift_common_kind(&mut r.good_kind, &mut r.alternatives);
                 (r, Some(err.clone()))
             }
