@@ -204,16 +204,26 @@ impl HsCode {
 
 impl fmt::Display for HsCode {
     /// The dotted form the legal text uses: `87`, `8708`, `8708.40`, `8708.40.50`, `8708.40.50.10`.
+    /// Written from a stack buffer: reports print millions of codes.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let p = self.plain();
-        let mut out = String::with_capacity(13);
-        for (i, ch) in p.chars().enumerate() {
-            if i == 4 || i == 6 || i == 8 {
-                out.push('.');
-            }
-            out.push(ch);
+        let n = usize::from(self.len()).min(10);
+        let mut digits = [b'0'; 10];
+        let mut v = self.digits();
+        for d in digits[..n].iter_mut().rev() {
+            *d = b'0' + (v % 10) as u8;
+            v /= 10;
         }
-        f.write_str(&out)
+        let mut out = [0u8; 13];
+        let mut k = 0;
+        for (i, d) in digits[..n].iter().enumerate() {
+            if i == 4 || i == 6 || i == 8 {
+                out[k] = b'.';
+                k += 1;
+            }
+            out[k] = *d;
+            k += 1;
+        }
+        f.write_str(std::str::from_utf8(&out[..k]).unwrap_or_default())
     }
 }
 

@@ -48,7 +48,7 @@ fn loadavg() -> String {
         .join(" ")
 }
 
-fn lines(ms: &[Material]) -> usize {
+fn lines(ms: &[std::sync::Arc<Material>]) -> usize {
     ms.iter().map(|m| 1 + m.self_produced.as_ref().map_or(0, |s| lines(&s.materials))).sum()
 }
 

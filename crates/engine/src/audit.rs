@@ -7,6 +7,8 @@
 //! [`Determination`] so an auditor can redo it by hand.
 
 use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use origin_core::{Country, Decimal, HsCode};
@@ -17,7 +19,7 @@ use serde::Serialize;
 
 use crate::checks::automotive::{self, Staging};
 use crate::checks::de_minimis::{self, DeMinimisOutcome};
-use crate::checks::material_status::{self, Status};
+use crate::checks::material_status::{self, Status, Why};
 use crate::checks::rvc::{self, MethodResult, RvcOutcome};
 use crate::checks::transit;
 use crate::finding::{Code, Finding, Severity};
@@ -36,7 +38,7 @@ pub struct LotFacts {
     pub origin_set_by: String,
     /// The laundering finding on its path, if any.
     pub laundering: Option<origin_graph::SignalReport>,
-    /// Single signals on its path.
+    /// Single signals on its path (left empty when `laundering` is set: that finding replaces them).
     pub signals: Vec<origin_graph::SignalReport>,
 }
 
@@ -123,36 +125,82 @@ pub struct Values {
     pub originating_materials: Decimal,
 }
 
-/// One material's part in the determination.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One material's part in the determination. It shares the batch's [`Material`] (no copy of its
+/// texts per line) and keeps the explanations as data; both are written out only when serialized,
+/// with the fields in this order: `line`, `part`, `description`, `hs`, `value`, `vnm`, `role`,
+/// `declared_origin`, `traced_origin`, `status`, `why`, `shift`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MaterialOutcome {
-    /// BOM line.
-    pub line: String,
-    /// Part number.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub part: Option<String>,
-    /// Description.
-    pub description: String,
-    /// Classification.
-    pub hs: String,
-    /// Value, batch currency.
-    pub value: Decimal,
+    /// The BOM line (line id, part, description, classification, value, role, declared origin).
+    pub material: Arc<Material>,
     /// Value counted in VNM (after roll-up).
     pub vnm: Decimal,
-    /// Role.
-    pub role: Role,
-    /// Declared origin.
-    pub declared_origin: Country,
     /// Traced origin.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub traced_origin: Option<Country>,
     /// Status.
     pub status: Status,
     /// Why.
-    pub why: String,
+    pub why: Why,
     /// Tariff shift under the alternative applied or closest (meets / fails / unknown: reason).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub shift: Option<String>,
+    pub shift: Option<ShiftNote>,
+}
+
+impl Serialize for MaterialOutcome {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let m = &*self.material;
+        let len =
+            9 + [m.part.is_some(), self.traced_origin.is_some(), self.shift.is_some()].iter().filter(|x| **x).count();
+        let mut st = s.serialize_struct("MaterialOutcome", len)?;
+        st.serialize_field("line", &*m.line)?;
+        match &m.part {
+            Some(p) => st.serialize_field("part", &**p)?,
+            None => st.skip_field("part")?,
+        }
+        st.serialize_field("description", &*m.description)?;
+        st.serialize_field("hs", &m.hs)?;
+        st.serialize_field("value", &m.value)?;
+        st.serialize_field("vnm", &self.vnm)?;
+        st.serialize_field("role", &m.role)?;
+        st.serialize_field("declared_origin", &m.origin)?;
+        match &self.traced_origin {
+            Some(t) => st.serialize_field("traced_origin", t)?,
+            None => st.skip_field("traced_origin")?,
+        }
+        st.serialize_field("status", &self.status)?;
+        st.serialize_field("why", &self.why)?;
+        match &self.shift {
+            Some(n) => st.serialize_field("shift", n)?,
+            None => st.skip_field("shift")?,
+        }
+        st.end()
+    }
+}
+
+/// A material's tariff shift under one alternative, written "(A) meets: reason".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShiftNote {
+    /// The alternative's label.
+    pub label: Arc<str>,
+    /// The answer.
+    pub answer: MaterialShift,
+}
+
+impl fmt::Display for ShiftNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let word = match self.answer {
+            MaterialShift::Meets(_) => "meets",
+            MaterialShift::Fails(_) => "fails",
+            MaterialShift::Unknown(_) => "unknown",
+        };
+        write!(f, "({}) {word}: {}", self.label, self.answer.reason())
+    }
+}
+
+impl Serialize for ShiftNote {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// How one alternative of the rule fared.
@@ -250,11 +298,12 @@ impl ShiftMaterial for ShiftView<'_> {
     }
 }
 
-/// A material with its decided status and VNM contribution.
+/// A material with its decided status and VNM contribution; `i` is its position in the BOM.
 struct Decided<'a> {
-    m: &'a Material,
+    i: usize,
+    m: &'a Arc<Material>,
     status: Status,
-    why: String,
+    why: Why,
     traced: Option<Country>,
     vnm: Decimal,
 }
@@ -295,7 +344,7 @@ pub fn audit_good(cx: &AuditContext<'_>, good: &Good) -> GoodAudit {
     // Produced entirely in the territory of one or more Parties (every criterion requires it).
     let non_originating: Vec<&Decided<'_>> =
         counted.iter().copied().filter(|d| d.status.counts_as_non_originating()).collect();
-    let mut shift_notes: HashMap<String, String> = HashMap::new();
+    let mut shift_notes: Vec<Option<ShiftNote>> = vec![None; decided.len()];
     if !good.place_of_production.is_usmca_party() {
         det.outcome = Outcome::NotQualified;
         det.summary = format!("not originating: produced in `{}`, outside the USMCA Parties", good.place_of_production);
@@ -322,7 +371,7 @@ pub fn audit_good(cx: &AuditContext<'_>, good: &Good) -> GoodAudit {
                     ),
                     "Art. 4.3 (wholly obtained goods)",
                 )
-                .materials(non_originating.iter().map(|d| d.m.line.clone()))
+                .materials(non_originating.iter().map(|d| d.m.line.to_string()))
                 .remedy("correct the wholly-obtained claim or support the materials' origin")
                 .seal(),
             );
@@ -351,20 +400,15 @@ pub fn audit_good(cx: &AuditContext<'_>, good: &Good) -> GoodAudit {
         det.alternative = None;
     }
     det.materials = decided
-        .iter()
-        .map(|d| MaterialOutcome {
-            line: d.m.line.clone(),
-            part: d.m.part.clone(),
-            description: d.m.description.clone(),
-            hs: d.m.hs.to_string(),
-            value: d.m.value,
+        .into_iter()
+        .zip(shift_notes)
+        .map(|(d, shift)| MaterialOutcome {
+            material: d.m.clone(),
             vnm: d.vnm,
-            role: d.m.role,
-            declared_origin: d.m.origin,
             traced_origin: d.traced,
             status: d.status,
-            why: d.why.clone(),
-            shift: shift_notes.get(&d.m.line).cloned(),
+            why: d.why,
+            shift,
         })
         .collect();
     findings.sort_by_key(|f| (f.severity, f.code));
@@ -380,9 +424,9 @@ pub fn audit_good(cx: &AuditContext<'_>, good: &Good) -> GoodAudit {
 /// Status of every material, with the roll-up of self-produced ones.
 fn decide_materials<'a>(cx: &AuditContext<'_>, good: &'a Good, findings: &mut Vec<Finding>) -> Vec<Decided<'a>> {
     let mut out = Vec::new();
-    for m in &good.materials {
+    for (i, m) in good.materials.iter().enumerate() {
         let d = material_status::decide(cx, &good.id, m, findings);
-        let mut decided = Decided { m, status: d.status, why: d.why, traced: d.traced_origin, vnm: Decimal::ZERO };
+        let mut decided = Decided { i, m, status: d.status, why: d.why, traced: d.traced_origin, vnm: Decimal::ZERO };
         if let Some(sp) = m.self_produced.as_ref().filter(|sp| sp.intermediate) {
             let nested: Vec<String> = sp
                 .materials
@@ -413,7 +457,7 @@ fn decide_materials<'a>(cx: &AuditContext<'_>, good: &'a Good, findings: &mut Ve
             // Audit the self-produced material on its own BOM and rule (Art. 4.5 roll-up; 4.8 intermediate).
             let sub = Good {
                 id: format!("{}/{}", good.id, m.line),
-                description: m.description.clone(),
+                description: m.description.to_string(),
                 hs: m.hs,
                 vehicle_use: None,
                 kind: None,
@@ -475,27 +519,27 @@ fn decide_materials<'a>(cx: &AuditContext<'_>, good: &'a Good, findings: &mut Ve
                     ),
                     "Art. 4.5 (roll-up), Art. 4.8 (intermediate materials); 19 U.S.C. 4531(d)(4), (d)(9)",
                 )
-                .materials([m.line.clone()])
+                .materials([m.line.to_string()])
                 .evidence(sub_audit.findings.iter().map(|f| format!("{}: {}", f.code.as_str(), f.message)))
                 .remedy(if qualified { "none".to_string() } else { "see the sub-BOM's findings".to_string() })
                 .seal(),
             );
             if qualified {
-                decided.why = format!("self-produced; {}", sub_audit.determination.summary);
+                decided.why = Why::Text(format!("self-produced; {}", sub_audit.determination.summary));
             } else {
                 decided.status = Status::NonOriginating;
                 if sp.intermediate {
                     decided.vnm = m.value;
-                    decided.why = format!(
+                    decided.why = Why::Text(format!(
                         "self-produced intermediate material, not originating: its whole value counts in VNM ({})",
                         sub_audit.determination.summary
-                    );
+                    ));
                 } else {
                     decided.vnm = sub_audit.determination.values.vnm;
-                    decided.why = format!(
+                    decided.why = Why::Text(format!(
                         "self-produced, not originating: only the non-originating materials used to make it ({}) count in VNM",
                         sub_audit.determination.values.vnm
-                    );
+                    ));
                 }
             }
         } else if d.status.counts_as_non_originating() {
@@ -524,7 +568,7 @@ fn criterion_b_and_d(
     non_originating: &[&Decided<'_>],
     det: &mut Determination,
     findings: &mut Vec<Finding>,
-    notes: &mut HashMap<String, String>,
+    notes: &mut [Option<ShiftNote>],
 ) {
     let q = RuleQuery { hs: good.hs, as_of: cx.as_of, vehicle_use: good.vehicle_use, good_kind: good.kind.as_deref() };
     let rule = match cx.rules.lookup(q) {
@@ -680,7 +724,7 @@ fn criterion_b_and_d(
                     .iter()
                     .zip(&o.materials)
                     .filter(|(_, a)| matches!(a, MaterialShift::Fails(_)))
-                    .map(|(d, _)| d.m.line.clone())
+                    .map(|(d, _)| d.m.line.to_string())
                     .collect();
                 if verdict == Verdict::NotMet {
                     let failing: Vec<(HsCode, Decimal)> = direct_non_orig
@@ -773,13 +817,11 @@ fn criterion_b_and_d(
     // Per-material shift notes for the alternative met, or the first one with a shift.
     let shown = met.or_else(|| per_alt_shift.iter().position(|s| !s.is_empty()));
     if let Some(i) = shown {
+        let label: Arc<str> = rule.alternatives[i].label.as_str().into();
         for (d, a) in direct_non_orig.iter().zip(&per_alt_shift[i]) {
-            let word = match a {
-                MaterialShift::Meets(_) => "meets",
-                MaterialShift::Fails(_) => "fails",
-                MaterialShift::Unknown(_) => "unknown",
-            };
-            notes.insert(d.m.line.clone(), format!("({}) {word}: {}", rule.alternatives[i].label, a.reason()));
+            if let Some(slot) = notes.get_mut(d.i) {
+                *slot = Some(ShiftNote { label: label.clone(), answer: a.clone() });
+            }
         }
     }
 
@@ -840,7 +882,7 @@ fn criterion_b_and_d(
                 .collect();
             let suppliers: Vec<String> = direct_non_orig
                 .iter()
-                .filter(|d| alt.failing_materials.contains(&d.m.line))
+                .filter(|d| alt.failing_materials.iter().any(|l| **l == *d.m.line))
                 .map(|d| {
                     format!(
                         "{} from {}",
@@ -869,15 +911,18 @@ fn criterion_b_and_d(
         }
         if let Some(r) = alt.rvc.as_ref().filter(|r| !r.met && !r.methods.is_empty()) {
             let gap = r.methods.iter().map(|m| m.shortfall).min().unwrap_or_default();
-            let candidates: Vec<(String, Decimal)> =
-                non_originating.iter().filter(|d| d.vnm > Decimal::ZERO).map(|d| (d.m.line.clone(), d.vnm)).collect();
+            let candidates: Vec<(String, Decimal)> = non_originating
+                .iter()
+                .filter(|d| d.vnm > Decimal::ZERO)
+                .map(|d| (d.m.line.to_string(), d.vnm))
+                .collect();
             let (set, closes) = rvc::smallest_closing_set(candidates, gap);
             let cur = cx.currency;
             let lines: Vec<String> = set
                 .iter()
                 .map(|(l, v)| {
                     let desc =
-                        non_originating.iter().find(|d| &d.m.line == l).map(|d| d.m.description.as_str()).unwrap_or("");
+                        non_originating.iter().find(|d| *d.m.line == **l).map(|d| &*d.m.description).unwrap_or("");
                     format!("line {l} ({desc}, {} {cur})", v.round_dp(2))
                 })
                 .collect();
@@ -1032,7 +1077,7 @@ fn would_qualify_if_supported(
     let qualifies = if rest.is_empty() {
         true
     } else {
-        criterion_b_and_d(cx, good, &rest, &mut hypo, &mut Vec::new(), &mut HashMap::new());
+        criterion_b_and_d(cx, good, &rest, &mut hypo, &mut Vec::new(), &mut []);
         hypo.outcome == Outcome::Qualified
     };
     if qualifies {

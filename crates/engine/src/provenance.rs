@@ -52,7 +52,7 @@ pub fn policies(rules: &RuleSet) -> (TransformationPolicy, CorridorPolicy) {
 /// Builds and traces the provenance of a batch: the facts for the lots in `wanted` (those a BOM line
 /// names), or every build error. The graph is built, checked and traced whole; the per-lot reports
 /// (origin, laundering, path signals, with their text) are made only for the lots asked for, which is
-/// where most of the time went.
+/// where most of the time went, on all cores (each lot's report reads the trace only).
 pub fn lot_facts(
     rules: &RuleSet,
     input: &ProvenanceInput,
@@ -61,23 +61,42 @@ pub fn lot_facts(
     let graph = ProvenanceGraph::build(input).map_err(|e| e.0.iter().map(|x| x.to_string()).collect::<Vec<_>>())?;
     let (policy, corridors) = policies(rules);
     let trace = Trace::run(&graph, &policy, &corridors);
+    let wanted: Vec<&str> = wanted.iter().copied().collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).max(1);
+    let per = wanted.len().div_ceil(threads).max(1);
+    let (graph, trace) = (&graph, &trace);
+    let parts: Result<Vec<Vec<(String, LotFacts)>>, _> = std::thread::scope(|s| {
+        let handles: Vec<_> = wanted
+            .chunks(per)
+            .map(|ids| s.spawn(move || ids.iter().filter_map(|id| facts_of(graph, trace, id)).collect::<Vec<_>>()))
+            .collect();
+        handles.into_iter().map(|h| h.join()).collect()
+    });
+    let parts = parts.map_err(|_| vec!["internal error: a provenance thread panicked".to_string()])?;
     let mut out = HashMap::with_capacity(wanted.len());
-    for id in wanted {
-        let Some(ix) = graph.lot(id) else { continue };
-        let r = trace.lot_report(&graph, ix);
-        out.insert(
-            (*id).to_string(),
-            LotFacts {
-                lot: (*id).to_string(),
-                declared_origin: r.declared_origin,
-                traced_origin: r.traced_origin,
-                origin_set_by: r.origin_set_by.clone(),
-                laundering: trace.laundering_signal(&graph, ix),
-                signals: trace.path_signals(&graph, ix),
-            },
-        );
-    }
+    out.extend(parts.into_iter().flatten());
     Ok(out)
+}
+
+/// The facts of one lot; `None` when the graph does not hold it.
+fn facts_of(graph: &ProvenanceGraph, trace: &Trace, id: &str) -> Option<(String, LotFacts)> {
+    let ix = graph.lot(id)?;
+    let r = trace.lot_report(graph, ix);
+    let laundering = trace.laundering_signal(graph, ix);
+    // The audit reads the single signals only when there is no laundering finding (which replaces
+    // them); walking the lot's ancestry for them is the costly part, so it is skipped then.
+    let signals = if laundering.is_none() { trace.path_signals(graph, ix) } else { Vec::new() };
+    Some((
+        id.to_string(),
+        LotFacts {
+            lot: id.to_string(),
+            declared_origin: r.declared_origin,
+            traced_origin: r.traced_origin,
+            origin_set_by: r.origin_set_by,
+            laundering,
+            signals,
+        },
+    ))
 }
 
 #[cfg(test)]

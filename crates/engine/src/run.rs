@@ -362,7 +362,9 @@ pub fn write_report_json(
         |g| {
             let mut s = Summary::default();
             s.add(&g);
-            (serde_json::to_vec(&g), s)
+            // Sized for the usual few hundred bytes per BOM line, so the buffer is rarely regrown.
+            let mut buf = Vec::with_capacity(4096 + 512 * g.audit.determination.materials.len());
+            (serde_json::to_writer(&mut buf, &g).map(|()| buf), s)
         },
         |(bytes, s)| {
             let bytes = bytes.map_err(|e| RunError::Internal(e.to_string()))?;
@@ -422,10 +424,10 @@ fn temp_path(path: &Path) -> PathBuf {
 
 /// The lots BOM lines name (sub-BOMs included): the only ones whose facts the audit reads.
 fn referenced_lots(batch: &Batch) -> HashSet<&str> {
-    fn walk<'a>(ms: &'a [crate::input::Material], out: &mut HashSet<&'a str>) {
+    fn walk<'a>(ms: &'a [Arc<crate::input::Material>], out: &mut HashSet<&'a str>) {
         for m in ms {
             if let Some(l) = &m.lot {
-                out.insert(l.as_str());
+                out.insert(l);
             }
             if let Some(sp) = &m.self_produced {
                 walk(&sp.materials, out);

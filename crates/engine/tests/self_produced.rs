@@ -46,7 +46,7 @@ fn indent(lines: &str) -> String {
 }
 
 fn line_vnm(g: &origin_engine::run::GoodReport, line: &str) -> origin_core::Decimal {
-    g.audit.determination.materials.iter().find(|m| m.line == line).map(|m| m.vnm).expect("line present")
+    g.audit.determination.materials.iter().find(|m| &*m.material.line == line).map(|m| m.vnm).expect("line present")
 }
 
 /// Originating motor: counts 100 % originating; the Chinese wire inside it is not counted again.

@@ -5,7 +5,9 @@
 //! may not be non-originating; "except from more than one of the following" lets one listed item pass.
 //! This module is pure: the engine decides which materials are non-originating and calls it.
 
+use std::cell::OnceCell;
 use std::fmt;
+use std::sync::Arc;
 
 use origin_core::{HsCode, HsLevel, HsSet};
 
@@ -67,18 +69,86 @@ impl ShiftMaterial for PlainMaterial {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MaterialShift {
     /// The material makes the change.
-    Meets(String),
+    Meets(Reason),
     /// It does not.
-    Fails(String),
+    Fails(Reason),
     /// The batch does not say enough: the question to ask.
     Unknown(String),
 }
 
 impl MaterialShift {
-    /// The reason or question.
-    pub fn reason(&self) -> &str {
+    /// The reason or question, printable.
+    pub fn reason(&self) -> &dyn fmt::Display {
         match self {
-            MaterialShift::Meets(r) | MaterialShift::Fails(r) | MaterialShift::Unknown(r) => r,
+            MaterialShift::Meets(r) | MaterialShift::Fails(r) => r,
+            MaterialShift::Unknown(q) => q,
+        }
+    }
+}
+
+/// Why a material meets or fails a shift. The common answers are kept as data and written out only
+/// when shown: a large batch asks millions of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// "`code` is in another {level} than the good `good`".
+    OtherLevel {
+        /// The material's code.
+        code: HsCode,
+        /// The level compared.
+        level: HsLevel,
+        /// The good's code.
+        good: HsCode,
+    },
+    /// "`code` is in the same {level} as the good `good`: no change from another {level}".
+    SameLevel {
+        /// The material's code.
+        code: HsCode,
+        /// The level compared.
+        level: HsLevel,
+        /// The good's code.
+        good: HsCode,
+    },
+    /// "`code` is a {level} outside the group {group}".
+    OutsideGroup {
+        /// The material's code.
+        code: HsCode,
+        /// The level compared.
+        level: HsLevel,
+        /// The group, as written (shared by every material of one evaluation).
+        group: Arc<str>,
+    },
+    /// "`code` is inside the group {group}: no change from a {level} outside it".
+    InsideGroup {
+        /// The material's code.
+        code: HsCode,
+        /// The level compared.
+        level: HsLevel,
+        /// The group, as written.
+        group: Arc<str>,
+    },
+    /// Any other sentence.
+    Text(String),
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::OtherLevel { code, level, good } => {
+                write!(f, "`{code}` is in another {} than the good `{good}`", level.word())
+            }
+            Reason::SameLevel { code, level, good } => write!(
+                f,
+                "`{code}` is in the same {} as the good `{good}`: no change from another {}",
+                level.word(),
+                level.word()
+            ),
+            Reason::OutsideGroup { code, level, group } => {
+                write!(f, "`{code}` is a {} outside the group {group}", level.word())
+            }
+            Reason::InsideGroup { code, level, group } => {
+                write!(f, "`{code}` is inside the group {group}: no change from a {} outside it", level.word())
+            }
+            Reason::Text(s) => f.write_str(s),
         }
     }
 }
@@ -119,12 +189,26 @@ fn outside_group(level: HsLevel, group: &HsSet, material: HsCode) -> Option<bool
 
 /// The shift of one material, ignoring `except_more_than_one_of` (which depends on all materials).
 pub fn material_shift(shift: &TariffShift, group: &HsSet, good: HsCode, m: &dyn ShiftMaterial) -> MaterialShift {
+    shift_of(shift, group, &OnceCell::new(), good, m)
+}
+
+/// [`material_shift`], with the group's text written once per evaluation (`group_text`).
+fn shift_of(
+    shift: &TariffShift,
+    group: &HsSet,
+    group_text: &OnceCell<Arc<str>>,
+    good: HsCode,
+    m: &dyn ShiftMaterial,
+) -> MaterialShift {
+    let group_text = || group_text.get_or_init(|| group.to_string().into()).clone();
     let code = m.hs();
     // 1. Exceptions win over every permission.
     let mut unknown_except: Vec<String> = Vec::new();
     for spec in &shift.except {
         match matches(spec, m) {
-            KindFact::Yes => return MaterialShift::Fails(format!("`{code}` is excepted: \"except from {spec}\"")),
+            KindFact::Yes => {
+                return MaterialShift::Fails(Reason::Text(format!("`{code}` is excepted: \"except from {spec}\"")));
+            }
             KindFact::Unknown => {
                 unknown_except.push(match &spec.kind {
                     Some(k) if spec.hs.0.is_empty() || spec.hs.contains(code) => {
@@ -144,10 +228,10 @@ pub fn material_shift(shift: &TariffShift, group: &HsSet, good: HsCode, m: &dyn 
         (Some(level), GroupQualifier::Outside) => outside_group(level, group, code),
         (Some(level), GroupQualifier::None | GroupQualifier::IncludingWithin) => differs_at(level, good, code),
     };
-    let mut allowed: Option<String> = match base {
+    let mut allowed: Option<Reason> = match base {
         Some(true) => Some(match shift.group {
-            GroupQualifier::Outside => format!("`{code}` is a {} outside the group {group}", level.word()),
-            _ => format!("`{code}` is in another {} than the good `{good}`", level.word()),
+            GroupQualifier::Outside => Reason::OutsideGroup { code, level, group: group_text() },
+            _ => Reason::OtherLevel { code, level, good },
         }),
         _ => None,
     };
@@ -160,16 +244,16 @@ pub fn material_shift(shift: &TariffShift, group: &HsSet, good: HsCode, m: &dyn 
         && good.subheading().is_some()
         && code.subheading() == good.subheading()
     {
-        allowed = Some(format!(
+        allowed = Some(Reason::Text(format!(
             "`{code}` is another good within subheading `{}`, which the rule allows",
             good.subheading().map(|s| s.to_string()).unwrap_or_default()
-        ));
+        )));
     }
     if allowed.is_none() {
         for spec in &shift.also_from {
             match matches(spec, m) {
                 KindFact::Yes => {
-                    allowed = Some(format!("the rule allows a change from {spec}"));
+                    allowed = Some(Reason::Text(format!("the rule allows a change from {spec}")));
                     break;
                 }
                 KindFact::Unknown => {
@@ -188,19 +272,13 @@ pub fn material_shift(shift: &TariffShift, group: &HsSet, good: HsCode, m: &dyn 
         (Some(_), false, _) => MaterialShift::Unknown(unknown_except.join("; ")),
         (Some(why), true, _) => MaterialShift::Meets(why),
         (None, _, false) => MaterialShift::Unknown(unknown_allow.join("; ")),
-        (None, _, true) if shift.from.is_none() => MaterialShift::Fails(format!(
+        (None, _, true) if shift.from.is_none() => MaterialShift::Fails(Reason::Text(format!(
             "`{code}` is not among the sources this alternative allows ({})",
             shift.also_from.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(" or ")
-        )),
+        ))),
         (None, _, true) => MaterialShift::Fails(match shift.group {
-            GroupQualifier::Outside => {
-                format!("`{code}` is inside the group {group}: no change from a {} outside it", level.word())
-            }
-            _ => format!(
-                "`{code}` is in the same {} as the good `{good}`: no change from another {}",
-                level.word(),
-                level.word()
-            ),
+            GroupQualifier::Outside => Reason::InsideGroup { code, level, group: group_text() },
+            _ => Reason::SameLevel { code, level, good },
         }),
     }
 }
@@ -255,7 +333,8 @@ pub fn evaluate_shift(
     good: HsCode,
     materials: &[&dyn ShiftMaterial],
 ) -> ShiftOutcome {
-    let mut out: Vec<MaterialShift> = materials.iter().map(|m| material_shift(shift, group, good, *m)).collect();
+    let group_text = OnceCell::new();
+    let mut out: Vec<MaterialShift> = materials.iter().map(|m| shift_of(shift, group, &group_text, good, *m)).collect();
     let mut items = Vec::new();
     if !shift.except_more_than_one_of.is_empty() {
         // Which numbered item each material falls in (definitely, or maybe).
@@ -284,11 +363,11 @@ pub fn evaluate_shift(
             }
             let spec = &shift.except_more_than_one_of[*item];
             if items.len() > 1 && *fact == KindFact::Yes {
-                *m = MaterialShift::Fails(format!(
+                *m = MaterialShift::Fails(Reason::Text(format!(
                     "non-originating materials fall in more than one of the excepted items ({}); this one is item ({}) {spec}",
                     list(&items),
                     item + 1
-                ));
+                )));
             } else if (items.len() == 1 && maybe) || (*fact == KindFact::Unknown && !items.is_empty()) {
                 *m = MaterialShift::Unknown(format!(
                     "whether non-originating materials fall in more than one excepted item decides this: is `{}` within ({}) {spec}?",

@@ -9,6 +9,9 @@
 //! before the as-of date is *undetermined*: it counts as non-originating and raises
 //! SUPPLIER_CERTIFICATION_EXPIRED, whose remedy asks that supplier for a current certification.
 
+use std::fmt;
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use origin_core::Country;
 use serde::Serialize;
@@ -38,13 +41,64 @@ impl Status {
     }
 }
 
+/// Why a material has its status. Kept as data and written out only with the report: one sentence
+/// per BOM line is millions of strings in a large batch, most of them one of a few shapes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Why {
+    /// A fixed sentence.
+    Fixed(&'static str),
+    /// Declared outside the Parties.
+    NotParty(Country),
+    /// Declared a Party origin, supported by a supplier certification.
+    Certified {
+        /// Declared origin.
+        origin: Country,
+        /// Certification id.
+        id: Arc<str>,
+        /// Its origin criterion.
+        criterion: char,
+        /// Signed.
+        signed: NaiveDate,
+        /// Blanket period.
+        blanket: Option<(NaiveDate, NaiveDate)>,
+    },
+    /// Any other sentence.
+    Text(String),
+}
+
+impl fmt::Display for Why {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Why::Fixed(s) => f.write_str(s),
+            Why::NotParty(c) => write!(f, "declared origin `{c}` is not a USMCA Party"),
+            Why::Certified { origin, id, criterion, signed, blanket } => {
+                write!(
+                    f,
+                    "declared `{origin}`, supported by supplier certification `{id}` (criterion {criterion}, signed {signed}"
+                )?;
+                if let Some((from, to)) = blanket {
+                    write!(f, ", blanket {from} to {to}")?;
+                }
+                f.write_str(")")
+            }
+            Why::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+impl Serialize for Why {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// The status and why.
 #[derive(Debug, Clone)]
 pub struct Decided {
     /// Status.
     pub status: Status,
-    /// Why, in a sentence.
-    pub why: String,
+    /// Why.
+    pub why: Why,
     /// The traced origin, when the provenance graph has the material's lot.
     pub traced_origin: Option<Country>,
 }
@@ -52,19 +106,19 @@ pub struct Decided {
 /// Decides `m`'s status; pushes findings for unsupported claims, certification problems and provenance
 /// signals.
 pub fn decide(cx: &AuditContext<'_>, good: &str, m: &Material, findings: &mut Vec<Finding>) -> Decided {
-    let line = || vec![m.line.clone()];
+    let line = || vec![m.line.to_string()];
     match m.role {
         Role::Packing => {
             return Decided {
                 status: Status::Disregarded,
-                why: "packing material for shipment: disregarded (19 U.S.C. 4531(j))".into(),
+                why: Why::Fixed("packing material for shipment: disregarded (19 U.S.C. 4531(j))"),
                 traced_origin: None,
             };
         }
         Role::Indirect => {
             return Decided {
                 status: Status::Originating,
-                why: "indirect material: originating wherever produced (19 U.S.C. 4531(k))".into(),
+                why: Why::Fixed("indirect material: originating wherever produced (19 U.S.C. 4531(k))"),
                 traced_origin: None,
             };
         }
@@ -75,28 +129,27 @@ pub fn decide(cx: &AuditContext<'_>, good: &str, m: &Material, findings: &mut Ve
     provenance_findings(cx, good, m, facts, findings);
 
     if !m.origin.is_usmca_party() {
-        return Decided {
-            status: Status::NonOriginating,
-            why: format!("declared origin `{}` is not a USMCA Party", m.origin),
-            traced_origin: traced,
-        };
+        return Decided { status: Status::NonOriginating, why: Why::NotParty(m.origin), traced_origin: traced };
     }
     // Declared a Party origin: the provenance graph can contradict it.
     if let Some(f) = facts {
         if !f.traced_origin.is_usmca_party() {
             return Decided {
                 status: Status::NonOriginating,
-                why: format!(
+                why: Why::Text(format!(
                     "declared `{}` but the provenance trace of lot `{}` gives `{}`",
                     m.origin, f.lot, f.traced_origin
-                ),
+                )),
                 traced_origin: traced,
             };
         }
         if f.laundering.is_some() {
             return Decided {
                 status: Status::Undetermined,
-                why: format!("declared `{}` but origin laundering is suspected on lot `{}`", m.origin, f.lot),
+                why: Why::Text(format!(
+                    "declared `{}` but origin laundering is suspected on lot `{}`",
+                    m.origin, f.lot
+                )),
                 traced_origin: traced,
             };
         }
@@ -131,20 +184,20 @@ pub fn decide(cx: &AuditContext<'_>, good: &str, m: &Material, findings: &mut Ve
             }
             Decided {
                 status: Status::Originating,
-                why: format!(
-                    "declared `{}`, supported by supplier certification `{}` (criterion {}, signed {}{})",
-                    m.origin,
-                    c.id,
-                    c.criterion,
-                    c.signed,
-                    c.blanket.map(|(f, t)| format!(", blanket {f} to {t}")).unwrap_or_default()
-                ),
+                why: Why::Certified {
+                    origin: m.origin,
+                    // The line's own id text is the certification's (it was looked up by it): shared.
+                    id: m.certification.clone().unwrap_or_else(|| c.id.as_str().into()),
+                    criterion: c.criterion,
+                    signed: c.signed,
+                    blanket: c.blanket,
+                },
                 traced_origin: traced,
             }
         }
         Support::SelfProduced => Decided {
             status: Status::Originating,
-            why: "self-produced material shown originating on its own BOM".into(),
+            why: Why::Fixed("self-produced material shown originating on its own BOM"),
             traced_origin: traced,
         },
         Support::Problem { code, why, remedy } => {
@@ -163,7 +216,7 @@ pub fn decide(cx: &AuditContext<'_>, good: &str, m: &Material, findings: &mut Ve
             );
             Decided {
                 status: Status::Undetermined,
-                why: format!("declared `{}` but {why}; counted as non-originating", m.origin),
+                why: Why::Text(format!("declared `{}` but {why}; counted as non-originating", m.origin)),
                 traced_origin: traced,
             }
         }
@@ -190,8 +243,8 @@ fn support<'a>(cx: &'a AuditContext<'_>, m: &Material) -> Support<'a> {
             remedy: format!("request a USMCA certification of origin from {who} for part {part} covering {}", cx.as_of),
         };
     };
-    let Some(c) = cx.certifications.get(id) else {
-        let why = if cx.bad_certifications.contains(id) {
+    let Some(c) = cx.certifications.get(&**id) else {
+        let why = if cx.bad_certifications.contains(&**id) {
             format!("certification `{id}` could not be read (see the input errors)")
         } else {
             format!("certification `{id}` is not in the batch")
@@ -223,7 +276,7 @@ fn support<'a>(cx: &'a AuditContext<'_>, m: &Material) -> Support<'a> {
             remedy: format!("cite {s}'s own certification for part {part}, or correct the BOM's supplier"),
         };
     }
-    if !c.parts.is_empty() && !m.part.as_ref().is_some_and(|p| c.parts.iter().any(|x| x == p)) {
+    if !c.parts.is_empty() && !m.part.as_deref().is_some_and(|p| c.parts.iter().any(|x| x == p)) {
         return Support::Problem {
             code: Code::SupplierCertificationInvalid,
             why: format!("certification `{id}` does not list part {part}"),
@@ -285,7 +338,7 @@ fn provenance_findings(
                     format!("BOM line `{}` names lot `{lot}`, which the provenance data does not hold", m.line),
                     "19 CFR 182.15 (records supporting the origin of materials)",
                 )
-                .materials([m.line.clone()])
+                .materials([m.line.to_string()])
                 .remedy(format!("add the shipments and transformations of lot `{lot}` to the provenance data"))
                 .seal(),
             );
@@ -312,7 +365,7 @@ fn provenance_findings(
                 format!("BOM line `{}` (lot `{}`): {} ({effect})", m.line, f.lot, l.message),
                 "Art. 4.2, 4.18 and the transshipment scrutiny of 19 U.S.C. 1517 / EO of 2025-07-31",
             )
-            .materials([m.line.clone()])
+            .materials([m.line.to_string()])
             .evidence(evidence(l))
             .remedy(l.clear.clone())
             .seal(),
@@ -327,7 +380,7 @@ fn provenance_findings(
             message,
             citation.to_string(),
         )
-        .materials([m.line.clone()])
+        .materials([m.line.to_string()])
         .remedy(remedy)
         .seal()
     };
@@ -361,7 +414,7 @@ fn provenance_findings(
                     format!("BOM line `{}` (lot `{}`): {} {}", m.line, f.lot, s.code, s.message),
                     "provenance screening (transformation policy of the rule pack)",
                 )
-                .materials([m.line.clone()])
+                .materials([m.line.to_string()])
                 .evidence(evidence(s))
                 .remedy(s.clear.clone())
                 .seal(),

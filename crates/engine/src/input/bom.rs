@@ -152,7 +152,7 @@ pub(super) fn attach(
                 Err(())
             }
         };
-        let opt = |c: &str| Some(get(c).to_string()).filter(|s| !s.is_empty());
+        let opt = |c: &str| Some(get(c)).filter(|s| !s.is_empty()).map(std::sync::Arc::<str>::from);
         // A blank cell is "not stated" (a rule naming a kind then asks); `none` or `-` states that the
         // material is of none of the kinds rules name. A blank is never read as "none".
         let kinds = match get("kinds") {
@@ -163,10 +163,10 @@ pub(super) fn attach(
         match (hs, origin, quantity, unit_value, rate, role) {
             (Ok(hs), Ok(origin), Ok(q), Ok(u), Ok(rate), Ok(role)) if errs.is_empty() => {
                 if let GoodInput::Ok(g) = &mut goods[gi] {
-                    g.materials.push(Material {
-                        line: get("line").to_string(),
+                    g.materials.push(std::sync::Arc::new(Material {
+                        line: get("line").into(),
                         part: opt("part"),
-                        description: get("description").to_string(),
+                        description: get("description").into(),
                         hs,
                         quantity: q,
                         value: q * u * rate,
@@ -178,7 +178,7 @@ pub(super) fn attach(
                         lot: opt("lot"),
                         self_produced: None,
                         weight_kg: None,
-                    });
+                    }));
                 }
             }
             _ => invalidate(&mut goods[gi], errs),

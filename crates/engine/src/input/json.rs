@@ -178,6 +178,7 @@ pub(super) fn parse<R: Read>(
     // Goods read before the exchange rates were known are checked now.
     let mut list = Vec::with_capacity(goods.items.len());
     let same_rates = rates_at_start.as_ref().is_some_and(|r| *r == rates);
+    let mut intern = super::Interner::default();
     for item in goods.items {
         match item {
             Item::Done(g) if same_rates => list.push(g),
@@ -185,7 +186,7 @@ pub(super) fn parse<R: Read>(
             Item::Raw { i, line, text, raw } => {
                 let p = format!("goods[{i}]");
                 let cx = Cx { file: path.to_path_buf(), locate: Locate::part(&p, line, &text), errors: Vec::new() };
-                list.push(cx.good(*raw, &p, &rates));
+                list.push(cx.good(*raw, &p, &rates, &mut intern));
             }
         }
     }
@@ -346,13 +347,14 @@ impl Goods {
             .map(|_| {
                 let (rx, rtx, shared) = (rx.clone(), rtx.clone(), shared.clone());
                 std::thread::spawn(move || {
+                    let mut intern = super::Interner::default();
                     loop {
                         let pack = match rx.lock() {
                             Ok(rx) => rx.recv(),
                             Err(_) => return,
                         };
                         let Ok(pack) = pack else { return };
-                        let out = read_pack(&shared.0, shared.1.as_ref(), &pack);
+                        let out = read_pack(&shared.0, shared.1.as_ref(), &pack, &mut intern);
                         if rtx.send(out.map(|items| (pack.first, items))).is_err() {
                             return;
                         }
@@ -415,7 +417,12 @@ fn early_rates(
 }
 
 /// Reads (and, with `rates`, checks) the goods of a pack; `None`: take the general path.
-fn read_pack(file: &Path, rates: Option<&HashMap<Currency, Decimal>>, pack: &Pack) -> Option<Vec<Item>> {
+fn read_pack(
+    file: &Path,
+    rates: Option<&HashMap<Currency, Decimal>>,
+    pack: &Pack,
+    intern: &mut super::Interner,
+) -> Option<Vec<Item>> {
     let text = std::str::from_utf8(&pack.buf).ok()?;
     let mut out = Vec::with_capacity(pack.items.len());
     for (k, &(start, end, line)) in pack.items.iter().enumerate() {
@@ -425,7 +432,7 @@ fn read_pack(file: &Path, rates: Option<&HashMap<Currency, Decimal>>, pack: &Pac
         let cx = Cx { file: file.to_path_buf(), locate: Locate::part(&p, line, t), errors: Vec::new() };
         let item = match cx.de_json::<RawGood>(t, &p) {
             Ok(r) => match rates {
-                Some(rates) => Item::Done(cx.good(r, &p, rates)),
+                Some(rates) => Item::Done(cx.good(r, &p, rates, intern)),
                 None => Item::Raw { i, line, text: t.to_string(), raw: Box::new(r) },
             },
             Err(DeError::Input(e)) => {

@@ -11,6 +11,7 @@ pub mod raw;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use origin_core::{Country, Currency, Decimal, HsCode};
@@ -140,15 +141,17 @@ pub enum Role {
     Packing,
 }
 
-/// A BOM line, checked; values converted to the batch currency.
-#[derive(Debug, Clone)]
+/// A BOM line, checked; values converted to the batch currency. Its texts are shared `Arc<str>`s:
+/// line ids, descriptions, suppliers and certification ids repeat across millions of lines and are
+/// stored once per batch (see [`Interner`]), and the audit's outcome shares them instead of copying.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Material {
     /// Line id.
-    pub line: String,
+    pub line: Arc<str>,
     /// Part number.
-    pub part: Option<String>,
+    pub part: Option<Arc<str>>,
     /// Description.
-    pub description: String,
+    pub description: Arc<str>,
     /// Classification.
     pub hs: HsCode,
     /// Quantity.
@@ -158,30 +161,84 @@ pub struct Material {
     /// Declared origin.
     pub origin: Country,
     /// Supplier.
-    pub supplier: Option<String>,
+    pub supplier: Option<Arc<str>>,
     /// Supplier certification id.
-    pub certification: Option<String>,
+    pub certification: Option<Arc<str>>,
     /// Kinds (None = unknown; Some = complete list).
     pub kinds: Option<Vec<String>>,
     /// Role.
     pub role: Role,
     /// Provenance lot.
-    pub lot: Option<String>,
-    /// Self-produced: its BOM.
-    pub self_produced: Option<SelfProduced>,
+    pub lot: Option<Arc<str>>,
+    /// Self-produced: its BOM (boxed: rare, and it would double the size of every line).
+    pub self_produced: Option<Box<SelfProduced>>,
     /// Weight, kg.
     pub weight_kg: Option<Decimal>,
 }
 
+/// Shares the texts that repeat across BOM lines: one allocation per distinct text. Bounded, so a
+/// batch whose texts never repeat does not grow a table for nothing.
+#[derive(Debug, Default)]
+pub(crate) struct Interner(std::collections::HashSet<Arc<str>, std::hash::BuildHasherDefault<FxHasher>>);
+
+impl Interner {
+    /// Distinct texts kept; beyond this, texts are allocated on their own.
+    const LIMIT: usize = 1 << 16;
+
+    pub(crate) fn get(&mut self, s: String) -> Arc<str> {
+        if let Some(a) = self.0.get(s.as_str()) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(s);
+        if self.0.len() < Self::LIMIT {
+            self.0.insert(a.clone());
+        }
+        a
+    }
+}
+
+/// A small multiplicative hasher for short keys (the std SipHash is several times slower on them).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(c);
+            self.add(u64::from_le_bytes(b));
+        }
+        for &b in chunks.remainder() {
+            self.add(u64::from(b));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// A self-produced material's BOM.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SelfProduced {
     /// Designated intermediate.
     pub intermediate: bool,
     /// Net cost, batch currency.
     pub net_cost: Option<Decimal>,
     /// Materials.
-    pub materials: Vec<Material>,
+    pub materials: Vec<Arc<Material>>,
 }
 
 /// A stop on the route.
@@ -232,8 +289,8 @@ pub struct Good {
     pub conditions_met: Vec<String>,
     /// Invoice.
     pub invoice: Option<String>,
-    /// BOM.
-    pub materials: Vec<Material>,
+    /// BOM (each line shared with the audit's outcome for it).
+    pub materials: Vec<Arc<Material>>,
 }
 
 impl Good {
@@ -435,11 +492,12 @@ fn parse_text(path: &Path, text: &str) -> Result<Batch, HeaderError> {
     };
 
     let mut goods = Vec::new();
+    let mut intern = Interner::default();
     for (i, v) in seq(take(&mut map, "goods")).into_iter().enumerate() {
         let p = format!("goods[{i}]");
         let id = v.get("id").and_then(|x| x.as_str()).map(str::to_string).unwrap_or_else(|| format!("goods[{i}]"));
         match cx.de::<RawGood>(v, &p) {
-            Ok(r) => goods.push(cx.good(r, &p, &rates)),
+            Ok(r) => goods.push(cx.good(r, &p, &rates, &mut intern)),
             Err(e) => goods.push(GoodInput::Invalid { id, errors: vec![e] }),
         }
     }
@@ -674,6 +732,16 @@ impl Cx<'_> {
 
     /// [`Cx::de`] from JSON text.
     fn de_json<'de, T: serde::Deserialize<'de>>(&self, text: &'de str, base: &str) -> Result<T, DeError> {
+        // Plain serde_json first: tracking the path of every field costs as much again, and only an
+        // error needs it. On an error the part is read again with the path tracked.
+        let mut d = serde_json::Deserializer::from_str(text);
+        if let Ok(v) = T::deserialize(&mut d) {
+            return match d.end() {
+                Ok(()) => Ok(v),
+                // Trailing characters after a part: malformed.
+                Err(_) => Err(DeError::Fallback),
+            };
+        }
         let mut d = serde_json::Deserializer::from_str(text);
         let r = serde_path_to_error::deserialize::<_, T>(&mut d);
         // Trailing characters after a part: malformed.
@@ -805,7 +873,7 @@ impl Cx<'_> {
         }
     }
 
-    fn good(&self, r: RawGood, p: &str, rates: &HashMap<Currency, Decimal>) -> GoodInput {
+    fn good(&self, r: RawGood, p: &str, rates: &HashMap<Currency, Decimal>, intern: &mut Interner) -> GoodInput {
         let mut errs = Vec::new();
         let hs = HsCode::parse(&r.hs).map_err(|e| {
             errs.push(self.err(&format!("{p}.hs"), &e.to_string(), "classify the good to 6 digits at least"))
@@ -879,7 +947,7 @@ impl Cx<'_> {
             }),
             None => None,
         };
-        let materials = self.materials(r.materials, &format!("{p}.materials"), rates, &mut errs, 0);
+        let materials = self.materials(r.materials, &format!("{p}.materials"), rates, &mut errs, 0, intern);
         match (hs, place, errs.is_empty()) {
             (Ok(hs), Ok(place), true) => GoodInput::Ok(Box::new(Good {
                 id: r.id,
@@ -938,9 +1006,11 @@ impl Cx<'_> {
         rates: &HashMap<Currency, Decimal>,
         errs: &mut Vec<InputError>,
         depth: u8,
-    ) -> Vec<Material> {
+        intern: &mut Interner,
+    ) -> Vec<Arc<Material>> {
         // Duplicate line ids, found first so that the strings can then be moved, not copied.
-        let mut firsts: HashMap<&str, usize> = HashMap::with_capacity(raw.len());
+        let mut firsts: HashMap<&str, usize, std::hash::BuildHasherDefault<FxHasher>> =
+            HashMap::with_capacity_and_hasher(raw.len(), Default::default());
         let dup_of: Vec<Option<(usize, String)>> = raw
             .iter()
             .enumerate()
@@ -1007,7 +1077,7 @@ impl Cx<'_> {
                     ));
                     None
                 }
-                Some(sp) => Some(SelfProduced {
+                Some(sp) => Some(Box::new(SelfProduced {
                     intermediate: sp.intermediate,
                     net_cost: sp.net_cost.map(|v| v * rate.unwrap_or(Decimal::ONE)),
                     materials: self.materials(
@@ -1016,30 +1086,31 @@ impl Cx<'_> {
                         rates,
                         errs,
                         depth + 1,
+                        intern,
                     ),
-                }),
+                })),
                 None => None,
             };
             if errs.len() > before {
                 continue;
             }
             if let (Ok(hs), Ok(origin), Some(rate)) = (hs, origin, rate) {
-                out.push(Material {
-                    line: m.line,
-                    part: m.part,
-                    description: m.description,
+                out.push(Arc::new(Material {
+                    line: intern.get(m.line),
+                    part: m.part.map(Arc::from),
+                    description: intern.get(m.description),
                     hs,
                     quantity: m.quantity,
                     value: m.quantity * m.unit_value * rate,
                     origin,
-                    supplier: m.supplier,
-                    certification: m.certification,
+                    supplier: m.supplier.map(|x| intern.get(x)),
+                    certification: m.certification.map(|x| intern.get(x)),
                     kinds: m.kinds,
                     role,
-                    lot: m.lot,
+                    lot: m.lot.map(Arc::from),
                     self_produced,
                     weight_kg: m.weight_kg,
-                });
+                }));
             }
         }
         out

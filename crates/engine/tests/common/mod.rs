@@ -103,7 +103,7 @@ pub fn status(g: &GoodReport, line: &str) -> String {
         .determination
         .materials
         .iter()
-        .find(|m| m.line == line)
+        .find(|m| &*m.material.line == line)
         .unwrap_or_else(|| panic!("good `{}` has no BOM line `{line}`", g.audit.good));
     serde_json::to_value(m.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
