@@ -3,7 +3,7 @@
 //!
 //! `cargo bench -p origin-store --bench store` (release). `ORIGIN_BENCH_GOODS` (default 100,000 goods,
 //! 5 findings each), `ORIGIN_BENCH_CHUNK` (goods per transaction, default 2,000) and `ORIGIN_BENCH_ROWS`
-//! (rows per bare INSERT statement, default 500) change the run.
+//! (rows per bare INSERT statement, default 1,000: the store's own statement size on SQLite) change the run.
 //! Figures are recorded in docs/store.md.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "benchmark")]
 
@@ -80,17 +80,16 @@ fn env(name: &str, default: usize) -> usize {
 async fn main() {
     let n_goods = env("ORIGIN_BENCH_GOODS", 100_000);
     let chunk = env("ORIGIN_BENCH_CHUNK", 2_000);
-    let rows_per_insert = env("ORIGIN_BENCH_ROWS", 500);
-    // `?` placeholders by default (the fast form on SQLite); ORIGIN_BENCH_PLACEHOLDER='$' shows the cost
-    // of `$N` ones.
-    let question = std::env::var("ORIGIN_BENCH_PLACEHOLDER").map_or(true, |p| p != "$");
+    let rows_per_insert = env("ORIGIN_BENCH_ROWS", 1000);
     let dir = tempfile::tempdir().unwrap();
+    // ORIGIN_BENCH_KEEP=1 keeps the databases (the path is printed).
     let t = Instant::now();
     let goods: Vec<GoodReport> = (0..n_goods).map(good).collect();
     let n_findings = n_goods * FINDINGS_PER_GOOD;
     eprintln!("{n_goods} goods, {n_findings} findings generated in {:.2?}", t.elapsed());
 
-    // 0. The CPU part of the store's path alone: JSON of every audit, its digest, JSON of every finding.
+    // 0. A CPU reference, the store's path before it serialized each row once: JSON of every audit, its
+    // digest, JSON of every determination and finding again, v4 ids.
     let t = Instant::now();
     let mut bytes = 0usize;
     for g in &goods {
@@ -102,7 +101,7 @@ async fn main() {
         }
     }
     let cpu_secs = t.elapsed().as_secs_f64();
-    eprintln!("serialization + digests + ids alone: {cpu_secs:.2} s ({bytes} bytes)");
+    eprintln!("CPU reference (the old path: serialization twice, digests, v4 ids): {cpu_secs:.2} s ({bytes} bytes)");
 
     // 1. The store's path: determinations + findings + log entry, one transaction per chunk.
     let store = Store::open(&dir.path().join("store.db").display().to_string()).await.unwrap();
@@ -132,72 +131,143 @@ async fn main() {
             part.iter().map(|g| GoodResult { batch: "bench", report: g, draft_if_cleared: None }).collect();
         store.write_goods(&run, "bench", &results).await.unwrap();
     }
-    let store_secs = t.elapsed().as_secs_f64();
+    let chunks_secs = t.elapsed().as_secs_f64();
+    // The final commit and a checkpoint belong to storing the run: the bare INSERT below ends with one too.
     store.complete_run(&run, "bench").await.unwrap();
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(store.pool()).await.unwrap();
+    let store_secs = t.elapsed().as_secs_f64();
     store.close().await;
 
-    // 2. A bare multi-row INSERT of the same finding rows (same table shape, native SQLite driver).
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("bare.db").display());
-    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    sqlx::query("PRAGMA journal_mode = WAL").execute(&mut conn).await.unwrap();
+    // The rows the store wrote, read back in the order written: the baselines insert exactly these.
+    let store_url = format!("sqlite://{}", dir.path().join("store.db").display());
+    let mut src = sqlx::SqliteConnection::connect(&store_url).await.unwrap();
+    let findings: Vec<Vec<Value>> = read_rows(&mut src, "findings", FINDING_COLS).await;
+    let dets: Vec<Vec<Value>> = read_rows(&mut src, "determinations", DET_COLS).await;
+    let log: Vec<Vec<Value>> = read_rows(&mut src, "audit_log WHERE action = 'run.chunk_stored'", LOG_COLS).await;
+    let run_row: Vec<Vec<Value>> = read_rows(&mut src, "runs", RUN_COLS).await;
+    src.close().await.unwrap();
+    assert_eq!(findings.len(), n_findings);
+
+    // 2. Bare multi-row INSERTs of the same rows -- each chunk's determinations, findings and log entry --
+    // into the same schema (a fresh store's migrations: same tables, keys and indexes), on a connection
+    // with the store's chunk-writer settings, statements of the store's sizes, one transaction per chunk
+    // as the store, then a checkpoint. No JSON, digests, ids, checks or hashing: only SQLite's own work.
+    let same = Store::open(&dir.path().join("bare.db").display().to_string()).await.unwrap();
+    same.close().await;
+    let url = format!("sqlite://{}", dir.path().join("bare.db").display());
+    let mut conn =
+        sqlx::SqliteConnection::connect_with(&origin_store::sqlite_writer_options(&url).unwrap()).await.unwrap();
+    insert(&mut conn, "runs", RUN_COLS, &run_row, 1).await;
+    let t = Instant::now();
+    for (c, part) in dets.chunks(chunk).enumerate() {
+        let mut tx = conn.begin().await.unwrap();
+        insert(&mut tx, "determinations", DET_COLS, part, 500).await;
+        let f = &findings[c * chunk * FINDINGS_PER_GOOD..((c + 1) * chunk * FINDINGS_PER_GOOD).min(findings.len())];
+        insert(&mut tx, "findings", FINDING_COLS, f, rows_per_insert).await;
+        insert(&mut tx, "audit_log", LOG_COLS, &log[c..=c], 1).await;
+        tx.commit().await.unwrap();
+    }
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut conn).await.unwrap();
+    let same_secs = t.elapsed().as_secs_f64();
+    conn.close().await.unwrap();
+
+    // 3. The narrower baseline used before: the finding rows alone into a findings table with its primary
+    // key and no other index or constraint.
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("bare-findings.db").display());
+    let mut conn =
+        sqlx::SqliteConnection::connect_with(&origin_store::sqlite_writer_options(&url).unwrap()).await.unwrap();
     sqlx::query(
         "CREATE TABLE findings (id TEXT PRIMARY KEY, run_id TEXT NOT NULL, batch TEXT NOT NULL, good TEXT NOT NULL, ordinal BIGINT NOT NULL, code TEXT NOT NULL, severity TEXT NOT NULL, fingerprint TEXT NOT NULL, status TEXT NOT NULL, version BIGINT NOT NULL, carried_from TEXT, finding TEXT NOT NULL, updated_at TEXT NOT NULL)",
     )
     .execute(&mut conn)
     .await
     .unwrap();
-    let rows: Vec<(String, &GoodReport, usize, &Finding, String)> = goods
-        .iter()
-        .flat_map(|g| {
-            g.audit
-                .findings
-                .iter()
-                .enumerate()
-                .map(move |(k, f)| (uuid::Uuid::new_v4().to_string(), g, k, f, serde_json::to_string(f).unwrap()))
-        })
-        .collect();
     let t = Instant::now();
-    for part in rows.chunks(chunk * FINDINGS_PER_GOOD) {
+    for part in findings.chunks(chunk * FINDINGS_PER_GOOD) {
         let mut tx = conn.begin().await.unwrap();
-        for stmt in part.chunks(rows_per_insert) {
-            let mut sql = String::from(
-                "INSERT INTO findings (id, run_id, batch, good, ordinal, code, severity, fingerprint, status, carried_from, finding, updated_at, version) VALUES ",
-            );
-            for i in 0..stmt.len() {
-                sql.push_str(if i == 0 { "(" } else { ", (" });
-                for c in 0..12 {
-                    if question {
-                        sql.push_str(if c == 0 { "?" } else { ", ?" });
-                    } else {
-                        sql.push_str(&format!("{}${}", if c == 0 { "" } else { ", " }, i * 12 + c + 1));
-                    }
-                }
-                sql.push_str(", 1)");
-            }
-            let mut q = sqlx::query(&sql);
-            for (id, g, k, f, json) in stmt {
-                q = q
-                    .bind(id)
-                    .bind(&run)
-                    .bind("bench")
-                    .bind(&g.audit.good)
-                    .bind(*k as i64)
-                    .bind(f.code.as_str())
-                    .bind(f.severity.as_str())
-                    .bind(&f.fingerprint)
-                    .bind("open")
-                    .bind(None::<String>)
-                    .bind(json)
-                    .bind("2026-11-28T00:00:00.000000Z");
-            }
-            q.execute(&mut *tx).await.unwrap();
-        }
+        insert(&mut tx, "findings", FINDING_COLS, part, rows_per_insert).await;
         tx.commit().await.unwrap();
     }
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut conn).await.unwrap();
     let bare_secs = t.elapsed().as_secs_f64();
-    let (store_rate, bare_rate) = (n_findings as f64 / store_secs, n_findings as f64 / bare_secs);
+    conn.close().await.unwrap();
+
+    if std::env::var_os("ORIGIN_BENCH_KEEP").is_some() {
+        eprintln!("databases kept in {}", dir.keep().display());
+    }
+    let rate = |secs: f64| n_findings as f64 / secs;
     println!("findings stored:           {n_findings} ({n_goods} goods, {chunk} goods per transaction)");
-    println!("store (determinations + findings + log): {store_secs:.2} s, {store_rate:.0} findings/s");
-    println!("bare multi-row INSERT of the findings:   {bare_secs:.2} s, {bare_rate:.0} findings/s");
-    println!("store / bare:              {:.0}%", 100.0 * store_rate / bare_rate);
+    println!(
+        "store (determinations + findings + log, final commit, checkpoint): {store_secs:.2} s, {:.0} findings/s (chunks alone {chunks_secs:.2} s)",
+        rate(store_secs)
+    );
+    println!(
+        "bare INSERT, same rows (determinations + findings + log) into the same schema: {same_secs:.2} s, {:.0} findings/s",
+        rate(same_secs)
+    );
+    println!("bare INSERT, finding rows alone, primary key only: {bare_secs:.2} s, {:.0} findings/s", rate(bare_secs));
+    println!("store / bare (same rows, same schema): {:.0}%", 100.0 * same_secs / store_secs);
+    println!("store / bare (finding rows alone):     {:.0}%", 100.0 * bare_secs / store_secs);
+}
+
+const FINDING_COLS: &str =
+    "id, run_id, batch, good, ordinal, code, severity, fingerprint, status, version, carried_from, finding, updated_at";
+const DET_COLS: &str = "run_id, batch, good, hs, outcome, criterion, rule_id, summary, determination, digest, draft";
+const LOG_COLS: &str = "seq, at, actor, action, subject, payload, prev_hash, hash";
+const RUN_COLS: &str = "id, started_at, finished_at, status, actor, engine_version, rule_pack, rules_digest, as_of, options, goods_total, goods_done, qualified, not_qualified, needs_evidence, findings, summary";
+
+/// A column value as read back (the store's columns are text or integers).
+#[derive(Clone)]
+enum Value {
+    Null,
+    Int(i64),
+    Text(String),
+}
+
+async fn read_rows(conn: &mut sqlx::SqliteConnection, from: &str, cols: &str) -> Vec<Vec<Value>> {
+    use sqlx::{Row, ValueRef};
+    let n = cols.split(',').count();
+    let rows = sqlx::query(&format!("SELECT {cols} FROM {from} ORDER BY rowid")).fetch_all(conn).await.unwrap();
+    rows.iter()
+        .map(|r| {
+            (0..n)
+                .map(|i| {
+                    let raw = r.try_get_raw(i).unwrap();
+                    if raw.is_null() {
+                        Value::Null
+                    } else if let Ok(v) = r.try_get::<i64, _>(i) {
+                        Value::Int(v)
+                    } else {
+                        Value::Text(r.try_get::<String, _>(i).unwrap())
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Multi-row INSERTs of `rows` into `table`, `per` rows a statement, `?` placeholders.
+async fn insert(conn: &mut sqlx::SqliteConnection, table: &str, cols: &str, rows: &[Vec<Value>], per: usize) {
+    let n = cols.split(',').count();
+    for stmt in rows.chunks(per) {
+        let mut sql = format!("INSERT INTO {table} ({cols}) VALUES ");
+        for i in 0..stmt.len() {
+            sql.push_str(if i == 0 { "(" } else { ", (" });
+            for c in 0..n {
+                sql.push_str(if c == 0 { "?" } else { ", ?" });
+            }
+            sql.push(')');
+        }
+        let mut q = sqlx::query(&sql);
+        for r in stmt {
+            for v in r {
+                q = match v {
+                    Value::Null => q.bind(None::<&str>),
+                    Value::Int(i) => q.bind(*i),
+                    Value::Text(t) => q.bind(t.as_str()),
+                };
+            }
+        }
+        q.execute(&mut *conn).await.unwrap();
+    }
 }

@@ -30,7 +30,9 @@ pub use export::{Exported, export_run};
 pub use inputs::{InputFile, RunInputs, collect_inputs, sha256_hex};
 pub use log::{LogEntry, LogProblem, LogReport};
 pub use review::{Decision, FindingFilter, FindingRow, ReviewRequest, ReviewRow, Role};
-pub use runs::{CompletedRun, DeterminationRow, NewRun, RunFileRow, RunRow, RunSink, RunStatus, Withdrawal};
+pub use runs::{
+    CompletedRun, DeterminationRow, NewRun, RunFileRow, RunRow, RunSink, RunStatus, Withdrawal, sqlite_writer_options,
+};
 
 /// What went wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +86,8 @@ pub enum Backend {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// SQLite only: the native connection that writes result chunks (`runs::sqlite_writer_options`).
+    sqlite_writer: Option<sqlx::SqlitePool>,
     backend: Backend,
     location: String,
 }
@@ -156,7 +160,16 @@ impl Store {
                 .to_string(),
             Backend::Postgres => redact(db),
         };
-        Ok(Store { pool, backend, location })
+        let sqlite_writer = match backend {
+            Backend::Sqlite => Some(
+                sqlx::sqlite::SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(runs::sqlite_writer_options(&url)?)
+                    .await?,
+            ),
+            Backend::Postgres => None,
+        };
+        Ok(Store { pool, sqlite_writer, backend, location })
     }
 
     /// Which database.
@@ -176,6 +189,9 @@ impl Store {
 
     /// Closes the pool.
     pub async fn close(&self) {
+        if let Some(w) = &self.sqlite_writer {
+            w.close().await;
+        }
         self.pool.close().await;
     }
 
