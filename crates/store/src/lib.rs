@@ -18,6 +18,7 @@ mod log;
 mod review;
 pub mod runner;
 mod runs;
+mod users;
 pub mod worker;
 
 use std::sync::Once;
@@ -26,11 +27,12 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Transaction};
 
 pub use certificate::{CertificateRow, IssueRequest, draft_from_json};
-pub use export::{Exported, export_run};
+pub use export::{Exported, export_run, restore_inputs};
 pub use inputs::{InputFile, RunInputs, collect_inputs, sha256_hex};
 pub use log::{LogEntry, LogProblem, LogReport};
 pub use review::{Decision, FindingFilter, FindingRow, ReviewRequest, ReviewRow, Role};
 pub use runs::{CompletedRun, DeterminationRow, NewRun, RunFileRow, RunRow, RunSink, RunStatus, Withdrawal};
+pub use users::{SESSION_HOURS, Session, User, UserRole, new_secret};
 
 /// What went wrong in the store.
 #[derive(Debug, thiserror::Error)]
