@@ -11,6 +11,9 @@ use origin_graph::{LotIx, ProvenanceGraph, Trace, render};
 use crate::AppState;
 use crate::error::AppError;
 
+/// How many runs' contexts are kept at once.
+const CACHED_RUNS: usize = 8;
+
 /// What the pages need of one BOM line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineInfo {
@@ -135,6 +138,11 @@ pub async fn run_context(state: &AppState, run: &str) -> Result<Arc<RunContext>,
     .await
     .map_err(AppError::internal)?;
     let ctx = Arc::new(ctx);
-    state.inner.contexts.lock().map_err(AppError::internal)?.insert(run.to_string(), ctx.clone());
+    let mut cache = state.inner.contexts.lock().map_err(AppError::internal)?;
+    // A large run's batches take memory: keep a few runs, dropping the others (rebuilt when asked).
+    if cache.len() >= CACHED_RUNS {
+        cache.clear();
+    }
+    cache.insert(run.to_string(), ctx.clone());
     Ok(ctx)
 }

@@ -254,6 +254,26 @@ fn select(name: &str, label: &str, current: Option<&str>, options: &[&str]) -> S
     s
 }
 
+/// The queue with the current filters and one more (`dim` = `value`), as a link.
+fn filter_link(q: &FindingQuery, dim: &str, value: &str) -> String {
+    let current = [
+        ("run", &q.run),
+        ("status", &q.status),
+        ("severity", &q.severity),
+        ("code", &q.code),
+        ("good", &q.good),
+        ("supplier", &q.supplier),
+        ("chapter", &q.chapter),
+    ];
+    let mut parts: Vec<String> = current
+        .iter()
+        .filter(|(k, _)| *k != dim)
+        .filter_map(|(k, v)| v.as_deref().map(|v| format!("{k}={}", url_encode(v))))
+        .collect();
+    parts.push(format!("{dim}={}", url_encode(value)));
+    format!("/queue?{}", parts.join("&"))
+}
+
 /// `GET /queue`.
 pub async fn queue(
     State(s): State<AppState>,
@@ -294,7 +314,8 @@ pub async fn queue(
         let mut values: Vec<_> = values.iter().collect();
         values.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         for (v, n) in values.into_iter().take(8) {
-            let _ = write!(b, "<li>{} <span class=\"badge\">{n}</span></li>", esc(v));
+            let href = filter_link(&q, dim, v);
+            let _ = write!(b, "<li><a href=\"{}\">{}</a> <span class=\"badge\">{n}</span></li>", esc(&href), esc(v));
         }
         b.push_str("</ul></div>");
     }

@@ -455,3 +455,22 @@ fn docs_api_lists_every_route_with_who_may_use_it() {
         assert!(doc.contains(&row), "docs/api.md lacks the row:\n{row}");
     }
 }
+
+#[tokio::test]
+async fn the_queue_page_filters_and_links_each_count_to_its_filter() {
+    let fx = fixture().await;
+    let (id, _) = fx.session("ana").await;
+    let q = send(fx.app(), page(Method::GET, "/queue?severity=blocking&chapter=87", Some(&id), None)).await;
+    assert_eq!(q.status, StatusCode::OK);
+    let html = q.text();
+    // Chapter 87 blocking findings of the demo run: the seat belt's (RVC, tariff shift) and the
+    // transit-lost caliper's; none of chapter 85 or 94.
+    assert!(html.contains("SB-FR-3PT") && html.contains("CAL-TRC-1P"), "{html}");
+    assert!(!html.contains("ST-DRV-BKT") && !html.contains("SW-WIN-DRV"));
+    assert!(
+        html.contains(
+            "href=\"/queue?status=open&amp;severity=blocking&amp;chapter=87&amp;code=TRANSIT_OUTSIDE_PARTIES\""
+        ),
+        "facet links keep the other filters"
+    );
+}

@@ -1,6 +1,7 @@
 //! End to end in headless Chromium: an auditor signs in with the login form, opens the review queue,
 //! opens a finding, dismisses it with a justification, and sees the decision on the page; the
-//! screenshot is kept as a test artifact (`target/test-artifacts/review-decision.png`). Skips loudly
+//! screenshots are kept as test artifacts (`target/test-artifacts/review-queue.png`,
+//! `review-decision.png`). Skips loudly
 //! without a browser locally; fails under CI (`.ci/run` installs chromium and chromium-driver).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -39,6 +40,7 @@ fn an_auditor_signs_in_reviews_a_finding_and_sees_the_decision() {
     // The queue: open findings with their counts; 20 findings in the demo run, all open.
     let counts = browser.wait_for("#counts", WAIT).unwrap();
     assert!(browser.text(&counts).unwrap().contains("20 finding(s)"), "{}", browser.text(&counts).unwrap());
+    browser.screenshot_png(artifacts().join("review-queue.png")).unwrap();
     let link = browser.find(&format!("a.finding-link[href=\"/findings/{finding}\"]")).unwrap();
     browser.click(&link).unwrap();
 
