@@ -474,3 +474,25 @@ async fn the_queue_page_filters_and_links_each_count_to_its_filter() {
         "facet links keep the other filters"
     );
 }
+
+#[tokio::test]
+async fn a_stale_review_form_shows_the_conflict_and_records_nothing() {
+    let fx = fixture().await;
+    let finding = fx.finding("DE_MINIMIS_APPLIED").await;
+    let uri = format!("/findings/{finding}/review");
+    let (a, a_csrf) = fx.session("aud").await;
+    let (b, b_csrf) = fx.session("aud2").await;
+    // Both opened the page at version 1.
+    let first = format!("csrf={a_csrf}&decision=accept&note=&version=1");
+    let second = format!("csrf={b_csrf}&decision=waive&note=accepted+risk&version=1");
+    let one = send(fx.app(), page(Method::POST, &uri, Some(&a), Some(&first))).await;
+    assert_eq!(one.status, StatusCode::SEE_OTHER);
+    let two = send(fx.app(), page(Method::POST, &uri, Some(&b), Some(&second))).await;
+    assert_eq!(two.status, StatusCode::CONFLICT);
+    let html = two.text();
+    assert!(html.contains("id=\"error\"") && html.contains("conflict") && html.contains("by aud"), "{html}");
+    assert!(html.contains("name=\"version\" value=\"2\""), "the form now carries the current version");
+    let reviews = fx.store().reviews(&finding).await.unwrap();
+    assert_eq!(reviews.len(), 1);
+    assert_eq!(reviews[0].reviewer, "aud");
+}
