@@ -6,6 +6,7 @@ pub mod gen_cmd;
 pub mod import_cmd;
 pub mod rules_cmd;
 pub mod run_cmd;
+pub mod serve_cmd;
 pub mod store_cmd;
 pub mod trace;
 

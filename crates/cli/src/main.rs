@@ -1,5 +1,6 @@
 //! `origin-audit`: thin wiring from arguments to the library commands in `origin_cli`.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -71,6 +72,15 @@ enum Command {
     Export(ExportArgs),
     /// Audit queued goods of a run shared through PostgreSQL (see `run --queue`), until none is left.
     Worker(WorkerArgs),
+    /// Serve the auditor web UI and the HTTP API (docs/api.md).
+    Serve(origin_cli::serve_cmd::ServeArgs),
+    /// Print the OpenAPI document of the HTTP API (docs/openapi.json).
+    Openapi,
+    /// Accounts for the web UI and API: add (prints the token once), list, disable, rekey.
+    Users {
+        #[command(subcommand)]
+        command: origin_cli::serve_cmd::UsersCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -188,6 +198,12 @@ fn main() -> ExitCode {
         Command::Log { command } => store_cmd::execute(&cli.db, Op::Log(&command), &mut out),
         Command::Export(args) => store_cmd::execute(&cli.db, Op::Export(&args), &mut out),
         Command::Worker(args) => store_cmd::execute(&cli.db, Op::Worker(&args), &mut out),
+        Command::Serve(args) => origin_cli::serve_cmd::serve(&args, &cli.rules, &cli.db),
+        Command::Openapi => serde_json::to_string_pretty(&origin_server::openapi::document())
+            .map_err(std::io::Error::other)
+            .and_then(|s| writeln!(out, "{s}"))
+            .map(|()| origin_cli::exit::OK),
+        Command::Users { command } => origin_cli::serve_cmd::users(&command, &cli.db, &mut out),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(2)),

@@ -26,7 +26,7 @@ pub struct IssueRequest {
 }
 
 /// A stored certificate.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CertificateRow {
     /// Id.
     pub id: String,
@@ -317,6 +317,44 @@ impl Store {
         append(&mut tx, &req.actor, "certificate.issued", &format!("certificate:{id}"), &payload).await?;
         tx.commit().await?;
         self.certificate(&id).await
+    }
+
+    /// Withdraws an issued certificate by hand (an auditor learns the good no longer qualifies, or the
+    /// certificate was issued in error); the reason is required and logged.
+    pub async fn withdraw_certificate(
+        &self,
+        id: &str,
+        actor: &str,
+        reason: &str,
+    ) -> Result<CertificateRow, StoreError> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(StoreError::Invalid("withdrawing a certificate needs a reason".into()));
+        }
+        let mut tx = self.write_tx().await?;
+        let row = sqlx::query("SELECT status FROM certificates WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no certificate `{id}`")))?;
+        let status: String = row.try_get("status")?;
+        if status != "issued" {
+            return Err(StoreError::Invalid(format!(
+                "certificate `{id}` is {status}; only an issued one can be withdrawn"
+            )));
+        }
+        sqlx::query(
+            "UPDATE certificates SET status = 'withdrawn', withdrawn_at = $1, withdrawn_reason = $2 WHERE id = $3",
+        )
+        .bind(now())
+        .bind(reason)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        append(&mut tx, actor, "certificate.withdrawn", &format!("certificate:{id}"), &json!({"reason": reason}))
+            .await?;
+        tx.commit().await?;
+        self.certificate(id).await
     }
 
     /// One certificate.

@@ -31,6 +31,36 @@ fn inside(name: &str) -> PathBuf {
     Path::new(name).components().filter_map(|c| if let Component::Normal(s) = c { Some(s) } else { None }).collect()
 }
 
+/// Where a run's file goes in a package: batches (by file name) and their BOM files under `inputs/`, so
+/// a batch finds its BOM files beside it as it did when it ran; rule files under `rules/`.
+fn package_path(kind: &str, name: &str) -> PathBuf {
+    match kind {
+        "rules" => Path::new("rules").join(inside(name)),
+        "batch" => {
+            Path::new("inputs").join(Path::new(name).file_name().map(PathBuf::from).unwrap_or_else(|| inside(name)))
+        }
+        _ => Path::new("inputs").join(inside(name)),
+    }
+}
+
+/// Writes a run's batch and BOM files, exactly as used, under `dir/inputs/`; returns the batch paths in
+/// run order. For readers that need the batches again (the web UI's provenance pictures and supplier
+/// filter) without the whole package.
+pub async fn restore_inputs(store: &Store, run: &str, dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
+    let mut batches = Vec::new();
+    for f in store.run_files(run).await?.iter().filter(|f| f.kind != "rules") {
+        let path = dir.join(package_path(&f.kind, &f.name));
+        if let Some(p) = path.parent() {
+            std::fs::create_dir_all(p)?;
+        }
+        std::fs::write(&path, store.blob(&f.digest).await?)?;
+        if f.kind == "batch" {
+            batches.push(path);
+        }
+    }
+    Ok(batches)
+}
+
 fn write_json(path: &Path, v: &serde_json::Value) -> Result<(), StoreError> {
     std::fs::write(path, serde_json::to_string_pretty(v)? + "\n")?;
     Ok(())
@@ -50,12 +80,7 @@ pub async fn export_run(store: &Store, run: &str, dir: &Path) -> Result<Exported
     let files = store.run_files(run).await?;
     let mut count = 0;
     for f in &files {
-        let rel = match f.kind.as_str() {
-            "rules" => Path::new("rules").join(inside(&f.name)),
-            "batch" => Path::new("inputs")
-                .join(Path::new(&f.name).file_name().map(PathBuf::from).unwrap_or_else(|| inside(&f.name))),
-            _ => Path::new("inputs").join(inside(&f.name)),
-        };
+        let rel = package_path(&f.kind, &f.name);
         let path = dir.join(&rel);
         if let Some(p) = path.parent() {
             std::fs::create_dir_all(p)?;

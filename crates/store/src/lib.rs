@@ -3,7 +3,9 @@
 //!
 //! Both backends go through `sqlx::Any` with the same SQL: `$N` placeholders (SQLite accepts them),
 //! text for times (RFC 3339 UTC, written by the application), ids (UUID) and JSON, so a value reads the
-//! same on either database and the same test suite runs on both. Migrations are embedded per backend
+//! same on either database and the same test suite runs on both. One path differs: on SQLite a run's
+//! result chunks go through a native connection with multi-row `?` INSERTs (the `Any` driver's value
+//! conversion and `$N` matching cost most of the write rate; docs/store.md, storage benchmark). Migrations are embedded per backend
 //! (`migrations/sqlite`, `migrations/postgres`) because the dialects differ in types, and applied by
 //! [`Store::open`].
 //!
@@ -18,6 +20,7 @@ mod log;
 mod review;
 pub mod runner;
 mod runs;
+mod users;
 pub mod worker;
 
 use std::sync::Once;
@@ -26,13 +29,14 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Transaction};
 
 pub use certificate::{CertificateRow, IssueRequest, draft_from_json};
-pub use export::{Exported, export_run};
+pub use export::{Exported, export_run, restore_inputs};
 pub use inputs::{InputFile, RunInputs, collect_inputs, sha256_hex};
 pub use log::{LogEntry, LogProblem, LogReport};
 pub use review::{Decision, FindingFilter, FindingRow, ReviewRequest, ReviewRow, Role};
 pub use runs::{
     CompletedRun, DeterminationRow, NewRun, RunFileRow, RunRow, RunSink, RunStatus, Withdrawal, sqlite_writer_options,
 };
+pub use users::{SESSION_HOURS, Session, User, UserRole, new_secret};
 
 /// What went wrong in the store.
 #[derive(Debug, thiserror::Error)]

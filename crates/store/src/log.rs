@@ -15,7 +15,7 @@ use crate::{Store, StoreError, inputs::sha256_hex, now};
 pub(crate) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// One log entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct LogEntry {
     /// Position, from 1, without gaps.
     pub seq: i64,
@@ -48,7 +48,7 @@ fn entry_hash(prev: &str, seq: i64, at: &str, actor: &str, action: &str, subject
 }
 
 /// A break in the chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct LogProblem {
     /// The entry concerned.
     pub seq: i64,
@@ -59,7 +59,7 @@ pub struct LogProblem {
 }
 
 /// What `log verify` found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct LogReport {
     /// Entries read.
     pub entries: usize,

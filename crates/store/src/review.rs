@@ -81,7 +81,7 @@ pub struct ReviewRequest {
 }
 
 /// A stored finding.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct FindingRow {
     /// Id.
     pub id: String,
@@ -110,7 +110,7 @@ pub struct FindingRow {
 }
 
 /// A recorded review.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ReviewRow {
     /// Id.
     pub id: String,

@@ -69,7 +69,7 @@ pub struct NewRun {
 }
 
 /// A stored run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct RunRow {
     /// Id.
     pub id: String,
@@ -108,7 +108,7 @@ pub struct RunRow {
 }
 
 /// A file a run used.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct RunFileRow {
     /// `batch`, `bom`, `rules`.
     pub kind: String,
@@ -119,7 +119,7 @@ pub struct RunFileRow {
 }
 
 /// A stored determination.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct DeterminationRow {
     /// Run.
     pub run_id: String,

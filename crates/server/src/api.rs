@@ -1,0 +1,695 @@
+//! JSON handlers under `/api`. Each is thin: check the input, call the store or the rule pack, answer.
+//! Ids may be given in full or as a unique prefix, as on the command line.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Extension, Multipart, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use origin_core::HsCode;
+use origin_engine::run::{Progress, RunOptions};
+use origin_rules::explain::explain_rule;
+use origin_rules::{Lookup, RuleQuery, VehicleUse};
+use origin_store::runner::{self, DEFAULT_CHUNK, RunRequest, RunnerError};
+use origin_store::{
+    CertificateRow, Decision, DeterminationRow, FindingFilter, FindingRow, IdKind, IssueRequest, ReviewRequest,
+    ReviewRow, Role, RunFileRow, RunRow, User, UserRole,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::context::run_context;
+use crate::error::AppError;
+
+/// `GET /healthz`.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: &'static str,
+}
+
+/// Liveness: answers when the database does.
+pub async fn health(State(s): State<AppState>) -> Result<Json<Health>, AppError> {
+    s.store().runs().await?;
+    Ok(Json(Health { status: "ok" }))
+}
+
+/// The OpenAPI document, generated from the route table.
+pub async fn openapi_document() -> Json<serde_json::Value> {
+    Json(crate::openapi::document())
+}
+
+/// `GET /api/runs`.
+pub async fn list_runs(State(s): State<AppState>) -> Result<Json<Vec<RunRow>>, AppError> {
+    Ok(Json(s.store().runs().await?))
+}
+
+/// A run with its files.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct RunDetail {
+    /// The run.
+    pub run: RunRow,
+    /// Its input and rule files with their digests.
+    pub files: Vec<RunFileRow>,
+}
+
+/// `GET /api/runs/{run}`.
+pub async fn show_run(State(s): State<AppState>, Path(run): Path<String>) -> Result<Json<RunDetail>, AppError> {
+    let id = s.store().resolve_id(IdKind::Run, &run).await?;
+    Ok(Json(RunDetail { run: s.store().run(&id).await?, files: s.store().run_files(&id).await? }))
+}
+
+/// `GET /api/runs/{run}/goods`.
+pub async fn run_goods(
+    State(s): State<AppState>,
+    Path(run): Path<String>,
+) -> Result<Json<Vec<DeterminationRow>>, AppError> {
+    let id = s.store().resolve_id(IdKind::Run, &run).await?;
+    Ok(Json(s.store().determinations(&id).await?))
+}
+
+/// A good's determination and findings.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct GoodDetail {
+    /// The determination (rule, alternatives, numbers, every material's status and why).
+    pub determination: DeterminationRow,
+    /// Its findings.
+    pub findings: Vec<FindingRow>,
+}
+
+/// `GET /api/runs/{run}/goods/{good}`.
+pub async fn run_good(
+    State(s): State<AppState>,
+    Path((run, good)): Path<(String, String)>,
+) -> Result<Json<GoodDetail>, AppError> {
+    let id = s.store().resolve_id(IdKind::Run, &run).await?;
+    let determination = s
+        .store()
+        .determinations(&id)
+        .await?
+        .into_iter()
+        .find(|d| d.good == good)
+        .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, format!("run `{id}` has no good `{good}`")))?;
+    let filter = FindingFilter { run: Some(id), good: Some(good), ..FindingFilter::default() };
+    Ok(Json(GoodDetail { determination, findings: s.store().findings(&filter).await? }))
+}
+
+/// The fields of `POST /api/runs`.
+pub const RUN_UPLOAD_FIELDS: &[(&str, &str)] = &[
+    ("batch", "a batch file (YAML or JSON; docs/batch-format.md); repeat for several"),
+    ("bom", "a BOM file a batch names in `bom_files` (CSV or XLSX), under the name the batch uses; repeatable"),
+    ("as_of", "optional: audit as of this date (YYYY-MM-DD) instead of each batch's own"),
+];
+
+/// A stored run's outcome.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct RunStarted {
+    /// The run as stored.
+    pub run: RunRow,
+    /// Certificates this run withdrew (their goods no longer qualify).
+    pub withdrawn_certificates: Vec<String>,
+}
+
+/// A file name from an upload: the last path segment, letters, digits, `.`, `_` and `-` only.
+fn upload_name(name: Option<&str>) -> Result<String, AppError> {
+    let name = name.unwrap_or("").rsplit(['/', '\\']).next().unwrap_or("").to_string();
+    let ok = !name.is_empty()
+        && !name.starts_with('.')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(name)
+    } else {
+        Err(AppError::bad_request(format!("upload file name `{name}` is not usable"))
+            .help("name files with letters, digits, `.`, `_` and `-`, e.g. batch.yaml, bom-seats.csv"))
+    }
+}
+
+/// `POST /api/runs`: writes the uploads to a private temporary directory, then audits them into the
+/// store exactly as `origin-audit run` does. A bad batch header is a 422 and nothing is stored.
+pub async fn start_run(
+    State(s): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    mut form: Multipart,
+) -> Result<(StatusCode, Json<RunStarted>), AppError> {
+    let dir = tempfile::tempdir().map_err(AppError::internal)?;
+    let mut batches = Vec::new();
+    let mut as_of = None;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| AppError::new(e.status(), format!("reading the upload: {}", e.body_text())))?
+    {
+        let name = field.name().unwrap_or("").to_string();
+        match name.as_str() {
+            "batch" | "bom" => {
+                let file = upload_name(field.file_name())?;
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| AppError::new(e.status(), format!("reading `{file}`: {}", e.body_text())))?;
+                let path = dir.path().join(&file);
+                std::fs::write(&path, &bytes).map_err(AppError::internal)?;
+                if name == "batch" {
+                    batches.push(path);
+                }
+            }
+            "as_of" => {
+                let text = field.text().await.map_err(|e| AppError::bad_request(e.body_text()))?;
+                as_of = Some(NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+                    AppError::bad_request(format!("`as_of` is `{}`, not a date", text.trim())).help("write YYYY-MM-DD")
+                })?);
+            }
+            other => {
+                return Err(AppError::bad_request(format!("unknown upload field `{other}`"))
+                    .help("send `batch` (one or more), `bom` (as the batch names them) and optionally `as_of`"));
+            }
+        }
+    }
+    if batches.is_empty() {
+        return Err(
+            AppError::bad_request("no batch file uploaded").help("send the batch file in a field named `batch`")
+        );
+    }
+    let req = RunRequest {
+        batches,
+        rules_dir: s.config().rules_dir.clone(),
+        opts: RunOptions { as_of, threads: None },
+        actor: caller.user.name.clone(),
+        chunk: DEFAULT_CHUNK,
+    };
+    let stored = runner::start(s.store(), s.rules().clone(), &req, Arc::new(Progress::default())).await.map_err(
+        |e| match e {
+            RunnerError::NotStarted(e) => AppError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+            RunnerError::Store(e) => e.into(),
+            RunnerError::Stopped { run, source } => AppError::internal(format!("run {run} stopped: {source}")),
+            other => AppError::internal(other),
+        },
+    )?;
+    drop(dir);
+    let withdrawn = stored.completed.withdrawn.iter().map(|w| w.certificate.clone()).collect();
+    Ok((StatusCode::CREATED, Json(RunStarted { run: stored.completed.run, withdrawn_certificates: withdrawn })))
+}
+
+/// Filters of the finding list (API and queue page).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct FindingQuery {
+    /// Run id or prefix.
+    pub run: Option<String>,
+    /// Status.
+    pub status: Option<String>,
+    /// Severity.
+    pub severity: Option<String>,
+    /// Code.
+    pub code: Option<String>,
+    /// Good id.
+    pub good: Option<String>,
+    /// Supplier name.
+    pub supplier: Option<String>,
+    /// HS chapter of the good.
+    pub chapter: Option<String>,
+}
+
+fn nonempty(v: &Option<String>) -> Option<String> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from)
+}
+
+/// A finding in a list, with what the filters look at.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ListedFinding {
+    /// The finding.
+    #[serde(flatten)]
+    pub row: FindingRow,
+    /// The good's HS code.
+    pub hs: String,
+    /// Suppliers of the materials it names (of the whole good when it names none).
+    pub suppliers: Vec<String>,
+}
+
+/// Findings and counts.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct FindingList {
+    /// The findings, by run, batch, good and position.
+    pub findings: Vec<ListedFinding>,
+    /// Counts over the listed findings: dimension (severity, code, status, chapter, supplier) -> value -> count.
+    pub counts: BTreeMap<String, BTreeMap<String, usize>>,
+}
+
+/// Per run: each good's HS code by (batch, good), and the run's batches.
+type RunFacts = (BTreeMap<(String, String), String>, Arc<crate::context::RunContext>);
+
+/// The filtered findings with the facts the filters need: the store filters what it keeps in columns;
+/// chapter and supplier come from the determinations and the run's batches.
+pub async fn find(s: &AppState, q: &FindingQuery) -> Result<FindingList, AppError> {
+    let run = match nonempty(&q.run) {
+        Some(r) => Some(s.store().resolve_id(IdKind::Run, &r).await?),
+        None => None,
+    };
+    let filter = FindingFilter {
+        run,
+        status: nonempty(&q.status),
+        severity: nonempty(&q.severity),
+        code: nonempty(&q.code),
+        good: nonempty(&q.good),
+    };
+    let rows = s.store().findings(&filter).await?;
+    let chapter = nonempty(&q.chapter);
+    let supplier = nonempty(&q.supplier).map(|x| x.to_lowercase());
+    let mut by_run: BTreeMap<String, RunFacts> = BTreeMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        if !by_run.contains_key(&row.run_id) {
+            let hs =
+                s.store().determinations(&row.run_id).await?.into_iter().map(|d| ((d.batch, d.good), d.hs)).collect();
+            by_run.insert(row.run_id.clone(), (hs, run_context(s, &row.run_id).await?));
+        }
+        let Some((hs_of, ctx)) = by_run.get(&row.run_id) else { continue };
+        let hs = hs_of.get(&(row.batch.clone(), row.good.clone())).cloned().unwrap_or_default();
+        let lines: Vec<String> = row.finding["materials"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+            .unwrap_or_default();
+        let suppliers: Vec<String> = if lines.is_empty() {
+            ctx.all_suppliers(&row.batch, &row.good)
+        } else {
+            ctx.suppliers(&row.batch, &row.good, &lines)
+        }
+        .into_iter()
+        .map(String::from)
+        .collect();
+        if let Some(c) = &chapter
+            && !hs.starts_with(c.as_str())
+        {
+            continue;
+        }
+        if let Some(sup) = &supplier
+            && !suppliers.iter().any(|x| x.to_lowercase().contains(sup.as_str()))
+        {
+            continue;
+        }
+        out.push(ListedFinding { row, hs, suppliers });
+    }
+    let mut counts: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    for f in &out {
+        let mut bump = |dim: &str, v: &str| *counts.entry(dim.into()).or_default().entry(v.into()).or_default() += 1;
+        bump("severity", &f.row.severity);
+        bump("code", &f.row.code);
+        bump("status", &f.row.status);
+        bump("chapter", f.hs.get(..2).unwrap_or("??"));
+        for sup in &f.suppliers {
+            bump("supplier", sup);
+        }
+    }
+    Ok(FindingList { findings: out, counts })
+}
+
+/// `GET /api/findings`.
+pub async fn list_findings(
+    State(s): State<AppState>,
+    Query(q): Query<FindingQuery>,
+) -> Result<Json<FindingList>, AppError> {
+    Ok(Json(find(&s, &q).await?))
+}
+
+/// A finding with everything an auditor reads before deciding.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct FindingDetail {
+    /// The finding.
+    pub finding: FindingRow,
+    /// Its reviews, oldest first.
+    pub reviews: Vec<ReviewRow>,
+    /// Its good's determination.
+    pub determination: Option<DeterminationRow>,
+}
+
+/// The finding, its reviews and its good's determination.
+pub async fn finding_detail(s: &AppState, id: &str) -> Result<FindingDetail, AppError> {
+    let id = s.store().resolve_id(IdKind::Finding, id).await?;
+    let finding = s.store().finding(&id).await?;
+    let reviews = s.store().reviews(&id).await?;
+    let determination = s
+        .store()
+        .determinations(&finding.run_id)
+        .await?
+        .into_iter()
+        .find(|d| d.batch == finding.batch && d.good == finding.good);
+    Ok(FindingDetail { finding, reviews, determination })
+}
+
+/// `GET /api/findings/{finding}`.
+pub async fn show_finding(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<FindingDetail>, AppError> {
+    Ok(Json(finding_detail(&s, &id).await?))
+}
+
+/// A review.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewBody {
+    /// accept, dismiss (false positive) or waive (accepted risk).
+    pub decision: String,
+    /// Justification (required to dismiss or waive).
+    #[serde(default)]
+    pub note: String,
+    /// The finding's version you reviewed (from the finding you read).
+    pub version: i64,
+}
+
+/// The decision word, or a 422 naming the three.
+pub fn decision(word: &str) -> Result<Decision, AppError> {
+    match word {
+        "accept" => Ok(Decision::Accept),
+        "dismiss" => Ok(Decision::Dismiss),
+        "waive" => Ok(Decision::Waive),
+        other => Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("`{other}` is not a decision"))
+            .help("use accept, dismiss or waive")),
+    }
+}
+
+/// Records a review as the caller (always an auditor: the route needs the review permission).
+pub async fn record_review(
+    s: &AppState,
+    caller: &Caller,
+    id: &str,
+    word: &str,
+    note: &str,
+    version: i64,
+) -> Result<FindingRow, AppError> {
+    let id = s.store().resolve_id(IdKind::Finding, id).await?;
+    let req = ReviewRequest {
+        finding: id,
+        decision: decision(word)?,
+        note: note.to_string(),
+        reviewer: caller.user.name.clone(),
+        role: Role::Auditor,
+        expected_version: Some(version),
+    };
+    Ok(s.store().review(&req).await?)
+}
+
+/// `POST /api/findings/{finding}/reviews`.
+pub async fn review_finding(
+    State(s): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Result<Json<ReviewBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<FindingRow>, AppError> {
+    let Json(b) = body.map_err(json_rejection)?;
+    Ok(Json(record_review(&s, &caller, &id, &b.decision, &b.note, b.version).await?))
+}
+
+/// A JSON body that could not be read, said plainly.
+pub fn json_rejection(e: axum::extract::rejection::JsonRejection) -> AppError {
+    AppError::new(e.status(), format!("the request body is not what this route takes: {}", e.body_text()))
+        .help("see /api/openapi.json for the fields")
+}
+
+/// `GET /api/certificates` filter.
+#[derive(Debug, Deserialize)]
+pub struct CertQuery {
+    /// Run id or prefix.
+    pub run: Option<String>,
+    /// `json` or `markdown`.
+    pub format: Option<String>,
+}
+
+/// `GET /api/certificates`.
+pub async fn list_certificates(
+    State(s): State<AppState>,
+    Query(q): Query<CertQuery>,
+) -> Result<Json<Vec<CertificateRow>>, AppError> {
+    let run = match nonempty(&q.run) {
+        Some(r) => Some(s.store().resolve_id(IdKind::Run, &r).await?),
+        None => None,
+    };
+    Ok(Json(s.store().certificates(run.as_deref()).await?))
+}
+
+/// A certificate to issue.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueBody {
+    /// Run id or prefix (a completed run).
+    pub run: String,
+    /// Good id.
+    pub good: String,
+    /// Blanket period start (with `blanket_to`; at most 12 months).
+    pub blanket_from: Option<NaiveDate>,
+    /// Blanket period end.
+    pub blanket_to: Option<NaiveDate>,
+}
+
+/// Issues a certificate as the caller.
+pub async fn issue(
+    s: &AppState,
+    caller: &Caller,
+    run: &str,
+    good: &str,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<CertificateRow, AppError> {
+    let run = s.store().resolve_id(IdKind::Run, run).await?;
+    let blanket = match (from, to) {
+        (Some(f), Some(t)) => Some((f, t)),
+        (None, None) => None,
+        _ => {
+            return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "a blanket period needs both dates")
+                .help("give blanket_from and blanket_to, or neither"));
+        }
+    };
+    let req = IssueRequest { run, good: good.to_string(), blanket, actor: caller.user.name.clone() };
+    Ok(s.store().issue_certificate(&req).await?)
+}
+
+/// `POST /api/certificates`.
+pub async fn issue_certificate(
+    State(s): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    body: Result<Json<IssueBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<CertificateRow>), AppError> {
+    let Json(b) = body.map_err(json_rejection)?;
+    let c = issue(&s, &caller, &b.run, &b.good, b.blanket_from, b.blanket_to).await?;
+    Ok((StatusCode::CREATED, Json(c)))
+}
+
+/// `GET /api/certificates/{certificate}`.
+pub async fn show_certificate(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<CertQuery>,
+) -> Result<Response, AppError> {
+    let id = s.store().resolve_id(IdKind::Certificate, &id).await?;
+    let c = s.store().certificate(&id).await?;
+    match q.format.as_deref() {
+        None | Some("json") => Ok(Json(c).into_response()),
+        Some("markdown") => {
+            let text = origin_engine::certificate::markdown(&origin_store::draft_from_json(&c.draft)?);
+            Ok(([(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], text).into_response())
+        }
+        Some(other) => {
+            Err(AppError::bad_request(format!("format `{other}` is not offered")).help("use json or markdown"))
+        }
+    }
+}
+
+/// Why a certificate is withdrawn.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawBody {
+    /// The reason (required; kept in the audit log).
+    pub reason: String,
+}
+
+/// `POST /api/certificates/{certificate}/withdraw`.
+pub async fn withdraw_certificate(
+    State(s): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Result<Json<WithdrawBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<CertificateRow>, AppError> {
+    let Json(b) = body.map_err(json_rejection)?;
+    let id = s.store().resolve_id(IdKind::Certificate, &id).await?;
+    Ok(Json(s.store().withdraw_certificate(&id, &caller.user.name, &b.reason).await?))
+}
+
+/// `GET /api/rules/explain` parameters.
+#[derive(Debug, Deserialize)]
+pub struct ExplainQuery {
+    /// HS code.
+    pub hs: Option<String>,
+    /// Date.
+    pub as_of: Option<String>,
+    /// Vehicle use.
+    #[serde(rename = "use")]
+    pub vehicle_use: Option<String>,
+    /// The good's description.
+    pub kind: Option<String>,
+}
+
+/// A rule, as the explanation lists it.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct RuleRef {
+    /// Rule id.
+    pub id: String,
+    /// The codes it covers.
+    pub hs: String,
+    /// Vehicle uses it is limited to.
+    pub uses: Vec<String>,
+    /// In force from.
+    pub effective_from: String,
+    /// In force until.
+    pub effective_to: Option<String>,
+    /// Where the law says it.
+    pub citation: String,
+    /// verified, unverified-transcription or incomplete.
+    pub review: String,
+    /// The legal text, verbatim.
+    pub text: String,
+}
+
+/// The answer of `GET /api/rules/explain`.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Explanation {
+    /// The code as understood.
+    pub hs: String,
+    /// The date.
+    pub as_of: String,
+    /// found, no-rule, needs-classification, needs-use or needs-description.
+    pub outcome: &'static str,
+    /// The rule in force (when found).
+    pub rule: Option<RuleRef>,
+    /// The rule explained in words: alternatives, shifts, thresholds, automotive staging.
+    pub explanation: Option<String>,
+    /// The rules the question is between (or, for no-rule, rules for the code on other dates).
+    pub candidates: Vec<RuleRef>,
+    /// What to do next.
+    pub help: Option<String>,
+}
+
+fn rule_ref(r: &origin_rules::Rule) -> RuleRef {
+    RuleRef {
+        id: r.id.clone(),
+        hs: r.hs_key(),
+        uses: r.uses.iter().map(|u| u.as_str().to_string()).collect(),
+        effective_from: r.effective_from.to_string(),
+        effective_to: r.effective_to.map(|d| d.to_string()),
+        citation: r.citation.to_string(),
+        review: r.review.as_str().to_string(),
+        text: r.text.clone(),
+    }
+}
+
+/// `GET /api/rules/explain`.
+pub async fn explain(State(s): State<AppState>, Query(q): Query<ExplainQuery>) -> Result<Json<Explanation>, AppError> {
+    let hs_text = nonempty(&q.hs).ok_or_else(|| AppError::bad_request("give `hs`, e.g. ?hs=8708.40"))?;
+    let hs = HsCode::parse(&hs_text).map_err(|e| AppError::bad_request(e.to_string()))?;
+    let as_of = match nonempty(&q.as_of) {
+        Some(d) => NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+            .map_err(|_| AppError::bad_request(format!("`as_of` is `{d}`, not a date")).help("write YYYY-MM-DD"))?,
+        None => chrono::Utc::now().date_naive(),
+    };
+    let vehicle_use = match nonempty(&q.vehicle_use) {
+        Some(u) => Some(VehicleUse::parse(&u).ok_or_else(|| {
+            AppError::bad_request(format!("`use` is `{u}`"))
+                .help("use passenger-vehicle, light-truck, heavy-truck or other")
+        })?),
+        None => None,
+    };
+    let kind = nonempty(&q.kind);
+    let set = s.rules();
+    let query = RuleQuery { hs, as_of, vehicle_use, good_kind: kind.as_deref() };
+    let refs = |rules: &[&origin_rules::Rule]| rules.iter().map(|r| rule_ref(r)).collect::<Vec<_>>();
+    let (outcome, rule, explanation, candidates, help) = match set.lookup(query) {
+        Lookup::Found(r) => ("found", Some(rule_ref(r)), Some(explain_rule(set, r)), Vec::new(), None),
+        Lookup::NoRule { other_dates } => (
+            "no-rule",
+            None,
+            None,
+            refs(&other_dates),
+            Some(format!(
+                "the pack encodes no rule for `{hs}` in force on {as_of}; origin cannot be determined from it and is never guessed (docs/rules-coverage.md lists what is missing)"
+            )),
+        ),
+        Lookup::NeedsClassification(r) => (
+            "needs-classification",
+            None,
+            None,
+            refs(&r),
+            Some("give the 8-digit tariff item or 6-digit subheading".into()),
+        ),
+        Lookup::NeedsUse(r) => (
+            "needs-use",
+            None,
+            None,
+            refs(&r),
+            Some("add use=passenger-vehicle, light-truck, heavy-truck or other".into()),
+        ),
+        Lookup::NeedsDescription(r) => {
+            ("needs-description", None, None, refs(&r), Some("add kind= with the description the rule names".into()))
+        }
+    };
+    Ok(Json(Explanation { hs: hs.to_string(), as_of: as_of.to_string(), outcome, rule, explanation, candidates, help }))
+}
+
+/// `GET /api/log/verify`.
+pub async fn verify_log(State(s): State<AppState>) -> Result<Json<origin_store::LogReport>, AppError> {
+    Ok(Json(s.store().verify_log().await?))
+}
+
+/// `GET /api/users`.
+pub async fn list_users(State(s): State<AppState>) -> Result<Json<Vec<User>>, AppError> {
+    Ok(Json(s.store().users().await?))
+}
+
+/// An account to make.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserBody {
+    /// Account name.
+    pub name: String,
+    /// analyst, auditor or admin.
+    pub role: String,
+}
+
+/// A new account and its token (shown once).
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct NewUser {
+    /// The account.
+    pub user: User,
+    /// Its token: give it to the person; it is not kept and cannot be shown again.
+    pub token: String,
+}
+
+/// The role word, or a 422 naming the three.
+pub fn role(word: &str) -> Result<UserRole, AppError> {
+    UserRole::parse(word).ok_or_else(|| {
+        AppError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("`{word}` is not a role"))
+            .help("use analyst, auditor or admin")
+    })
+}
+
+/// `POST /api/users`.
+pub async fn add_user(
+    State(s): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    body: Result<Json<NewUserBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<NewUser>), AppError> {
+    let Json(b) = body.map_err(json_rejection)?;
+    let (user, token) = s.store().add_user(b.name.trim(), role(&b.role)?, &caller.user.name).await?;
+    Ok((StatusCode::CREATED, Json(NewUser { user, token })))
+}
+
+/// `POST /api/users/{name}/disable`.
+pub async fn disable_user(
+    State(s): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> Result<Json<User>, AppError> {
+    if name == caller.user.name {
+        return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "you cannot disable your own account")
+            .help("ask another admin"));
+    }
+    Ok(Json(s.store().disable_user(&name, &caller.user.name).await?))
+}

@@ -1,0 +1,215 @@
+//! Who is calling and what they may do, checked before any handler runs.
+//!
+//! API routes take `Authorization: Bearer <token>`; pages take the session cookie set by the login
+//! form. The guard of each route knows the permission its table entry names: a missing or wrong
+//! credential is 401 (pages: a redirect to the login form), a known user without the permission 403.
+//! Page forms (POST) must carry the session's CSRF token; the guard checks it on the raw body before the
+//! handler sees the request, so no form handler can forget to.
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use origin_store::{User, UserRole};
+
+use crate::error::AppError;
+use crate::{AppState, BODY_LIMIT, html};
+
+/// The session cookie (`__Host-` when secure: only over HTTPS or localhost, never shared with a
+/// subdomain, path `/`).
+pub const SESSION_COOKIE_SECURE: &str = "__Host-oa_session";
+/// The session cookie when `Secure` is off.
+pub const SESSION_COOKIE_PLAIN: &str = "oa_session";
+/// The login form's double-submit CSRF cookie.
+pub const LOGIN_CSRF_COOKIE: &str = "oa_login_csrf";
+
+/// What a route needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Permission {
+    /// Anyone (the login form, health check).
+    Public,
+    /// Any signed-in user: view runs, findings, certificates, rules.
+    View,
+    /// Start audits (analyst, auditor).
+    RunAudit,
+    /// Review findings (auditor).
+    Review,
+    /// Issue and withdraw certificates (auditor).
+    Certify,
+    /// Manage accounts (admin).
+    ManageUsers,
+}
+
+impl Permission {
+    /// Whether a role has this permission. Roles are not a ladder: see [`UserRole`].
+    pub fn allows(self, role: UserRole) -> bool {
+        match self {
+            Permission::Public | Permission::View => true,
+            Permission::RunAudit => matches!(role, UserRole::Analyst | UserRole::Auditor),
+            Permission::Review | Permission::Certify => role == UserRole::Auditor,
+            Permission::ManageUsers => role == UserRole::Admin,
+        }
+    }
+
+    /// The roles that have it, for documents.
+    pub fn roles(self) -> Vec<&'static str> {
+        [UserRole::Analyst, UserRole::Auditor, UserRole::Admin]
+            .into_iter()
+            .filter(|r| self.allows(*r))
+            .map(|r| r.as_str())
+            .collect()
+    }
+}
+
+/// API route or HTML page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// JSON under `/api`, bearer token.
+    Api,
+    /// HTML page, session cookie.
+    Page,
+}
+
+/// The signed-in caller, put in the request's extensions by the guard.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The account.
+    pub user: User,
+    /// The session's CSRF token (pages only).
+    pub csrf: String,
+}
+
+/// A route's guard: the state and what the route needs.
+#[derive(Debug, Clone)]
+pub struct Guard {
+    /// Shared state.
+    pub state: AppState,
+    /// What the route needs.
+    pub permission: Permission,
+    /// API or page.
+    pub kind: Kind,
+}
+
+/// The cookie's name under this configuration.
+pub fn session_cookie(state: &AppState) -> &'static str {
+    if state.config().secure_cookies { SESSION_COOKIE_SECURE } else { SESSION_COOKIE_PLAIN }
+}
+
+/// A cookie's value from the request headers.
+pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+fn unauthorized_api(message: &str) -> Response {
+    let mut res = AppError::new(StatusCode::UNAUTHORIZED, message)
+        .help("send `Authorization: Bearer <token>`; an admin makes tokens with `origin-audit users add NAME --role ROLE`")
+        .into_response();
+    res.headers_mut()
+        .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer realm=\"origin-audit\""));
+    res
+}
+
+fn forbidden(user: &User, permission: Permission) -> AppError {
+    AppError::new(
+        StatusCode::FORBIDDEN,
+        format!(
+            "`{}` is an {}; this needs the permission `{}`, which only {} have",
+            user.name,
+            user.role.as_str(),
+            serde_json::to_value(permission).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+            permission.roles().join(" and ")
+        ),
+    )
+}
+
+/// The middleware every route runs first.
+pub async fn guard(State(g): State<Guard>, mut req: Request, next: Next) -> Response {
+    if g.permission == Permission::Public {
+        return next.run(req).await;
+    }
+    let caller = match g.kind {
+        Kind::Api => {
+            let Some(token) = bearer(req.headers()) else {
+                return unauthorized_api("no bearer token");
+            };
+            match g.state.store().user_by_token(token).await {
+                Ok(Some(user)) => Caller { user, csrf: String::new() },
+                Ok(None) => return unauthorized_api("the token is not valid (wrong, re-keyed or disabled)"),
+                Err(e) => return AppError::from(e).into_response(),
+            }
+        }
+        Kind::Page => {
+            let session = match cookie(req.headers(), session_cookie(&g.state)) {
+                Some(id) => match g.state.store().session(id).await {
+                    Ok(s) => s,
+                    Err(e) => return html::error_page(&AppError::from(e), None),
+                },
+                None => None,
+            };
+            let Some(s) = session else {
+                let next_path = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                let next_path = if req.method() == Method::GET { next_path } else { "/queue" };
+                return Redirect::to(&format!("/login?next={}", html::url_encode(next_path))).into_response();
+            };
+            Caller { user: s.user, csrf: s.csrf }
+        }
+    };
+    if !g.permission.allows(caller.user.role) {
+        let e = forbidden(&caller.user, g.permission);
+        return match g.kind {
+            Kind::Api => e.into_response(),
+            Kind::Page => html::error_page(&e, Some(&caller)),
+        };
+    }
+    if g.kind == Kind::Page && req.method() == Method::POST {
+        let (parts, body) = req.into_parts();
+        let bytes = match to_bytes(body, BODY_LIMIT).await {
+            Ok(b) => b,
+            Err(_) => {
+                let e = AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "the form is too large");
+                return html::error_page(&e, Some(&caller));
+            }
+        };
+        let sent = form_field(&bytes, "csrf");
+        if sent.as_deref() != Some(caller.csrf.as_str()) {
+            let e = AppError::new(StatusCode::FORBIDDEN, "the form's security token is missing or stale")
+                .help("reload the page and submit the form again");
+            return html::error_page(&e, Some(&caller));
+        }
+        req = Request::from_parts(parts, Body::from(bytes));
+    }
+    req.extensions_mut().insert(caller);
+    next.run(req).await
+}
+
+/// One field of an `application/x-www-form-urlencoded` body.
+pub fn form_field(body: &[u8], name: &str) -> Option<String> {
+    let pairs: Vec<(String, String)> = serde_urlencoded_pairs(body);
+    pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+fn serde_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
+    let text = String::from_utf8_lossy(body);
+    text.split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            (html::url_decode(k), html::url_decode(v))
+        })
+        .collect()
+}
