@@ -87,13 +87,15 @@ pub async fn run_good(
     Path((run, good)): Path<(String, String)>,
 ) -> Result<Json<GoodDetail>, AppError> {
     let id = s.store().resolve_id(IdKind::Run, &run).await?;
-    let determination = s
+    let batch = s
         .store()
-        .determinations(&id)
+        .goods_hs(&id)
         .await?
         .into_iter()
-        .find(|d| d.good == good)
+        .find(|(_, g, _)| *g == good)
+        .map(|(b, _, _)| b)
         .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, format!("run `{id}` has no good `{good}`")))?;
+    let determination = s.store().determination(&id, &batch, &good).await?;
     let filter = FindingFilter { run: Some(id), good: Some(good), ..FindingFilter::default() };
     Ok(Json(GoodDetail { determination, findings: s.store().findings(&filter).await? }))
 }
@@ -262,8 +264,7 @@ pub async fn find(s: &AppState, q: &FindingQuery) -> Result<FindingList, AppErro
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         if !by_run.contains_key(&row.run_id) {
-            let hs =
-                s.store().determinations(&row.run_id).await?.into_iter().map(|d| ((d.batch, d.good), d.hs)).collect();
+            let hs = s.store().goods_hs(&row.run_id).await?.into_iter().map(|(b, g, hs)| ((b, g), hs)).collect();
             by_run.insert(row.run_id.clone(), (hs, run_context(s, &row.run_id).await?));
         }
         let Some((hs_of, ctx)) = by_run.get(&row.run_id) else { continue };
@@ -330,12 +331,11 @@ pub async fn finding_detail(s: &AppState, id: &str) -> Result<FindingDetail, App
     let id = s.store().resolve_id(IdKind::Finding, id).await?;
     let finding = s.store().finding(&id).await?;
     let reviews = s.store().reviews(&id).await?;
-    let determination = s
-        .store()
-        .determinations(&finding.run_id)
-        .await?
-        .into_iter()
-        .find(|d| d.batch == finding.batch && d.good == finding.good);
+    let determination = match s.store().determination(&finding.run_id, &finding.batch, &finding.good).await {
+        Ok(d) => Some(d),
+        Err(origin_store::StoreError::NotFound(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
     Ok(FindingDetail { finding, reviews, determination })
 }
 

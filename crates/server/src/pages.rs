@@ -274,6 +274,9 @@ fn filter_link(q: &FindingQuery, dim: &str, value: &str) -> String {
     format!("/queue?{}", parts.join("&"))
 }
 
+/// Rows the queue page shows at most (a browser table of 100,000 rows helps nobody).
+const QUEUE_ROWS: usize = 500;
+
 /// `GET /queue`.
 pub async fn queue(
     State(s): State<AppState>,
@@ -320,7 +323,7 @@ pub async fn queue(
         b.push_str("</ul></div>");
     }
     b.push_str("</div><table id=\"findings\"><tr><th>severity</th><th>code</th><th>good</th><th>HS</th><th>status</th><th>message</th><th>suppliers</th><th>run</th></tr>");
-    for f in &list.findings {
+    for f in list.findings.iter().take(QUEUE_ROWS) {
         let _ = write!(
             b,
             "<tr><td>{}</td><td><a href=\"/findings/{id}\" class=\"finding-link\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -336,6 +339,13 @@ pub async fn queue(
         );
     }
     b.push_str("</table>");
+    if list.findings.len() > QUEUE_ROWS {
+        let _ = write!(
+            b,
+            "<p>Showing the first {QUEUE_ROWS} of {} findings; narrow the filters (the counts above cover them all), or use <code>GET /api/findings</code>.</p>",
+            list.findings.len()
+        );
+    }
     Ok(html::ok("Review queue", &c, &b))
 }
 

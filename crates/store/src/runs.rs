@@ -328,6 +328,33 @@ impl Store {
         rows.iter().map(determination_from_row).collect()
     }
 
+    /// One good's determination.
+    pub async fn determination(&self, run: &str, batch: &str, good: &str) -> Result<DeterminationRow, StoreError> {
+        let row = sqlx::query(
+            "SELECT run_id, batch, good, hs, outcome, criterion, rule_id, summary, determination, digest FROM determinations WHERE run_id = $1 AND batch = $2 AND good = $3",
+        )
+        .bind(run)
+        .bind(batch)
+        .bind(good)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("run `{run}` has no good `{good}` in batch `{batch}`")))?;
+        determination_from_row(&row)
+    }
+
+    /// `(batch, good, hs)` of every good stored for a run, without the determinations themselves (which
+    /// run to kilobytes each): what lists and filters need.
+    pub async fn goods_hs(&self, run: &str) -> Result<Vec<(String, String, String)>, StoreError> {
+        let rows = sqlx::query("SELECT batch, good, hs FROM determinations WHERE run_id = $1 ORDER BY batch, good")
+            .bind(run)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Ok((r.try_get("batch")?, r.try_get("good")?, r.try_get("hs")?)))
+            .collect::<Result<_, sqlx::Error>>()?)
+    }
+
     /// `(batch, good)` of every good stored for a run.
     pub async fn stored_goods(&self, run: &str) -> Result<HashSet<(String, String)>, StoreError> {
         let rows = sqlx::query("SELECT batch, good FROM determinations WHERE run_id = $1")
