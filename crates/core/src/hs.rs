@@ -206,6 +206,14 @@ impl fmt::Display for HsCode {
     /// The dotted form the legal text uses: `87`, `8708`, `8708.40`, `8708.40.50`, `8708.40.50.10`.
     /// Written from a stack buffer: reports print millions of codes.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (out, k) = self.dotted();
+        f.write_str(std::str::from_utf8(&out[..k]).unwrap_or_default())
+    }
+}
+
+impl HsCode {
+    /// The dotted form in a stack buffer, and its length.
+    fn dotted(&self) -> ([u8; 13], usize) {
         let n = usize::from(self.len()).min(10);
         let mut digits = [b'0'; 10];
         let mut v = self.digits();
@@ -223,7 +231,7 @@ impl fmt::Display for HsCode {
             out[k] = *d;
             k += 1;
         }
-        f.write_str(std::str::from_utf8(&out[..k]).unwrap_or_default())
+        (out, k)
     }
 }
 
@@ -253,8 +261,10 @@ impl FromStr for HsCode {
 }
 
 impl Serialize for HsCode {
+    /// The dotted form, as a string (written straight from the stack: no formatting machinery).
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        let (out, k) = self.dotted();
+        s.serialize_str(std::str::from_utf8(&out[..k]).unwrap_or_default())
     }
 }
 

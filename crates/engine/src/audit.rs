@@ -199,7 +199,7 @@ impl fmt::Display for ShiftNote {
 
 impl Serialize for ShiftNote {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        origin_core::serialize_display(s, self)
     }
 }
 

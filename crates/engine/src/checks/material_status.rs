@@ -88,7 +88,7 @@ impl fmt::Display for Why {
 
 impl Serialize for Why {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        origin_core::serialize_display(s, self)
     }
 }
 

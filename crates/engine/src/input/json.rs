@@ -19,7 +19,7 @@ use origin_core::{Currency, Decimal};
 use origin_graph::ProvenanceInput;
 use serde_json::value::RawValue;
 
-use super::raw::{RawGood, RawHeader, RawParty, RawRate, RawSupplierCertification};
+use super::raw::{RawGood, RawGoodIn, RawHeader, RawMaterialIn, RawParty, RawRate, RawSupplierCertification};
 use super::{
     Batch, Cx, DeError, GoodInput, HeaderError, Locate, Parts, add_certification, add_party, add_rate, finish,
 };
@@ -314,7 +314,7 @@ enum Item {
     /// Read and checked.
     Done(GoodInput),
     /// Read before the exchange rates were known: checked at the end.
-    Raw { i: usize, line: usize, text: String, raw: Box<RawGood> },
+    Raw { i: usize, line: usize, text: String, raw: Box<(RawGood, Vec<RawMaterialIn<'static>>)> },
 }
 
 /// What the workers produced, in file order, and where each good is: (offset, length, line).
@@ -430,10 +430,15 @@ fn read_pack(
         let i = pack.first + k;
         let p = format!("goods[{i}]");
         let cx = Cx { file: file.to_path_buf(), locate: Locate::part(&p, line, t), errors: Vec::new() };
-        let item = match cx.de_json::<RawGood>(t, &p) {
+        // BOM lines borrow their texts from the pack (see `Text`).
+        let item = match cx.de_json::<RawGoodIn<'_>>(t, &p) {
             Ok(r) => match rates {
-                Some(rates) => Item::Done(cx.good(r, &p, rates, intern)),
-                None => Item::Raw { i, line, text: t.to_string(), raw: Box::new(r) },
+                Some(rates) => Item::Done(cx.good(r.split(), &p, rates, intern)),
+                None => {
+                    let (good, bom) = r.split();
+                    let bom = bom.into_iter().map(RawMaterialIn::into_owned).collect();
+                    Item::Raw { i, line, text: t.to_string(), raw: Box::new((good, bom)) }
+                }
             },
             Err(DeError::Input(e)) => {
                 Item::Done(GoodInput::Invalid { id: id_of(t).unwrap_or_else(|| p.clone()), errors: vec![e] })

@@ -22,6 +22,12 @@ use serde::Serialize;
 
 use raw::*;
 
+/// A good of the general path and its BOM lines, moved into the type the checks read.
+fn split_good(mut g: RawGood) -> (RawGood, Vec<RawMaterialIn<'static>>) {
+    let bom = std::mem::take(&mut g.materials).into_iter().map(RawMaterialIn::from).collect();
+    (g, bom)
+}
+
 /// A problem in the batch input, located.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InputError {
@@ -185,8 +191,8 @@ impl Interner {
     /// Distinct texts kept; beyond this, texts are allocated on their own.
     const LIMIT: usize = 1 << 16;
 
-    pub(crate) fn get(&mut self, s: String) -> Arc<str> {
-        if let Some(a) = self.0.get(s.as_str()) {
+    pub(crate) fn get(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.0.get(s) {
             return a.clone();
         }
         let a: Arc<str> = Arc::from(s);
@@ -497,7 +503,7 @@ fn parse_text(path: &Path, text: &str) -> Result<Batch, HeaderError> {
         let p = format!("goods[{i}]");
         let id = v.get("id").and_then(|x| x.as_str()).map(str::to_string).unwrap_or_else(|| format!("goods[{i}]"));
         match cx.de::<RawGood>(v, &p) {
-            Ok(r) => goods.push(cx.good(r, &p, &rates, &mut intern)),
+            Ok(r) => goods.push(cx.good(split_good(r), &p, &rates, &mut intern)),
             Err(e) => goods.push(GoodInput::Invalid { id, errors: vec![e] }),
         }
     }
@@ -873,7 +879,13 @@ impl Cx<'_> {
         }
     }
 
-    fn good(&self, r: RawGood, p: &str, rates: &HashMap<Currency, Decimal>, intern: &mut Interner) -> GoodInput {
+    fn good(
+        &self,
+        (r, bom): (RawGood, Vec<RawMaterialIn<'_>>),
+        p: &str,
+        rates: &HashMap<Currency, Decimal>,
+        intern: &mut Interner,
+    ) -> GoodInput {
         let mut errs = Vec::new();
         let hs = HsCode::parse(&r.hs).map_err(|e| {
             errs.push(self.err(&format!("{p}.hs"), &e.to_string(), "classify the good to 6 digits at least"))
@@ -947,7 +959,7 @@ impl Cx<'_> {
             }),
             None => None,
         };
-        let materials = self.materials(r.materials, &format!("{p}.materials"), rates, &mut errs, 0, intern);
+        let materials = self.materials(bom, &format!("{p}.materials"), rates, &mut errs, 0, intern);
         match (hs, place, errs.is_empty()) {
             (Ok(hs), Ok(place), true) => GoodInput::Ok(Box::new(Good {
                 id: r.id,
@@ -1001,7 +1013,7 @@ impl Cx<'_> {
 
     fn materials(
         &self,
-        raw: Vec<RawMaterial>,
+        raw: Vec<RawMaterialIn<'_>>,
         p: &str,
         rates: &HashMap<Currency, Decimal>,
         errs: &mut Vec<InputError>,
@@ -1014,7 +1026,7 @@ impl Cx<'_> {
         let dup_of: Vec<Option<(usize, String)>> = raw
             .iter()
             .enumerate()
-            .map(|(i, m)| firsts.insert(m.line.as_str(), i).map(|first| (first, m.line.clone())))
+            .map(|(i, m)| firsts.insert(&*m.line, i).map(|first| (first, m.line.to_string())))
             .collect();
         drop(firsts);
         let mut out = Vec::with_capacity(raw.len());
@@ -1096,18 +1108,18 @@ impl Cx<'_> {
             }
             if let (Ok(hs), Ok(origin), Some(rate)) = (hs, origin, rate) {
                 out.push(Arc::new(Material {
-                    line: intern.get(m.line),
-                    part: m.part.map(Arc::from),
-                    description: intern.get(m.description),
+                    line: intern.get(&m.line),
+                    part: m.part.map(|x| Arc::from(&*x)),
+                    description: intern.get(&m.description),
                     hs,
                     quantity: m.quantity,
                     value: m.quantity * m.unit_value * rate,
                     origin,
-                    supplier: m.supplier.map(|x| intern.get(x)),
-                    certification: m.certification.map(|x| intern.get(x)),
+                    supplier: m.supplier.map(|x| intern.get(&x)),
+                    certification: m.certification.map(|x| intern.get(&x)),
                     kinds: m.kinds,
                     role,
-                    lot: m.lot.map(Arc::from),
+                    lot: m.lot.map(|x| Arc::from(&*x)),
                     self_produced,
                     weight_kg: m.weight_kg,
                 }));

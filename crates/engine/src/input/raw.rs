@@ -2,6 +2,8 @@
 //! countries, amounts, references) stay as written so the validation step can report all of them,
 //! each with its path, and keep auditing the goods that are fine.
 
+use std::borrow::Cow;
+
 use chrono::NaiveDate;
 use origin_graph::ProvenanceInput;
 use rust_decimal::Decimal;
@@ -307,4 +309,258 @@ pub struct RawBomRow {
     /// Lot id.
     #[serde(default)]
     pub lot: Option<String>,
+}
+
+/// A JSON string borrowed from the input (allocated only when it has escapes). The JSON fast path
+/// reads BOM lines with it: a line has up to nine texts, most of them parsed or interned and dropped,
+/// and allocating each one cost more than the rest of the parse. Errors read as `String`'s do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Text<'a>(pub Cow<'a, str>);
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Cow<'de, str>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(v))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v))
+            }
+        }
+        d.deserialize_string(V).map(Text)
+    }
+}
+
+impl From<String> for Text<'static> {
+    fn from(s: String) -> Self {
+        Text(Cow::Owned(s))
+    }
+}
+
+impl Text<'_> {
+    /// The same text, owned.
+    pub(crate) fn into_owned(self) -> Text<'static> {
+        Text(Cow::Owned(self.0.into_owned()))
+    }
+}
+
+/// [`RawGood`] as the JSON fast path reads it: the same fields, in the same order (serde's "expected one
+/// of" lists them), with the BOM lines borrowed ([`RawMaterialIn`]). Not in the JSON Schema, which
+/// [`RawGood`] defines; a test checks that both read the same fields.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawGoodIn<'a> {
+    pub id: String,
+    pub description: String,
+    pub hs: String,
+    #[serde(default, rename = "use")]
+    pub vehicle_use: Option<String>,
+    #[serde(default)]
+    pub kind: Option<String>,
+    pub producer: String,
+    pub place_of_production: String,
+    #[serde(default)]
+    pub wholly_obtained: bool,
+    pub currency: String,
+    #[serde(default)]
+    pub transaction_value: Option<Decimal>,
+    #[serde(default)]
+    pub international_shipping: Option<Decimal>,
+    #[serde(default)]
+    pub net_cost: Option<Decimal>,
+    #[serde(default)]
+    pub total_cost: Option<Decimal>,
+    #[serde(default)]
+    pub operations: Vec<String>,
+    #[serde(default)]
+    pub route: Vec<RawRouteStop>,
+    #[serde(default)]
+    pub automotive: Option<RawAutomotive>,
+    #[serde(default)]
+    pub conditions_met: Vec<String>,
+    #[serde(default)]
+    pub invoice: Option<String>,
+    #[serde(default, borrow)]
+    pub materials: Vec<RawMaterialIn<'a>>,
+}
+
+impl<'a> RawGoodIn<'a> {
+    /// The good's own fields (its `materials` left empty) and its BOM lines.
+    pub(crate) fn split(self) -> (RawGood, Vec<RawMaterialIn<'a>>) {
+        let good = RawGood {
+            id: self.id,
+            description: self.description,
+            hs: self.hs,
+            vehicle_use: self.vehicle_use,
+            kind: self.kind,
+            producer: self.producer,
+            place_of_production: self.place_of_production,
+            wholly_obtained: self.wholly_obtained,
+            currency: self.currency,
+            transaction_value: self.transaction_value,
+            international_shipping: self.international_shipping,
+            net_cost: self.net_cost,
+            total_cost: self.total_cost,
+            operations: self.operations,
+            route: self.route,
+            automotive: self.automotive,
+            conditions_met: self.conditions_met,
+            invoice: self.invoice,
+            materials: Vec::new(),
+        };
+        (good, self.materials)
+    }
+}
+
+/// [`RawMaterial`] with borrowed texts: the same fields in the same order. The general path converts
+/// its `RawMaterial`s into this (moving the strings), so one set of checks reads both.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMaterialIn<'a> {
+    #[serde(borrow)]
+    pub line: Text<'a>,
+    #[serde(default, borrow)]
+    pub part: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub description: Text<'a>,
+    #[serde(borrow)]
+    pub hs: Text<'a>,
+    pub quantity: Decimal,
+    pub unit_value: Decimal,
+    #[serde(borrow)]
+    pub currency: Text<'a>,
+    #[serde(borrow)]
+    pub origin: Text<'a>,
+    #[serde(default, borrow)]
+    pub supplier: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    pub certification: Option<Text<'a>>,
+    #[serde(default)]
+    pub kinds: Option<Vec<String>>,
+    #[serde(default, borrow)]
+    pub role: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    pub lot: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    pub self_produced: Option<RawSelfProducedIn<'a>>,
+    #[serde(default)]
+    pub weight_kg: Option<Decimal>,
+}
+
+/// [`RawSelfProduced`] with borrowed BOM lines.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSelfProducedIn<'a> {
+    #[serde(default)]
+    pub intermediate: bool,
+    #[serde(default)]
+    pub net_cost: Option<Decimal>,
+    #[serde(borrow)]
+    pub materials: Vec<RawMaterialIn<'a>>,
+}
+
+impl From<RawMaterial> for RawMaterialIn<'static> {
+    fn from(m: RawMaterial) -> Self {
+        RawMaterialIn {
+            line: m.line.into(),
+            part: m.part.map(Text::from),
+            description: m.description.into(),
+            hs: m.hs.into(),
+            quantity: m.quantity,
+            unit_value: m.unit_value,
+            currency: m.currency.into(),
+            origin: m.origin.into(),
+            supplier: m.supplier.map(Text::from),
+            certification: m.certification.map(Text::from),
+            kinds: m.kinds,
+            role: m.role.map(Text::from),
+            lot: m.lot.map(Text::from),
+            self_produced: m.self_produced.map(|s| RawSelfProducedIn {
+                intermediate: s.intermediate,
+                net_cost: s.net_cost,
+                materials: s.materials.into_iter().map(RawMaterialIn::from).collect(),
+            }),
+            weight_kg: m.weight_kg,
+        }
+    }
+}
+
+impl RawMaterialIn<'_> {
+    /// The same line, owning its texts (for a good kept past the buffer it was read from).
+    pub(crate) fn into_owned(self) -> RawMaterialIn<'static> {
+        let own = |t: Option<Text<'_>>| t.map(Text::into_owned);
+        RawMaterialIn {
+            line: self.line.into_owned(),
+            part: own(self.part),
+            description: self.description.into_owned(),
+            hs: self.hs.into_owned(),
+            quantity: self.quantity,
+            unit_value: self.unit_value,
+            currency: self.currency.into_owned(),
+            origin: self.origin.into_owned(),
+            supplier: own(self.supplier),
+            certification: own(self.certification),
+            kinds: self.kinds,
+            role: own(self.role),
+            lot: own(self.lot),
+            self_produced: self.self_produced.map(|s| RawSelfProducedIn {
+                intermediate: s.intermediate,
+                net_cost: s.net_cost,
+                materials: s.materials.into_iter().map(RawMaterialIn::into_owned).collect(),
+            }),
+            weight_kg: self.weight_kg,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The error serde gives for `json`, read as `T`.
+    fn error<'a, T: Deserialize<'a>>(json: &'a str) -> String {
+        serde_json::from_str::<T>(json).err().map(|e| e.to_string()).unwrap_or_default()
+    }
+
+    /// The fast path's twins read the same fields as the schema types: an unknown field lists the
+    /// expected ones, in order, and a missing one is named alike.
+    #[test]
+    fn borrowed_twins_read_the_same_fields() {
+        let unknown = r#"{"zz": 1}"#;
+        assert_eq!(error::<RawGood>(unknown), error::<RawGoodIn<'_>>(unknown));
+        assert_eq!(error::<RawMaterial>(unknown), error::<RawMaterialIn<'_>>(unknown));
+        assert_eq!(error::<RawSelfProduced>(unknown), error::<RawSelfProducedIn<'_>>(unknown));
+        assert!(error::<RawMaterial>(unknown).contains("expected one of `line`"));
+        let line = r#"{"line": "1", "description": "d\"q", "hs": "7214.20", "quantity": 1, "unit_value": 2,
+            "currency": "USD", "origin": "CN", "supplier": 3}"#;
+        assert_eq!(error::<RawMaterial>(line), error::<RawMaterialIn<'_>>(line));
+        assert!(error::<RawMaterial>(line).contains("expected a string"));
+        let missing = r#"{"line": "1", "hs": "7214.20"}"#;
+        assert_eq!(error::<RawMaterial>(missing), error::<RawMaterialIn<'_>>(missing));
+        let good = r#"{"id": "G", "description": "d", "hs": "8708.40", "producer": "p",
+            "place_of_production": "MX", "currency": "USD", "materials": [{"line": "1", "description": "a\\b",
+            "hs": "7214.20", "quantity": 1, "unit_value": 2, "currency": "USD", "origin": "CN",
+            "self_produced": {"materials": []}}]}"#;
+        let owned: RawGood = serde_json::from_str(good).unwrap();
+        let (_, bom) = serde_json::from_str::<RawGoodIn<'_>>(good).unwrap().split();
+        let converted: Vec<RawMaterialIn<'_>> = owned.materials.into_iter().map(RawMaterialIn::from).collect();
+        assert_eq!(format!("{bom:?}"), format!("{converted:?}"));
+        assert_eq!(&*bom[0].description, "a\\b");
+    }
 }
