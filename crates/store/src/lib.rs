@@ -127,6 +127,9 @@ impl Store {
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             sqlx::query("PRAGMA busy_timeout = 30000").execute(&mut *conn).await?;
+                            // Only takes effect on a new, empty file: 16 KiB pages hold a chunk's
+                            // finding rows (about 600 bytes each) with fewer page splits than 4 KiB.
+                            sqlx::query("PRAGMA page_size = 16384").execute(&mut *conn).await?;
                             Ok(())
                         })
                     })
