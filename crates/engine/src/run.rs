@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use origin_rules::RuleSet;
 use serde::Serialize;
 
-use crate::audit::{AuditContext, GoodAudit, Outcome, audit_good};
+use crate::audit::{AuditContext, GoodAudit, LotFacts, Outcome, audit_good};
 use crate::certificate::{CertificateDraft, draft};
 use crate::finding::{Code, Finding, Severity};
 use crate::input::{Batch, GoodInput, HeaderError, InputError, load_batch};
@@ -179,7 +179,12 @@ pub fn audit_batch(
             Ok(())
         },
     )?;
-    Ok(BatchReport {
+    Ok(batch_report(head, goods))
+}
+
+/// A batch's report from its head and its goods' reports, with the summary counted from them.
+pub fn batch_report(head: ReportHead, goods: Vec<GoodReport>) -> BatchReport {
+    BatchReport {
         version: REPORT_VERSION,
         batch: head.batch,
         file: head.file,
@@ -191,21 +196,24 @@ pub fn audit_batch(
         input_warnings: head.input_warnings,
         summary: summarize(&goods),
         goods,
-    })
+    }
 }
 
-/// Audits a parsed batch on `opts.threads` scoped threads, in blocks of goods taken in turn. Each good's
-/// report goes through `map` on the worker that audited it (serialize it there, or fold it into counts),
-/// and the results reach `sink` on the calling thread in batch order; an error from `sink` stops the run.
-/// Only a few blocks of results are held at any time.
-pub fn audit_batch_with<T: Send>(
-    rules: &RuleSet,
-    batch: &Batch,
-    opts: &RunOptions,
-    progress: &Progress,
-    map: impl Fn(GoodReport) -> T + Sync,
-    mut sink: impl FnMut(T) -> Result<(), RunError>,
-) -> Result<(ReportHead, PhaseTimes), RunError> {
+/// What a batch's goods are audited against, computed once per batch: the date, the provenance facts of
+/// the lots its BOM lines name (the graph is built and traced here, the costly part), the ids of
+/// unreadable certifications and the batch's input warnings. Audit any subset of the goods with it
+/// ([`audit_prepared_with`]) without building the graph again.
+#[derive(Debug)]
+pub struct Prepared {
+    as_of: NaiveDate,
+    lots: HashMap<String, LotFacts>,
+    bad_certifications: HashSet<String>,
+    warnings: Vec<String>,
+    graph_time: std::time::Duration,
+}
+
+/// Checks the batch against the pack and builds what its audit needs (see [`Prepared`]).
+pub fn prepare(rules: &RuleSet, batch: &Batch, opts: &RunOptions) -> Result<Prepared, RunError> {
     let as_of = opts.as_of.unwrap_or(batch.header.as_of);
     if let Some(want) = &batch.header.rule_pack
         && want != &rules.pack.id
@@ -217,7 +225,6 @@ pub fn audit_batch_with<T: Send>(
             used: format!("{}@{}", rules.pack.id, rules.pack.version),
         });
     }
-    let mut times = PhaseTimes::default();
     let mut warnings: Vec<String> = batch.warnings.iter().map(InputError::to_string).collect();
     for errs in batch.bad_certifications.values() {
         warnings.extend(errs.iter().map(InputError::to_string));
@@ -230,22 +237,59 @@ pub fn audit_batch_with<T: Send>(
         }),
         None => HashMap::new(),
     };
-    times.graph = started.elapsed();
+    let bad_certifications = batch.bad_certifications.keys().cloned().collect();
+    Ok(Prepared { as_of, lots, bad_certifications, warnings, graph_time: started.elapsed() })
+}
+
+/// Audits a parsed batch on `opts.threads` scoped threads, in blocks of goods taken in turn. Each good's
+/// report goes through `map` on the worker that audited it (serialize it there, or fold it into counts),
+/// and the results reach `sink` on the calling thread in batch order; an error from `sink` stops the run.
+/// Only a few blocks of results are held at any time.
+pub fn audit_batch_with<T: Send>(
+    rules: &RuleSet,
+    batch: &Batch,
+    opts: &RunOptions,
+    progress: &Progress,
+    map: impl Fn(GoodReport) -> T + Sync,
+    sink: impl FnMut(T) -> Result<(), RunError>,
+) -> Result<(ReportHead, PhaseTimes), RunError> {
+    let prepared = prepare(rules, batch, opts)?;
+    let all: Vec<usize> = (0..batch.goods.len()).collect();
+    audit_prepared_with(rules, batch, &prepared, &all, opts, progress, map, sink)
+}
+
+/// [`audit_batch_with`] for the goods at `indices` of a batch already [`prepare`]d: how a stored run
+/// audits a batch chunk by chunk without building its provenance graph once per chunk.
+#[allow(clippy::too_many_arguments)]
+pub fn audit_prepared_with<T: Send>(
+    rules: &RuleSet,
+    batch: &Batch,
+    prepared: &Prepared,
+    indices: &[usize],
+    opts: &RunOptions,
+    progress: &Progress,
+    map: impl Fn(GoodReport) -> T + Sync,
+    mut sink: impl FnMut(T) -> Result<(), RunError>,
+) -> Result<(ReportHead, PhaseTimes), RunError> {
+    let as_of = prepared.as_of;
+    let warnings = prepared.warnings.clone();
+    let mut times = PhaseTimes { graph: prepared.graph_time, ..PhaseTimes::default() };
+    let lots = &prepared.lots;
+    let bad = &prepared.bad_certifications;
     let started = std::time::Instant::now();
-    let bad: HashSet<String> = batch.bad_certifications.keys().cloned().collect();
     let cx = AuditContext {
         rules,
         as_of,
         certifications: &batch.certifications,
-        bad_certifications: &bad,
-        lots: &lots,
+        bad_certifications: bad,
+        lots,
         has_provenance: batch.provenance.is_some(),
         currency: batch.header.currency,
     };
-    progress.total.fetch_add(batch.goods.len(), Ordering::Relaxed);
+    progress.total.fetch_add(indices.len(), Ordering::Relaxed);
     let threads =
         opts.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
-    let blocks = batch.goods.len().div_ceil(BLOCK);
+    let blocks = indices.len().div_ceil(BLOCK);
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let result: Result<(), RunError> = std::thread::scope(|s| {
@@ -260,10 +304,10 @@ pub fn audit_batch_with<T: Send>(
                     if b >= blocks || stop.load(Ordering::Relaxed) {
                         return;
                     }
-                    let goods = &batch.goods[b * BLOCK..((b + 1) * BLOCK).min(batch.goods.len())];
-                    let mut out = Vec::with_capacity(goods.len());
+                    let block = &indices[b * BLOCK..((b + 1) * BLOCK).min(indices.len())];
+                    let mut out = Vec::with_capacity(block.len());
                     let mut res = Ok(());
-                    for g in goods {
+                    for g in block.iter().filter_map(|&i| batch.goods.get(i)) {
                         if progress.cancel.load(Ordering::Relaxed) {
                             res = Err(RunError::Cancelled);
                             break;
@@ -565,6 +609,17 @@ pub async fn run(
         reports.push(r);
     }
     Ok(reports)
+}
+
+/// Writes `value` as pretty JSON to `path` through a temporary file and a rename, streamed (no string of
+/// the whole report in memory): never half-written.
+pub fn write_json_atomically(path: &Path, value: &impl Serialize) -> std::io::Result<()> {
+    let tmp = temp_path(path);
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
+    serde_json::to_writer_pretty(&mut w, value).map_err(std::io::Error::other)?;
+    w.flush()?;
+    drop(w);
+    std::fs::rename(&tmp, path)
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so a reader

@@ -15,7 +15,9 @@ use origin_rules::RuleSet;
 use crate::audit::{GoodAudit, Outcome};
 use crate::certificate::{CertificateDraft, draft};
 use crate::input::{Batch, GoodInput};
-use crate::run::{BatchReport, Progress, RunError, RunOptions, audit_batch, summarize};
+use crate::run::{
+    BatchReport, Prepared, Progress, RunError, RunOptions, audit_prepared_with, batch_report, prepare, summarize,
+};
 
 /// One audited good as the sink receives it.
 #[derive(Debug, Clone, Copy)]
@@ -75,6 +77,14 @@ pub async fn run_into<S: ResultSink + Send>(
     let mut reports = Vec::with_capacity(batches.len());
     for batch in batches {
         let batch = Arc::new(batch);
+        // The provenance graph is built and traced once per batch, not once per chunk.
+        let prepared = {
+            let (rules, opts, batch) = (rules.clone(), opts.clone(), batch.clone());
+            tokio::task::spawn_blocking(move || prepare(&rules, &batch, &opts))
+                .await
+                .map_err(|e| RunError::Internal(e.to_string()))??
+        };
+        let prepared = Arc::new(prepared);
         let todo: Vec<usize> = (0..batch.goods.len())
             .filter(|&i| !stored.contains(&(batch.header.id.clone(), batch.goods[i].id().to_string())))
             .collect();
@@ -83,9 +93,10 @@ pub async fn run_into<S: ResultSink + Send>(
         let pieces: Vec<Vec<usize>> =
             if todo.is_empty() { vec![Vec::new()] } else { todo.chunks(chunk.max(1)).map(<[usize]>::to_vec).collect() };
         for piece in pieces {
-            let (rules, opts, progress, batch) = (rules.clone(), opts.clone(), progress.clone(), batch.clone());
+            let (rules, opts, progress, batch, prepared) =
+                (rules.clone(), opts.clone(), progress.clone(), batch.clone(), prepared.clone());
             let (report, drafts) =
-                tokio::task::spawn_blocking(move || audit_goods(&rules, &batch, &piece, &opts, &progress))
+                tokio::task::spawn_blocking(move || audit_goods(&rules, &batch, &prepared, &piece, &opts, &progress))
                     .await
                     .map_err(|e| RunError::Internal(e.to_string()))??;
             let results: Vec<GoodResult<'_>> = report
@@ -110,42 +121,57 @@ pub async fn run_into<S: ResultSink + Send>(
     Ok(SinkRun { reports, skipped })
 }
 
-/// Audits the goods at `indices` of `batch` (CPU-bound: call it from a blocking thread). Returns the
-/// report of those goods and, per good, the draft it gets once its blocking findings are cleared.
+/// Audits the goods at `indices` of a [`prepare`]d `batch` (CPU-bound: call it from a blocking thread).
+/// Returns the report of those goods and, per good, the draft it gets once its blocking findings are
+/// cleared.
 pub fn audit_goods(
     rules: &RuleSet,
     batch: &Batch,
+    prepared: &Prepared,
     indices: &[usize],
     opts: &RunOptions,
     progress: &Progress,
 ) -> Result<(BatchReport, Vec<Option<CertificateDraft>>), RunError> {
-    let part = Batch {
-        file: batch.file.clone(),
-        header: batch.header.clone(),
-        parties: batch.parties.clone(),
-        certifications: batch.certifications.clone(),
-        bad_certifications: batch.bad_certifications.clone(),
-        goods: indices.iter().filter_map(|&i| batch.goods.get(i).cloned()).collect(),
-        provenance: batch.provenance.clone(),
-        warnings: batch.warnings.clone(),
-    };
-    let report = audit_batch(rules, &part, opts, progress)?;
-    let drafts = report.goods.iter().map(|g| cleared_draft(&part, &g.audit, g.certificate.as_ref())).collect();
-    Ok((report, drafts))
+    let mut goods = Vec::with_capacity(indices.len());
+    let (head, _) = audit_prepared_with(
+        rules,
+        batch,
+        prepared,
+        indices,
+        opts,
+        progress,
+        |g| g,
+        |g| {
+            goods.push(g);
+            Ok(())
+        },
+    )?;
+    // One report per index, in the order of `indices`.
+    let drafts = goods
+        .iter()
+        .zip(indices)
+        .map(|(g, &i)| cleared_draft(batch, batch.goods.get(i), &g.audit, g.certificate.as_ref()))
+        .collect();
+    Ok((batch_report(head, goods), drafts))
 }
 
 /// The draft a qualified good gets once its blocking findings are cleared by review.
-fn cleared_draft(batch: &Batch, audit: &GoodAudit, now: Option<&CertificateDraft>) -> Option<CertificateDraft> {
+fn cleared_draft(
+    batch: &Batch,
+    input: Option<&GoodInput>,
+    audit: &GoodAudit,
+    now: Option<&CertificateDraft>,
+) -> Option<CertificateDraft> {
     if let Some(d) = now {
         return Some(d.clone());
     }
     if audit.determination.outcome != Outcome::Qualified {
         return None;
     }
-    let good = batch.goods.iter().find_map(|g| match g {
-        GoodInput::Ok(g) if g.id == audit.good => Some(g),
-        _ => None,
-    })?;
+    let good = match input {
+        Some(GoodInput::Ok(g)) if g.id == audit.good => g,
+        _ => return None,
+    };
     let mut cleared = audit.clone();
     cleared.findings.retain(|f| f.severity != crate::finding::Severity::Blocking);
     draft(batch, good, &cleared, None).ok()

@@ -68,7 +68,25 @@ pub fn collect_inputs(batches: &[PathBuf], rules_dir: &Path) -> std::io::Result<
 }
 
 /// `batch.bom_files` from a YAML or JSON batch; empty when it cannot be read (the engine reports that).
+/// A JSON batch is read with serde_json into just that field, skipping the rest without building it:
+/// a generic YAML value of a 1.4 GB JSON batch would take tens of gigabytes.
 fn bom_files(content: &[u8]) -> Vec<String> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        batch: Option<HeadBatch>,
+    }
+    #[derive(serde::Deserialize)]
+    struct HeadBatch {
+        #[serde(default)]
+        bom_files: Vec<String>,
+    }
+    if content.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+        return serde_json::from_slice::<Head>(content)
+            .ok()
+            .and_then(|h| h.batch)
+            .map(|b| b.bom_files)
+            .unwrap_or_default();
+    }
     let Ok(v) = serde_yaml::from_slice::<serde_yaml::Value>(content) else { return Vec::new() };
     v.get("batch")
         .and_then(|b| b.get("bom_files"))
@@ -102,6 +120,9 @@ mod tests {
         assert_eq!(bom_files(b"batch:\n  bom_files:\n    - a.csv\n    - b.csv\ngoods: []\n"), vec!["a.csv", "b.csv"]);
         assert_eq!(bom_files(br#"{"batch": {"bom_files": ["x.csv"]}}"#), vec!["x.csv"]);
         assert!(bom_files(b"batch:\n  id: x\n").is_empty());
+        let json = br#"  {"goods": [{"id": "g", "bom": [1, 2]}], "batch": {"id": "x", "bom_files": ["y.csv"]}}"#;
+        assert_eq!(bom_files(json), vec!["y.csv"]);
+        assert!(bom_files(br#"{"batch": {"id": "x"}, "goods": []}"#).is_empty());
     }
 
     #[test]

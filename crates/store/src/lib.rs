@@ -34,7 +34,8 @@ pub use inputs::{InputFile, RunInputs, collect_inputs, sha256_hex};
 pub use log::{LogEntry, LogProblem, LogReport};
 pub use review::{Decision, FindingFilter, FindingRow, ReviewRequest, ReviewRow, Role};
 pub use runs::{
-    CompletedRun, DeterminationRow, NewRun, RunFileRow, RunRow, RunSink, RunStatus, Withdrawal, sqlite_writer_options,
+    BLOB_PART, CompletedRun, DeterminationRow, NewRun, RunFileRow, RunRow, RunSink, RunStatus, Withdrawal,
+    sqlite_writer_options,
 };
 pub use users::{SESSION_HOURS, Session, User, UserRole, new_secret};
 

@@ -219,17 +219,33 @@ fn word<T: Serialize>(v: T) -> String {
     }
 }
 
+/// Files larger than this are kept in parts of this size (`blob_parts`): both databases refuse a single
+/// value of 1 GB or more.
+pub const BLOB_PART: usize = 64 * 1024 * 1024;
+
 impl Store {
     /// Starts a run: stores the files it uses and a `running` row. Returns the run id.
     pub async fn begin_run(&self, new: &NewRun) -> Result<String, StoreError> {
         let id = new_id();
         let mut tx = self.write_tx().await?;
         for f in &new.inputs.files {
-            sqlx::query("INSERT INTO blobs (digest, content) VALUES ($1, $2) ON CONFLICT (digest) DO NOTHING")
-                .bind(&f.digest)
-                .bind(f.content.clone())
-                .execute(&mut *tx)
-                .await?;
+            let whole = f.content.len() <= BLOB_PART;
+            let stored =
+                sqlx::query("INSERT INTO blobs (digest, content) VALUES ($1, $2) ON CONFLICT (digest) DO NOTHING")
+                    .bind(&f.digest)
+                    .bind(if whole { f.content.clone() } else { Vec::new() })
+                    .execute(&mut *tx)
+                    .await?;
+            if !whole && stored.rows_affected() == 1 {
+                for (seq, part) in f.content.chunks(BLOB_PART).enumerate() {
+                    sqlx::query("INSERT INTO blob_parts (digest, seq, content) VALUES ($1, $2, $3)")
+                        .bind(&f.digest)
+                        .bind(i64::try_from(seq).unwrap_or(i64::MAX))
+                        .bind(part.to_vec())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
         }
         sqlx::query(
             "INSERT INTO runs (id, started_at, status, actor, engine_version, rule_pack, rules_digest, as_of, options, goods_total) VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9)",
@@ -314,7 +330,18 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("no stored file with digest {digest}")))?;
-        Ok(row.try_get("content")?)
+        let mut content: Vec<u8> = row.try_get("content")?;
+        if content.is_empty() {
+            // A large file: its parts, in order (none for a file that is really empty).
+            let parts = sqlx::query("SELECT content FROM blob_parts WHERE digest = $1 ORDER BY seq")
+                .bind(digest)
+                .fetch_all(&self.pool)
+                .await?;
+            for p in parts {
+                content.extend_from_slice(&p.try_get::<Vec<u8>, _>("content")?);
+            }
+        }
+        Ok(content)
     }
 
     /// A run's determinations, by batch and good.

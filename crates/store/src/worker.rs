@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use origin_engine::certificate::CertificateDraft;
 use origin_engine::input::{Batch, load_batch};
-use origin_engine::run::{BatchReport, Progress, RunError, RunOptions};
+use origin_engine::run::{BatchReport, Progress, RunError, RunOptions, prepare};
 use origin_engine::sink::{GoodResult, audit_goods};
 use origin_rules::RuleSet;
 use sqlx::Row;
@@ -161,6 +161,17 @@ pub async fn work(
     let dir = tempfile_dir()?;
     let (rules, batches, opts) = materialize(store, &run, dir.path()).await?;
     let batches = Arc::new(batches);
+    // Each batch's provenance graph is built and traced once for this worker, not once per chunk.
+    let prepared = {
+        let (rules, batches, opts) = (rules.clone(), batches.clone(), opts.clone());
+        tokio::task::spawn_blocking(move || {
+            batches.iter().map(|b| prepare(&rules, b, &opts)).collect::<Result<Vec<_>, _>>()
+        })
+        .await
+        .map_err(|e| RunnerError::NotStarted(RunError::Internal(e.to_string())))?
+        .map_err(RunnerError::NotStarted)?
+    };
+    let prepared = Arc::new(prepared);
     let mut report = WorkerReport { run: Some(run.clone()), goods: 0, chunks: 0, completed: None };
     loop {
         let mut tx = store.pool().begin().await?;
@@ -197,15 +208,17 @@ pub async fn work(
                 .or_default()
                 .push(usize::try_from(g).unwrap_or(usize::MAX));
         }
-        let (rules2, batches2, opts2, progress2) = (rules.clone(), batches.clone(), opts.clone(), progress.clone());
+        let (rules2, batches2, opts2, progress2, prepared2) =
+            (rules.clone(), batches.clone(), opts.clone(), progress.clone(), prepared.clone());
         let audited: Vec<(BatchReport, Vec<Option<CertificateDraft>>)> = tokio::task::spawn_blocking(move || {
             by_batch
                 .iter()
                 .map(|(b, goods)| {
-                    let batch = batches2
+                    let (batch, prep) = batches2
                         .get(*b)
+                        .zip(prepared2.get(*b))
                         .ok_or_else(|| RunError::Internal(format!("queued batch {b} is not in the run")))?;
-                    audit_goods(&rules2, batch, goods, &opts2, &progress2)
+                    audit_goods(&rules2, batch, prep, goods, &opts2, &progress2)
                 })
                 .collect::<Result<_, _>>()
         })
