@@ -497,7 +497,8 @@ async fn finding_page(s: &AppState, c: &Caller, id: &str, flash: Option<&str>, e
         Some((svg, lots, laundering)) => {
             let _ = write!(
                 b,
-                "<p>Lots {}{}; the suspicious path is drawn in red.</p><div class=\"svg\" id=\"provenance\">{svg}</div>",
+                "<p>{} {}{}; the suspicious path is drawn in red.</p><div class=\"svg\" id=\"provenance\">{svg}</div>",
+                if lots.len() == 1 { "Lot" } else { "Lots" },
                 esc(&lots.join(", ")),
                 if laundering { ": origin laundering suspected" } else { "" },
             );

@@ -1,7 +1,7 @@
 //! End to end in headless Chromium: an auditor signs in with the login form, opens the review queue,
 //! opens a finding, dismisses it with a justification, and sees the decision on the page; the
 //! screenshots are kept as test artifacts (`target/test-artifacts/review-queue.png`,
-//! `review-decision.png`). Skips loudly
+//! `review-decision.png`, `provenance.png`). Skips loudly
 //! without a browser locally; fails under CI (`.ci/run` installs chromium and chromium-driver).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -71,5 +71,14 @@ fn an_auditor_signs_in_reviews_a_finding_and_sees_the_decision() {
     browser.goto(&format!("{base}/queue?status=dismissed")).unwrap();
     let table = browser.wait_for("#findings", WAIT).unwrap();
     assert!(browser.text(&table).unwrap().contains("HS_DISCREPANCY"));
+
+    // The laundering case: the finding page draws the lot's provenance as an SVG picture.
+    let laundering = rt.block_on(fx.finding("ORIGIN_LAUNDERING_SUSPECTED"));
+    browser.goto(&format!("{base}/findings/{laundering}")).unwrap();
+    let picture = browser.wait_for("#provenance svg", WAIT).unwrap();
+    let svg = browser.text(&picture).unwrap();
+    assert!(svg.contains("BAR-VN-2608") && svg.contains("BAR-CN-2607"), "{svg}");
+    browser.execute("document.getElementById('provenance').scrollIntoView()", vec![]).unwrap();
+    browser.screenshot_png(artifacts().join("provenance.png")).unwrap();
     drop(browser);
 }
