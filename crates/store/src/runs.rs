@@ -952,6 +952,16 @@ fn chunk_goods<'g>(goods: &[GoodResult<'g>]) -> Vec<&'g str> {
 
 /// Records a decided finding of an earlier run (rows come ordered by time: the latest decision wins)
 /// under the chunk's own keys.
+/// A prior decision's `(id, status, batch, good, fingerprint)`, from either connection's rows.
+fn prior_row<R>(r: &R) -> Result<(String, String, String, String, String), sqlx::Error>
+where
+    R: Row,
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    String: for<'v> sqlx::Decode<'v, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok((r.try_get("id")?, r.try_get("status")?, r.try_get("batch")?, r.try_get("good")?, r.try_get("fingerprint")?))
+}
+
 fn record_prior<'g>(out: &mut Priors<'g>, goods: &[GoodResult<'g>], row: (String, String, String, String, String)) {
     let (id, status, batch, good, fp) = row;
     for g in goods.iter().filter(|g| g.batch == batch && g.report.audit.good == good) {
@@ -984,14 +994,7 @@ async fn prior_decisions<'g>(
         }
         q = q.bind(run);
         for r in q.fetch_all(&mut **tx).await? {
-            let row = (
-                r.try_get("id")?,
-                r.try_get("status")?,
-                r.try_get("batch")?,
-                r.try_get("good")?,
-                r.try_get("fingerprint")?,
-            );
-            record_prior(&mut out, goods, row);
+            record_prior(&mut out, goods, prior_row(&r)?);
         }
     }
     Ok(out)
@@ -1019,14 +1022,7 @@ async fn prior_decisions_sqlite<'g>(
         }
         q = q.bind(run);
         for r in q.fetch_all(&mut **tx).await? {
-            let row = (
-                r.try_get("id")?,
-                r.try_get("status")?,
-                r.try_get("batch")?,
-                r.try_get("good")?,
-                r.try_get("fingerprint")?,
-            );
-            record_prior(&mut out, goods, row);
+            record_prior(&mut out, goods, prior_row(&r)?);
         }
     }
     Ok(out)
