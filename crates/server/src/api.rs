@@ -135,8 +135,14 @@ fn upload_name(name: Option<&str>) -> Result<String, AppError> {
 pub async fn start_run(
     State(s): State<AppState>,
     Extension(caller): Extension<Caller>,
-    mut form: Multipart,
+    form: Multipart,
 ) -> Result<(StatusCode, Json<RunStarted>), AppError> {
+    Ok((StatusCode::CREATED, Json(run_uploads(&s, &caller, form).await?)))
+}
+
+/// Audits uploaded batch files into the store as the caller (the API route and the runs page's form).
+/// A `csrf` field (the page form's) is ignored here: the guard has checked it.
+pub async fn run_uploads(s: &AppState, caller: &Caller, mut form: Multipart) -> Result<RunStarted, AppError> {
     let dir = tempfile::tempdir().map_err(AppError::internal)?;
     let mut batches = Vec::new();
     let mut as_of = None;
@@ -148,6 +154,10 @@ pub async fn start_run(
         let name = field.name().unwrap_or("").to_string();
         match name.as_str() {
             "batch" | "bom" => {
+                // A form's file input left empty sends a part without a file name: nothing to keep.
+                if field.file_name().is_none_or(str::is_empty) {
+                    continue;
+                }
                 let file = upload_name(field.file_name())?;
                 let bytes = field
                     .bytes()
@@ -161,10 +171,14 @@ pub async fn start_run(
             }
             "as_of" => {
                 let text = field.text().await.map_err(|e| AppError::bad_request(e.body_text()))?;
+                if text.trim().is_empty() {
+                    continue;
+                }
                 as_of = Some(NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
                     AppError::bad_request(format!("`as_of` is `{}`, not a date", text.trim())).help("write YYYY-MM-DD")
                 })?);
             }
+            "csrf" => {}
             other => {
                 return Err(AppError::bad_request(format!("unknown upload field `{other}`"))
                     .help("send `batch` (one or more), `bom` (as the batch names them) and optionally `as_of`"));
@@ -193,7 +207,7 @@ pub async fn start_run(
     )?;
     drop(dir);
     let withdrawn = stored.completed.withdrawn.iter().map(|w| w.certificate.clone()).collect();
-    Ok((StatusCode::CREATED, Json(RunStarted { run: stored.completed.run, withdrawn_certificates: withdrawn })))
+    Ok(RunStarted { run: stored.completed.run, withdrawn_certificates: withdrawn })
 }
 
 /// Filters of the finding list (API and queue page).

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use origin_store::{User, UserRole};
 
 use crate::error::AppError;
-use crate::{AppState, BODY_LIMIT, html};
+use crate::{AppState, html};
 
 /// The session cookie (`__Host-` when secure: only over HTTPS or localhost, never shared with a
 /// subdomain, path `/`).
@@ -90,6 +90,8 @@ pub struct Guard {
     pub permission: Permission,
     /// API or page.
     pub kind: Kind,
+    /// The route's largest body (a page form's body is read here for its CSRF token).
+    pub body_limit: usize,
 }
 
 /// The cookie's name under this configuration.
@@ -178,14 +180,18 @@ pub async fn guard(State(g): State<Guard>, mut req: Request, next: Next) -> Resp
     }
     if g.kind == Kind::Page && req.method() == Method::POST {
         let (parts, body) = req.into_parts();
-        let bytes = match to_bytes(body, BODY_LIMIT).await {
+        let bytes = match to_bytes(body, g.body_limit).await {
             Ok(b) => b,
             Err(_) => {
                 let e = AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "the form is too large");
                 return html::error_page(&e, Some(&caller));
             }
         };
-        let sent = form_field(&bytes, "csrf");
+        let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let sent = match multipart_boundary(content_type) {
+            Some(boundary) => multipart_field(&bytes, &boundary, "csrf"),
+            None => form_field(&bytes, "csrf"),
+        };
         if sent.as_deref() != Some(caller.csrf.as_str()) {
             let e = AppError::new(StatusCode::FORBIDDEN, "the form's security token is missing or stale")
                 .help("reload the page and submit the form again");
@@ -212,4 +218,54 @@ fn serde_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
             (html::url_decode(k), html::url_decode(v))
         })
         .collect()
+}
+
+/// The boundary of a `multipart/form-data` content type.
+fn multipart_boundary(content_type: &str) -> Option<String> {
+    let (kind, params) = content_type.split_once(';')?;
+    if !kind.trim().eq_ignore_ascii_case("multipart/form-data") {
+        return None;
+    }
+    params
+        .split(';')
+        .filter_map(|p| p.trim().split_once('='))
+        .find(|(k, _)| k.eq_ignore_ascii_case("boundary"))
+        .map(|(_, v)| v.trim_matches('"').to_string())
+}
+
+/// A short text field of a `multipart/form-data` body (the CSRF token of an upload form).
+pub fn multipart_field(body: &[u8], boundary: &str, name: &str) -> Option<String> {
+    let delimiter = format!("--{boundary}");
+    let wanted = format!("name=\"{name}\"");
+    let text = body.split(|&b| b == b'\n').map(|l| String::from_utf8_lossy(l).trim_end_matches('\r').to_string());
+    let mut lines = text.peekable();
+    while let Some(line) = lines.next() {
+        if line.starts_with("Content-Disposition") && line.contains(&wanted) && !line.contains("filename=") {
+            // Headers end at the first empty line; the value is the next line.
+            for header_line in lines.by_ref() {
+                if header_line.is_empty() {
+                    break;
+                }
+            }
+            return lines.next().filter(|v| !v.starts_with(&delimiter));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_csrf_field_of_a_multipart_form_is_found_and_files_are_not_taken_for_it() {
+        let body = "--XyZ\r\nContent-Disposition: form-data; name=\"batch\"; filename=\"csrf\"\r\n\r\nname=\"csrf\"\r\n--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nabc123\r\n--XyZ--\r\n";
+        assert_eq!(multipart_boundary("multipart/form-data; boundary=XyZ").as_deref(), Some("XyZ"));
+        assert_eq!(multipart_boundary("multipart/form-data; boundary=\"XyZ\"").as_deref(), Some("XyZ"));
+        assert_eq!(multipart_boundary("application/x-www-form-urlencoded"), None);
+        assert_eq!(multipart_field(body.as_bytes(), "XyZ", "csrf").as_deref(), Some("abc123"));
+        let without =
+            "--XyZ\r\nContent-Disposition: form-data; name=\"batch\"; filename=\"b.yaml\"\r\n\r\nx\r\n--XyZ--\r\n";
+        assert_eq!(multipart_field(without.as_bytes(), "XyZ", "csrf"), None);
+    }
 }

@@ -89,7 +89,12 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let mut router = Router::new();
     for route in routes::routes() {
-        let guard = auth::Guard { state: state.clone(), permission: route.permission, kind: route.kind };
+        let guard = auth::Guard {
+            state: state.clone(),
+            permission: route.permission,
+            kind: route.kind,
+            body_limit: route.body_limit,
+        };
         let method_router = (route.handler)()
             .route_layer(middleware::from_fn_with_state(guard, auth::guard))
             .layer(DefaultBodyLimit::max(route.body_limit));

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use axum::Form;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
@@ -164,7 +164,24 @@ pub async fn runs(State(s): State<AppState>, Extension(c): Extension<Caller>) ->
         );
     }
     b.push_str("</table>");
+    if Permission::RunAudit.allows(c.user.role) {
+        let _ = write!(
+            b,
+            "<h2>New audit</h2><form method=\"post\" action=\"/runs\" enctype=\"multipart/form-data\" class=\"box\" id=\"upload\">{}\
+             <p><label>Batch file (YAML or JSON) <input type=\"file\" name=\"batch\" id=\"batch-file\" required></label></p>\
+             <p><label>BOM files the batch names (CSV or XLSX) <input type=\"file\" name=\"bom\" id=\"bom-files\" multiple></label></p>\
+             <p><label>As of (optional) <input type=\"date\" name=\"as_of\"></label></p>\
+             <p><button type=\"submit\" id=\"start-audit\">Audit and store</button></p></form>",
+            csrf_field(&c)
+        );
+    }
     Ok(html::ok("Runs", &c, &b))
+}
+
+/// `POST /runs`: audits the uploaded files and shows the stored run.
+pub async fn start_run(State(s): State<AppState>, Extension(c): Extension<Caller>, form: Multipart) -> PageResult {
+    let started = api::run_uploads(&s, &c, form).await.map_err(fail(&c))?;
+    Ok(Redirect::to(&format!("/runs/{}", url_encode(&started.run.id))).into_response())
 }
 
 /// `GET /runs/{run}`.

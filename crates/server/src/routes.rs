@@ -151,6 +151,7 @@ pub fn routes() -> Vec<Route> {
         route(M::POST, "/logout", Page, View, "Sign out.", Form(&["csrf"]), 303, Redirect, || post(pages::logout)),
         route(M::GET, "/", Page, View, "Home: the review queue.", Payload::None, 303, Redirect, || get(pages::home)),
         route(M::GET, "/runs", Page, View, "The run list with summaries.", Payload::None, 200, Html, || get(pages::runs)),
+        route(M::POST, "/runs", Page, RunAudit, "Start an audit from the runs page's upload form; shows the stored run.", Multipart(api::RUN_UPLOAD_FIELDS), 303, Redirect, || post(pages::start_run)).limit(UPLOAD_LIMIT),
         route(M::GET, "/runs/{run}", Page, View, "One run: its goods, determinations and certificates.", Payload::None, 200, Html, || get(pages::run)),
         route(M::GET, "/queue", Page, View, "The review queue with filters and counts.", Payload::None, 200, Html, || get(pages::queue)).query(FINDING_QUERY),
         route(M::GET, "/findings/{finding}", Page, View, "A finding: numbers, rule, materials, provenance picture, reviews and the review form.", Payload::None, 200, Html, || get(pages::finding)),

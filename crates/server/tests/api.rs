@@ -496,3 +496,56 @@ async fn a_stale_review_form_shows_the_conflict_and_records_nothing() {
     assert_eq!(reviews.len(), 1);
     assert_eq!(reviews[0].reviewer, "aud");
 }
+
+/// The runs page's upload form: a multipart form whose CSRF token the guard checks like any other.
+#[tokio::test]
+async fn an_analyst_starts_an_audit_from_the_runs_page() {
+    let fx = fixture().await;
+    let (id, csrf) = fx.session("ana").await;
+    let list = send(fx.app(), page(Method::GET, "/runs", Some(&id), None)).await.text();
+    assert!(list.contains("id=\"upload\"") && list.contains("enctype=\"multipart/form-data\""));
+    let demo = support::app::repo().join("fixtures/demo");
+    let boundary = "page-upload-boundary";
+    let form = |with_csrf: bool| {
+        let mut body = Vec::new();
+        if with_csrf {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n").as_bytes(),
+            );
+        }
+        for (field, file) in [("batch", "batch.yaml"), ("bom", "bom-electrical.csv"), ("bom", "bom-lighting.csv")] {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file}\"\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(&std::fs::read(demo.join(file)).unwrap());
+            body.extend_from_slice(b"\r\n");
+        }
+        // An empty as-of field, as a browser sends it when the date is left blank.
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"as_of\"\r\n\r\n\r\n--{boundary}--\r\n")
+                .as_bytes(),
+        );
+        axum::http::Request::builder()
+            .method(Method::POST)
+            .uri("/runs")
+            .header(header::COOKIE, format!("{}={id}", origin_server::auth::SESSION_COOKIE_SECURE))
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    };
+    let before = fx.store().runs().await.unwrap().len();
+    let forged = send(fx.app(), form(false)).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(fx.store().runs().await.unwrap().len(), before, "nothing stored without the token");
+    let done = send(fx.app(), form(true)).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text());
+    let run_id = done.location().trim_start_matches("/runs/").to_string();
+    let run = fx.store().run(&run_id).await.unwrap();
+    assert_eq!((run.status.as_str(), run.actor.as_str()), ("completed", "ana"));
+    assert_eq!((run.qualified, run.not_qualified, run.needs_evidence), (8, 3, 2));
+    let shown = send(fx.app(), page(Method::GET, &done.location(), Some(&id), None)).await.text();
+    assert!(shown.contains("13 of 13 goods: 8 qualified, 3 not qualified, 2 need evidence"), "{shown}");
+}
