@@ -205,11 +205,11 @@ pub async fn guard(State(g): State<Guard>, mut req: Request, next: Next) -> Resp
 
 /// One field of an `application/x-www-form-urlencoded` body.
 pub fn form_field(body: &[u8], name: &str) -> Option<String> {
-    let pairs: Vec<(String, String)> = serde_urlencoded_pairs(body);
-    pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    form_pairs(body).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
 
-fn serde_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
+/// The `name=value` pairs of a urlencoded form body, decoded.
+fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
     let text = String::from_utf8_lossy(body);
     text.split('&')
         .filter(|kv| !kv.is_empty())

@@ -195,6 +195,9 @@ pub(crate) fn run_from_row(r: &AnyRow) -> Result<RunRow, StoreError> {
 
 const RUN_COLUMNS: &str = "id, started_at, finished_at, status, actor, engine_version, rule_pack, rules_digest, as_of, options, goods_total, goods_done, qualified, not_qualified, needs_evidence, findings, summary";
 
+const DETERMINATION_COLUMNS: &str =
+    "run_id, batch, good, hs, outcome, criterion, rule_id, summary, determination, digest";
+
 fn determination_from_row(r: &AnyRow) -> Result<DeterminationRow, StoreError> {
     let d: String = r.try_get("determination")?;
     Ok(DeterminationRow {
@@ -346,9 +349,9 @@ impl Store {
 
     /// A run's determinations, by batch and good.
     pub async fn determinations(&self, run: &str) -> Result<Vec<DeterminationRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT run_id, batch, good, hs, outcome, criterion, rule_id, summary, determination, digest FROM determinations WHERE run_id = $1 ORDER BY batch, good",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {DETERMINATION_COLUMNS} FROM determinations WHERE run_id = $1 ORDER BY batch, good"
+        ))
         .bind(run)
         .fetch_all(&self.pool)
         .await?;
@@ -357,9 +360,9 @@ impl Store {
 
     /// One good's determination.
     pub async fn determination(&self, run: &str, batch: &str, good: &str) -> Result<DeterminationRow, StoreError> {
-        let row = sqlx::query(
-            "SELECT run_id, batch, good, hs, outcome, criterion, rule_id, summary, determination, digest FROM determinations WHERE run_id = $1 AND batch = $2 AND good = $3",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {DETERMINATION_COLUMNS} FROM determinations WHERE run_id = $1 AND batch = $2 AND good = $3"
+        ))
         .bind(run)
         .bind(batch)
         .bind(good)
