@@ -37,6 +37,14 @@ pub fn check(path: &Path, out: &mut dyn Write) -> std::io::Result<i32> {
         writeln!(out, "warning: {w}")?;
         problems += 1;
     }
+    // The provenance graph is built here as `run` builds it: each error blocks the goods whose lots it
+    // touches, so it is a problem of the batch, located.
+    if let Some(p) = &batch.provenance {
+        for e in origin_engine::provenance::check(&batch.file, p) {
+            writeln!(out, "{e}")?;
+            problems += 1;
+        }
+    }
     let ok = batch.goods.iter().filter(|g| matches!(g, GoodInput::Ok(_))).count();
     let lines: usize = batch.goods.iter().map(|g| if let GoodInput::Ok(g) = g { g.materials.len() } else { 0 }).sum();
     writeln!(

@@ -158,11 +158,17 @@ impl Serialize for MaterialOutcome {
             None => st.skip_field("part")?,
         }
         st.serialize_field("description", &*m.description)?;
-        st.serialize_field("hs", &m.hs)?;
+        match &m.hs {
+            Some(h) => st.serialize_field("hs", h)?,
+            None => st.serialize_field("hs", "unknown")?,
+        }
         st.serialize_field("value", &m.value)?;
         st.serialize_field("vnm", &self.vnm)?;
         st.serialize_field("role", &m.role)?;
-        st.serialize_field("declared_origin", &m.origin)?;
+        match &m.origin {
+            Some(c) => st.serialize_field("declared_origin", c)?,
+            None => st.serialize_field("declared_origin", "unknown")?,
+        }
         match &self.traced_origin {
             Some(t) => st.serialize_field("traced_origin", t)?,
             None => st.skip_field("traced_origin")?,
@@ -282,12 +288,13 @@ impl GoodAudit {
     }
 }
 
-/// A material as the tariff-shift semantics see it.
-struct ShiftView<'a>(&'a Material);
+/// A material as the tariff-shift semantics see it: only a material whose classification is stated
+/// (one stated `unknown` is kept out of the test and makes the shift undetermined).
+struct ShiftView<'a>(&'a Material, HsCode);
 
 impl ShiftMaterial for ShiftView<'_> {
     fn hs(&self) -> HsCode {
-        self.0.hs
+        self.1
     }
     fn is_kind(&self, kind: &str) -> KindFact {
         match &self.0.kinds {
@@ -399,6 +406,33 @@ pub fn audit_good(cx: &AuditContext<'_>, good: &Good) -> GoodAudit {
         det.criterion = None;
         det.alternative = None;
     }
+    // Materials whose origin the batch states `unknown` count as non-originating (Art. 4.5); the finding
+    // asks for their origin, blocking when the determination could change with it.
+    let unknown_origin: Vec<&Decided<'_>> = counted.iter().copied().filter(|d| d.m.origin.is_none()).collect();
+    if !unknown_origin.is_empty() {
+        let lines: Vec<String> = unknown_origin.iter().map(|d| format!("{} ({})", d.m.line, d.m.description)).collect();
+        let (severity, effect) = match det.outcome {
+            Outcome::NeedsEvidence => (Severity::Blocking, "the determination waits on it"),
+            Outcome::Qualified => (Severity::Warning, "the good qualifies even with them counted as non-originating"),
+            Outcome::NotQualified => (Severity::Warning, "the good would not qualify even if they were originating"),
+        };
+        findings.push(
+            Finding::new(
+                Code::MaterialFactMissing,
+                severity,
+                &good.id,
+                format!(
+                    "the origin of {} BOM line(s) is stated unknown: {}; counted as non-originating ({effect})",
+                    lines.len(),
+                    lines.join(", ")
+                ),
+                "Art. 4.5 (VNM includes materials of undetermined origin)",
+            )
+            .materials(unknown_origin.iter().map(|d| d.m.line.to_string()))
+            .remedy("obtain each material's country of origin from its supplier (with a certification for a USMCA origin) and re-run")
+            .seal(),
+        );
+    }
     det.materials = decided
         .into_iter()
         .zip(shift_notes)
@@ -453,12 +487,13 @@ fn decide_materials<'a>(cx: &AuditContext<'_>, good: &'a Good, findings: &mut Ve
                 );
             }
         }
-        if let (Some(sp), true) = (&m.self_produced, d.status == Status::Originating) {
+        // A self-produced material always has a classification (the batch reader requires it).
+        if let (Some(sp), true, Some(sub_hs)) = (&m.self_produced, d.status == Status::Originating, m.hs) {
             // Audit the self-produced material on its own BOM and rule (Art. 4.5 roll-up; 4.8 intermediate).
             let sub = Good {
                 id: format!("{}/{}", good.id, m.line),
                 description: m.description.to_string(),
-                hs: m.hs,
+                hs: sub_hs,
                 vehicle_use: None,
                 kind: None,
                 producer: good.producer.clone(),
@@ -513,7 +548,7 @@ fn decide_materials<'a>(cx: &AuditContext<'_>, good: &'a Good, findings: &mut Ve
                     format!(
                         "self-produced material `{}` ({}) audited on its own BOM: {}{}",
                         m.line,
-                        m.hs,
+                        sub_hs,
                         sub_audit.determination.summary,
                         if sp.intermediate { " (designated intermediate material)" } else { "" }
                     ),
@@ -662,9 +697,10 @@ fn criterion_b_and_d(
             .seal(),
         );
     }
-    let direct_non_orig: Vec<&Decided<'_>> =
-        non_originating.iter().copied().filter(|d| d.m.role == Role::Direct).collect();
-    let views: Vec<ShiftView<'_>> = direct_non_orig.iter().map(|d| ShiftView(d.m)).collect();
+    // Direct non-originating materials are tested for the shift; those classified `unknown` cannot be.
+    let (direct_non_orig, unclassified): (Vec<&Decided<'_>>, Vec<&Decided<'_>>) =
+        non_originating.iter().copied().filter(|d| d.m.role == Role::Direct).partition(|d| d.m.hs.is_some());
+    let views: Vec<ShiftView<'_>> = direct_non_orig.iter().filter_map(|d| d.m.hs.map(|h| ShiftView(d.m, h))).collect();
     let dyn_views: Vec<&dyn ShiftMaterial> = views.iter().map(|v| v as &dyn ShiftMaterial).collect();
     let vnm = det.values.vnm;
     let mut any_undetermined = false;
@@ -731,7 +767,7 @@ fn criterion_b_and_d(
                         .iter()
                         .zip(&o.materials)
                         .filter(|(_, a)| matches!(a, MaterialShift::Fails(_)))
-                        .map(|(d, _)| (d.m.hs, d.m.value))
+                        .filter_map(|(d, _)| d.m.hs.map(|h| (h, d.m.value)))
                         .collect();
                     let dm = de_minimis::evaluate(
                         &cx.rules.general.de_minimis,
@@ -743,6 +779,17 @@ fn criterion_b_and_d(
                     if dm.applies {
                         let unknown = o.materials.iter().any(|a| matches!(a, MaterialShift::Unknown(_)));
                         verdict = if unknown { Verdict::Undetermined } else { Verdict::Met };
+                    } else if dm.excluded.is_none()
+                        && dm.share_of_adjusted_tv.is_none()
+                        && dm.share_of_total_cost.is_none()
+                    {
+                        // De minimis (Art. 4.12; 19 U.S.C. 4531(f)) could rescue the shift, but the batch
+                        // states neither the transaction value nor the total cost it is measured against.
+                        verdict = Verdict::Undetermined;
+                        out.reasons.push(format!(
+                            "tariff shift not met by {}; de minimis could apply, but the good states neither `transaction_value` nor `total_cost`: state one",
+                            out.failing_materials.join(", ")
+                        ));
                     } else {
                         out.reasons.push(format!("tariff shift not met by {}", out.failing_materials.join(", ")));
                     }
@@ -751,6 +798,17 @@ fn criterion_b_and_d(
                 for (d, a) in direct_non_orig.iter().zip(&o.materials) {
                     if let MaterialShift::Unknown(q) = a {
                         out.reasons.push(format!("BOM line {} ({}): {q}", d.m.line, d.m.description));
+                    }
+                }
+                if !unclassified.is_empty() {
+                    for d in &unclassified {
+                        out.reasons.push(format!(
+                            "BOM line {} ({}): its classification is stated unknown, so its tariff shift cannot be tested: classify it",
+                            d.m.line, d.m.description
+                        ));
+                    }
+                    if verdict == Verdict::Met {
+                        verdict = Verdict::Undetermined;
                     }
                 }
                 out.shift = Some(verdict.to_string());
@@ -858,6 +916,34 @@ fn criterion_b_and_d(
 
     // Not met by any alternative: criterion D, then the findings of each failed alternative.
     if try_criterion_d(cx, good, &direct_non_orig, &per_alt_shift, det) {
+        if !unclassified.is_empty() {
+            // Criterion D holds for the classified materials only: an unclassified one may fail the shift
+            // outside the good's subheading.
+            let lines: Vec<String> =
+                unclassified.iter().map(|d| format!("{} ({})", d.m.line, d.m.description)).collect();
+            det.outcome = Outcome::NeedsEvidence;
+            det.criterion = None;
+            det.summary = format!(
+                "needs evidence: {} if line(s) {} (classification stated unknown) meet the shift or share the good's subheading",
+                det.summary.replacen("originating under criterion D", "criterion D would be met", 1),
+                lines.join(", ")
+            );
+            findings.push(
+                Finding::new(
+                    Code::MaterialFactMissing,
+                    Severity::Blocking,
+                    &good.id,
+                    format!(
+                        "criterion D depends on the classification of line(s) {}, stated unknown",
+                        lines.join(", ")
+                    ),
+                    cx.rules.general.origin_criteria.provision.citation.to_string(),
+                )
+                .materials(unclassified.iter().map(|d| d.m.line.to_string()))
+                .remedy("classify these materials (HS subheading) and re-run")
+                .seal(),
+            );
+        }
         return;
     }
     for (i, alt) in det.alternatives.iter().enumerate() {
@@ -873,9 +959,9 @@ fn criterion_b_and_d(
                         "{} {} ({}, {} {}): {r}",
                         d.m.line,
                         d.m.description,
-                        d.m.hs,
+                        d.m.hs_text(),
                         d.m.value.round_dp(2),
-                        d.m.origin
+                        d.m.origin_text()
                     )),
                     _ => None,
                 })
@@ -1027,7 +1113,7 @@ fn try_criterion_d(
         !answers.is_empty()
             && answers.iter().any(|a| matches!(a, MaterialShift::Fails(_)))
             && direct_non_orig.iter().zip(answers).all(|(d, a)| match a {
-                MaterialShift::Fails(_) => d.m.hs.subheading() == good.hs.subheading(),
+                MaterialShift::Fails(_) => d.m.hs.and_then(|h| h.subheading()) == good.hs.subheading(),
                 MaterialShift::Meets(_) => true,
                 MaterialShift::Unknown(_) => false,
             })
@@ -1081,7 +1167,13 @@ fn would_qualify_if_supported(
         hypo.outcome == Outcome::Qualified
     };
     if qualifies {
-        let lines: Vec<String> = undetermined.iter().map(|d| format!("{} ({})", d.m.line, d.m.description)).collect();
+        let lines: Vec<String> = undetermined
+            .iter()
+            .map(|d| match d.m.origin {
+                Some(_) => format!("{} ({})", d.m.line, d.m.description),
+                None => format!("{} ({}, origin stated unknown)", d.m.line, d.m.description),
+            })
+            .collect();
         det.outcome = Outcome::NeedsEvidence;
         det.summary = format!(
             "needs evidence: not originating as documented ({}); it would qualify if the USMCA origin claimed for line(s) {} were supported",

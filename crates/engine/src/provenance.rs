@@ -3,13 +3,17 @@
 //! is where they meet.
 
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
 
 use origin_graph::{
-    Corridor, CorridorPolicy, Operation, ProvenanceGraph, ProvenanceInput, Trace, TransformationPolicy,
+    BuildError, BuildErrorKind, Corridor, CorridorPolicy, Operation, ProvenanceGraph, ProvenanceInput, Trace,
+    TransformationPolicy,
 };
 use origin_rules::RuleSet;
+use origin_rules::locate::PathIndex;
 
 use crate::audit::LotFacts;
+use crate::input::InputError;
 
 /// Parses an operation name of the rule pack into the graph's vocabulary.
 pub fn operation(name: &str) -> Option<Operation> {
@@ -49,22 +53,207 @@ pub fn policies(rules: &RuleSet) -> (TransformationPolicy, CorridorPolicy) {
     (policy, corridors)
 }
 
+/// What a batch's provenance gives its audit: the facts of the lots asked for, from the graph that could
+/// be built, and every build error, located in the batch file, with the lots each one touches.
+#[derive(Debug, Default)]
+pub struct ProvenanceFacts {
+    /// Facts by lot id (the lots asked for that the graph holds).
+    pub lots: HashMap<String, LotFacts>,
+    /// Build errors, located (`provenance.shipments[3]`, ...).
+    pub errors: Vec<InputError>,
+    /// The lots whose provenance an error puts in doubt (the lots it names and every lot made from
+    /// them), with the indexes into `errors` of the errors that touch each.
+    pub tainted: HashMap<String, Vec<usize>>,
+}
+
+/// Rounds of pruning tried before every lot is treated as touched (each round removes the records of
+/// the errors found; a round finds new errors only where removing records exposed them).
+const PRUNE_ROUNDS: usize = 4;
+
+/// Every build error of a batch's provenance, located in `file` (for `batch check`).
+pub fn check(file: &Path, input: &ProvenanceInput) -> Vec<InputError> {
+    match ProvenanceGraph::build(input) {
+        Ok(_) => Vec::new(),
+        Err(e) => locate(file, input, &e.0),
+    }
+}
+
 /// Builds and traces the provenance of a batch: the facts for the lots in `wanted` (those a BOM line
-/// names), or every build error. The graph is built, checked and traced whole; the per-lot reports
-/// (origin, laundering, path signals, with their text) are made only for the lots asked for, which is
-/// where most of the time went, on all cores (each lot's report reads the trace only).
-pub fn lot_facts(
-    rules: &RuleSet,
-    input: &ProvenanceInput,
-    wanted: &HashSet<&str>,
-) -> Result<HashMap<String, LotFacts>, Vec<String>> {
-    let graph = ProvenanceGraph::build(input).map_err(|e| e.0.iter().map(|x| x.to_string()).collect::<Vec<_>>())?;
+/// names). A build error is never dropped: it is returned located, the lots it touches are marked (the
+/// goods using them are blocked by the caller), and the graph is built again without the records at
+/// fault and the lots they touch, so the other goods are audited with the provenance that holds.
+pub fn lot_facts(rules: &RuleSet, file: &Path, input: &ProvenanceInput, wanted: &HashSet<&str>) -> ProvenanceFacts {
+    let mut out = ProvenanceFacts::default();
+    let mut current = std::borrow::Cow::Borrowed(input);
+    for round in 0..=PRUNE_ROUNDS {
+        let errors = match ProvenanceGraph::build(&current) {
+            Ok(graph) => {
+                out.lots = facts_for(rules, &graph, wanted);
+                return out;
+            }
+            Err(e) => e.0,
+        };
+        let first = out.errors.len();
+        out.errors.extend(locate(file, &current, &errors));
+        let touched = touched_lots(input, &current, &errors);
+        for (k, lots) in touched.into_iter().enumerate() {
+            for lot in lots {
+                out.tainted.entry(lot).or_default().push(first + k);
+            }
+        }
+        if round == PRUNE_ROUNDS {
+            break;
+        }
+        current = std::borrow::Cow::Owned(prune(&current, &errors, &out.tainted));
+    }
+    // Still not buildable: every lot is in doubt.
+    let all: Vec<usize> = (0..out.errors.len()).collect();
+    for l in &input.lots {
+        out.tainted.entry(l.id.clone()).or_insert_with(|| all.clone());
+    }
+    out
+}
+
+/// The record a located error points at, as a path under `provenance`: its own path, else the first
+/// record its ids name (a transformation or shipment before a lot before a site).
+fn record_path(input: &ProvenanceInput, e: &BuildError) -> String {
+    if let Some(p) = &e.path {
+        return format!("provenance.{p}");
+    }
+    for id in &e.ids {
+        if let Some(k) = input.transformations.iter().position(|t| &t.id == id) {
+            return format!("provenance.transformations[{k}]");
+        }
+        if let Some(k) = input.shipments.iter().position(|t| &t.id == id) {
+            return format!("provenance.shipments[{k}]");
+        }
+    }
+    for id in &e.ids {
+        if let Some(k) = input.lots.iter().position(|t| &t.id == id) {
+            return format!("provenance.lots[{k}]");
+        }
+        if let Some(k) = input.sites.iter().position(|t| &t.id == id) {
+            return format!("provenance.sites[{k}]");
+        }
+    }
+    "provenance".to_string()
+}
+
+/// Build errors as input errors: file, line (when the file can be read again) and field.
+fn locate(file: &Path, input: &ProvenanceInput, errors: &[BuildError]) -> Vec<InputError> {
+    let index = std::fs::read_to_string(file).ok().and_then(|t| PathIndex::build(&t).ok());
+    errors
+        .iter()
+        .map(|e| {
+            let field = record_path(input, e);
+            InputError {
+                file: file.to_path_buf(),
+                line: index.as_ref().and_then(|ix| ix.find(&field)).map(|p| p.line),
+                message: format!("provenance: {}", e.message),
+                help: e.help.clone(),
+                field,
+            }
+        })
+        .collect()
+}
+
+/// The record index in a path such as `shipments[3].lot`, for `list`.
+fn index_in(path: Option<&str>, list: &str) -> Option<usize> {
+    let rest = path?.strip_prefix(list)?.strip_prefix('[')?;
+    rest.split(']').next()?.parse().ok()
+}
+
+/// For each error, the lots of `original` it touches: the lots it names or whose records are at fault
+/// (records of `current`, the input of this round), and every lot made from those.
+fn touched_lots(original: &ProvenanceInput, current: &ProvenanceInput, errors: &[BuildError]) -> Vec<Vec<String>> {
+    let lot_ids: HashSet<&str> = original.lots.iter().map(|l| l.id.as_str()).collect();
+    // Lot -> the lots made from it.
+    let mut made_from: HashMap<&str, Vec<&str>> = HashMap::new();
+    for t in &original.transformations {
+        for i in &t.inputs {
+            made_from.entry(i.lot.as_str()).or_default().push(t.output.as_str());
+        }
+    }
+    errors
+        .iter()
+        .map(|e| {
+            let mut seeds: Vec<&str> = Vec::new();
+            let path = e.path.as_deref();
+            for id in &e.ids {
+                if lot_ids.contains(id.as_str()) {
+                    seeds.push(id);
+                }
+                for s in current.shipments.iter().filter(|s| &s.id == id) {
+                    seeds.push(&s.lot);
+                }
+                for t in current.transformations.iter().filter(|t| &t.id == id) {
+                    seeds.push(&t.output);
+                    seeds.extend(t.inputs.iter().map(|i| i.lot.as_str()));
+                }
+                // A site id used twice: what happened at "that" site is in doubt.
+                if e.kind == BuildErrorKind::DuplicateId && current.sites.iter().any(|s| &s.id == id) {
+                    seeds.extend(current.lots.iter().filter(|l| &l.site == id).map(|l| l.id.as_str()));
+                    seeds.extend(
+                        current.shipments.iter().filter(|s| &s.from == id || &s.to == id).map(|s| s.lot.as_str()),
+                    );
+                }
+            }
+            if let Some(s) = index_in(path, "shipments").and_then(|k| current.shipments.get(k)) {
+                seeds.push(&s.lot);
+            }
+            if let Some(t) = index_in(path, "transformations").and_then(|k| current.transformations.get(k)) {
+                seeds.push(&t.output);
+                seeds.extend(t.inputs.iter().map(|i| i.lot.as_str()));
+            }
+            if let Some(l) = index_in(path, "lots").and_then(|k| current.lots.get(k)) {
+                seeds.push(&l.id);
+            }
+            let mut seen: HashSet<&str> = HashSet::new();
+            let mut stack: Vec<&str> = seeds.into_iter().filter(|l| lot_ids.contains(l)).collect();
+            while let Some(l) = stack.pop() {
+                if seen.insert(l) {
+                    stack.extend(made_from.get(l).into_iter().flatten().copied());
+                }
+            }
+            let mut lots: Vec<String> = seen.into_iter().map(str::to_string).collect();
+            lots.sort_unstable();
+            lots
+        })
+        .collect()
+}
+
+/// `input` without the records at fault and without the touched lots and the events that name them.
+fn prune(input: &ProvenanceInput, errors: &[BuildError], tainted: &HashMap<String, Vec<usize>>) -> ProvenanceInput {
+    let ids: HashSet<&str> = errors.iter().flat_map(|e| e.ids.iter().map(String::as_str)).collect();
+    let at =
+        |list: &str| -> HashSet<usize> { errors.iter().filter_map(|e| index_in(e.path.as_deref(), list)).collect() };
+    let (bad_sites, bad_lots, bad_ships, bad_trans) = (at("sites"), at("lots"), at("shipments"), at("transformations"));
+    let gone = |lot: &str| tainted.contains_key(lot);
+    let mut out = input.clone();
+    out.sites = keep(&input.sites, &bad_sites, |_| true);
+    out.lots = keep(&input.lots, &bad_lots, |l| !gone(&l.id));
+    out.shipments = keep(&input.shipments, &bad_ships, |s| !ids.contains(s.id.as_str()) && !gone(&s.lot));
+    out.transformations = keep(&input.transformations, &bad_trans, |t| {
+        !ids.contains(t.id.as_str()) && !gone(&t.output) && t.inputs.iter().all(|i| !gone(&i.lot))
+    });
+    out
+}
+
+/// The records of `list` not at an index in `bad` and passing `ok`.
+fn keep<T: Clone>(list: &[T], bad: &HashSet<usize>, ok: impl Fn(&T) -> bool) -> Vec<T> {
+    list.iter().enumerate().filter(|(k, x)| !bad.contains(k) && ok(x)).map(|(_, x)| x.clone()).collect()
+}
+
+/// The facts of the lots in `wanted` from a built graph, traced whole; the per-lot reports (origin,
+/// laundering, path signals, with their text) are made only for the lots asked for, which is where most
+/// of the time went, on all cores (each lot's report reads the trace only).
+fn facts_for(rules: &RuleSet, graph: &ProvenanceGraph, wanted: &HashSet<&str>) -> HashMap<String, LotFacts> {
     let (policy, corridors) = policies(rules);
-    let trace = Trace::run(&graph, &policy, &corridors);
+    let trace = Trace::run(graph, &policy, &corridors);
     let wanted: Vec<&str> = wanted.iter().copied().collect();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).max(1);
     let per = wanted.len().div_ceil(threads).max(1);
-    let (graph, trace) = (&graph, &trace);
+    let trace = &trace;
     let parts: Result<Vec<Vec<(String, LotFacts)>>, _> = std::thread::scope(|s| {
         let handles: Vec<_> = wanted
             .chunks(per)
@@ -72,10 +261,10 @@ pub fn lot_facts(
             .collect();
         handles.into_iter().map(|h| h.join()).collect()
     });
-    let parts = parts.map_err(|_| vec!["internal error: a provenance thread panicked".to_string()])?;
     let mut out = HashMap::with_capacity(wanted.len());
-    out.extend(parts.into_iter().flatten());
-    Ok(out)
+    // A panicked thread's lots are left out: their goods then get a PROVENANCE_GAP, never a silent pass.
+    out.extend(parts.into_iter().flatten().flatten());
+    out
 }
 
 /// The facts of one lot; `None` when the graph does not hold it.

@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::audit::{AuditContext, GoodAudit, LotFacts, Outcome, audit_good};
 use crate::certificate::{CertificateDraft, draft};
 use crate::finding::{Code, Finding, Severity};
-use crate::input::{Batch, GoodInput, HeaderError, InputError, load_batch};
+use crate::input::{Batch, Good, GoodInput, HeaderError, InputError, load_batch};
 
 /// Version of the report shape; bumped when a field changes meaning or goes away.
 pub const REPORT_VERSION: u32 = 1;
@@ -207,6 +207,9 @@ pub fn batch_report(head: ReportHead, goods: Vec<GoodReport>) -> BatchReport {
 pub struct Prepared {
     as_of: NaiveDate,
     lots: HashMap<String, LotFacts>,
+    /// Provenance build errors, located, and the lots each touches (see [`crate::provenance::lot_facts`]).
+    provenance_errors: Vec<InputError>,
+    tainted: HashMap<String, Vec<usize>>,
     bad_certifications: HashSet<String>,
     warnings: Vec<String>,
     graph_time: std::time::Duration,
@@ -230,15 +233,22 @@ pub fn prepare(rules: &RuleSet, batch: &Batch, opts: &RunOptions) -> Result<Prep
         warnings.extend(errs.iter().map(InputError::to_string));
     }
     let started = std::time::Instant::now();
-    let lots = match &batch.provenance {
-        Some(p) => crate::provenance::lot_facts(rules, p, &referenced_lots(batch)).unwrap_or_else(|errs| {
-            warnings.extend(errs.into_iter().map(|e| format!("provenance: {e}")));
-            HashMap::new()
-        }),
-        None => HashMap::new(),
+    let facts = match &batch.provenance {
+        Some(p) => crate::provenance::lot_facts(rules, &batch.file, p, &referenced_lots(batch)),
+        None => crate::provenance::ProvenanceFacts::default(),
     };
+    // Never dropped: each build error is a batch warning, and blocks the goods whose lots it touches.
+    warnings.extend(facts.errors.iter().map(InputError::to_string));
     let bad_certifications = batch.bad_certifications.keys().cloned().collect();
-    Ok(Prepared { as_of, lots, bad_certifications, warnings, graph_time: started.elapsed() })
+    Ok(Prepared {
+        as_of,
+        lots: facts.lots,
+        provenance_errors: facts.errors,
+        tainted: facts.tainted,
+        bad_certifications,
+        warnings,
+        graph_time: started.elapsed(),
+    })
 }
 
 /// Audits a parsed batch on `opts.threads` scoped threads, in blocks of goods taken in turn. Each good's
@@ -312,7 +322,7 @@ pub fn audit_prepared_with<T: Send>(
                             res = Err(RunError::Cancelled);
                             break;
                         }
-                        out.push(map(audit_input(cx, batch, g)));
+                        out.push(map(audit_input(cx, batch, prepared, g)));
                         progress.done.fetch_add(1, Ordering::Relaxed);
                     }
                     if tx.send((b, res.map(|()| out))).is_err() {
@@ -487,46 +497,94 @@ fn referenced_lots(batch: &Batch) -> HashSet<&str> {
     out
 }
 
-fn audit_input(cx: &AuditContext<'_>, batch: &Batch, g: &GoodInput) -> GoodReport {
+/// The provenance errors touching the lots `good`'s BOM lines (sub-BOMs included) name, as
+/// `(line, lot)` pairs and the errors, each once.
+fn provenance_errors_of<'a>(prepared: &'a Prepared, good: &Good) -> (Vec<String>, Vec<&'a InputError>) {
+    fn walk(
+        ms: &[Arc<crate::input::Material>],
+        prefix: &str,
+        p: &Prepared,
+        lines: &mut Vec<String>,
+        ix: &mut Vec<usize>,
+    ) {
+        for m in ms {
+            if let Some(errs) = m.lot.as_deref().and_then(|l| p.tainted.get(l)) {
+                lines.push(format!("{prefix}{} (lot `{}`)", m.line, m.lot.as_deref().unwrap_or_default()));
+                ix.extend(errs);
+            }
+            if let Some(sp) = &m.self_produced {
+                walk(&sp.materials, &format!("{prefix}{}/", m.line), p, lines, ix);
+            }
+        }
+    }
+    if prepared.tainted.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let (mut lines, mut ix) = (Vec::new(), Vec::new());
+    walk(&good.materials, "", prepared, &mut lines, &mut ix);
+    ix.sort_unstable();
+    ix.dedup();
+    (lines, ix.into_iter().filter_map(|i| prepared.provenance_errors.get(i)).collect())
+}
+
+fn audit_input(cx: &AuditContext<'_>, batch: &Batch, prepared: &Prepared, g: &GoodInput) -> GoodReport {
     match g {
         GoodInput::Ok(good) => {
+            let (lines, errors) = provenance_errors_of(prepared, good);
+            if !errors.is_empty() {
+                // The facts of these lots cannot be traced: the good is not audited on a partial graph.
+                return input_error_report(
+                    &good.id,
+                    &good.description,
+                    &good.hs.to_string(),
+                    format!(
+                        "the provenance of BOM line(s) {} has errors, so their origin cannot be traced: {} problem(s)",
+                        lines.join(", "),
+                        errors.len()
+                    ),
+                    &errors,
+                );
+            }
             let audit = audit_good(cx, good);
             let certificate = draft(batch, good, &audit, None).ok();
             GoodReport { audit, certificate }
         }
-        GoodInput::Invalid { id, errors } => {
-            let f = Finding::new(
-                Code::InputError,
-                Severity::Blocking,
-                id,
-                format!("the good could not be read: {} problem(s)", errors.len()),
-                "batch input (docs/batch-format.md)",
-            )
-            .evidence(errors.iter().map(InputError::to_string))
-            .remedy(errors.iter().map(|e| e.help.clone()).collect::<Vec<_>>().join("; "))
-            .seal();
-            GoodReport {
-                audit: GoodAudit {
-                    good: id.clone(),
-                    description: String::new(),
-                    hs: String::new(),
-                    determination: crate::audit::Determination {
-                        outcome: Outcome::NeedsEvidence,
-                        criterion: None,
-                        summary: "needs evidence: the good's input has errors (see INPUT_ERROR)".into(),
-                        rule: None,
-                        alternative: None,
-                        values: Default::default(),
-                        alternatives: Vec::new(),
-                        criterion_d_rvc: Vec::new(),
-                        materials: Vec::new(),
-                        caveats: Vec::new(),
-                    },
-                    findings: vec![f],
-                },
-                certificate: None,
-            }
-        }
+        GoodInput::Invalid { id, errors } => input_error_report(
+            id,
+            "",
+            "",
+            format!("the good could not be read: {} problem(s)", errors.len()),
+            &errors.iter().collect::<Vec<_>>(),
+        ),
+    }
+}
+
+/// The report of a good blocked by input errors: needs evidence, one INPUT_ERROR finding, no draft.
+fn input_error_report(id: &str, description: &str, hs: &str, message: String, errors: &[&InputError]) -> GoodReport {
+    let f = Finding::new(Code::InputError, Severity::Blocking, id, message, "batch input (docs/batch-format.md)")
+        .evidence(errors.iter().map(|e| e.to_string()))
+        .remedy(errors.iter().map(|e| e.help.clone()).collect::<Vec<_>>().join("; "))
+        .seal();
+    GoodReport {
+        audit: GoodAudit {
+            good: id.to_string(),
+            description: description.to_string(),
+            hs: hs.to_string(),
+            determination: crate::audit::Determination {
+                outcome: Outcome::NeedsEvidence,
+                criterion: None,
+                summary: "needs evidence: the good's input has errors (see INPUT_ERROR)".into(),
+                rule: None,
+                alternative: None,
+                values: Default::default(),
+                alternatives: Vec::new(),
+                criterion_d_rvc: Vec::new(),
+                materials: Vec::new(),
+                caveats: Vec::new(),
+            },
+            findings: vec![f],
+        },
+        certificate: None,
     }
 }
 
@@ -599,6 +657,7 @@ pub async fn run(
         tracing::info!(batch = %b.header.id, goods = b.goods.len(), "batch read");
         batches.push(b);
     }
+    crate::input::check_distinct_batch_ids(&batches)?;
     let mut reports = Vec::with_capacity(batches.len());
     for b in batches {
         let (rules, opts, progress) = (rules.clone(), opts.clone(), progress.clone());

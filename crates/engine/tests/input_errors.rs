@@ -92,14 +92,15 @@ fn an_unknown_field_in_a_good_is_an_input_error() {
     assert!(f.evidence.iter().any(|e| e.contains("transacton_value")), "{:?}", f.evidence);
 }
 
-/// Two goods with the same id: the second is an input error, the first is audited.
+/// Two goods with the same id: the batch is refused before anything is audited (issue 11 item 4: a run
+/// stores one result per batch and good id, and used to stop half way); the error names the second one.
 #[test]
-fn a_duplicate_good_id_is_an_input_error() {
+fn a_duplicate_good_id_is_a_header_error() {
     let g = good_yaml("twin", "8402.90", "transaction_value: 100", "", &us_line("1", "7208.51", "30"));
-    let r = check(&batch_now(&(g.clone() + &g)));
-    assert_eq!(r.goods.len(), 2);
-    assert_eq!(criterion(&r.goods[0]), Some('C'));
-    assert!(has(&r.goods[1], "INPUT_ERROR"));
+    let err = parse(&batch_now(&(g.clone() + &g))).expect_err("a duplicate good id stops the batch");
+    assert_eq!(err.0.len(), 1);
+    assert_eq!(err.0[0].field, "goods[1].id");
+    assert!(err.0[0].message.contains("`twin` is used twice (first as goods[0])"), "{}", err.0[0].message);
 }
 
 /// A header naming a non-Party importing country stops the run, naming the field.

@@ -82,6 +82,10 @@ async fn load_all(paths: &[PathBuf]) -> Result<Vec<Batch>, RunnerError> {
             .map_err(|e| RunnerError::NotStarted(RunError::Header(e)))?;
         batches.push(b);
     }
+    // Results are stored by batch and good id: two files with one batch id are refused before anything
+    // is written.
+    origin_engine::input::check_distinct_batch_ids(&batches)
+        .map_err(|e| RunnerError::NotStarted(RunError::Header(e)))?;
     Ok(batches)
 }
 

@@ -128,8 +128,17 @@ pub fn decide(cx: &AuditContext<'_>, good: &str, m: &Material, findings: &mut Ve
     let traced = facts.map(|f| f.traced_origin);
     provenance_findings(cx, good, m, facts, findings);
 
-    if !m.origin.is_usmca_party() {
-        return Decided { status: Status::NonOriginating, why: Why::NotParty(m.origin), traced_origin: traced };
+    let Some(origin) = m.origin else {
+        // Stated `unknown`: a material whose origin is not shown is non-originating for the shift and the
+        // VNM (Art. 4.5); the audit asks for it (MATERIAL_FACT_MISSING) where it could change the answer.
+        return Decided {
+            status: Status::Undetermined,
+            why: Why::Fixed("origin stated unknown: counted as non-originating (Art. 4.5) until it is shown"),
+            traced_origin: traced,
+        };
+    };
+    if !origin.is_usmca_party() {
+        return Decided { status: Status::NonOriginating, why: Why::NotParty(origin), traced_origin: traced };
     }
     // Declared a Party origin: the provenance graph can contradict it.
     if let Some(f) = facts {
@@ -138,7 +147,7 @@ pub fn decide(cx: &AuditContext<'_>, good: &str, m: &Material, findings: &mut Ve
                 status: Status::NonOriginating,
                 why: Why::Text(format!(
                     "declared `{}` but the provenance trace of lot `{}` gives `{}`",
-                    m.origin, f.lot, f.traced_origin
+                    origin, f.lot, f.traced_origin
                 )),
                 traced_origin: traced,
             };
@@ -146,10 +155,7 @@ pub fn decide(cx: &AuditContext<'_>, good: &str, m: &Material, findings: &mut Ve
         if f.laundering.is_some() {
             return Decided {
                 status: Status::Undetermined,
-                why: Why::Text(format!(
-                    "declared `{}` but origin laundering is suspected on lot `{}`",
-                    m.origin, f.lot
-                )),
+                why: Why::Text(format!("declared `{}` but origin laundering is suspected on lot `{}`", origin, f.lot)),
                 traced_origin: traced,
             };
         }
@@ -157,8 +163,8 @@ pub fn decide(cx: &AuditContext<'_>, good: &str, m: &Material, findings: &mut Ve
     let support = support(cx, m);
     match support {
         Support::Certified(c) => {
-            if let (Some(certified), true) = (c.hs, true)
-                && certified.subheading() != m.hs.subheading()
+            if let (Some(certified), Some(hs)) = (c.hs, m.hs)
+                && certified.subheading() != hs.subheading()
             {
                 findings.push(
                     Finding::new(
@@ -169,7 +175,7 @@ pub fn decide(cx: &AuditContext<'_>, good: &str, m: &Material, findings: &mut Ve
                             "BOM line `{}` classifies part {} as `{}`, but certification `{}` certifies `{certified}`",
                             m.line,
                             m.part.as_deref().unwrap_or("-"),
-                            m.hs,
+                            hs,
                             c.id
                         ),
                         "Art. 4.5 / 19 CFR 182.11 (certification data element 6: HS classification)",
@@ -185,7 +191,7 @@ pub fn decide(cx: &AuditContext<'_>, good: &str, m: &Material, findings: &mut Ve
             Decided {
                 status: Status::Originating,
                 why: Why::Certified {
-                    origin: m.origin,
+                    origin,
                     // The line's own id text is the certification's (it was looked up by it): shared.
                     id: m.certification.clone().unwrap_or_else(|| c.id.as_str().into()),
                     criterion: c.criterion,
@@ -216,7 +222,7 @@ pub fn decide(cx: &AuditContext<'_>, good: &str, m: &Material, findings: &mut Ve
             );
             Decided {
                 status: Status::Undetermined,
-                why: Why::Text(format!("declared `{}` but {why}; counted as non-originating", m.origin)),
+                why: Why::Text(format!("declared `{origin}` but {why}; counted as non-originating")),
                 traced_origin: traced,
             }
         }
@@ -349,7 +355,7 @@ fn provenance_findings(
         // A material claimed USMCA-originating that may be laundered blocks the claim. One already
         // counted non-originating does not change the USMCA determination, but its true origin still
         // matters for marking, Section 232/301 duties and transshipment penalties: a warning.
-        let (severity, effect) = if m.origin.is_usmca_party() {
+        let (severity, effect) = if m.origin.is_some_and(|o| o.is_usmca_party()) {
             (Severity::Blocking, "the USMCA origin claimed for it is in doubt")
         } else {
             (
@@ -375,7 +381,7 @@ fn provenance_findings(
     let mismatch = |message: String, citation: &str, remedy: String| {
         Finding::new(
             Code::DeclaredOriginMismatch,
-            if m.origin.is_usmca_party() { Severity::Blocking } else { Severity::Warning },
+            if m.origin.is_some_and(|o| o.is_usmca_party()) { Severity::Blocking } else { Severity::Warning },
             good,
             message,
             citation.to_string(),
@@ -384,11 +390,13 @@ fn provenance_findings(
         .remedy(remedy)
         .seal()
     };
-    if m.origin != f.declared_origin {
+    if let Some(origin) = m.origin
+        && origin != f.declared_origin
+    {
         findings.push(mismatch(
             format!(
                 "BOM line `{}` declares origin `{}`, but its lot `{}` is declared `{}` in the provenance data",
-                m.line, m.origin, f.lot, f.declared_origin
+                m.line, origin, f.lot, f.declared_origin
             ),
             "19 CFR 182.15 (records supporting origin); Annex 5-A",
             format!("reconcile the BOM with the lot records of `{}` and the supplier's documents", f.lot),

@@ -110,10 +110,10 @@ pub(super) fn attach(
             orphans.extend(errs);
             continue;
         };
-        let hs =
-            HsCode::parse(&spreadsheet_hs(get("hs"))).map_err(|e| err("hs", e.to_string(), "classify the material"));
-        let origin = Country::parse(get("origin"))
-            .map_err(|e| err("origin", e.to_string(), "the supplier's declared origin, ISO alpha-2"));
+        let hs = super::stated(&spreadsheet_hs(get("hs")), HsCode::parse)
+            .map_err(|e| err("hs", e.to_string(), "classify the material, or write `unknown`"));
+        let origin = super::stated(get("origin"), Country::parse)
+            .map_err(|e| err("origin", e.to_string(), "the supplier's declared origin, ISO alpha-2, or `unknown`"));
         let quantity = Decimal::from_str(get("quantity")).map_err(|_| {
             err("quantity", format!("`{}` is not a number", get("quantity")), "write the quantity per good")
         });
@@ -124,6 +124,17 @@ pub(super) fn attach(
                 "write the value per unit, with a dot for decimals",
             )
         });
+        // The same value checks as a BOM line in the batch file (`Cx::materials`).
+        if let Ok(q) = quantity
+            && q <= Decimal::ZERO
+        {
+            err("quantity", format!("the quantity `{q}` is not positive"), "state the quantity per good");
+        }
+        if let Ok(u) = unit_value
+            && u < Decimal::ZERO
+        {
+            err("unit_value", format!("the unit value `{u}` is negative"), "state the value per unit");
+        }
         let rate = match Currency::parse(get("currency")) {
             Ok(c) => rates.get(&c).copied().ok_or_else(|| {
                 err(
@@ -160,8 +171,18 @@ pub(super) fn attach(
             "none" | "-" => Some(Vec::new()),
             list => Some(list.split(';').map(|k| k.trim().to_string()).filter(|k| !k.is_empty()).collect()),
         };
-        match (hs, origin, quantity, unit_value, rate, role) {
-            (Ok(hs), Ok(origin), Ok(q), Ok(u), Ok(rate), Ok(role)) if errs.is_empty() => {
+        let value = match (quantity, unit_value, rate) {
+            (Ok(q), Ok(u), Ok(rate)) => super::line_value(q, u, rate).ok_or_else(|| {
+                err(
+                    "unit_value",
+                    format!("quantity {q} x unit value {u} {}", super::too_large_tail()),
+                    super::TOO_LARGE_HELP,
+                )
+            }),
+            _ => Err(()),
+        };
+        match (hs, origin, quantity, value, role) {
+            (Ok(hs), Ok(origin), Ok(q), Ok(value), Ok(role)) if errs.is_empty() => {
                 if let GoodInput::Ok(g) = &mut goods[gi] {
                     g.materials.push(std::sync::Arc::new(Material {
                         line: get("line").into(),
@@ -169,7 +190,7 @@ pub(super) fn attach(
                         description: get("description").into(),
                         hs,
                         quantity: q,
-                        value: q * u * rate,
+                        value,
                         origin,
                         supplier: opt("supplier"),
                         certification: opt("certification"),

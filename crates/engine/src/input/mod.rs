@@ -158,14 +158,17 @@ pub struct Material {
     pub part: Option<Arc<str>>,
     /// Description.
     pub description: Arc<str>,
-    /// Classification.
-    pub hs: HsCode,
+    /// Classification; `None` when the batch states it `unknown` (a tariff shift that needs it is then
+    /// undetermined, and the good needs evidence that names the line).
+    pub hs: Option<HsCode>,
     /// Quantity.
     pub quantity: Decimal,
     /// Value (quantity x unit value), in the batch currency.
     pub value: Decimal,
-    /// Declared origin.
-    pub origin: Country,
+    /// Declared origin; `None` when the batch states it `unknown`: counted as non-originating (a material
+    /// of undetermined origin counts in VNM as non-originating, Art. 4.5), and the
+    /// good needs evidence when its origin could change the answer.
+    pub origin: Option<Country>,
     /// Supplier.
     pub supplier: Option<Arc<str>>,
     /// Supplier certification id.
@@ -180,6 +183,18 @@ pub struct Material {
     pub self_produced: Option<Box<SelfProduced>>,
     /// Weight, kg.
     pub weight_kg: Option<Decimal>,
+}
+
+impl Material {
+    /// The classification as written in reports: the code, or `unknown`.
+    pub fn hs_text(&self) -> String {
+        self.hs.map_or_else(|| "unknown".to_string(), |h| h.to_string())
+    }
+
+    /// The declared origin as written in reports: the country code, or `unknown`.
+    pub fn origin_text(&self) -> String {
+        self.origin.map_or_else(|| "unknown".to_string(), |c| c.to_string())
+    }
 }
 
 /// Shares the texts that repeat across BOM lines: one allocation per distinct text. Bounded, so a
@@ -602,6 +617,29 @@ fn add_certification(
     }
 }
 
+/// Refuses batches that share a batch id: a run stores results by batch and good id, so two batch files
+/// with one id given to one run would collide half way. Each later file's `batch.id` is located.
+pub fn check_distinct_batch_ids(batches: &[Batch]) -> Result<(), HeaderError> {
+    let mut seen: HashMap<&str, &Path> = HashMap::new();
+    let mut errs = Vec::new();
+    for b in batches {
+        if let Some(first) = seen.insert(&b.header.id, &b.file) {
+            let line = std::fs::read_to_string(&b.file)
+                .ok()
+                .and_then(|t| PathIndex::build(&t).ok())
+                .and_then(|ix| ix.find("batch.id").map(|p| p.line));
+            errs.push(InputError {
+                file: b.file.clone(),
+                line,
+                field: "batch.id".into(),
+                message: format!("batch id `{}` is also the id of `{}` in this run", b.header.id, first.display()),
+                help: "give every batch its own id (or run the files separately)".into(),
+            });
+        }
+    }
+    if errs.is_empty() { Ok(()) } else { Err(HeaderError(errs)) }
+}
+
 /// The checks on the whole list of goods, and the BOM files; `cx` locates top-level fields.
 fn finish(
     cx: &Cx<'_>,
@@ -627,7 +665,25 @@ fn finish(
             .map_err(HeaderError)?;
         warnings.extend(orphans);
     }
-    // Duplicate good ids make results ambiguous: the later ones are input errors.
+    // A good is made of its materials: an empty BOM would pass every tariff shift and count no
+    // non-originating value, so it is an error unless the good is claimed wholly obtained (Art. 4.3).
+    for (i, g) in goods.iter_mut().enumerate() {
+        if let GoodInput::Ok(good) = g
+            && good.materials.is_empty()
+            && !good.wholly_obtained
+        {
+            let e = InputError {
+                file: path.to_path_buf(),
+                line: id_line(i),
+                field: format!("goods[{i}].materials"),
+                message: format!("good `{}` has no BOM lines and is not claimed wholly obtained", good.id),
+                help: "list its materials (under `materials` or in a BOM file), or state `wholly_obtained: true` if the producer claims it".into(),
+            };
+            *g = GoodInput::Invalid { id: good.id.clone(), errors: vec![e] };
+        }
+    }
+    // Duplicate good ids make results ambiguous, and a run stores one result per batch and good id: the
+    // batch is refused whole, before anything is written (a stored run never holds half a batch).
     let mut seen: HashMap<&str, usize> = HashMap::with_capacity(goods.len());
     let mut dups = Vec::new();
     for (i, g) in goods.iter().enumerate() {
@@ -636,16 +692,18 @@ fn finish(
         }
     }
     drop(seen);
-    for (i, first) in dups {
-        let id = goods[i].id().to_string();
-        let e = InputError {
-            file: path.to_path_buf(),
-            line: id_line(i),
-            field: format!("goods[{i}].id"),
-            message: format!("good id `{id}` is used twice (first as goods[{first}])"),
-            help: "give every good a unique id".into(),
-        };
-        goods[i] = GoodInput::Invalid { id, errors: vec![e] };
+    if !dups.is_empty() {
+        return Err(HeaderError(
+            dups.into_iter()
+                .map(|(i, first)| InputError {
+                    file: path.to_path_buf(),
+                    line: id_line(i),
+                    field: format!("goods[{i}].id"),
+                    message: format!("good id `{}` is used twice (first as goods[{first}])", goods[i].id()),
+                    help: "give every good a unique id".into(),
+                })
+                .collect(),
+        ));
     }
     Ok(Batch {
         file: path.to_path_buf(),
@@ -914,7 +972,6 @@ impl Cx<'_> {
             errs.push(self.err(&format!("{p}.place_of_production"), &e.to_string(), "use an ISO 3166-1 alpha-2 code"))
         });
         let rate = self.rate(&r.currency, || format!("{p}.currency"), rates, &mut errs);
-        let conv = |v: Option<Decimal>| v.map(|x| x * rate.unwrap_or(Decimal::ONE));
         for (field, v) in
             [("transaction_value", r.transaction_value), ("net_cost", r.net_cost), ("total_cost", r.total_cost)]
         {
@@ -926,13 +983,41 @@ impl Cx<'_> {
                 ));
             }
         }
-        if r.transaction_value.is_none() && r.net_cost.is_none() && !r.wholly_obtained {
-            errs.push(self.err(
-                p,
-                "the good has neither `transaction_value` nor `net_cost`",
-                "give at least one: RVC and de minimis are computed from them",
-            ));
+        // Converted into the batch currency, bounded (see `MAX_AMOUNT`): an overflow is a located error.
+        let mut conv = |field: &str, v: Option<Decimal>| -> Option<Decimal> {
+            let v = v?;
+            let x = amount(v, rate.unwrap_or(Decimal::ONE));
+            if x.is_none() {
+                errs.push(self.err(&format!("{p}.{field}"), &too_large(v), TOO_LARGE_HELP));
+            }
+            x
+        };
+        let transaction_value = conv("transaction_value", r.transaction_value);
+        let international_shipping = conv("international_shipping", r.international_shipping);
+        let net_cost = conv("net_cost", r.net_cost);
+        let total_cost = conv("total_cost", r.total_cost);
+        // The FOB adjustment removes shipping from the transaction value (Art. 4.1 "adjusted value"): it can
+        // be neither negative nor as large as the value it is taken from.
+        if let Some(s) = r.international_shipping {
+            if s < Decimal::ZERO {
+                errs.push(self.err(
+                    &format!("{p}.international_shipping"),
+                    "`international_shipping` is negative",
+                    "state the international shipping included in the transaction value (0 or more)",
+                ));
+            } else if let Some(tv) = r.transaction_value
+                && s >= tv
+            {
+                errs.push(self.err(
+                    &format!("{p}.international_shipping"),
+                    &format!("`international_shipping` {s} is not below the transaction value {tv}"),
+                    "state the shipping included in the transaction value; it must be less than that value",
+                ));
+            }
         }
+        // No value is required here: the transaction value, net cost and total cost are needed only by an
+        // RVC or de minimis test the good's rule calls for, and a good that needs one without its value
+        // is audited as needing evidence that names it (see docs/batch-format.md).
         let mut route = Vec::new();
         for (i, s) in r.route.iter().enumerate() {
             match Country::parse(&s.country) {
@@ -970,10 +1055,10 @@ impl Cx<'_> {
                 producer: r.producer,
                 place_of_production: place,
                 wholly_obtained: r.wholly_obtained,
-                transaction_value: conv(r.transaction_value),
-                international_shipping: conv(r.international_shipping).unwrap_or(Decimal::ZERO),
-                net_cost: conv(r.net_cost),
-                total_cost: conv(r.total_cost),
+                transaction_value,
+                international_shipping: international_shipping.unwrap_or(Decimal::ZERO),
+                net_cost,
+                total_cost,
                 operations: r.operations,
                 route,
                 automotive,
@@ -1041,15 +1126,27 @@ impl Cx<'_> {
                 ));
             }
             let before = errs.len();
-            let hs = HsCode::parse(&m.hs)
-                .map_err(|e| errs.push(self.err(&format!("{}.hs", mp()), &e.to_string(), "classify the material")));
-            let origin = cached_country(&m.origin).map_err(|e| {
+            let hs = stated(&m.hs, HsCode::parse).map_err(|e| {
+                errs.push(self.err(
+                    &format!("{}.hs", mp()),
+                    &e.to_string(),
+                    "classify the material, or write `unknown` (the good then needs evidence)",
+                ))
+            });
+            let origin = stated(&m.origin, cached_country).map_err(|e| {
                 errs.push(self.err(
                     &format!("{}.origin", mp()),
                     &e.to_string(),
-                    "use an ISO 3166-1 alpha-2 code; write the supplier's declared origin",
+                    "use an ISO 3166-1 alpha-2 code (the supplier's declared origin), or write `unknown`",
                 ))
             });
+            if m.self_produced.is_some() && matches!(hs, Ok(None)) {
+                errs.push(self.err(
+                    &format!("{}.hs", mp()),
+                    "a self-produced material is audited on its own rule, which its classification selects",
+                    "classify the self-produced material",
+                ));
+            }
             let rate = self.rate(&m.currency, || format!("{}.currency", mp()), rates, errs);
             if m.quantity <= Decimal::ZERO {
                 errs.push(self.err(
@@ -1089,9 +1186,27 @@ impl Cx<'_> {
                     ));
                     None
                 }
+                Some(sp) if sp.materials.is_empty() => {
+                    errs.push(self.err(
+                        &format!("{}.self_produced.materials", mp()),
+                        "a self-produced material has no BOM lines of its own",
+                        "list the materials it is made of, or drop `self_produced` and state its origin",
+                    ));
+                    None
+                }
                 Some(sp) => Some(Box::new(SelfProduced {
                     intermediate: sp.intermediate,
-                    net_cost: sp.net_cost.map(|v| v * rate.unwrap_or(Decimal::ONE)),
+                    net_cost: sp.net_cost.and_then(|v| {
+                        let x = amount(v, rate.unwrap_or(Decimal::ONE));
+                        if x.is_none() {
+                            errs.push(self.err(
+                                &format!("{}.self_produced.net_cost", mp()),
+                                &too_large(v),
+                                TOO_LARGE_HELP,
+                            ));
+                        }
+                        x
+                    }),
                     materials: self.materials(
                         sp.materials,
                         &format!("{}.self_produced.materials", mp()),
@@ -1103,17 +1218,25 @@ impl Cx<'_> {
                 })),
                 None => None,
             };
+            let value = rate.and_then(|r| line_value(m.quantity, m.unit_value, r));
+            if rate.is_some() && value.is_none() {
+                errs.push(self.err(
+                    &format!("{}.unit_value", mp()),
+                    &format!("quantity {} x unit value {} {}", m.quantity, m.unit_value, too_large_tail()),
+                    TOO_LARGE_HELP,
+                ));
+            }
             if errs.len() > before {
                 continue;
             }
-            if let (Ok(hs), Ok(origin), Some(rate)) = (hs, origin, rate) {
+            if let (Ok(hs), Ok(origin), Some(value)) = (hs, origin, value) {
                 out.push(Arc::new(Material {
                     line: intern.get(&m.line),
                     part: m.part.map(|x| Arc::from(&*x)),
                     description: intern.get(&m.description),
                     hs,
                     quantity: m.quantity,
-                    value: m.quantity * m.unit_value * rate,
+                    value,
                     origin,
                     supplier: m.supplier.map(|x| intern.get(&x)),
                     certification: m.certification.map(|x| intern.get(&x)),
@@ -1129,11 +1252,55 @@ impl Cx<'_> {
     }
 }
 
+/// The largest amount accepted for a value, in the good's currency and in the batch currency: 10^15,
+/// far above the value of any good or material, and low enough that the sums and ratios of a batch of
+/// millions of lines stay well inside the decimal range (about 7.9 x 10^28) and never overflow.
+pub const MAX_AMOUNT: i64 = 1_000_000_000_000_000;
+
+const TOO_LARGE_HELP: &str =
+    "check the number (a misplaced decimal point or a pasted total?); values are at most 10^15";
+
+/// `v` converted at `rate`, or `None` when either is above [`MAX_AMOUNT`] or the product overflows.
+pub(crate) fn amount(v: Decimal, rate: Decimal) -> Option<Decimal> {
+    let max = Decimal::from(MAX_AMOUNT);
+    if v.abs() > max {
+        return None;
+    }
+    v.checked_mul(rate).filter(|x| x.abs() <= max)
+}
+
+/// A BOM line's value (quantity x unit value) in the batch currency, bounded as [`amount`] is.
+pub(crate) fn line_value(quantity: Decimal, unit_value: Decimal, rate: Decimal) -> Option<Decimal> {
+    let max = Decimal::from(MAX_AMOUNT);
+    if unit_value.abs() > max {
+        return None;
+    }
+    amount(quantity.checked_mul(unit_value)?, rate)
+}
+
+fn too_large_tail() -> String {
+    format!("is above the largest value accepted ({MAX_AMOUNT}) or overflows in the batch currency")
+}
+
+fn too_large(v: Decimal) -> String {
+    format!("{v} {}", too_large_tail())
+}
+
 thread_local! {
     /// Codes already parsed on this thread: a batch uses a handful, millions of times, and parsing one
     /// searches the ISO list.
     static COUNTRIES: std::cell::RefCell<Vec<(Box<str>, Country)>> = const { std::cell::RefCell::new(Vec::new()) };
     static CURRENCIES: std::cell::RefCell<Vec<(Box<str>, Currency)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Whether a material's HS code or origin is stated as not known: the word `unknown`, any case.
+pub(crate) fn is_unknown(s: &str) -> bool {
+    s.trim().eq_ignore_ascii_case("unknown")
+}
+
+/// A fact that may be stated `unknown` (`Ok(None)`), else parsed.
+pub(crate) fn stated<T, E>(s: &str, parse: impl FnOnce(&str) -> Result<T, E>) -> Result<Option<T>, E> {
+    if is_unknown(s) { Ok(None) } else { parse(s).map(Some) }
 }
 
 /// [`Country::parse`], remembering the codes that parsed.

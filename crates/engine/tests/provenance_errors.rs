@@ -1,0 +1,96 @@
+//! Issue 11, item 3: provenance errors are never dropped. A graph build error is a located input warning
+//! of the batch and blocks the goods whose lots it touches (INPUT_ERROR); the goods it does not touch are
+//! audited with the graph that could be built.
+//!
+//! Legal basis: the records supporting a material's origin (19 CFR 182.15) are what the provenance data
+//! holds; a determination is never made on records the engine could not read.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::*;
+use origin_engine::audit::Outcome;
+use origin_engine::input::parse_batch;
+use origin_engine::run::BatchReport;
+
+/// The demo batch with `f` applied to its text, read from the demo directory (its BOM files attach).
+fn demo_with(f: impl Fn(&str) -> String) -> BatchReport {
+    let path = root().join("fixtures/demo/batch.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let changed = f(&text);
+    assert_ne!(changed, text, "the change applies");
+    run(&parse_batch(&path, &changed).unwrap())
+}
+
+fn outcomes(r: &BatchReport) -> Vec<(String, Outcome, Option<char>)> {
+    r.goods.iter().map(|g| (g.audit.good.clone(), outcome(g), criterion(g))).collect()
+}
+
+/// Issue 11 item 3 reproduction: one dangling shipment (`lot: NO-SUCH-LOT`) made the engine audit without
+/// any lots: the laundering finding on CAL-BUS-2P disappeared and a false PROVENANCE_GAP appeared. The
+/// shipment is reported, and every good keeps the determination and findings of the demo.
+#[test]
+fn a_dangling_shipment_keeps_the_laundering_finding_and_is_reported() {
+    let demo = demo_with(|t| t.to_string() + "\n");
+    let r = demo_with(|t| {
+        t.replace(
+            "  shipments:\n",
+            "  shipments:\n    - { id: SH-GHOST, lot: NO-SUCH-LOT, from: CN-TJ-MILL, to: VN-HPH-WH, departed: 2026-07-20, arrived: 2026-08-07, document: \"BL X\", customs_control: false }\n",
+        )
+    });
+    let cal = good(&r, "CAL-BUS-2P");
+    assert!(has(cal, "ORIGIN_LAUNDERING_SUSPECTED"), "{:?}", codes(cal));
+    assert!(!has(cal, "PROVENANCE_GAP"), "{:?}", codes(cal));
+    assert_eq!(outcomes(&r), outcomes(&demo));
+    for (a, b) in r.goods.iter().zip(&demo.goods) {
+        assert_eq!(codes(a), codes(b), "{}", a.audit.good);
+    }
+    let w = r.input_warnings.join("\n");
+    assert!(w.contains("NO-SUCH-LOT") && w.contains("provenance.shipments[0]"), "{w}");
+}
+
+/// A cycle through the lots of CAL-BUS-2P's forging bar: that good cannot be audited on its provenance
+/// (INPUT_ERROR naming the line and the cycle); every other good keeps the demo's determination.
+#[test]
+fn a_provenance_cycle_blocks_the_goods_whose_lots_it_touches_only() {
+    let demo = demo_with(|t| t.to_string() + "\n");
+    let r = demo_with(|t| {
+        t.replace(
+            "  transformations:\n",
+            "  transformations:\n    - { id: TR-LOOP, inputs: [{ lot: HSG-MX-2609, quantity: 1 }], output: BAR-CN-2607, site: CN-TJ-MILL, operation: forging, date: 2026-07-06 }\n",
+        )
+    });
+    let cal = good(&r, "CAL-BUS-2P");
+    assert_eq!(outcome(cal), Outcome::NeedsEvidence);
+    let f = finding(cal, "INPUT_ERROR");
+    assert!(f.message.contains("L01 (lot `BAR-VN-2608`)"), "{}", f.message);
+    assert!(f.evidence.iter().any(|e| e.contains("cycle")), "{:?}", f.evidence);
+    assert!(cal.certificate.is_none());
+    for (a, b) in outcomes(&r).iter().zip(outcomes(&demo)).filter(|(a, _)| a.0 != "CAL-BUS-2P") {
+        assert_eq!(*a, b);
+    }
+    assert!(r.input_warnings.iter().any(|w| w.contains("cycle")), "{:?}", r.input_warnings);
+}
+
+/// `batch check` and `run` see the same errors: located under `provenance`, with a line of the file.
+#[test]
+fn provenance_build_errors_are_located_in_the_batch_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("fixtures/demo/batch.yaml")).unwrap().replace(
+        "  shipments:\n",
+        "  shipments:\n    - { id: SH-GHOST, lot: NO-SUCH-LOT, from: CN-TJ-MILL, to: VN-HPH-WH, departed: 2026-07-20, arrived: 2026-08-07, document: \"BL X\", customs_control: false }\n",
+    );
+    let line = text.lines().position(|l| l.contains("SH-GHOST")).map(|i| i + 1);
+    for csv in ["bom-electrical.csv", "bom-lighting.csv"] {
+        std::fs::copy(root().join("fixtures/demo").join(csv), dir.path().join(csv)).unwrap();
+    }
+    let path = dir.path().join("batch.yaml");
+    std::fs::write(&path, &text).unwrap();
+    let batch = parse_batch(&path, &text).unwrap();
+    let errors = origin_engine::provenance::check(&path, batch.provenance.as_ref().unwrap());
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].field, "provenance.shipments[0]");
+    assert_eq!(errors[0].line, line);
+    assert!(errors[0].message.contains("NO-SUCH-LOT"));
+}
