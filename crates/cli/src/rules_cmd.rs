@@ -313,6 +313,7 @@ pub fn coverage(dir: &Path, legal: &[std::path::PathBuf], out: &mut dyn Write) -
             .iter()
             .map(|s| match s.tv {
                 Some(tv) => format!("{}: {} NC / {} TV", s.from, s.nc, tv),
+                None if s.tv_not_retrieved => format!("{}: {} NC / TV not retrieved", s.from, s.nc),
                 None => format!("{}: {} NC", s.from, s.nc),
             })
             .collect();

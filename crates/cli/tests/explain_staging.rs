@@ -15,7 +15,9 @@ fn pack() -> PathBuf {
 
 /// The line that states the staged figure.
 fn staged_line(out: &str) -> &str {
-    out.lines().find(|l| l.contains("regional value content of not less than")).unwrap_or_else(|| panic!("{out}"))
+    out.lines()
+        .find(|l| l.trim_start().starts_with("regional value content of not less than"))
+        .unwrap_or_else(|| panic!("{out}"))
 }
 
 fn explain(hs: &str, use_: VehicleUse, category: StagingCategory, as_of: &str) -> String {
