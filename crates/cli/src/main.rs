@@ -117,6 +117,10 @@ enum RulesCommand {
         /// The good's description, where the rule depends on it (e.g. "body stamping").
         #[arg(long)]
         kind: Option<String>,
+        /// The automotive staging category (as in the batch's `automotive: { category: ... }`), to show
+        /// the staged RVC that `run` applies on the date: pv-lt-core-part, heavy-truck-principal-part, ...
+        #[arg(long, value_parser = parse_category)]
+        category: Option<origin_rules::StagingCategory>,
     },
     /// Print the JSON Schema of the rule-pack files.
     Schema,
@@ -130,6 +134,15 @@ enum RulesCommand {
     Import(origin_cli::import_cmd::ImportArgs),
     /// Compare the legal text, rule by rule, with the encoded pack; exit 1 when they disagree.
     Crosscheck(origin_cli::import_cmd::CrosscheckArgs),
+}
+
+/// Parses a staging category word as the batch writes it.
+fn parse_category(s: &str) -> Result<origin_rules::StagingCategory, String> {
+    origin_rules::StagingCategory::parse(s).ok_or_else(|| {
+        format!(
+            "`{s}` is not a staging category: write pv-lt-vehicle, pv-lt-core-part, pv-lt-principal-part, pv-lt-complementary-part, heavy-truck, heavy-truck-principal-part, heavy-truck-complementary-part or other-vehicle"
+        )
+    })
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -183,9 +196,17 @@ fn main() -> ExitCode {
         },
         Command::Rules { command } => match command {
             RulesCommand::Check { dir, format } => rules_cmd::check(&dir.unwrap_or(cli.rules), format, &mut out),
-            RulesCommand::Explain { hs, as_of, vehicle_use, kind } => {
+            RulesCommand::Explain { hs, as_of, vehicle_use, kind, category } => {
                 let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
-                rules_cmd::explain(&cli.rules, &hs, as_of, vehicle_use.map(Into::into), kind.as_deref(), &mut out)
+                rules_cmd::explain_staged(
+                    &cli.rules,
+                    &hs,
+                    as_of,
+                    vehicle_use.map(Into::into),
+                    kind.as_deref(),
+                    category,
+                    &mut out,
+                )
             }
             RulesCommand::Schema => rules_cmd::schema(&mut out),
             RulesCommand::Coverage { legal } => rules_cmd::coverage(&cli.rules, &legal, &mut out),

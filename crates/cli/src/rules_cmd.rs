@@ -6,7 +6,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use origin_core::HsCode;
 use origin_rules::explain::explain_rule;
-use origin_rules::{Lookup, Review, RuleQuery, RuleSet, Severity, VehicleUse, load_pack};
+use origin_rules::{Lookup, Review, RuleQuery, RuleSet, Severity, StagingCategory, VehicleUse, load_pack};
 
 use crate::exit;
 
@@ -112,6 +112,20 @@ pub fn explain(
     good_kind: Option<&str>,
     out: &mut dyn Write,
 ) -> std::io::Result<i32> {
+    explain_staged(dir, hs, as_of, vehicle_use, good_kind, None, out)
+}
+
+/// `rules explain HS --category ...`: the rule in force and, for an automotive staging category, the
+/// staged RVC that `run` applies on that date (the same computation: `origin_engine::checks::automotive`).
+pub fn explain_staged(
+    dir: &Path,
+    hs: &str,
+    as_of: NaiveDate,
+    vehicle_use: Option<VehicleUse>,
+    good_kind: Option<&str>,
+    category: Option<StagingCategory>,
+    out: &mut dyn Write,
+) -> std::io::Result<i32> {
     let code = match HsCode::parse(hs) {
         Ok(c) => c,
         Err(e) => {
@@ -145,6 +159,9 @@ pub fn explain(
         Lookup::Found(rule) => {
             writeln!(out, "{code} on {as_of}:")?;
             write!(out, "{}", explain_rule(&set, rule))?;
+            if let Some(cat) = category {
+                explain_staging(&set, rule, code, cat, as_of, out)?;
+            }
             Ok(exit::OK)
         }
         Lookup::NoRule { other_dates } => {
@@ -296,6 +313,7 @@ pub fn coverage(dir: &Path, legal: &[std::path::PathBuf], out: &mut dyn Write) -
             .iter()
             .map(|s| match s.tv {
                 Some(tv) => format!("{}: {} NC / {} TV", s.from, s.nc, tv),
+                None if s.tv_not_retrieved => format!("{}: {} NC / TV not retrieved", s.from, s.nc),
                 None => format!("{}: {} NC", s.from, s.nc),
             })
             .collect();
@@ -308,4 +326,69 @@ pub fn coverage(dir: &Path, legal: &[std::path::PathBuf], out: &mut dyn Write) -
     }
     write!(out, "{o}")?;
     Ok(exit::OK)
+}
+
+/// The automotive staging a good of `category` gets under `rule` on `as_of`, as `run` applies it.
+fn explain_staging(
+    set: &RuleSet,
+    rule: &origin_rules::Rule,
+    code: HsCode,
+    category: StagingCategory,
+    as_of: NaiveDate,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    use origin_engine::checks::automotive::{Staging, staging};
+    let has_tv = rule.alternatives.iter().any(|a| a.rvc.is_some_and(|r| r.tv.is_some()));
+    let st = staging(set, category, code, as_of, has_tv);
+    writeln!(out, "automotive staging ({}) on {as_of}:", category.as_str())?;
+    match &st {
+        Staging::Requirement { rvc, table, citation, caveat, tv_not_retrieved, .. } => {
+            let mut figures = Vec::new();
+            if let Some(nc) = rvc.nc {
+                figures.push(format!("{nc} under the net cost method"));
+            }
+            if let Some(tv) = rvc.tv {
+                figures.push(format!("{tv} under the transaction value method"));
+            }
+            writeln!(
+                out,
+                "  regional value content of not less than {} (table {table}, {citation})",
+                figures.join(" or ")
+            )?;
+            if *tv_not_retrieved {
+                writeln!(
+                    out,
+                    "  the staged transaction-value figure for this date was not retrieved: a good that does not meet the net cost figure needs evidence"
+                )?;
+            }
+            if let Some(c) = caveat {
+                writeln!(out, "  caveat: {c}")?;
+            }
+            for alt in &rule.alternatives {
+                let what = match st.governs(alt.rvc.is_some()) {
+                    Some(true) if alt.rvc.is_some() => "the staged RVC replaces the rule's own threshold",
+                    Some(true) => "the staged RVC is required although the alternative is a tariff shift only",
+                    Some(false) => "not staged (the alternative carries no RVC)",
+                    None => {
+                        "undetermined: the text read does not say whether a tariff-shift-only alternative needs the staged RVC"
+                    }
+                };
+                writeln!(out, "  ({}) {what}", alt.label)?;
+            }
+            if category == StagingCategory::PvLtCorePart {
+                writeln!(
+                    out,
+                    "  criterion D never qualifies a Table A.1 core part: it is originating only if it meets the staged RVC (GN 11(k)(iii)(C))"
+                )?;
+            }
+        }
+        Staging::NotEncoded(why) => {
+            writeln!(out, "  not encoded: {why}")?;
+            writeln!(
+                out,
+                "  a good of this category needs evidence on this date; it is never qualified on the rule's own threshold"
+            )?;
+        }
+    }
+    Ok(())
 }

@@ -59,6 +59,10 @@ pub struct AuditContext<'a> {
     pub has_provenance: bool,
     /// The batch currency every value is in.
     pub currency: origin_core::Currency,
+    /// The Party of importation (the batch header's `importing_party`).
+    pub importing_party: Country,
+    /// The country of the batch's exporter, when the header names one party.
+    pub exporter_country: Option<Country>,
 }
 
 /// The answer for a good.
@@ -317,6 +321,18 @@ struct Decided<'a> {
 
 /// Audits one good.
 pub fn audit_good(cx: &AuditContext<'_>, good: &Good) -> GoodAudit {
+    audit(cx, good, Imported::Yes)
+}
+
+/// Whether the good audited is the one imported, or a self-produced material inside it (which is
+/// never imported: GN 11(p) and the vehicle requirements concern the imported good).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Imported {
+    Yes,
+    SelfProducedMaterial,
+}
+
+fn audit(cx: &AuditContext<'_>, good: &Good, imported: Imported) -> GoodAudit {
     let mut findings = Vec::new();
     let decided = decide_materials(cx, good, &mut findings);
     let counted: Vec<&Decided<'_>> =
@@ -388,6 +404,61 @@ pub fn audit_good(cx: &AuditContext<'_>, good: &Good) -> GoodAudit {
             would_qualify_if_supported(cx, good, &non_originating, &mut det);
         }
     }
+    // GN 11(p): listed goods imported into the United States from Mexico or Canada are originating
+    // "notwithstanding any other provisions of this note": the product rule, the place of production and
+    // the route before the exporting Party do not matter.
+    let mut transit_verdict = transit_verdict;
+    let deemed = if imported == Imported::Yes { deemed_originating(cx, good) } else { Deemed::No };
+    match deemed {
+        Deemed::Listed { name, code, from, note } => {
+            det.outcome = Outcome::Qualified;
+            det.criterion = None;
+            det.alternative = None;
+            let citation = cx.rules.general.deemed_originating.as_ref().map(|x| x.provision.citation.to_string());
+            let citation = citation.unwrap_or_default();
+            det.summary = format!(
+                "deemed originating: {name} of `{code}` imported into {} from {from} ({citation}), whatever the product rule says",
+                cx.importing_party
+            );
+            // The product rule and the route do not decide a deemed-originating good: their findings go.
+            findings.retain(|f| {
+                !matches!(
+                    f.code,
+                    Code::TransitOutsideParties
+                        | Code::TariffShiftNotMet
+                        | Code::RvcBelowThreshold
+                        | Code::MaterialFactMissing
+                        | Code::NoRuleForHs
+                        | Code::RuleNeedsFacts
+                        | Code::AutomotiveStagingNotEncoded
+                )
+            });
+            transit_verdict = transit::Transit::Clean;
+            findings.push(
+                Finding::new(
+                    Code::DeemedOriginating,
+                    Severity::Info,
+                    &good.id,
+                    format!(
+                        "`{}` is listed in GN 11(p) as {name} (`{code}`) and is imported into {} from {from}: deemed originating",
+                        good.hs, cx.importing_party
+                    ),
+                    citation,
+                )
+                .remedy(note.unwrap_or_else(|| "none".to_string()))
+                .seal(),
+            );
+        }
+        Deemed::Unsettled(question) if det.outcome != Outcome::Qualified => {
+            det.outcome = Outcome::NeedsEvidence;
+            det.criterion = None;
+            det.summary = format!("needs evidence: {question}; under its product rule: {}", det.summary);
+        }
+        Deemed::Unsettled(_) | Deemed::No => {}
+    }
+    if imported == Imported::Yes {
+        vehicle_requirements(good, &mut det, &mut findings);
+    }
     if transit_verdict == transit::Transit::Unknown && det.outcome == Outcome::Qualified {
         det.summary = format!(
             "needs evidence: the route outside the Parties must be shown to keep the good under customs control (Art. 4.18); before transit: {}",
@@ -455,6 +526,110 @@ pub fn audit_good(cx: &AuditContext<'_>, good: &Good) -> GoodAudit {
     }
 }
 
+/// Whether GN 11(p) deems the good originating.
+enum Deemed {
+    /// Listed, imported into the listed Party from a listed Party.
+    Listed { name: String, code: String, from: Country, note: Option<String> },
+    /// It may be listed or may come from a listed Party; the question settles it.
+    Unsettled(String),
+    /// Not deemed originating (as far as the pack encodes the list).
+    No,
+}
+
+/// The Party the good is imported from: the stop before the importing Party at the end of the route,
+/// else the batch exporter's country.
+fn exported_from(cx: &AuditContext<'_>, good: &Good) -> Option<Country> {
+    match good.route.as_slice() {
+        [.., before, last] if last.country == cx.importing_party => Some(before.country),
+        _ => cx.exporter_country,
+    }
+}
+
+fn deemed_originating(cx: &AuditContext<'_>, good: &Good) -> Deemed {
+    let Some(list) = cx.rules.general.deemed_originating.as_ref() else { return Deemed::No };
+    if cx.importing_party != list.importing_party {
+        return Deemed::No;
+    }
+    let (name, code) = match list.lookup(good.hs) {
+        origin_rules::DeemedMatch::NotListed => return Deemed::No,
+        origin_rules::DeemedMatch::NeedsTariffItem(items) => {
+            return Deemed::Unsettled(format!(
+                "GN 11(p) deems goods of {} originating: state the good's tariff item to show whether it is one",
+                items.join(", ")
+            ));
+        }
+        origin_rules::DeemedMatch::MayBeInUnreadPart => {
+            return Deemed::Unsettled(format!(
+                "the GN 11(p) list of goods deemed originating is cut in the copy read ({}), and its unread part may name `{}`",
+                list.missing.as_deref().unwrap_or("see general.yaml"),
+                good.hs
+            ));
+        }
+        origin_rules::DeemedMatch::Listed(name, code) => (name, code),
+    };
+    let parties: Vec<String> = list.from_parties.iter().map(|c| c.to_string()).collect();
+    match exported_from(cx, good) {
+        Some(from) if list.from_parties.contains(&from) => {
+            Deemed::Listed { name, code, from, note: list.certificate_note.clone() }
+        }
+        Some(_) => Deemed::No,
+        None => Deemed::Unsettled(format!(
+            "GN 11(p) deems {name} of `{code}` originating when imported into {} from {}: state the route (ending in {}) or the batch exporter to show where it is imported from",
+            list.importing_party,
+            parties.join(" or "),
+            list.importing_party
+        )),
+    }
+}
+
+/// A vehicle that may be a passenger vehicle, light truck or heavy truck (the "covered vehicles" of
+/// 19 U.S.C. 4532(a)(7)) is originating only if its producer also meets the labor value content
+/// (Appendix Art. 7; 4532(c)(1)) and steel and aluminum purchasing (Appendix Art. 6; 4532(c)(2); 19 CFR
+/// 182.94) requirements. Neither is encoded (automotive.yaml `not_encoded`) and the batch format cannot
+/// carry their data, so such a vehicle is never "qualified": it needs evidence. Of headings 8701-8705,
+/// GN 11(k) page 43 (A)(1) and (B)(1) name the vehicles of 8701 other than 8701.20, of 8702, of 8704.10
+/// and of 8705 as the other vehicles with their own RVC; 8701.20, 8703 and the rest of 8704 may be
+/// covered vehicles unless the batch states `automotive: { category: other-vehicle }`.
+fn vehicle_requirements(good: &Good, det: &mut Determination, findings: &mut Vec<Finding>) {
+    let digits = good.hs.plain();
+    let may_be_covered = digits.starts_with("870120")
+        || digits.starts_with("8703")
+        || (digits.starts_with("8704") && !digits.starts_with("870410"));
+    if !may_be_covered
+        || good.automotive == Some(origin_rules::StagingCategory::OtherVehicle)
+        || det.outcome == Outcome::NotQualified
+    {
+        return;
+    }
+    findings.push(
+        Finding::new(
+            Code::VehicleRequirementNotEncoded,
+            Severity::Blocking,
+            &good.id,
+            format!(
+                "`{}` may be a passenger vehicle, light truck or heavy truck: it is originating only if its producer also meets the labor value content requirement and the steel and aluminum purchasing requirement, which the rule pack does not encode and the batch format cannot carry",
+                good.hs
+            ),
+            "Automotive Appendix Art. 6 and 7; 19 U.S.C. 4532(a)(7), (c)(1), (c)(2); 19 CFR 182.93, 182.94",
+        )
+        .evidence([
+            "missing: the producer's labor value content certification and calculation (Appendix Art. 7; 19 U.S.C. 4532(c)(1))".to_string(),
+            "missing: the producer's steel and aluminum purchasing certification (Appendix Art. 6; 19 U.S.C. 4532(c)(2); 19 CFR 182.94)".to_string(),
+        ])
+        .remedy("have a reviewer check the producer's LVC and steel/aluminum certifications; if the vehicle is not a passenger vehicle, light truck or heavy truck, state `automotive: { category: other-vehicle }`")
+        .seal(),
+    );
+    if det.outcome == Outcome::Qualified {
+        det.outcome = Outcome::NeedsEvidence;
+        det.summary = format!(
+            "needs evidence: the labor value content and steel and aluminum requirements for a covered vehicle are not encoded (Appendix Art. 6-7); before them: {}",
+            det.summary
+        );
+        det.criterion = None;
+        det.alternative = None;
+    }
+}
+
 /// Status of every material, with the roll-up of self-produced ones.
 fn decide_materials<'a>(cx: &AuditContext<'_>, good: &'a Good, findings: &mut Vec<Finding>) -> Vec<Decided<'a>> {
     let mut out = Vec::new();
@@ -490,12 +665,15 @@ fn decide_materials<'a>(cx: &AuditContext<'_>, good: &'a Good, findings: &mut Ve
         // A self-produced material always has a classification (the batch reader requires it).
         if let (Some(sp), true, Some(sub_hs)) = (&m.self_produced, d.status == Status::Originating, m.hs) {
             // Audit the self-produced material on its own BOM and rule (Art. 4.5 roll-up; 4.8 intermediate).
+            // It is made for the vehicle the good goes into, so it keeps the good's vehicle use (the rules
+            // of GN 11(o) ch. 87 turn on "for use in a passenger vehicle ..."); its kind is the one its BOM
+            // line states, else the good's kind when it shares the good's heading.
             let sub = Good {
                 id: format!("{}/{}", good.id, m.line),
                 description: m.description.to_string(),
                 hs: sub_hs,
-                vehicle_use: None,
-                kind: None,
+                vehicle_use: good.vehicle_use,
+                kind: sub_assembly_kind(good, m),
                 producer: good.producer.clone(),
                 place_of_production: good.place_of_production,
                 wholly_obtained: false,
@@ -510,7 +688,7 @@ fn decide_materials<'a>(cx: &AuditContext<'_>, good: &'a Good, findings: &mut Ve
                 invoice: None,
                 materials: sp.materials.clone(),
             };
-            let sub_audit = audit_good(cx, &sub);
+            let sub_audit = audit(cx, &sub, Imported::SelfProducedMaterial);
             let qualified = sub_audit.determination.outcome == Outcome::Qualified;
             // Findings about the sub-BOM's own materials (support, provenance) stay visible on the good.
             for f in sub_audit.findings.iter().filter(|f| {
@@ -583,6 +761,17 @@ fn decide_materials<'a>(cx: &AuditContext<'_>, good: &'a Good, findings: &mut Ve
         out.push(decided);
     }
     out
+}
+
+/// The kind a self-produced material is audited as: the one kind its BOM line states, else the good's
+/// kind when the material shares the good's heading (a sub-assembly of the same sort of good).
+fn sub_assembly_kind(good: &Good, m: &Material) -> Option<String> {
+    match m.kinds.as_deref() {
+        Some([k]) => Some(k.clone()),
+        Some(_) => None,
+        None if m.hs.and_then(|h| h.heading()).is_some_and(|h| Some(h) == good.hs.heading()) => good.kind.clone(),
+        None => None,
+    }
 }
 
 fn rule_ref(rule: &Rule) -> RuleRef {
@@ -664,7 +853,7 @@ fn criterion_b_and_d(
     }
     let staging = good.automotive.map(|cat| {
         let has_tv = rule.alternatives.iter().any(|a| a.rvc.is_some_and(|r| r.tv.is_some()));
-        automotive::staging(cx.rules, cat, cx.as_of, has_tv)
+        automotive::staging(cx.rules, cat, good.hs, cx.as_of, has_tv)
     });
     if let Some(Staging::Requirement { table, caveat: Some(c), .. }) = &staging {
         det.caveats.push(format!("staging table {table}: {c}"));
@@ -683,7 +872,11 @@ fn criterion_b_and_d(
         );
     }
 
+    // GN 11(k)(iii)(C): a Table A.1 core part "is originating only if" it meets the staged RVC, so
+    // criterion D (with its own 60/50 % RVC) never qualifies it; nor does D decide a good whose staging is
+    // not encoded.
     let core_part_good = good.automotive == Some(origin_rules::StagingCategory::PvLtCorePart);
+    let criterion_d_barred = core_part_good || matches!(staging, Some(Staging::NotEncoded(_)));
     if let Some(Staging::Requirement { table, caveat: Some(c), .. }) = &staging {
         findings.push(
             Finding::new(
@@ -709,7 +902,8 @@ fn criterion_b_and_d(
 
     for (ai, alt) in rule.alternatives.iter().enumerate() {
         let mut requirement = describe_alternative(alt);
-        if let Some(Staging::Requirement { rvc, table, citation, .. }) = &staging {
+        let staged_here = staging.as_ref().and_then(|st| st.governs(alt.rvc.is_some())) == Some(true);
+        if let Some(Staging::Requirement { rvc, table, citation, .. }) = staging.as_ref().filter(|_| staged_here) {
             let staged = match (rvc.tv, rvc.nc) {
                 (Some(tv), Some(nc)) => {
                     format!("{tv} under the transaction value method or {nc} under the net cost method")
@@ -718,13 +912,16 @@ fn criterion_b_and_d(
                 (Some(tv), None) => format!("{tv} under the transaction value method"),
                 (None, None) => String::new(),
             };
-            if core_part_good || alt.rvc.is_some() {
-                requirement = format!(
-                    "{}; automotive staging: regional value content of not less than {staged} (table {table}, in force on {}, {citation}) in place of the rule's own threshold",
-                    requirement.split("; regional value content").next().unwrap_or(&requirement),
-                    cx.as_of
-                );
-            }
+            requirement = format!(
+                "{}; automotive staging: regional value content of not less than {staged} (table {table}, in force on {}, {citation}) {}",
+                requirement.split("; regional value content").next().unwrap_or(&requirement),
+                cx.as_of,
+                if alt.rvc.is_some() {
+                    "in place of the rule's own threshold"
+                } else {
+                    "required although the rule's alternative is a tariff shift only"
+                }
+            );
         }
         let mut out = AlternativeOutcome {
             label: alt.label.clone(),
@@ -818,17 +1015,27 @@ fn criterion_b_and_d(
             ShiftRequirement::NoChangeRequired => out.shift = Some("no change required".into()),
             ShiftRequirement::Unstated => {}
         }
-        // RVC: the automotive staging replaces the rule's threshold for a staged part.
-        let core_part = core_part_good;
+        // RVC: the automotive staging replaces the rule's threshold for a staged part, and where the
+        // provision requires an RVC whatever the rule (GN 11(k)(iii)(C) core parts; page 43 (B)(1)-(2);
+        // Appendix Art. 4.2 Table D parts, CBP HQ H313365) it is required under a tariff-shift-only
+        // alternative too. Staging that is not encoded leaves every alternative undetermined: the
+        // engine never qualifies a staged good on a requirement it cannot state.
+        let mut tv_not_retrieved = false;
         let req: Option<RvcRequirement> = match &staging {
-            // GN 11(k)(iii)(C): a Table A.1 core part "is originating only if" it meets the staged RVC,
-            // whatever the alternative; for other staged categories the table replaces the RVC
-            // requirement of the alternatives that have one ((k)(iii)(D): "the regional value content
-            // requirement for a part listed in Table B ... is").
-            Some(Staging::Requirement { rvc, .. }) if core_part || alt.rvc.is_some() => Some(*rvc),
+            Some(Staging::Requirement { rvc, tv_not_retrieved: tv_missing, .. }) if staged_here => {
+                tv_not_retrieved = *tv_missing;
+                Some(*rvc)
+            }
+            Some(Staging::Requirement { table, citation, scope: origin_rules::StagingScope::Unknown, .. }) => {
+                state = worst(state, Verdict::Undetermined);
+                out.reasons.push(format!(
+                    "whether the automotive staging (table {table}, {citation}) also requires a regional value content under an alternative that is a tariff shift only is not shown in the text the pack holds"
+                ));
+                None
+            }
             Some(Staging::Requirement { .. }) => None,
-            Some(Staging::NotEncoded(_)) if !core_part && alt.rvc.is_none() => None,
             Some(Staging::NotEncoded(_)) => {
+                // The finding AUTOMOTIVE_STAGING_NOT_ENCODED says what is missing.
                 state = worst(state, Verdict::Undetermined);
                 out.reasons.push("automotive staging not encoded for this date".into());
                 None
@@ -843,11 +1050,27 @@ fn criterion_b_and_d(
                     "no value data for the RVC method(s) the rule allows: {}",
                     r.missing_data.join(", ")
                 ));
+            } else if !r.met && tv_not_retrieved {
+                // The law gives a staged TV figure the pack does not hold: a TV route may still be met.
+                state = worst(state, Verdict::Undetermined);
+                let m: Vec<String> =
+                    r.methods.iter().map(|m| format!("{} {} < {}", m.method, m.rvc, m.threshold)).collect();
+                out.reasons.push(format!(
+                    "{}; the staged transaction-value figure for {} was not retrieved, so the transaction value method cannot be judged",
+                    m.join("; "),
+                    cx.as_of
+                ));
             } else if !r.met {
                 state = worst(state, Verdict::NotMet);
                 let m: Vec<String> =
                     r.methods.iter().map(|m| format!("{} {} < {}", m.method, m.rvc, m.threshold)).collect();
                 out.reasons.push(format!("RVC below threshold: {}", m.join("; ")));
+            }
+            if tv_not_retrieved && r.methods.is_empty() {
+                out.reasons.push(format!(
+                    "the staged transaction-value figure for {} was not retrieved: only the net cost method can decide",
+                    cx.as_of
+                ));
             }
             out.rvc = Some(r);
         }
@@ -915,7 +1138,7 @@ fn criterion_b_and_d(
     }
 
     // Not met by any alternative: criterion D, then the findings of each failed alternative.
-    if try_criterion_d(cx, good, &direct_non_orig, &per_alt_shift, det) {
+    if !criterion_d_barred && try_criterion_d(cx, good, &direct_non_orig, &per_alt_shift, det) {
         if !unclassified.is_empty() {
             // Criterion D holds for the classified materials only: an unclassified one may fail the shift
             // outside the good's subheading.

@@ -104,6 +104,9 @@ pub enum DraftError {
     /// A blocking finding is open.
     #[error("good `{0}` has an open blocking finding")]
     Blocking(String),
+    /// The good is originating on a basis that names no origin criterion (deemed originating, GN 11(p)).
+    #[error("good `{0}` is deemed originating (GN 11(p)); the pack names no origin criterion for its certification")]
+    NoCriterion(String),
     /// The blanket period is longer than 12 months or reversed.
     #[error("blanket period {0} to {1} is not a period of at most 12 months")]
     BlanketPeriod(NaiveDate, NaiveDate),
@@ -140,6 +143,9 @@ pub fn draft(
     }
     if audit.has_blocking() {
         return Err(DraftError::Blocking(good.id.clone()));
+    }
+    if audit.determination.criterion.is_none() {
+        return Err(DraftError::NoCriterion(good.id.clone()));
     }
     let blanket_period = blanket.map(|(f, t)| check_blanket(f, t)).transpose()?;
     let h = &batch.header;

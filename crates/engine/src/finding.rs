@@ -69,11 +69,16 @@ pub enum Code {
     AutomotiveStagingNotEncoded,
     /// A self-produced material was audited on its own BOM.
     SelfProducedMaterial,
+    /// The good is deemed originating (GN 11(p)), whatever its product rule says.
+    DeemedOriginating,
+    /// A vehicle's audit needs labor value content or steel and aluminum purchase data the pack and the
+    /// batch format do not carry.
+    VehicleRequirementNotEncoded,
 }
 
 impl Code {
     /// Every code, for the catalogue.
-    pub const ALL: [Code; 19] = [
+    pub const ALL: [Code; 21] = [
         Code::InputError,
         Code::NoRuleForHs,
         Code::RuleNeedsFacts,
@@ -93,6 +98,8 @@ impl Code {
         Code::TransitOutsideParties,
         Code::AutomotiveStagingNotEncoded,
         Code::SelfProducedMaterial,
+        Code::DeemedOriginating,
+        Code::VehicleRequirementNotEncoded,
     ];
 
     /// The SCREAMING_SNAKE code.
@@ -117,6 +124,8 @@ impl Code {
             Code::TransitOutsideParties => "TRANSIT_OUTSIDE_PARTIES",
             Code::AutomotiveStagingNotEncoded => "AUTOMOTIVE_STAGING_NOT_ENCODED",
             Code::SelfProducedMaterial => "SELF_PRODUCED_MATERIAL",
+            Code::DeemedOriginating => "DEEMED_ORIGINATING",
+            Code::VehicleRequirementNotEncoded => "VEHICLE_REQUIREMENT_NOT_ENCODED",
         }
     }
 }

@@ -295,6 +295,8 @@ pub fn audit_prepared_with<T: Send>(
         lots,
         has_provenance: batch.provenance.is_some(),
         currency: batch.header.currency,
+        importing_party: batch.header.importing_party,
+        exporter_country: batch.header.exporter.as_ref().and_then(|e| batch.parties.get(e)).map(|p| p.country),
     };
     progress.total.fetch_add(indices.len(), Ordering::Relaxed);
     let threads =

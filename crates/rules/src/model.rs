@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
-use origin_core::{Country, Currency, Decimal, HsLevel, HsSet, Percent};
+use origin_core::{Country, Currency, Decimal, HsCode, HsLevel, HsSet, Percent};
 
 /// How far an entry's transcription can be trusted; every output relying on it says so.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -489,8 +489,70 @@ pub struct General {
     pub transit: Option<Transit>,
     /// Low-value waivers.
     pub low_value_waiver: Vec<LowValueWaiver>,
+    /// Goods deemed originating (GN 11(p)), if encoded.
+    pub deemed_originating: Option<DeemedOriginating>,
     /// Not encoded.
     pub not_encoded: Vec<NotEncoded>,
+}
+
+/// Goods deemed originating when imported into `importing_party` from one of `from_parties`,
+/// "notwithstanding any other provisions of this note" (GN 11(p); 19 U.S.C. 4531(c)(1)(E)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeemedOriginating {
+    /// The Party of importation.
+    pub importing_party: Country,
+    /// The Parties of exportation.
+    pub from_parties: Vec<Country>,
+    /// Each listed good: its name and provisions.
+    pub goods: Vec<(String, HsSet)>,
+    /// The origin criterion a certificate names; `None`: no certificate draft.
+    pub certificate_criterion: Option<char>,
+    /// Why that criterion (or none).
+    pub certificate_note: Option<String>,
+    /// What the copy does not show.
+    pub missing: Option<String>,
+    /// Codes the unread part of the list may cover.
+    pub unread_part_may_cover: HsSet,
+    /// Legal basis.
+    pub provision: Provision,
+}
+
+/// Whether a good is on a deemed-originating list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeemedMatch {
+    /// Listed: the entry's name and the provision that matched.
+    Listed(String, String),
+    /// The good's code is less precise than a listed tariff item inside it: state the tariff item.
+    NeedsTariffItem(Vec<String>),
+    /// The unread part of the list may name the good.
+    MayBeInUnreadPart,
+    /// Not on the list (as far as it is encoded).
+    NotListed,
+}
+
+impl DeemedOriginating {
+    /// Whether `hs` is on the list.
+    pub fn lookup(&self, hs: HsCode) -> DeemedMatch {
+        for (name, set) in &self.goods {
+            if let Some(r) = set.member_containing(hs) {
+                return DeemedMatch::Listed(name.clone(), r.to_string());
+            }
+        }
+        let deeper: Vec<String> = self
+            .goods
+            .iter()
+            .flat_map(|(_, set)| set.0.iter())
+            .filter(|r| r.level() > hs.level() && r.overlaps_code(hs))
+            .map(|r| r.to_string())
+            .collect();
+        if !deeper.is_empty() {
+            DeemedMatch::NeedsTariffItem(deeper)
+        } else if self.unread_part_may_cover.0.iter().any(|r| r.overlaps_code(hs)) {
+            DeemedMatch::MayBeInUnreadPart
+        } else {
+            DeemedMatch::NotListed
+        }
+    }
 }
 
 /// A named group of countries.
@@ -542,6 +604,20 @@ impl StagingCategory {
             _ => return None,
         })
     }
+
+    /// The kebab-case word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StagingCategory::PvLtVehicle => "pv-lt-vehicle",
+            StagingCategory::PvLtCorePart => "pv-lt-core-part",
+            StagingCategory::PvLtPrincipalPart => "pv-lt-principal-part",
+            StagingCategory::PvLtComplementaryPart => "pv-lt-complementary-part",
+            StagingCategory::HeavyTruck => "heavy-truck",
+            StagingCategory::HeavyTruckPrincipalPart => "heavy-truck-principal-part",
+            StagingCategory::HeavyTruckComplementaryPart => "heavy-truck-complementary-part",
+            StagingCategory::OtherVehicle => "other-vehicle",
+        }
+    }
 }
 
 /// One step of a staging table.
@@ -553,6 +629,19 @@ pub struct StagingStep {
     pub nc: Percent,
     /// Transaction value threshold.
     pub tv: Option<Percent>,
+    /// The law gives a TV figure for the step, but the copy read does not show it.
+    pub tv_not_retrieved: bool,
+}
+
+/// Which alternatives of the product rule a staging table's RVC applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StagingScope {
+    /// Only the alternatives that carry an RVC: the table replaces their threshold.
+    RvcAlternatives,
+    /// Every alternative: the provision requires the RVC even where the rule is a tariff shift only.
+    EveryAlternative,
+    /// The text read does not say whether a tariff-shift-only alternative needs the RVC.
+    Unknown,
 }
 
 /// An RVC staging table.
@@ -570,6 +659,12 @@ pub struct StagingTable {
     pub steps_known_until: Option<NaiveDate>,
     /// What the copy does not show.
     pub missing: Option<String>,
+    /// Which alternatives the staged RVC applies to.
+    pub applies_to: StagingScope,
+    /// The only goods the table covers; empty: any good of the category.
+    pub hs: HsSet,
+    /// Goods for which it applies to every alternative whatever `applies_to` says.
+    pub every_alternative_hs: HsSet,
     /// Legal basis.
     pub provision: Provision,
 }
@@ -586,6 +681,11 @@ pub enum StagingAnswer {
 }
 
 impl StagingTable {
+    /// The scope for a good of `hs`.
+    pub fn scope_for(&self, hs: HsCode) -> StagingScope {
+        if self.every_alternative_hs.contains(hs) { StagingScope::EveryAlternative } else { self.applies_to }
+    }
+
     /// The step in force on `date`.
     pub fn step_on(&self, date: NaiveDate) -> StagingAnswer {
         if self.steps_known_until.is_some_and(|until| date > until) {

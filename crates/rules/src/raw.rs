@@ -281,9 +281,56 @@ pub struct RawGeneral {
     /// Low-value waivers of certification per importing Party.
     #[serde(default)]
     pub low_value_waiver: Vec<RawLowValueWaiver>,
+    /// Goods deemed originating whatever the product rule says (GN 11(p); 19 U.S.C. 4531(c)(1)(E)).
+    #[serde(default)]
+    pub deemed_originating: Option<RawDeemedOriginating>,
     /// Provisions deliberately not encoded, with why.
     #[serde(default)]
     pub not_encoded: Vec<RawNotEncoded>,
+}
+
+/// Goods deemed originating when imported into one Party from another (GN 11(p)).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDeemedOriginating {
+    /// The Party the goods must be imported into, ISO alpha-2 (`US` for GN 11(p)).
+    pub importing_party: String,
+    /// The Parties they must be imported from, ISO alpha-2.
+    pub from_parties: Vec<String>,
+    /// The goods as the list names them, each with its HS codes (subheadings or tariff items).
+    pub goods: Vec<RawDeemedGood>,
+    /// Origin criterion a certificate names for such a good, or none: then no certificate draft.
+    #[serde(default)]
+    pub certificate_criterion: Option<String>,
+    /// Why that criterion (or none).
+    #[serde(default)]
+    pub certificate_note: Option<String>,
+    /// Source.
+    pub citation: RawCitation,
+    /// Trust.
+    pub review: RawReview,
+    /// Verbatim text.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// What the copy does not show (the cut part of the list).
+    #[serde(default)]
+    pub missing: Option<String>,
+    /// Codes the cut (unread) part of the list may cover: such goods need evidence, never a "no".
+    #[serde(default)]
+    pub unread_part_may_cover: Vec<String>,
+    /// Free text.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// One entry of a deemed-originating list.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDeemedGood {
+    /// The name in the first column.
+    pub name: String,
+    /// The provisions in the second column.
+    pub hs: Vec<String>,
 }
 
 /// The origin criteria and criterion D's thresholds.
@@ -601,6 +648,19 @@ pub struct RawStagingTable {
     /// What the copy does not show.
     #[serde(default)]
     pub missing: Option<String>,
+    /// Which alternatives of the product rule must meet the staged RVC: `rvc-alternatives` (only those
+    /// that carry an RVC; the default), `every-alternative` (the provision requires an RVC even where
+    /// the rule is a tariff shift only) or `unknown` (the text read does not say: tariff-shift-only
+    /// alternatives are undetermined).
+    #[serde(default)]
+    pub applies_to: Option<String>,
+    /// The only goods (HS codes) the table covers; empty: any good of the category.
+    #[serde(default)]
+    pub hs: Vec<String>,
+    /// Goods (HS codes) for which the table applies to every alternative although `applies_to` is
+    /// `rvc-alternatives` (GN 11(k) page 43 (B)(1)-(2) goods beside (B)(3) Table F goods).
+    #[serde(default)]
+    pub every_alternative_hs: Vec<String>,
     /// Free text.
     #[serde(default)]
     pub note: Option<String>,
@@ -617,6 +677,9 @@ pub struct RawStagingStep {
     /// Transaction value threshold, where the rule has a TV method.
     #[serde(default)]
     pub tv: Option<Decimal>,
+    /// The law gives a TV figure for this step but the copy read does not show it.
+    #[serde(default)]
+    pub tv_not_retrieved: bool,
 }
 
 /// A labor value content requirement.

@@ -486,8 +486,60 @@ impl Resolver {
                 waivers.push(LowValueWaiver { importing_party, max_value: w.max_value, currency, provision });
             }
         }
+        let deemed_originating = g.deemed_originating.as_ref().and_then(|x| {
+            let p = "deemed_originating";
+            let importing = Country::parse(&x.importing_party)
+                .map_err(|e| d.push(ctx.error("bad-country", &format!("{p}.importing_party"), e.to_string())))
+                .ok();
+            let mut from_parties = Vec::new();
+            for (i, c) in x.from_parties.iter().enumerate() {
+                match Country::parse(c) {
+                    Ok(c) => from_parties.push(c),
+                    Err(e) => d.push(ctx.error("bad-country", &format!("{p}.from_parties[{i}]"), e.to_string())),
+                }
+            }
+            let goods: Vec<(String, HsSet)> = x
+                .goods
+                .iter()
+                .enumerate()
+                .map(|(i, gd)| (gd.name.clone(), hs_set(&gd.hs, ctx, &format!("{p}.goods[{i}].hs"), "", d)))
+                .collect();
+            let certificate_criterion = match x.certificate_criterion.as_deref() {
+                None => None,
+                Some(c @ ("A" | "B" | "C" | "D")) => c.chars().next(),
+                Some(other) => {
+                    d.push(
+                        ctx.error(
+                            "bad-value",
+                            &format!("{p}.certificate_criterion"),
+                            format!("`{other}` is not an origin criterion"),
+                        )
+                        .help("write A, B, C or D, or leave it out (no certificate draft)"),
+                    );
+                    None
+                }
+            };
+            let provision = self.provision(&x.citation, x.review, &x.text, ctx, p, d);
+            importing.map(|importing_party| DeemedOriginating {
+                importing_party,
+                from_parties,
+                goods,
+                certificate_criterion,
+                certificate_note: x.certificate_note.clone(),
+                missing: x.missing.clone(),
+                unread_part_may_cover: hs_set(
+                    &x.unread_part_may_cover,
+                    ctx,
+                    &format!("{p}.unread_part_may_cover"),
+                    "",
+                    d,
+                ),
+                provision,
+            })
+        });
         Some(General {
             origin_criteria,
+            deemed_originating,
             indirect_materials,
             accessories,
             retail_packaging,
@@ -577,15 +629,40 @@ impl Resolver {
                     );
                 }
                 last = Some(s.from);
+                if s.tv_not_retrieved && s.tv.is_some() {
+                    d.push(
+                        ctx.error(
+                            "bad-value",
+                            &format!("{sp}.tv_not_retrieved"),
+                            "the step gives a TV figure and says it was not retrieved",
+                        )
+                        .help("keep `tv` if the figure was read, or `tv_not_retrieved: true` if it was not"),
+                    );
+                }
                 steps.push(StagingStep {
                     from: s.from,
                     nc: percent(s.nc, ctx, &format!("{sp}.nc"), d),
                     tv: s.tv.map(|v| percent(v, ctx, &format!("{sp}.tv"), d)),
+                    tv_not_retrieved: s.tv_not_retrieved,
                 });
             }
             if steps.is_empty() {
                 d.push(ctx.error("no-steps", &format!("{p}.steps"), "the staging table has no steps"));
             }
+            let applies_to = match t.applies_to.as_deref() {
+                None | Some("rvc-alternatives") => StagingScope::RvcAlternatives,
+                Some("every-alternative") => StagingScope::EveryAlternative,
+                Some("unknown") => StagingScope::Unknown,
+                Some(other) => {
+                    d.push(
+                        ctx.error("bad-value", &format!("{p}.applies_to"), format!("`{other}` is not a staging scope"))
+                            .help("write `rvc-alternatives`, `every-alternative` or `unknown`"),
+                    );
+                    StagingScope::RvcAlternatives
+                }
+            };
+            let every_alternative_hs =
+                hs_set(&t.every_alternative_hs, ctx, &format!("{p}.every_alternative_hs"), "", d);
             tables.push(StagingTable {
                 id: t.id.clone(),
                 category,
@@ -593,6 +670,9 @@ impl Resolver {
                 steps,
                 steps_known_until: t.steps_known_until,
                 missing: t.missing.clone(),
+                applies_to,
+                hs: hs_set(&t.hs, ctx, &format!("{p}.hs"), "", d),
+                every_alternative_hs,
                 provision: self.provision(&t.citation, t.review, &t.text, ctx, &p, d),
             });
         }
