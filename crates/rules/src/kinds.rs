@@ -35,7 +35,8 @@ pub struct KindVocabulary {
 }
 
 /// The form spellings are compared in: lower case; hyphens, underscores and slashes read as spaces;
-/// straight and curly double quotes dropped; runs of spaces collapsed. Plural/singular and
+/// straight and curly double quotes and commas dropped (copies of the text differ in them); runs of
+/// spaces collapsed. Plural/singular and
 /// abbreviations are not guessed: they are declared as aliases.
 pub fn normalize(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -43,7 +44,7 @@ pub fn normalize(s: &str) -> String {
     for c in s.chars() {
         let c = match c {
             '-' | '_' | '/' => ' ',
-            '"' | '\u{201c}' | '\u{201d}' => continue,
+            '"' | '\u{201c}' | '\u{201d}' | ',' => continue,
             c => c,
         };
         if c.is_whitespace() {

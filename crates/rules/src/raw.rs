@@ -725,7 +725,7 @@ pub struct RawKind {
     /// The canonical name, as the legal text prints it.
     pub name: String,
     /// Other spellings that mean this kind: singular or plural, abbreviations (`PCA`), other printings.
-    /// Case, hyphens, underscores, straight quotes and runs of spaces never need an alias.
+    /// Case, hyphens, underscores, double quotes, commas and runs of spaces never need an alias.
     #[serde(default)]
     pub aliases: Vec<String>,
     /// Where the legal text names the kind. A kind the legal text does not print (a description users
