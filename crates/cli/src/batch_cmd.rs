@@ -4,19 +4,22 @@
 use std::io::Write;
 use std::path::Path;
 
-use origin_engine::input::{GoodInput, load_batch};
+use origin_engine::input::{GoodInput, load_batch, resolve_kinds};
 
 use crate::exit;
 
-/// `batch check FILE`: every input problem with file, line and field; exit 1 when any.
-pub fn check(path: &Path, out: &mut dyn Write) -> std::io::Result<i32> {
-    let batch = match load_batch(path) {
+/// `batch check FILE`: every input problem with file, line and field; exit 1 when any. Kinds are
+/// checked against the vocabulary of the rule pack in `rules_dir`, as `run` checks them.
+pub fn check(path: &Path, rules_dir: &Path, out: &mut dyn Write) -> std::io::Result<i32> {
+    let Some(rules) = crate::rules_cmd::load_valid(rules_dir, out)? else { return Ok(exit::INVALID) };
+    let mut batch = match load_batch(path) {
         Ok(b) => b,
         Err(e) => {
             write!(out, "{e}")?;
             return Ok(exit::INVALID);
         }
     };
+    resolve_kinds(&mut batch, &rules);
     let mut problems = 0;
     for g in &batch.goods {
         if let GoodInput::Invalid { id, errors } = g {

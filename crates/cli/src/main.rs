@@ -191,7 +191,7 @@ fn main() -> ExitCode {
         },
         Command::GenBatch(args) => origin_cli::gen_cmd::r#gen(&args, &mut out),
         Command::Batch { command } => match command {
-            BatchCommand::Check { file } => origin_cli::batch_cmd::check(&file, &mut out),
+            BatchCommand::Check { file } => origin_cli::batch_cmd::check(&file, &cli.rules, &mut out),
             BatchCommand::Schema => origin_cli::batch_cmd::schema(&mut out),
         },
         Command::Rules { command } => match command {

@@ -134,6 +134,26 @@ pub fn explain_staged(
         }
     };
     let Some(set) = load_valid(dir, out)? else { return Ok(exit::INVALID) };
+    // `--kind` goes through the pack's vocabulary, as a batch's `kind` does: "body stampings" is the
+    // kind rule 24 names, and a kind the pack does not declare is an error, never "other than".
+    let good_kind = match good_kind {
+        None => None,
+        Some(written) => match set.kinds.resolve(written) {
+            Some(k) => Some(k),
+            None => {
+                writeln!(out, "error: kind `{written}` is not declared in the rule pack's kinds.yaml")?;
+                if let Some(s) = set.kinds.suggest(written) {
+                    writeln!(out, "help: did you mean `{s}`?")?;
+                }
+                let asked = set.kinds_asked(code).good;
+                if !asked.is_empty() {
+                    let asked: Vec<String> = asked.iter().map(|k| format!("`{k}`")).collect();
+                    writeln!(out, "help: the rules for `{code}` ask whether the good is {}", asked.join(", "))?;
+                }
+                return Ok(exit::USAGE);
+            }
+        },
+    };
     let q = RuleQuery { hs: code, as_of, vehicle_use, good_kind };
     let list = |rules: &[&origin_rules::Rule], out: &mut dyn Write| -> std::io::Result<()> {
         for r in rules {

@@ -48,7 +48,14 @@ fn parse_rate_section_lists_every_status() {
 fn copy_pack_without(chapter: u8, to: &Path) {
     let pack = root().join("rules/usmca");
     std::fs::create_dir_all(to.join("psr")).unwrap();
-    for f in ["pack.yaml", "general.yaml", "country-groups.yaml", "automotive.yaml", "transformation-policy.yaml"] {
+    for f in [
+        "pack.yaml",
+        "general.yaml",
+        "country-groups.yaml",
+        "automotive.yaml",
+        "transformation-policy.yaml",
+        "kinds.yaml",
+    ] {
         std::fs::copy(pack.join(f), to.join(f)).unwrap();
     }
     for e in std::fs::read_dir(pack.join("psr")).unwrap() {
@@ -81,12 +88,25 @@ fn imported_chapters_load_without_errors() {
         // chapter 73's phased steel rules whose phase dates the text does not state ("7317 phase 1",
         // "7317 phase 2"); and in chapter 87, "For any other good of subheading 8708.29 for use in ..."
         // after the body-stamping rule (the importer does not narrow it by description) and the CUT rules
-        // 25 and 31, whose lead-in is kept only as text.
+        // 25 and 31, whose lead-in is kept only as text. And in chapter 87 rule 28 (D), "from mounted brake
+        // linings or parts of brakes or servo-brakes", drafted as one kind that kinds.yaml does not declare:
+        // `rules check` names it at its line, and the editor splits it into the two declared kinds.
+        let compound = "kind `mounted brake linings or parts of brakes or servo-brakes` is not declared";
+        if chapter == 87 {
+            assert!(
+                loaded
+                    .diagnostics
+                    .iter()
+                    .any(|d| d.code == "undeclared-kind" && d.message.contains(compound) && d.line.is_some()),
+                "chapter 87: the draft's compound kind is reported with its line"
+            );
+        }
         let errors: Vec<String> = loaded
             .diagnostics
             .iter()
             .filter(|d| d.severity == origin_rules::Severity::Error)
             .filter(|d| !((chapter == 73 || chapter == 87) && d.code == "overlapping-rules"))
+            .filter(|d| !(chapter == 87 && d.code == "undeclared-kind" && d.message.contains(compound)))
             .map(|d| format!("{d:?}"))
             .collect();
         assert!(errors.is_empty(), "chapter {chapter}: import output:\n{text}\nerrors:\n{}", errors.join("\n"));

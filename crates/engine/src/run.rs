@@ -530,6 +530,15 @@ fn provenance_errors_of<'a>(prepared: &'a Prepared, good: &Good) -> (Vec<String>
 }
 
 fn audit_input(cx: &AuditContext<'_>, batch: &Batch, prepared: &Prepared, g: &GoodInput) -> GoodReport {
+    // Kinds not yet mapped onto the pack's vocabulary (a caller that skipped `resolve_kinds`): mapped
+    // here, so an undeclared kind is an input error on every path, never a different determination.
+    if let GoodInput::Ok(good) = g {
+        match crate::input::canonical_good(cx.rules, batch, good) {
+            Ok(None) => {}
+            Ok(Some(c)) => return audit_input(cx, batch, prepared, &GoodInput::Ok(Box::new(c))),
+            Err(errors) => return audit_input(cx, batch, prepared, &GoodInput::Invalid { id: good.id.clone(), errors }),
+        }
+    }
     match g {
         GoodInput::Ok(good) => {
             let (lines, errors) = provenance_errors_of(prepared, good);
@@ -653,9 +662,15 @@ pub async fn run(
     // Read every header first: a bad header stops the run before any audit.
     let mut batches = Vec::with_capacity(paths.len());
     for p in paths {
-        let b = tokio::task::spawn_blocking(move || load_batch(&p))
-            .await
-            .map_err(|e| RunError::Internal(e.to_string()))??;
+        let set = rules.clone();
+        let b = tokio::task::spawn_blocking(move || {
+            load_batch(&p).map(|mut b| {
+                crate::input::resolve_kinds(&mut b, &set);
+                b
+            })
+        })
+        .await
+        .map_err(|e| RunError::Internal(e.to_string()))??;
         tracing::info!(batch = %b.header.id, goods = b.goods.len(), "batch read");
         batches.push(b);
     }

@@ -8,6 +8,7 @@
 pub mod diag;
 pub mod explain;
 pub mod import;
+pub mod kinds;
 mod load;
 pub mod locate;
 mod lookup;
@@ -17,6 +18,7 @@ mod resolve;
 pub mod shift;
 
 pub use diag::{Diagnostic, Severity};
+pub use kinds::{Kind, KindVocabulary, KindsAsked};
 pub use load::{Loaded, load_pack};
 pub use lookup::{Lookup, RuleQuery};
 pub use model::*;

@@ -9,7 +9,7 @@ use crate::diag::Diagnostic;
 use crate::locate::{PathIndex, Position};
 use crate::model::RuleSet;
 use crate::raw::{
-    RawAutomotive, RawChapterFile, RawChapterRule, RawCountryGroups, RawGeneral, RawPack, RawRule,
+    RawAutomotive, RawChapterFile, RawChapterRule, RawCountryGroups, RawGeneral, RawKinds, RawPack, RawRule,
     RawTransformationPolicy,
 };
 use crate::resolve::Resolver;
@@ -56,8 +56,8 @@ impl FileCtx {
 }
 
 /// Known top-level files besides `psr/`.
-const FILES: [&str; 5] =
-    ["pack.yaml", "general.yaml", "country-groups.yaml", "automotive.yaml", "transformation-policy.yaml"];
+const FILES: [&str; 6] =
+    ["pack.yaml", "general.yaml", "country-groups.yaml", "automotive.yaml", "transformation-policy.yaml", "kinds.yaml"];
 
 /// Loads and checks the pack in `dir`.
 pub fn load_pack(dir: &Path) -> Loaded {
@@ -97,6 +97,10 @@ pub fn load_pack(dir: &Path) -> Loaded {
     let groups: Option<(RawCountryGroups, FileCtx)> = read_whole(dir, "country-groups.yaml", &mut diags);
     let auto: Option<(RawAutomotive, FileCtx)> = read_whole(dir, "automotive.yaml", &mut diags);
     let policy: Option<(RawTransformationPolicy, FileCtx)> = read_whole(dir, "transformation-policy.yaml", &mut diags);
+    // Optional: a pack whose rules name no kind needs no vocabulary; a rule that names one without it
+    // is reported as an undeclared kind.
+    let kinds: Option<(RawKinds, FileCtx)> =
+        if dir.join("kinds.yaml").is_file() { read_whole(dir, "kinds.yaml", &mut diags) } else { None };
 
     let mut chapters = Vec::new();
     let psr_dir = dir.join("psr");
@@ -122,7 +126,8 @@ pub fn load_pack(dir: &Path) -> Loaded {
         }
     }
 
-    let rules = r.resolve(pack, general, groups, auto, policy, chapters, &mut diags);
+    r.kinds_unreadable = dir.join("kinds.yaml").is_file() && kinds.is_none();
+    let rules = r.resolve(pack, general, groups, auto, policy, kinds, chapters, &mut diags);
     diags.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     let rules = if diags.iter().any(|d| d.severity == crate::Severity::Error) { None } else { rules };
     Loaded { rules, diagnostics: diags }

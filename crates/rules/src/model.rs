@@ -796,4 +796,6 @@ pub struct RuleSet {
     pub rules: Vec<Rule>,
     /// Chapters that have a PSR file.
     pub chapters: Vec<u8>,
+    /// The declared kinds of goods and materials (`kinds.yaml`); every kind in `rules` is canonical.
+    pub kinds: crate::kinds::KindVocabulary,
 }

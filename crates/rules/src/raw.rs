@@ -771,6 +771,35 @@ pub struct RawCorridor {
     pub path: Vec<String>,
 }
 
+/// `kinds.yaml`: the vocabulary of kinds of goods and materials the rules name ("printed circuit
+/// assemblies", "body stamping"), with the spellings users write. A kind a rule or a batch uses must be
+/// declared here: a kind is a word of the law, never free text matched by luck.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawKinds {
+    /// The declared kinds.
+    pub kinds: Vec<RawKind>,
+}
+
+/// One kind of good or material.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawKind {
+    /// The canonical name, as the legal text prints it.
+    pub name: String,
+    /// Other spellings that mean this kind: singular or plural, abbreviations (`PCA`), other printings.
+    /// Case, hyphens, underscores, double quotes, commas and runs of spaces never need an alias.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// Where the legal text names the kind. A kind the legal text does not print (a description users
+    /// write for goods no rule tells apart, such as `disc brake caliper`) has none and says so in `note`.
+    #[serde(default)]
+    pub citation: Option<RawCitation>,
+    /// Free text for rule editors; required when there is no citation.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
 /// The JSON Schema of every rule-pack file, keyed by file kind.
 pub fn json_schema() -> serde_json::Value {
     let mut out = serde_json::Map::new();
@@ -786,6 +815,7 @@ pub fn json_schema() -> serde_json::Value {
         "transformation-policy.yaml".into(),
         serde_json::json!(schema_gen().into_root_schema_for::<RawTransformationPolicy>()),
     );
+    out.insert("kinds.yaml".into(), serde_json::json!(schema_gen().into_root_schema_for::<RawKinds>()));
     out.insert("psr/chNN.yaml".into(), serde_json::json!(schema_gen().into_root_schema_for::<RawChapterFile>()));
     serde_json::Value::Object(out)
 }

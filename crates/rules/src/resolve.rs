@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use origin_core::{Country, Currency, Decimal, HsLevel, HsRange, HsSet, Percent};
 
 use crate::diag::Diagnostic;
+use crate::kinds::{Kind, KindVocabulary};
 use crate::load::{ChapterInput, FileCtx};
 use crate::model::*;
 use crate::raw::*;
@@ -44,6 +45,10 @@ pub(crate) struct Resolver {
     /// pack.yaml could not be read: source ids cannot be checked.
     sources_unknown: bool,
     ids: HashMap<String, (std::path::PathBuf, String)>,
+    /// The declared kinds (`kinds.yaml`).
+    kinds: KindVocabulary,
+    /// `kinds.yaml` exists but could not be read: kinds cannot be checked (its error is reported).
+    pub kinds_unreadable: bool,
 }
 
 type Pair<T> = Option<(T, FileCtx)>;
@@ -57,6 +62,7 @@ impl Resolver {
         groups: Pair<RawCountryGroups>,
         auto: Pair<RawAutomotive>,
         policy: Pair<RawTransformationPolicy>,
+        kinds: Pair<RawKinds>,
         chapters: Vec<ChapterInput>,
         d: &mut Vec<Diagnostic>,
     ) -> Option<RuleSet> {
@@ -78,6 +84,9 @@ impl Resolver {
                 (meta, Vec::new())
             }
         };
+        if let Some((k, ctx)) = kinds {
+            self.kinds(k, &ctx, d);
+        }
         let general = general.and_then(|(g, ctx)| self.general(g, &ctx, d));
         let country_groups = groups.map(|(g, ctx)| self.groups(g, &ctx, d)).unwrap_or_default();
         let automotive = auto.and_then(|(a, ctx)| self.automotive(a, &ctx, d));
@@ -128,6 +137,7 @@ impl Resolver {
             chapter_rules,
             rules,
             chapters: chapter_numbers,
+            kinds: std::mem::take(&mut self.kinds),
         })
     }
 
@@ -154,6 +164,49 @@ impl Resolver {
             effective_to: p.effective_to,
         };
         (meta, sources)
+    }
+
+    /// `kinds.yaml`: every spelling maps onto one kind, and every kind cites the text that names it.
+    fn kinds(&mut self, k: RawKinds, ctx: &FileCtx, d: &mut Vec<Diagnostic>) {
+        for (i, raw) in k.kinds.into_iter().enumerate() {
+            let path = format!("kinds[{i}]");
+            if raw.name.trim().is_empty() {
+                d.push(
+                    ctx.error("bad-value", &format!("{path}.name"), "the kind's name is empty").help(
+                        "write the description as the legal text prints it, such as `printed circuit assemblies`",
+                    ),
+                );
+                continue;
+            }
+            let citation = raw.citation.as_ref().map(|c| self.citation(c, ctx, &format!("{path}.citation"), d));
+            if citation.is_none() && raw.note.as_deref().is_none_or(|n| n.trim().is_empty()) {
+                d.push(ctx.error("missing-citation", &path, format!("kind `{}` has neither a citation nor a note", raw.name))
+                    .help("cite where the legal text names the kind; for a description the law does not print, say in `note` why it is declared"));
+            }
+            let spellings: Vec<String> = std::iter::once(raw.name.clone()).chain(raw.aliases.iter().cloned()).collect();
+            let clashes = self.kinds.declare(Kind {
+                name: raw.name.trim().to_string(),
+                aliases: raw.aliases.iter().map(|a| a.trim().to_string()).collect(),
+                citation,
+                note: raw.note,
+            });
+            for (spelling, other) in clashes {
+                let at = match spellings.iter().position(|s| *s == spelling) {
+                    Some(0) | None => format!("{path}.name"),
+                    Some(j) => format!("{path}.aliases[{}]", j - 1),
+                };
+                d.push(
+                    ctx.error("ambiguous-kind", &at, format!("`{spelling}` already names the kind `{other}`")).help(
+                        "one spelling names one kind (case, hyphens and quotes do not count): remove it here or there",
+                    ),
+                );
+            }
+        }
+    }
+
+    /// The check of kinds written in rules, or `None` when `kinds.yaml` could not be read.
+    fn kind_check(&self) -> Option<&KindVocabulary> {
+        (!self.kinds_unreadable).then_some(&self.kinds)
     }
 
     fn id(&mut self, id: &str, ctx: &FileCtx, path: &str, d: &mut Vec<Diagnostic>) {
@@ -265,7 +318,8 @@ impl Resolver {
                 }
             }
         }
-        let good_kind = kind_qualifier(&raw.good_kind, &raw.good_kind_other_than, ctx, &path, d);
+        let good_kind =
+            kind_qualifier(&raw.good_kind, &raw.good_kind_other_than, self.kind_check(), ctx, &path, &key, d);
         let from = raw.effective_from.unwrap_or(meta.effective_from);
         let to = raw.effective_to.or(meta.effective_to);
         dates(from, to, ctx, &path, d);
@@ -313,7 +367,7 @@ impl Resolver {
         }
         let mut alternatives = Vec::new();
         for (i, a) in raw.alternatives.iter().enumerate() {
-            alternatives.push(alternative(a, ctx, &format!("{path}.alternatives[{i}]"), &key, d));
+            alternatives.push(alternative(a, self.kind_check(), ctx, &format!("{path}.alternatives[{i}]"), &key, d));
         }
         let after = d.iter().filter(|x| x.severity == crate::Severity::Error).count();
         if after > before {
@@ -408,7 +462,7 @@ impl Resolver {
                     .materials
                     .iter()
                     .enumerate()
-                    .map(|(j, m)| material_spec(m, ctx, &format!("{p}.materials[{j}]"), "", d))
+                    .map(|(j, m)| material_spec(m, self.kind_check(), ctx, &format!("{p}.materials[{j}]"), "", d))
                     .collect(),
                 goods: hs_set(&x.goods, ctx, &format!("{p}.goods"), "", d),
                 provision: self.provision(&x.citation, x.review, &x.text, ctx, &p, d),
@@ -853,11 +907,44 @@ fn shift_level(s: &str, ctx: &FileCtx, path: &str, d: &mut Vec<Diagnostic>) -> O
     }
 }
 
+/// The canonical name of a kind a rule writes; an undeclared kind is a located error that says what to
+/// declare (so a `rules import` draft tells its editor exactly which kinds `kinds.yaml` lacks).
+fn kind_name(
+    written: &str,
+    kinds: Option<&KindVocabulary>,
+    ctx: &FileCtx,
+    path: &str,
+    key: &str,
+    d: &mut Vec<Diagnostic>,
+) -> String {
+    let written = written.trim();
+    let Some(vocab) = kinds else { return written.to_string() };
+    if let Some(name) = vocab.resolve(written) {
+        return name.to_string();
+    }
+    let mut help = match vocab.suggest(written) {
+        Some(s) => format!("did you mean `{s}`? "),
+        None => String::new(),
+    };
+    help.push_str(&format!(
+        "if the legal text names this kind, declare it in kinds.yaml: `- {{ name: {written:?}, citation: {{ source: ..., ref: \"...\" }} }}` (or add the spelling to the `aliases` of the kind it means)"
+    ));
+    let mut diag =
+        ctx.error("undeclared-kind", path, format!("kind `{written}` is not declared in kinds.yaml")).help(help);
+    if !key.is_empty() {
+        diag = diag.hs(key);
+    }
+    d.push(diag);
+    written.to_string()
+}
+
 fn kind_qualifier(
     only: &Option<String>,
     other_than: &Option<Vec<String>>,
+    kinds: Option<&KindVocabulary>,
     ctx: &FileCtx,
     path: &str,
+    key: &str,
     d: &mut Vec<Diagnostic>,
 ) -> KindQualifier {
     match (only, other_than) {
@@ -876,7 +963,7 @@ fn kind_qualifier(
             d.push(ctx.error("bad-value", &format!("{path}.good_kind"), "`good_kind` is empty"));
             KindQualifier::Any
         }
-        (Some(k), None) => KindQualifier::Only(k.trim().to_string()),
+        (Some(k), None) => KindQualifier::Only(kind_name(k, kinds, ctx, &format!("{path}.good_kind"), key, d)),
         (None, Some(ks)) if ks.is_empty() => {
             d.push(ctx.error(
                 "bad-value",
@@ -885,12 +972,24 @@ fn kind_qualifier(
             ));
             KindQualifier::Any
         }
-        (None, Some(ks)) => KindQualifier::OtherThan(ks.iter().map(|k| k.trim().to_string()).collect()),
+        (None, Some(ks)) => KindQualifier::OtherThan(
+            ks.iter()
+                .enumerate()
+                .map(|(i, k)| kind_name(k, kinds, ctx, &format!("{path}.good_kind_other_than[{i}]"), key, d))
+                .collect(),
+        ),
         (None, None) => KindQualifier::Any,
     }
 }
 
-fn material_spec(m: &RawMaterialSpec, ctx: &FileCtx, path: &str, key: &str, d: &mut Vec<Diagnostic>) -> MaterialSpec {
+fn material_spec(
+    m: &RawMaterialSpec,
+    kinds: Option<&KindVocabulary>,
+    ctx: &FileCtx,
+    path: &str,
+    key: &str,
+    d: &mut Vec<Diagnostic>,
+) -> MaterialSpec {
     if m.hs.is_empty() && m.kind.is_none() {
         d.push(ctx.error("missing-hs", path, "the material spec names neither an HS code nor a kind of material")
             .help("write `{ hs: [\"8538.90\"] }`, `{ hs: [...], kind: \"...\" }` or, where the text names no code, `{ kind: \"...\" }`"));
@@ -903,18 +1002,29 @@ fn material_spec(m: &RawMaterialSpec, ctx: &FileCtx, path: &str, key: &str, d: &
     }
     MaterialSpec {
         hs: hs_set(&m.hs, ctx, &format!("{path}.hs"), key, d),
-        kind: m.kind.as_ref().map(|k| k.trim().to_string()),
+        kind: m
+            .kind
+            .as_ref()
+            .filter(|k| !k.trim().is_empty())
+            .map(|k| kind_name(k, kinds, ctx, &format!("{path}.kind"), key, d)),
     }
 }
 
-fn alternative(a: &RawAlternative, ctx: &FileCtx, path: &str, key: &str, d: &mut Vec<Diagnostic>) -> Alternative {
+fn alternative(
+    a: &RawAlternative,
+    kinds: Option<&KindVocabulary>,
+    ctx: &FileCtx,
+    path: &str,
+    key: &str,
+    d: &mut Vec<Diagnostic>,
+) -> Alternative {
     let at = |diag: Diagnostic| diag.hs(key);
     if a.label.trim().is_empty() {
         d.push(at(ctx
             .error("bad-value", &format!("{path}.label"), "the alternative's label is empty")
             .help("use the letter the legal text uses, or `-` for a rule with one unlettered branch")));
     }
-    let good_kind = kind_qualifier(&a.good_kind, &a.good_kind_other_than, ctx, path, d);
+    let good_kind = kind_qualifier(&a.good_kind, &a.good_kind_other_than, kinds, ctx, path, key, d);
     let no_change = a.no_change_required.unwrap_or(false);
     let shift = match (&a.shift, no_change) {
         (Some(_), true) => {
@@ -953,7 +1063,7 @@ fn alternative(a: &RawAlternative, ctx: &FileCtx, path: &str, key: &str, d: &mut
                 let specs = |list: &[RawMaterialSpec], k: &str, d: &mut Vec<Diagnostic>| {
                     list.iter()
                         .enumerate()
-                        .map(|(i, m)| material_spec(m, ctx, &format!("{path}.shift.{k}[{i}]"), key, d))
+                        .map(|(i, m)| material_spec(m, kinds, ctx, &format!("{path}.shift.{k}[{i}]"), key, d))
                         .collect::<Vec<_>>()
                 };
                 let also_from = specs(&s.also_from, "also_from", d);

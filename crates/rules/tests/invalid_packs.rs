@@ -270,4 +270,7 @@ cases! {
     c43_bad_motor_vehicle_provisions => "43-bad-motor-vehicle-provisions",
     c44_shift_names_no_source => "44-shift-names-no-source",
     c45_broken_pack_yaml_does_not_hide_rule_errors => "45-broken-pack-yaml-does-not-hide-rule-errors",
+    c46_undeclared_kind_in_rule => "46-undeclared-kind-in-rule",
+    c47_kind_spelling_names_two_kinds => "47-kind-spelling-names-two-kinds",
+    c48_kind_without_kinds_file => "48-kind-without-kinds-file",
 }

@@ -23,6 +23,7 @@ pub(super) fn attach(
     goods: &mut [GoodInput],
     rates: &HashMap<Currency, Decimal>,
     batch_currency: Currency,
+    kind_rows: &mut HashMap<(usize, usize), (std::path::PathBuf, usize)>,
 ) -> Result<Vec<InputError>, Vec<InputError>> {
     let fatal = |message: String, help: &str| {
         vec![InputError {
@@ -184,6 +185,10 @@ pub(super) fn attach(
         match (hs, origin, quantity, value, role) {
             (Ok(hs), Ok(origin), Ok(q), Ok(value), Ok(role)) if errs.is_empty() => {
                 if let GoodInput::Ok(g) = &mut goods[gi] {
+                    // Kinds are checked against the pack's vocabulary later; this row is where to point.
+                    if kinds.as_ref().is_some_and(|k| !k.is_empty()) {
+                        kind_rows.insert((gi, g.materials.len()), (path.to_path_buf(), row_no));
+                    }
                     g.materials.push(std::sync::Arc::new(Material {
                         line: get("line").into(),
                         part: opt("part"),

@@ -6,6 +6,7 @@
 
 mod bom;
 mod json;
+mod kinds;
 pub mod raw;
 
 use std::collections::HashMap;
@@ -20,6 +21,7 @@ use origin_rules::locate::PathIndex;
 use origin_rules::{StagingCategory, VehicleUse};
 use serde::Serialize;
 
+pub use kinds::{canonical_good, resolve_kinds};
 use raw::*;
 
 /// A good of the general path and its BOM lines, moved into the type the checks read.
@@ -364,6 +366,8 @@ pub struct Batch {
     pub provenance: Option<ProvenanceInput>,
     /// Non-fatal problems outside goods (parties, rates).
     pub warnings: Vec<InputError>,
+    /// CSV/XLSX rows with a `kinds` cell, by (good index, material index): where a kind error points.
+    pub bom_kind_rows: HashMap<(usize, usize), (PathBuf, usize)>,
 }
 
 /// Reads a batch file (`.yaml`, `.yml` or `.json`) and the BOM files its header names.
@@ -659,9 +663,11 @@ fn finish(
         )]));
     }
     let base = path.parent().unwrap_or(Path::new("."));
+    let mut bom_kind_rows = HashMap::new();
     for (i, f) in raw_header.bom_files.iter().enumerate() {
         let bom_path = base.join(f);
-        let orphans = bom::attach(&bom_path, &format!("batch.bom_files[{i}]"), &mut goods, rates, header.currency)
+        let field = format!("batch.bom_files[{i}]");
+        let orphans = bom::attach(&bom_path, &field, &mut goods, rates, header.currency, &mut bom_kind_rows)
             .map_err(HeaderError)?;
         warnings.extend(orphans);
     }
@@ -714,6 +720,7 @@ fn finish(
         goods,
         provenance,
         warnings,
+        bom_kind_rows,
     })
 }
 

@@ -286,6 +286,8 @@ pub fn crosscheck(entries: &[LegalEntry], set: &RuleSet) -> Crosscheck {
                 continue;
             }
         };
+        // The pack holds canonical kind names (kinds.yaml): compare the text's kinds in the same words.
+        let parsed: Vec<ParsedRule> = parsed.into_iter().map(|pr| canonical_kinds(pr, &set.kinds)).collect();
         for pr in &parsed {
             // Pair by text, then by dates among text matches; else by scope.
             let mut cands: Vec<usize> = text_matches
@@ -501,4 +503,34 @@ pub fn crosscheck(entries: &[LegalEntry], set: &RuleSet) -> Crosscheck {
 
 fn uses_of(r: &Rule) -> BTreeSet<String> {
     r.uses.iter().map(|u| u.as_str().to_string()).collect()
+}
+
+/// The rule parsed from the legal text with each kind it names in the pack's canonical spelling, where
+/// the pack declares it ("printed circuit assemblies (PCAs)" -> "printed circuit assemblies"); an
+/// undeclared kind stays as printed, so it still shows as a disagreement.
+fn canonical_kinds(mut pr: ParsedRule, kinds: &crate::kinds::KindVocabulary) -> ParsedRule {
+    let canon = |k: &mut String| {
+        if let Some(c) = kinds.resolve(k) {
+            *k = c.to_string();
+        }
+    };
+    if let Some(k) = pr.good_kind.as_mut() {
+        canon(k);
+    }
+    for a in &mut pr.alternatives {
+        if let Some(k) = a.good_kind.as_mut() {
+            canon(k);
+        }
+        for k in a.good_kind_other_than.iter_mut().flatten() {
+            canon(k);
+        }
+        if let Some(s) = a.shift.as_mut() {
+            for m in s.also_from.iter_mut().chain(s.except.iter_mut()).chain(s.except_more_than_one_of.iter_mut()) {
+                if let Some(k) = m.kind.as_mut() {
+                    canon(k);
+                }
+            }
+        }
+    }
+    pr
 }
