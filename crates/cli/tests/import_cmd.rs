@@ -48,7 +48,14 @@ fn parse_rate_section_lists_every_status() {
 fn copy_pack_without(chapter: u8, to: &Path) {
     let pack = root().join("rules/usmca");
     std::fs::create_dir_all(to.join("psr")).unwrap();
-    for f in ["pack.yaml", "general.yaml", "country-groups.yaml", "automotive.yaml", "transformation-policy.yaml"] {
+    for f in [
+        "pack.yaml",
+        "general.yaml",
+        "country-groups.yaml",
+        "automotive.yaml",
+        "transformation-policy.yaml",
+        "hs2022-hs2017.csv",
+    ] {
         std::fs::copy(pack.join(f), to.join(f)).unwrap();
     }
     for e in std::fs::read_dir(pack.join("psr")).unwrap() {

@@ -696,4 +696,8 @@ pub struct RuleSet {
     pub rules: Vec<Rule>,
     /// Chapters that have a PSR file.
     pub chapters: Vec<u8>,
+    /// The HS edition the rules' codes are written in (GN 11(o): HS 2017).
+    pub nomenclature: crate::nomenclature::Nomenclature,
+    /// The correlation from the goods' edition to `nomenclature`, when the pack carries one.
+    pub correlation: Option<crate::nomenclature::Correlation>,
 }

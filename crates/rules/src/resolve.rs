@@ -8,6 +8,7 @@ use origin_core::{Country, Currency, Decimal, HsLevel, HsRange, HsSet, Percent};
 use crate::diag::Diagnostic;
 use crate::load::{ChapterInput, FileCtx};
 use crate::model::*;
+use crate::nomenclature::{Correlation, Nomenclature};
 use crate::raw::*;
 
 /// The operations the provenance graph knows (its closed vocabulary).
@@ -58,6 +59,7 @@ impl Resolver {
         auto: Pair<RawAutomotive>,
         policy: Pair<RawTransformationPolicy>,
         chapters: Vec<ChapterInput>,
+        nomenclature: Option<(Nomenclature, Option<Correlation>)>,
         d: &mut Vec<Diagnostic>,
     ) -> Option<RuleSet> {
         // A bad pack.yaml is reported by the loader; keep checking the other files with stand-in
@@ -117,6 +119,7 @@ impl Resolver {
         if !pack_ok {
             return None;
         }
+        let (nomenclature, correlation) = nomenclature?;
 
         Some(RuleSet {
             pack: meta,
@@ -128,6 +131,8 @@ impl Resolver {
             chapter_rules,
             rules,
             chapters: chapter_numbers,
+            nomenclature,
+            correlation,
         })
     }
 
