@@ -55,6 +55,7 @@ fn copy_pack_without(chapter: u8, to: &Path) {
         "automotive.yaml",
         "transformation-policy.yaml",
         "kinds.yaml",
+        "hs2022-hs2017.csv",
     ] {
         std::fs::copy(pack.join(f), to.join(f)).unwrap();
     }

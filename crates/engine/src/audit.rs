@@ -13,7 +13,8 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use origin_core::{Country, Decimal, HsCode};
 use origin_rules::explain::describe_alternative;
-use origin_rules::shift::{KindFact, MaterialShift, ShiftMaterial, Verdict, evaluate_shift};
+use origin_rules::nomenclature::evaluate_shift_mapped;
+use origin_rules::shift::{KindFact, MaterialShift, ShiftMaterial, Verdict};
 use origin_rules::{Lookup, Review, Rule, RuleQuery, RuleSet, RvcRequirement, ShiftRequirement};
 use serde::Serialize;
 
@@ -63,6 +64,8 @@ pub struct AuditContext<'a> {
     pub importing_party: Country,
     /// The country of the batch's exporter, when the header names one party.
     pub exporter_country: Option<Country>,
+    /// The HS edition the batch's codes are in; rules are looked up and shifts compared in the pack's.
+    pub nomenclature: origin_rules::Nomenclature,
 }
 
 /// The answer for a good.
@@ -104,6 +107,10 @@ pub struct RuleRef {
     pub caveat: Option<&'static str>,
     /// Verbatim text.
     pub text: String,
+    /// How the good's code was read in the rule's HS edition, when it is not the code as given
+    /// ("HS 2022 `9401.99` is HS 2017 `9401.90` (UNSD correlation)").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hs_mapping: Option<String>,
 }
 
 /// Values used, in the batch currency.
@@ -774,7 +781,7 @@ fn sub_assembly_kind(good: &Good, m: &Material) -> Option<String> {
     }
 }
 
-fn rule_ref(rule: &Rule) -> RuleRef {
+fn rule_ref(rule: &Rule, hs_mapping: Option<String>) -> RuleRef {
     RuleRef {
         id: rule.id.clone(),
         hs: rule.hs_key(),
@@ -782,10 +789,32 @@ fn rule_ref(rule: &Rule) -> RuleRef {
         review: rule.review.as_str(),
         caveat: rule.review.caveat(),
         text: rule.text.trim().to_string(),
+        hs_mapping,
     }
 }
 
-/// Criterion B by the product-specific rule, then D.
+/// "HS 2022 `9401.99` is HS 2017 `9401.90` (source)" when the good's code was read as another code.
+fn mapping_note(cx: &AuditContext<'_>, good: &Good, code: HsCode) -> Option<String> {
+    if code == good.hs {
+        return None;
+    }
+    let source = cx
+        .rules
+        .correlation
+        .as_ref()
+        .map(|c| format!(" ({}, pack file {})", c.citation, c.file.display()))
+        .unwrap_or_default();
+    Some(format!("{} `{}` is {} `{code}`{source}", cx.nomenclature, good.hs, cx.rules.nomenclature))
+}
+
+/// The good decided under one HS 2017 counterpart of its code: the code, the determination, its
+/// findings and its per-material shift notes.
+struct Reading(HsCode, Determination, Vec<Finding>, Vec<Option<ShiftNote>>);
+
+/// Criterion B and D in the rule's HS edition. The good's code is read there through the pack's
+/// correlation (GN 11(o) is written in HS 2017); with several counterparts each is tried, and only
+/// when they all give the same answer is there no question (a one-to-many correlation is never
+/// resolved by picking one).
 fn criterion_b_and_d(
     cx: &AuditContext<'_>,
     good: &Good,
@@ -794,19 +823,139 @@ fn criterion_b_and_d(
     findings: &mut Vec<Finding>,
     notes: &mut [Option<ShiftNote>],
 ) {
-    let q = RuleQuery { hs: good.hs, as_of: cx.as_of, vehicle_use: good.vehicle_use, good_kind: good.kind.as_deref() };
+    let codes = match cx.rules.rule_codes(good.hs, cx.nomenclature) {
+        Ok(c) => c,
+        Err(e) => {
+            det.summary = format!("needs evidence: the good's code cannot be read in the rules' HS edition: {e}");
+            findings.push(
+                Finding::new(
+                    Code::RuleNeedsFacts,
+                    Severity::Blocking,
+                    &good.id,
+                    format!("the rule for `{}` cannot be found: {e}", good.hs),
+                    "GN 11(o) (rules written in HS 2017); UNSD HS 2022-HS 2017 correlation",
+                )
+                .remedy(format!(
+                    "give the good's {} code, or set the batch header's `nomenclature` to the edition its codes are in",
+                    cx.nomenclature
+                ))
+                .seal(),
+            );
+            return;
+        }
+    };
+    if let [one] = codes.as_slice() {
+        criterion_b_and_d_at(cx, good, *one, non_originating, det, findings, notes);
+        return;
+    }
+    let tries: Vec<Reading> = codes
+        .iter()
+        .map(|c| {
+            let mut d = det.clone();
+            let mut f = Vec::new();
+            let mut n = vec![None; notes.len()];
+            criterion_b_and_d_at(cx, good, *c, non_originating, &mut d, &mut f, &mut n);
+            Reading(*c, d, f, n)
+        })
+        .collect();
+    let answer = |d: &Determination| (d.outcome, d.criterion);
+    let listed = origin_rules::nomenclature::list_codes(&codes, 12);
+    let all_same = tries.windows(2).all(|w| answer(&w[0].1) == answer(&w[1].1));
+    if let Some(Reading(c, d, f, n)) = tries.first().filter(|t| all_same && t.1.outcome != Outcome::NeedsEvidence) {
+        *det = d.clone();
+        findings.extend(f.iter().cloned());
+        notes.clone_from_slice(n);
+        let note = format!(
+            "{} `{}` corresponds to {} {} codes ({listed}); each gives this answer; shown under `{c}`",
+            cx.nomenclature,
+            good.hs,
+            codes.len(),
+            cx.rules.nomenclature
+        );
+        if let Some(r) = det.rule.as_mut() {
+            r.hs_mapping = Some(note.clone());
+        }
+        det.caveats.push(note);
+        return;
+    }
+    // The answer depends on the HS 2017 code: a question naming the candidates and each answer.
+    let mut by_answer: Vec<(String, Vec<HsCode>)> = Vec::new();
+    for Reading(c, d, _, _) in &tries {
+        let words = match (d.outcome, d.criterion, &d.rule) {
+            (Outcome::Qualified, Some(k), Some(r)) => format!("qualified ({k}) under rule {}", r.id),
+            (o, _, Some(r)) => format!("{} under rule {}", o.as_str(), r.id),
+            (o, _, None) if d.summary.contains("encodes no rule") => format!("{}: no rule encoded", o.as_str()),
+            (o, _, None) => o.as_str().to_string(),
+        };
+        match by_answer.iter_mut().find(|(w, _)| *w == words) {
+            Some((_, cs)) => cs.push(*c),
+            None => by_answer.push((words, vec![*c])),
+        }
+    }
+    let evidence: Vec<String> =
+        by_answer.iter().map(|(w, cs)| format!("{w}: {}", origin_rules::nomenclature::list_codes(cs, 40))).collect();
+    det.summary = format!(
+        "needs evidence: {} `{}` corresponds to {} {} subheadings ({listed}) and the answer depends on which one the good was classified in",
+        cx.nomenclature,
+        good.hs,
+        codes.len(),
+        cx.rules.nomenclature
+    );
+    findings.push(
+        Finding::new(
+            Code::RuleNeedsFacts,
+            Severity::Blocking,
+            &good.id,
+            format!(
+                "the rules of GN 11(o) are written in {}; {} `{}` corresponds to {} of its subheadings ({listed}), and they give different answers",
+                cx.rules.nomenclature,
+                cx.nomenclature,
+                good.hs,
+                codes.len()
+            ),
+            cx.rules
+                .correlation
+                .as_ref()
+                .map(|c| format!("GN 11(o); {}", c.citation))
+                .unwrap_or_else(|| "GN 11(o)".into()),
+        )
+        .evidence(evidence)
+        .remedy(format!(
+            "state which {} subheading the good was classified in (write it with the batch header `nomenclature: {}`), or show that one answer holds",
+            cx.rules.nomenclature,
+            cx.rules.nomenclature.as_str()
+        ))
+        .seal(),
+    );
+}
+
+/// Criterion B by the product-specific rule, then D, with the good read as `code` of the rules' edition.
+fn criterion_b_and_d_at(
+    cx: &AuditContext<'_>,
+    good: &Good,
+    code: HsCode,
+    non_originating: &[&Decided<'_>],
+    det: &mut Determination,
+    findings: &mut Vec<Finding>,
+    notes: &mut [Option<ShiftNote>],
+) {
+    let q = RuleQuery { hs: code, as_of: cx.as_of, vehicle_use: good.vehicle_use, good_kind: good.kind.as_deref() };
+    let mapping = mapping_note(cx, good, code);
+    let read_as = mapping.as_ref().map(|m| format!(" ({m})")).unwrap_or_default();
     let rule = match cx.rules.lookup(q) {
         Lookup::Found(r) => r,
         Lookup::NoRule { .. } => {
-            det.summary =
-                format!("needs evidence: the rule pack encodes no rule for `{}` in force on {}", good.hs, cx.as_of);
+            det.summary = format!(
+                "needs evidence: the rule pack encodes no rule for `{}`{read_as} in force on {}",
+                good.hs, cx.as_of
+            );
             findings.push(
                 Finding::new(
                     Code::NoRuleForHs,
                     Severity::Blocking,
                     &good.id,
                     format!(
-                        "no product-specific rule is encoded for `{}` on {}; origin is not decided by a default",
+                        "no product-specific rule is encoded for `{}`{read_as} on {}; origin is not decided by a default",
                         good.hs, cx.as_of
                     ),
                     "Annex 4-B / GN 11(o) (rule not in the pack: see docs/rules-coverage.md)",
@@ -827,7 +976,7 @@ fn criterion_b_and_d(
                     Code::RuleNeedsFacts,
                     Severity::Blocking,
                     &good.id,
-                    format!("several rules could apply to `{}`: {}", good.hs, ids.join("; ")),
+                    format!("several rules could apply to `{}`{read_as}: {}", good.hs, ids.join("; ")),
                     "Annex 4-B / GN 11(o)",
                 )
                 .remedy("state the good's `use` (vehicle), its `kind` as the rule describes it, or a deeper HS classification")
@@ -836,7 +985,7 @@ fn criterion_b_and_d(
             return;
         }
     };
-    det.rule = Some(rule_ref(rule));
+    det.rule = Some(rule_ref(rule, mapping.clone()));
     if let Some(c) = rule.review.caveat() {
         det.caveats.push(format!("rule {}: {c}", rule.id));
         findings.push(
@@ -895,6 +1044,8 @@ fn criterion_b_and_d(
         non_originating.iter().copied().filter(|d| d.m.role == Role::Direct).partition(|d| d.m.hs.is_some());
     let views: Vec<ShiftView<'_>> = direct_non_orig.iter().filter_map(|d| d.m.hs.map(|h| ShiftView(d.m, h))).collect();
     let dyn_views: Vec<&dyn ShiftMaterial> = views.iter().map(|v| v as &dyn ShiftMaterial).collect();
+    // Each material's code in the rules' edition: a shift compares codes of one edition.
+    let material_codes: Vec<_> = direct_non_orig.iter().filter_map(|d| d.m.hs.map(|h| cx.rules.rule_codes(h, cx.nomenclature))).collect();
     let vnm = det.values.vnm;
     let mut any_undetermined = false;
     let mut met: Option<usize> = None;
@@ -951,7 +1102,15 @@ fn criterion_b_and_d(
         }
         match &alt.shift {
             ShiftRequirement::Shift(s) => {
-                let o = evaluate_shift(s, &rule.hs, good.hs, &dyn_views);
+                let o = evaluate_shift_mapped(
+                    s,
+                    &rule.hs,
+                    code,
+                    &dyn_views,
+                    &material_codes,
+                    cx.nomenclature,
+                    cx.rules.nomenclature,
+                );
                 let mut verdict = o.verdict();
                 out.failing_materials = direct_non_orig
                     .iter()
@@ -1112,7 +1271,8 @@ fn criterion_b_and_d(
         det.criterion = Some('B');
         det.alternative = Some(alt.label.clone());
         let which = if alt.label == "-" { String::new() } else { format!(" alternative ({})", alt.label) };
-        det.summary = format!("originating under criterion B: rule {}{which} is met: {}", rule.id, alt.requirement);
+        det.summary =
+            format!("originating under criterion B: rule {}{which} is met: {}{read_as}", rule.id, alt.requirement);
         if let Some(dm) = alt.de_minimis.as_ref().filter(|d| d.applies) {
             findings.push(
                 Finding::new(

@@ -297,6 +297,7 @@ pub fn audit_prepared_with<T: Send>(
         currency: batch.header.currency,
         importing_party: batch.header.importing_party,
         exporter_country: batch.header.exporter.as_ref().and_then(|e| batch.parties.get(e)).map(|p| p.country),
+        nomenclature: batch.header.nomenclature,
     };
     progress.total.fetch_add(indices.len(), Ordering::Relaxed);
     let threads =

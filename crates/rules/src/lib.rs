@@ -3,7 +3,8 @@
 //! Three steps with separate types: [`raw`] (serde, shape only, unknown keys rejected), `resolve`
 //! (every value checked, every problem collected as a located [`Diagnostic`]), and the typed [`model`].
 //! [`shift`] gives the tariff-shift semantics the engine applies to each material; [`explain`] puts a
-//! rule into plain words. This crate knows nothing of provenance graphs or databases.
+//! rule into plain words.
+//! [`nomenclature`] reads codes of the goods' HS edition in the edition the rules are written in. This crate knows nothing of provenance graphs or databases.
 
 pub mod diag;
 pub mod explain;
@@ -13,6 +14,7 @@ mod load;
 pub mod locate;
 mod lookup;
 pub mod model;
+pub mod nomenclature;
 pub mod raw;
 mod resolve;
 pub mod shift;
@@ -22,4 +24,5 @@ pub use kinds::{Kind, KindVocabulary, KindsAsked};
 pub use load::{Loaded, load_pack};
 pub use lookup::{Lookup, RuleQuery};
 pub use model::*;
+pub use nomenclature::{Correlation, Nomenclature, NomenclatureError};
 pub use resolve::KNOWN_OPERATIONS;

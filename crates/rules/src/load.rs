@@ -7,7 +7,8 @@ use serde::de::DeserializeOwned;
 
 use crate::diag::Diagnostic;
 use crate::locate::{PathIndex, Position};
-use crate::model::RuleSet;
+use crate::model::{Citation, RuleSet};
+use crate::nomenclature::{Correlation, Nomenclature, check_direction};
 use crate::raw::{
     RawAutomotive, RawChapterFile, RawChapterRule, RawCountryGroups, RawGeneral, RawKinds, RawPack, RawRule,
     RawTransformationPolicy,
@@ -127,7 +128,8 @@ pub fn load_pack(dir: &Path) -> Loaded {
     }
 
     r.kinds_unreadable = dir.join("kinds.yaml").is_file() && kinds.is_none();
-    let rules = r.resolve(pack, general, groups, auto, policy, kinds, chapters, &mut diags);
+    let nomenclature = pack.as_ref().map(|(p, ctx)| read_correlation(dir, p, ctx, &mut diags));
+    let rules = r.resolve(pack, general, groups, auto, policy, kinds, chapters, nomenclature, &mut diags);
     diags.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     let rules = if diags.iter().any(|d| d.severity == crate::Severity::Error) { None } else { rules };
     Loaded { rules, diagnostics: diags }
@@ -290,4 +292,74 @@ fn read_chapter(dir: &Path, rel: &Path, diags: &mut Vec<Diagnostic>) -> Option<C
         rule_indexes,
         chapter_rule_indexes,
     })
+}
+
+/// The pack's HS edition and its correlation table (pack.yaml `nomenclature`, `correlation`): the CSV
+/// is read, its SHA-256 compared with the one pack.yaml cites, and every bad row located.
+fn read_correlation(
+    dir: &Path,
+    p: &RawPack,
+    ctx: &FileCtx,
+    diags: &mut Vec<Diagnostic>,
+) -> (Nomenclature, Option<Correlation>) {
+    let Some(c) = &p.correlation else { return (p.nomenclature, None) };
+    if let Some(msg) = check_direction(c.from, c.to, p.nomenclature) {
+        diags.push(
+            ctx.error("bad-correlation", "correlation.to", msg)
+                .help("`from` is the edition goods are classified in (`hs2022`), `to` the pack's `nomenclature`"),
+        );
+        return (p.nomenclature, None);
+    }
+    if !p.sources.iter().any(|s| s.id == c.citation.source) {
+        diags.push(
+            ctx.error(
+                "unknown-source",
+                "correlation.citation.source",
+                format!("source `{}` is not declared in pack.yaml", c.citation.source),
+            )
+            .help("declare the correlation table's publisher under `sources`"),
+        );
+    }
+    let rel = PathBuf::from(&c.file);
+    let bytes = match std::fs::read(dir.join(&rel)) {
+        Ok(b) => b,
+        Err(e) => {
+            diags.push(
+                ctx.error("missing-file", "correlation.file", format!("cannot read `{}`: {e}", c.file))
+                    .help("the path is relative to the pack directory, such as `hs2022-hs2017.csv`"),
+            );
+            return (p.nomenclature, None);
+        }
+    };
+    use sha2::Digest as _;
+    let digest = format!("{:x}", sha2::Sha256::digest(&bytes));
+    let checksum_ok = digest.eq_ignore_ascii_case(c.sha256.trim());
+    if !checksum_ok {
+        diags.push(
+            ctx.error(
+                "correlation-checksum",
+                "correlation.sha256",
+                format!("`{}` has SHA-256 `{digest}`, not the `{}` of the cited table", c.file, c.sha256.trim()),
+            )
+            .help("the file differs from the published table: restore it, or review the change and cite its source and new checksum"),
+        );
+    }
+    let Ok(text) = String::from_utf8(bytes) else {
+        diags.push(Diagnostic::error("bad-correlation", &rel, "", "the correlation table is not UTF-8 text"));
+        return (p.nomenclature, None);
+    };
+    let citation = Citation {
+        source: c.citation.source.clone(),
+        reference: c.citation.reference.clone(),
+        page: c.citation.page,
+        url: c.citation.url.clone(),
+    };
+    match Correlation::parse(&text, c.from, c.to, &rel, citation, digest) {
+        Ok(t) if checksum_ok => (p.nomenclature, Some(t)),
+        Ok(_) => (p.nomenclature, None),
+        Err(errors) => {
+            diags.extend(errors);
+            (p.nomenclature, None)
+        }
+    }
 }

@@ -798,4 +798,8 @@ pub struct RuleSet {
     pub chapters: Vec<u8>,
     /// The declared kinds of goods and materials (`kinds.yaml`); every kind in `rules` is canonical.
     pub kinds: crate::kinds::KindVocabulary,
+    /// The HS edition the rules' codes are written in (GN 11(o): HS 2017).
+    pub nomenclature: crate::nomenclature::Nomenclature,
+    /// The correlation from the goods' edition to `nomenclature`, when the pack carries one.
+    pub correlation: Option<crate::nomenclature::Correlation>,
 }

@@ -19,8 +19,14 @@ pub struct RawPack {
     pub agreement: String,
     /// Version of this pack (not of the law).
     pub version: String,
-    /// The HS nomenclature the codes follow.
+    /// The HS nomenclature the codes follow, in words (what the copies read show).
     pub hs_vintage: String,
+    /// The HS edition the rules' codes are written in (GN 11(o): `hs2017`); goods classified in another
+    /// edition are mapped through `correlation`.
+    pub nomenclature: crate::nomenclature::Nomenclature,
+    /// The correlation table from the goods' HS edition to `nomenclature`, if the pack carries one.
+    #[serde(default)]
+    pub correlation: Option<RawCorrelation>,
     /// First day the pack applies.
     pub effective_from: NaiveDate,
     /// Last day the pack applies, if it ends.
@@ -28,6 +34,25 @@ pub struct RawPack {
     pub effective_to: Option<NaiveDate>,
     /// The legal texts cited by the pack's entries.
     pub sources: Vec<RawSource>,
+    /// Free text for rule editors.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A correlation table between two HS editions, carried in the pack as a CSV file.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCorrelation {
+    /// The CSV file, relative to the pack directory (header `hs2022,hs2017`, six-digit codes).
+    pub file: String,
+    /// The edition goods are classified in (the CSV's first column).
+    pub from: crate::nomenclature::Nomenclature,
+    /// The edition of the rules (the CSV's second column); must be the pack's `nomenclature`.
+    pub to: crate::nomenclature::Nomenclature,
+    /// SHA-256 of the file as published by its source, in lowercase hex: an edited file is refused.
+    pub sha256: String,
+    /// Where the table comes from.
+    pub citation: RawCitation,
     /// Free text for rule editors.
     #[serde(default)]
     pub note: Option<String>,

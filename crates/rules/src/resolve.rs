@@ -9,6 +9,7 @@ use crate::diag::Diagnostic;
 use crate::kinds::{Kind, KindVocabulary};
 use crate::load::{ChapterInput, FileCtx};
 use crate::model::*;
+use crate::nomenclature::{Correlation, Nomenclature};
 use crate::raw::*;
 
 /// The operations the provenance graph knows (its closed vocabulary).
@@ -64,6 +65,7 @@ impl Resolver {
         policy: Pair<RawTransformationPolicy>,
         kinds: Pair<RawKinds>,
         chapters: Vec<ChapterInput>,
+        nomenclature: Option<(Nomenclature, Option<Correlation>)>,
         d: &mut Vec<Diagnostic>,
     ) -> Option<RuleSet> {
         // A bad pack.yaml is reported by the loader; keep checking the other files with stand-in
@@ -126,6 +128,7 @@ impl Resolver {
         if !pack_ok {
             return None;
         }
+        let (nomenclature, correlation) = nomenclature?;
 
         Some(RuleSet {
             pack: meta,
@@ -138,6 +141,8 @@ impl Resolver {
             rules,
             chapters: chapter_numbers,
             kinds: std::mem::take(&mut self.kinds),
+            nomenclature,
+            correlation,
         })
     }
 

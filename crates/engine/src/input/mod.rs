@@ -85,6 +85,8 @@ pub struct Header {
     pub currency: Currency,
     /// Expected rule pack.
     pub rule_pack: Option<String>,
+    /// The HS edition the batch's codes are in (`nomenclature:`, default HS 2022).
+    pub nomenclature: origin_rules::Nomenclature,
     /// Certifier party id.
     pub certifier: Option<String>,
     /// Exporter party id or `various`.
@@ -888,6 +890,7 @@ impl Cx<'_> {
             as_of: h.as_of,
             currency,
             rule_pack: h.rule_pack.clone(),
+            nomenclature: h.nomenclature.unwrap_or(origin_rules::Nomenclature::Hs2022),
             certifier: h.certifier.clone(),
             exporter: h.exporter.clone(),
             importer: h.importer.clone(),

@@ -49,6 +49,10 @@ pub struct RawHeader {
     /// Expected rule-pack id (and version), checked against the pack used.
     #[serde(default)]
     pub rule_pack: Option<String>,
+    /// The HS edition the goods' and materials' codes are in: `hs2022` (today's HTSUS, the default) or
+    /// `hs2017`. The engine reads them in the rule pack's edition through its correlation table.
+    #[serde(default)]
+    pub nomenclature: Option<origin_rules::Nomenclature>,
     /// The party that certifies (a party id).
     #[serde(default)]
     pub certifier: Option<String>,
