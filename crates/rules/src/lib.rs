@@ -3,7 +3,9 @@
 //! Three steps with separate types: [`raw`] (serde, shape only, unknown keys rejected), `resolve`
 //! (every value checked, every problem collected as a located [`Diagnostic`]), and the typed [`model`].
 //! [`shift`] gives the tariff-shift semantics the engine applies to each material; [`explain`] puts a
-//! rule into plain words. This crate knows nothing of provenance graphs or databases.
+//! rule into plain words. [`PackSource`] names the pack used: the USMCA pack built into the crate (from
+//! `rules/usmca` at build time, the default) or a directory. This crate knows nothing of provenance
+//! graphs or databases.
 
 pub mod diag;
 pub mod explain;
@@ -15,9 +17,11 @@ pub mod model;
 pub mod raw;
 mod resolve;
 pub mod shift;
+mod source;
 
 pub use diag::{Diagnostic, Severity};
-pub use load::{Loaded, load_pack};
+pub use load::{Loaded, load_files, load_pack};
 pub use lookup::{Lookup, RuleQuery};
 pub use model::*;
 pub use resolve::KNOWN_OPERATIONS;
+pub use source::{BUILTIN_NAME, PackError, PackFiles, PackSource};
