@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use origin_rules::PackSource;
 use origin_rules::import::{
     Disagreement, EntryKind, LegalEntry, Status, chapter_yaml, crosscheck as run_crosscheck, import_chapter,
     is_legal_markdown, merge_chapter, parse_entry, parse_legal_file, split_plain_text,
 };
-use origin_rules::load_pack;
 use origin_rules::raw::RawChapterFile;
 
 use crate::exit;
@@ -25,12 +25,15 @@ pub struct ImportArgs {
     /// The pack source id to cite (default: from each entry's source URL, else `gn11`).
     #[arg(long)]
     pub source: Option<String>,
-    /// Where to write `psr/chNN.yaml` (default: the rules directory).
+    /// Where to write `psr/chNN.yaml` (default: the `--rules` directory; required with the built-in pack).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Overwrite rules a rule editor has reviewed (review not `imported-unreviewed`).
     #[arg(long)]
     pub force: bool,
+    /// No progress spinner (it is drawn only when stderr is a terminal anyway).
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// `rules crosscheck TEXT_FILE...`.
@@ -47,7 +50,16 @@ fn read_entries(path: &Path, chapter: Option<u8>) -> std::io::Result<Vec<LegalEn
 
 /// Imports one chapter. Exit 0 when every rule entry of the chapter parsed, 1 when some could not be
 /// read (they are listed, and imported only up to where parsing stopped), 2 on bad usage or IO errors.
-pub fn import(args: &ImportArgs, rules_dir: &Path, out: &mut dyn Write) -> std::io::Result<i32> {
+pub fn import(args: &ImportArgs, pack: &PackSource, out: &mut dyn Write) -> std::io::Result<i32> {
+    let spinner = crate::progress::spinner(args.quiet, format!("importing chapter {}", args.chapter));
+    let result = import_inner(args, pack, out);
+    if let Some(s) = spinner {
+        s.finish_and_clear();
+    }
+    result
+}
+
+fn import_inner(args: &ImportArgs, pack: &PackSource, out: &mut dyn Write) -> std::io::Result<i32> {
     let entries = match read_entries(&args.text_file, Some(args.chapter)) {
         Ok(e) => e,
         Err(e) => {
@@ -60,7 +72,18 @@ pub fn import(args: &ImportArgs, rules_dir: &Path, out: &mut dyn Write) -> std::
         return Ok(exit::USAGE);
     }
     let imported = import_chapter(&entries, args.chapter, args.source.as_deref());
-    let out_dir = args.out.clone().unwrap_or_else(|| rules_dir.to_path_buf());
+    let out_dir = match (&args.out, pack) {
+        (Some(dir), _) => dir.clone(),
+        (None, PackSource::Dir(dir)) => dir.clone(),
+        (None, PackSource::BuiltIn) => {
+            writeln!(out, "error: the built-in pack cannot be written to; say where the draft goes with --out DIR")?;
+            writeln!(
+                out,
+                "help: `origin-audit rules export DIR` writes the built-in pack for editing; then pass --out DIR"
+            )?;
+            return Ok(exit::USAGE);
+        }
+    };
     let path = out_dir.join("psr").join(format!("ch{:02}.yaml", args.chapter));
     let existing = match std::fs::read_to_string(&path) {
         Ok(text) => match serde_yaml::from_str::<RawChapterFile>(&text) {
@@ -160,7 +183,7 @@ fn write_disagreement(out: &mut dyn Write, d: &Disagreement) -> std::io::Result<
 
 /// Cross-checks the pack against the legal texts. Exit 0 when they agree (or differ only where the pack
 /// records a source anomaly), 1 when they disagree, 2 when a file or the pack cannot be read.
-pub fn crosscheck(args: &CrosscheckArgs, rules_dir: &Path, out: &mut dyn Write) -> std::io::Result<i32> {
+pub fn crosscheck(args: &CrosscheckArgs, pack: &PackSource, out: &mut dyn Write) -> std::io::Result<i32> {
     let mut entries = Vec::new();
     for f in &args.text_files {
         match read_entries(f, None) {
@@ -171,16 +194,7 @@ pub fn crosscheck(args: &CrosscheckArgs, rules_dir: &Path, out: &mut dyn Write) 
             }
         }
     }
-    let loaded = load_pack(rules_dir);
-    let Some(set) = loaded.rules else {
-        writeln!(
-            out,
-            "error: the pack `{}` has {} errors; run `origin-audit rules check` first",
-            rules_dir.display(),
-            loaded.error_count()
-        )?;
-        return Ok(exit::USAGE);
-    };
+    let Some(set) = crate::rules_cmd::load_valid(pack, out)? else { return Ok(exit::USAGE) };
     let result = run_crosscheck(&entries, &set);
     for d in &result.disagreements {
         write_disagreement(out, d)?;

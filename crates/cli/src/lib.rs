@@ -4,11 +4,14 @@
 pub mod batch_cmd;
 pub mod gen_cmd;
 pub mod import_cmd;
+pub mod init_cmd;
+pub mod progress;
 pub mod rules_cmd;
 pub mod run_cmd;
 pub mod serve_cmd;
 pub mod store_cmd;
 pub mod trace;
+pub mod xlsx;
 
 /// Exit codes shared by the commands.
 pub mod exit {

@@ -5,14 +5,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chrono::NaiveDate;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use origin_cli::rules_cmd::{self, CheckFormat};
 use origin_cli::run_cmd::{self, RunArgs};
 use origin_cli::store_cmd::{
     self, CertificateCommand, ExportArgs, FindingsCommand, LogCommand, Op, RunsCommand, WorkerArgs,
 };
 use origin_cli::trace::{self, TraceArgs};
-use origin_rules::VehicleUse;
+use origin_rules::{PackSource, VehicleUse};
 
 #[derive(Debug, Parser)]
 #[command(name = "origin-audit", version, about = "USMCA rules-of-origin audits: rules, provenance, determinations")]
@@ -20,9 +20,10 @@ struct Cli {
     /// Log what the engine does (-v info, -vv debug) on stderr.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
-    /// The rule-pack directory.
-    #[arg(long, global = true, env = "ORIGIN_AUDIT_RULES", default_value = "rules/usmca")]
-    rules: PathBuf,
+    /// A rule-pack directory to use instead of the USMCA pack built into this binary (the default;
+    /// `rules export DIR` writes it for editing).
+    #[arg(long, global = true, env = "ORIGIN_AUDIT_RULES", value_name = "DIR")]
+    rules: Option<PathBuf>,
     /// The database every run is stored in: a SQLite file (created when missing) or a postgres:// URL.
     #[arg(long, global = true, env = "ORIGIN_AUDIT_DB", default_value = "origin-audit.db")]
     db: String,
@@ -81,6 +82,23 @@ enum Command {
         #[command(subcommand)]
         command: origin_cli::serve_cmd::UsersCommand,
     },
+    /// Write a starter batch to fill in: commented batch.yaml, BOM templates (CSV and XLSX), README.
+    Init {
+        /// The directory to write into (created when missing; existing files are never overwritten).
+        dir: PathBuf,
+    },
+    /// Print a shell completion script (e.g. `origin-audit completions bash > /etc/bash_completion.d/origin-audit`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write one page per command into `--dir`.
+    Man {
+        /// Write origin-audit.1 and origin-audit-COMMAND.1 pages here instead of printing origin-audit.1.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -98,7 +116,7 @@ enum BatchCommand {
 enum RulesCommand {
     /// Validate a rule pack; exit 1 when it has errors.
     Check {
-        /// The pack directory (default: --rules).
+        /// The pack directory (default: --rules, else the built-in pack).
         dir: Option<PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
@@ -134,6 +152,11 @@ enum RulesCommand {
     Import(origin_cli::import_cmd::ImportArgs),
     /// Compare the legal text, rule by rule, with the encoded pack; exit 1 when they disagree.
     Crosscheck(origin_cli::import_cmd::CrosscheckArgs),
+    /// Write the rule pack in use (the built-in USMCA pack unless --rules) into DIR, for editing.
+    Export {
+        /// A new or empty directory.
+        dir: PathBuf,
+    },
 }
 
 /// Parses a staging category word as the batch writes it.
@@ -164,6 +187,31 @@ impl From<UseArg> for VehicleUse {
     }
 }
 
+/// `man`: the page of `origin-audit` on stdout, or with `--dir` one page per command (`origin-audit-run.1`,
+/// `origin-audit-rules-export.1`, ...) so `man origin-audit-run` works once DIR is on MANPATH's man1.
+fn man(dir: Option<&std::path::Path>, out: &mut dyn Write) -> std::io::Result<i32> {
+    let cmd = Cli::command();
+    let Some(dir) = dir else {
+        clap_mangen::Man::new(cmd).render(out)?;
+        return Ok(origin_cli::exit::OK);
+    };
+    std::fs::create_dir_all(dir)?;
+    let mut pages = 0;
+    let mut todo = vec![(String::from("origin-audit"), cmd)];
+    while let Some((name, mut c)) = todo.pop() {
+        c.build();
+        for sub in c.get_subcommands().filter(|s| s.get_name() != "help") {
+            todo.push((format!("{name}-{}", sub.get_name()), sub.clone()));
+        }
+        let mut buf = Vec::new();
+        clap_mangen::Man::new(c).title(name.clone()).render(&mut buf)?;
+        std::fs::write(dir.join(format!("{name}.1")), buf)?;
+        pages += 1;
+    }
+    writeln!(out, "wrote {pages} man pages to `{}`", dir.display())?;
+    Ok(origin_cli::exit::OK)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let level = match cli.verbose {
@@ -176,12 +224,13 @@ fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| level.into()))
         .init();
     let mut out = std::io::stdout();
+    let pack = PackSource::from_option(cli.rules.clone());
     let result = match cli.command {
         Command::Run(args) => match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-            Ok(rt) => rt.block_on(run_cmd::run_command_in(&args, &cli.rules, &cli.db, &mut out)),
+            Ok(rt) => rt.block_on(run_cmd::run_command_in(&args, &pack, &cli.db, &mut out)),
             Err(e) => Err(e),
         },
-        Command::Trace(args) => match origin_cli::rules_cmd::load_valid(&cli.rules, &mut std::io::stderr()) {
+        Command::Trace(args) => match origin_cli::rules_cmd::load_valid(&pack, &mut std::io::stderr()) {
             Ok(Some(rules)) => {
                 let (policy, corridors) = origin_engine::provenance::policies(&rules);
                 trace::run(&args, &policy, &corridors).map_err(|e| std::io::Error::other(format!("{e:#}")))
@@ -195,11 +244,13 @@ fn main() -> ExitCode {
             BatchCommand::Schema => origin_cli::batch_cmd::schema(&mut out),
         },
         Command::Rules { command } => match command {
-            RulesCommand::Check { dir, format } => rules_cmd::check(&dir.unwrap_or(cli.rules), format, &mut out),
+            RulesCommand::Check { dir, format } => {
+                rules_cmd::check(&dir.map_or(pack.clone(), PackSource::Dir), format, &mut out)
+            }
             RulesCommand::Explain { hs, as_of, vehicle_use, kind, category } => {
                 let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
                 rules_cmd::explain_staged(
-                    &cli.rules,
+                    &pack,
                     &hs,
                     as_of,
                     vehicle_use.map(Into::into),
@@ -209,9 +260,10 @@ fn main() -> ExitCode {
                 )
             }
             RulesCommand::Schema => rules_cmd::schema(&mut out),
-            RulesCommand::Coverage { legal } => rules_cmd::coverage(&cli.rules, &legal, &mut out),
-            RulesCommand::Import(args) => origin_cli::import_cmd::import(&args, &cli.rules, &mut out),
-            RulesCommand::Crosscheck(args) => origin_cli::import_cmd::crosscheck(&args, &cli.rules, &mut out),
+            RulesCommand::Coverage { legal } => rules_cmd::coverage(&pack, &legal, &mut out),
+            RulesCommand::Import(args) => origin_cli::import_cmd::import(&args, &pack, &mut out),
+            RulesCommand::Crosscheck(args) => origin_cli::import_cmd::crosscheck(&args, &pack, &mut out),
+            RulesCommand::Export { dir } => rules_cmd::export(&pack, &dir, &mut out),
         },
         Command::Runs { command } => store_cmd::execute(&cli.db, Op::Runs(&command), &mut out),
         Command::Findings { command } => store_cmd::execute(&cli.db, Op::Findings(&command), &mut out),
@@ -219,12 +271,20 @@ fn main() -> ExitCode {
         Command::Log { command } => store_cmd::execute(&cli.db, Op::Log(&command), &mut out),
         Command::Export(args) => store_cmd::execute(&cli.db, Op::Export(&args), &mut out),
         Command::Worker(args) => store_cmd::execute(&cli.db, Op::Worker(&args), &mut out),
-        Command::Serve(args) => origin_cli::serve_cmd::serve(&args, &cli.rules, &cli.db),
+        Command::Serve(args) => origin_cli::serve_cmd::serve(&args, &pack, &cli.db),
         Command::Openapi => serde_json::to_string_pretty(&origin_server::openapi::document())
             .map_err(std::io::Error::other)
             .and_then(|s| writeln!(out, "{s}"))
             .map(|()| origin_cli::exit::OK),
         Command::Users { command } => origin_cli::serve_cmd::users(&command, &cli.db, &mut out),
+        Command::Init { dir } => origin_cli::init_cmd::init(&dir, chrono::Local::now().date_naive(), &mut out),
+        Command::Completions { shell } => {
+            // Into a buffer first: the generator panics on a write error (a closed pipe), a write here returns it.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "origin-audit", &mut script);
+            out.write_all(&script).map(|()| origin_cli::exit::OK)
+        }
+        Command::Man { dir } => man(dir.as_deref(), &mut out),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(2)),

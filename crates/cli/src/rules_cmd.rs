@@ -1,4 +1,4 @@
-//! `origin-audit rules check | explain | schema`.
+//! `origin-audit rules check | explain | schema | coverage | export`.
 
 use std::io::Write;
 use std::path::Path;
@@ -6,7 +6,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use origin_core::HsCode;
 use origin_rules::explain::explain_rule;
-use origin_rules::{Lookup, Review, RuleQuery, RuleSet, Severity, StagingCategory, VehicleUse, load_pack};
+use origin_rules::{Lookup, PackFiles, PackSource, Review, RuleQuery, RuleSet, Severity, StagingCategory, VehicleUse};
 
 use crate::exit;
 
@@ -30,11 +30,16 @@ pub fn review_counts(set: &RuleSet) -> [(Review, usize); 4] {
     ]
 }
 
-/// `rules check DIR`: every diagnostic, then a summary. Exit 0 when there is no error.
-pub fn check(dir: &Path, format: CheckFormat, out: &mut dyn Write) -> std::io::Result<i32> {
-    let loaded = load_pack(dir);
+/// `rules check [DIR]`: every diagnostic, then a summary. Exit 0 when there is no error.
+pub fn check(pack: &PackSource, format: CheckFormat, out: &mut dyn Write) -> std::io::Result<i32> {
+    let files = pack.files();
+    let loaded = match &files {
+        Ok(f) => origin_rules::load_files(f),
+        Err(e) => origin_rules::Loaded { rules: None, diagnostics: vec![e.diagnostic()] },
+    };
     let errors = loaded.error_count();
     let warnings = loaded.diagnostics.len() - errors;
+    let root = pack.display_root();
     match format {
         CheckFormat::Json => {
             let summary = loaded.rules.as_ref().map(|set| {
@@ -45,7 +50,7 @@ pub fn check(dir: &Path, format: CheckFormat, out: &mut dyn Write) -> std::io::R
                 })
             });
             let doc = serde_json::json!({
-                "pack": dir.display().to_string(),
+                "pack": pack.record(),
                 "valid": errors == 0,
                 "errors": errors,
                 "warnings": warnings,
@@ -55,8 +60,12 @@ pub fn check(dir: &Path, format: CheckFormat, out: &mut dyn Write) -> std::io::R
             writeln!(out, "{}", serde_json::to_string_pretty(&doc).unwrap_or_default())?;
         }
         CheckFormat::Text => {
+            if let Err(e) = &files {
+                writeln!(out, "error: {e}")?;
+                return Ok(exit::INVALID);
+            }
             for d in &loaded.diagnostics {
-                writeln!(out, "{}", d.render(dir))?;
+                writeln!(out, "{}", render(d, files.as_ref().ok(), &root))?;
             }
             match &loaded.rules {
                 Some(set) => {
@@ -65,7 +74,7 @@ pub fn check(dir: &Path, format: CheckFormat, out: &mut dyn Write) -> std::io::R
                     writeln!(
                         out,
                         "{}: valid. {} product-specific rules in {} chapters ({}); {} warning{}",
-                        dir.display(),
+                        root.display(),
                         set.rules.len(),
                         set.chapters.len(),
                         counts.join(", "),
@@ -76,7 +85,7 @@ pub fn check(dir: &Path, format: CheckFormat, out: &mut dyn Write) -> std::io::R
                 None => writeln!(
                     out,
                     "{}: {errors} error{}, {warnings} warning{}; the pack cannot be used until the errors are fixed",
-                    dir.display(),
+                    root.display(),
                     if errors == 1 { "" } else { "s" },
                     if warnings == 1 { "" } else { "s" }
                 )?,
@@ -86,39 +95,91 @@ pub fn check(dir: &Path, format: CheckFormat, out: &mut dyn Write) -> std::io::R
     Ok(if errors == 0 { exit::OK } else { exit::INVALID })
 }
 
-/// Loads a pack for a command that needs a valid one; prints the errors otherwise.
-pub fn load_valid(dir: &Path, err: &mut dyn Write) -> std::io::Result<Option<RuleSet>> {
-    let loaded = load_pack(dir);
-    if loaded.rules.is_none() {
-        for d in loaded.diagnostics.iter().filter(|d| d.severity == Severity::Error) {
-            writeln!(err, "{}", d.render(dir))?;
+/// A diagnostic with the line it points at, taken from the files that were checked.
+fn render(d: &origin_rules::Diagnostic, files: Option<&PackFiles>, root: &Path) -> String {
+    let name = d.file.to_string_lossy().replace('\\', "/");
+    let source = files.and_then(|f| f.get(&name)).and_then(|b| std::str::from_utf8(b).ok());
+    d.render_with(source, root)
+}
+
+/// Loads a pack for a command that needs a valid one; prints the errors otherwise. A `--rules`
+/// directory that does not exist is one message saying so (and what to do), nothing more.
+pub fn load_valid(pack: &PackSource, err: &mut dyn Write) -> std::io::Result<Option<RuleSet>> {
+    let files = match pack.files() {
+        Ok(f) => f,
+        Err(e) => {
+            writeln!(err, "error: {e}")?;
+            return Ok(None);
         }
-        writeln!(
-            err,
-            "the rule pack at `{}` has errors; run `origin-audit rules check {}`",
-            dir.display(),
-            dir.display()
-        )?;
+    };
+    let loaded = origin_rules::load_files(&files);
+    if loaded.rules.is_none() {
+        let root = pack.display_root();
+        for d in loaded.diagnostics.iter().filter(|d| d.severity == Severity::Error) {
+            writeln!(err, "{}", render(d, Some(&files), &root))?;
+        }
+        let check = match pack {
+            PackSource::BuiltIn => "origin-audit rules check".to_string(),
+            PackSource::Dir(d) => format!("origin-audit rules check {}", d.display()),
+        };
+        writeln!(err, "{pack} has errors; run `{check}`")?;
     }
     Ok(loaded.rules)
 }
 
+/// `rules export DIR`: writes the built-in pack (or the `--rules` pack) into DIR for editing; refuses to
+/// overwrite a file that is already there, so an edited pack is never lost.
+pub fn export(pack: &PackSource, dir: &Path, out: &mut dyn Write) -> std::io::Result<i32> {
+    let files = match pack.files() {
+        Ok(f) => f,
+        Err(e) => {
+            writeln!(out, "error: {e}")?;
+            return Ok(exit::USAGE);
+        }
+    };
+    let existing: Vec<&str> = files
+        .iter()
+        .map(|(n, _)| n)
+        .filter(|n| n.split('/').fold(dir.to_path_buf(), |p, s| p.join(s)).exists())
+        .collect();
+    if !existing.is_empty() {
+        writeln!(
+            out,
+            "error: `{}` already holds {} of the pack's files ({}); nothing was written\n  help: export into a new or empty directory",
+            dir.display(),
+            existing.len(),
+            existing.iter().take(3).copied().collect::<Vec<_>>().join(", ")
+        )?;
+        return Ok(exit::USAGE);
+    }
+    files.write_to(dir)?;
+    writeln!(
+        out,
+        "wrote {} files of {pack} to `{}`\nedit them, check with `origin-audit rules check {}`, and use them with `--rules {}` (or ORIGIN_AUDIT_RULES)",
+        files.len(),
+        dir.display(),
+        dir.display(),
+        dir.display()
+    )?;
+    Ok(exit::OK)
+}
+
 /// `rules explain HS`: the rule in force, in plain words, with citation and verbatim text.
 pub fn explain(
-    dir: &Path,
+    pack: &PackSource,
     hs: &str,
     as_of: NaiveDate,
     vehicle_use: Option<VehicleUse>,
     good_kind: Option<&str>,
     out: &mut dyn Write,
 ) -> std::io::Result<i32> {
-    explain_staged(dir, hs, as_of, vehicle_use, good_kind, None, out)
+    explain_staged(pack, hs, as_of, vehicle_use, good_kind, None, out)
 }
 
 /// `rules explain HS --category ...`: the rule in force and, for an automotive staging category, the
 /// staged RVC that `run` applies on that date (the same computation: `origin_engine::checks::automotive`).
 pub fn explain_staged(
-    dir: &Path,
+    pack: &PackSource,
     hs: &str,
     as_of: NaiveDate,
     vehicle_use: Option<VehicleUse>,
@@ -133,7 +194,7 @@ pub fn explain_staged(
             return Ok(exit::USAGE);
         }
     };
-    let Some(set) = load_valid(dir, out)? else { return Ok(exit::INVALID) };
+    let Some(set) = load_valid(pack, out)? else { return Ok(exit::INVALID) };
     // `--kind` goes through the pack's vocabulary, as a batch's `kind` does: "body stampings" is the
     // kind rule 24 names, and a kind the pack does not declare is an error, never "other than".
     let good_kind = match good_kind {
@@ -233,9 +294,9 @@ pub fn schema(out: &mut dyn Write) -> std::io::Result<i32> {
 
 /// `rules coverage`: what the pack encodes per chapter and by review status, and what it does not,
 /// as Markdown. `docs/rules-coverage.md` is this output; a test keeps the two equal.
-pub fn coverage(dir: &Path, legal: &[std::path::PathBuf], out: &mut dyn Write) -> std::io::Result<i32> {
+pub fn coverage(pack: &PackSource, legal: &[std::path::PathBuf], out: &mut dyn Write) -> std::io::Result<i32> {
     use std::fmt::Write as _;
-    let Some(set) = load_valid(dir, out)? else { return Ok(exit::INVALID) };
+    let Some(set) = load_valid(pack, out)? else { return Ok(exit::INVALID) };
     let mut o = String::new();
     let _ = writeln!(o, "# Rule-pack coverage\n");
     let _ = writeln!(

@@ -4,7 +4,7 @@
 //! run that was killed or stopped.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +18,7 @@ use origin_store::{IdKind, Store};
 
 use crate::exit;
 use crate::rules_cmd::load_valid;
+use origin_rules::PackSource;
 
 /// Output format of `run`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -26,6 +27,8 @@ pub enum RunFormat {
     Table,
     /// The whole report as JSON.
     Json,
+    /// An Excel workbook written to `--out` (sheets Goods, Findings, Materials); the table is printed.
+    Xlsx,
 }
 
 /// When `run` exits non-zero.
@@ -59,12 +62,15 @@ pub struct RunArgs {
     /// Audit as of this date instead of each batch's `as_of`.
     #[arg(long)]
     pub as_of: Option<NaiveDate>,
-    /// Write the full JSON report here (written whole or not at all).
-    #[arg(long, value_name = "FILE")]
+    /// Write the full JSON report here (with `--format xlsx`, the workbook); written whole or not at all.
+    #[arg(long, value_name = "FILE", required_if_eq("format", "xlsx"))]
     pub out: Option<PathBuf>,
-    /// What to print.
+    /// What to print (`xlsx`: write the workbook to `--out` and print the table).
     #[arg(long, value_enum, default_value_t = RunFormat::Table)]
     pub format: RunFormat,
+    /// No progress bar (it is drawn only when stderr is a terminal anyway).
+    #[arg(short, long)]
+    pub quiet: bool,
     /// Exit 1 when the results include this; by default a completed run exits 0 (findings are results).
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
@@ -77,20 +83,27 @@ pub struct RunArgs {
 }
 
 /// Runs the audit into the database named by `ORIGIN_AUDIT_DB`, else `origin-audit.db`.
-pub async fn run_command(args: &RunArgs, rules_dir: &Path, out: &mut (dyn Write + Send)) -> std::io::Result<i32> {
+pub async fn run_command(args: &RunArgs, pack: &PackSource, out: &mut (dyn Write + Send)) -> std::io::Result<i32> {
     let db = std::env::var("ORIGIN_AUDIT_DB").unwrap_or_else(|_| "origin-audit.db".into());
-    run_command_in(args, rules_dir, &db, out).await
+    run_command_in(args, pack, &db, out).await
 }
 
 /// Runs the audit and stores it in `db` (a SQLite path or a `postgres://` URL); returns the exit code.
 pub async fn run_command_in(
     args: &RunArgs,
-    rules_dir: &Path,
+    pack: &PackSource,
     db: &str,
     out: &mut (dyn Write + Send),
 ) -> std::io::Result<i32> {
     let mut err = std::io::stderr();
-    let Some(rules) = load_valid(rules_dir, &mut err)? else { return Ok(exit::INVALID) };
+    if args.format == RunFormat::Xlsx && args.out.is_none() {
+        writeln!(
+            err,
+            "error: `--format xlsx` writes the workbook to `--out FILE`; give it (e.g. `--out results.xlsx`)"
+        )?;
+        return Ok(exit::USAGE);
+    }
+    let Some(rules) = load_valid(pack, &mut err)? else { return Ok(exit::INVALID) };
     let (backend, _) = origin_store::database_url(db);
     let created = backend == origin_store::Backend::Sqlite
         && !Path::new(db.trim_start_matches("sqlite://").trim_start_matches("sqlite:").split('?').next().unwrap_or(db))
@@ -103,7 +116,6 @@ pub async fn run_command_in(
         }
     };
     let progress = Arc::new(Progress::default());
-    let bar = spawn_progress(progress.clone());
     let cancel = progress.clone();
     let ctrl_c = tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
@@ -114,7 +126,7 @@ pub async fn run_command_in(
     if args.queue {
         let req = RunRequest {
             batches: args.batches.clone(),
-            rules_dir: rules_dir.to_path_buf(),
+            pack: pack.clone(),
             opts: RunOptions { as_of: args.as_of, threads: args.threads },
             actor,
             chunk: args.chunk,
@@ -135,15 +147,16 @@ pub async fn run_command_in(
         };
     }
     let rules = Arc::new(rules);
+    let bar = spawn_progress(progress.clone(), args.quiet);
     let result = match &args.resume {
         Some(run) => match store.resolve_id(IdKind::Run, run).await {
-            Ok(id) => runner::resume(&store, rules, &id, rules_dir, &actor, progress.clone()).await,
+            Ok(id) => runner::resume(&store, rules, &id, pack, &actor, progress.clone()).await,
             Err(e) => Err(e.into()),
         },
         None => {
             let req = RunRequest {
                 batches: args.batches.clone(),
-                rules_dir: rules_dir.to_path_buf(),
+                pack: pack.clone(),
                 opts: RunOptions { as_of: args.as_of, threads: args.threads },
                 actor,
                 chunk: args.chunk,
@@ -152,9 +165,9 @@ pub async fn run_command_in(
         }
     };
     ctrl_c.abort();
-    if let Some(b) = bar {
-        b.abort();
-        eprint!("\r\x1b[2K");
+    if let Some((task, pb)) = bar {
+        task.abort();
+        pb.finish_and_clear();
     }
     let stored = match result {
         Ok(r) => r,
@@ -201,7 +214,21 @@ pub async fn run_command_in(
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        if one { write_json_atomically(path, &reports[0])? } else { write_json_atomically(path, &reports)? }
+        if args.format == RunFormat::Xlsx {
+            let written = crate::xlsx::from_reports(&reports).and_then(|r| crate::xlsx::write(&r, path));
+            if let Err(e) = written {
+                writeln!(err, "error: {e}")?;
+                writeln!(
+                    err,
+                    "{stored_line} (the results are stored; `origin-audit export RUN FILE --format xlsx` writes them again)"
+                )?;
+                return Ok(exit::USAGE);
+            }
+        } else if one {
+            write_json_atomically(path, &reports[0])?
+        } else {
+            write_json_atomically(path, &reports)?
+        }
     }
     if let Some(dir) = &args.certificates {
         std::fs::create_dir_all(dir)?;
@@ -231,7 +258,7 @@ pub async fn run_command_in(
             written.map_err(std::io::Error::other)?;
             writeln!(out)?;
         }
-        RunFormat::Table => {
+        RunFormat::Table | RunFormat::Xlsx => {
             for r in &reports {
                 write!(out, "{}", table(r))?;
             }
@@ -271,19 +298,20 @@ fn sanitize(id: &str) -> String {
     id.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect()
 }
 
-/// A progress line on stderr when it is a terminal; nothing otherwise.
-fn spawn_progress(p: Arc<Progress>) -> Option<tokio::task::JoinHandle<()>> {
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    Some(tokio::spawn(async move {
+/// A progress bar on stderr when it is a terminal and not `--quiet`, fed from the run's counters.
+fn spawn_progress(p: Arc<Progress>, quiet: bool) -> Option<(tokio::task::JoinHandle<()>, indicatif::ProgressBar)> {
+    let pb = crate::progress::bar(quiet, "auditing", "goods")?;
+    let shown = pb.clone();
+    let task = tokio::spawn(async move {
         loop {
             let done = p.done.load(std::sync::atomic::Ordering::Relaxed);
             let total = p.total.load(std::sync::atomic::Ordering::Relaxed);
-            eprint!("\r\x1b[2Kauditing: {done}/{total} goods");
+            shown.set_length(u64::try_from(total).unwrap_or(u64::MAX));
+            shown.set_position(u64::try_from(done).unwrap_or(u64::MAX));
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-    }))
+    });
+    Some((task, pb))
 }
 
 /// The summary table of one batch, then one line per good.

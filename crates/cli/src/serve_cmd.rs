@@ -4,7 +4,6 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 
 use origin_server::{AppState, Config};
@@ -13,6 +12,7 @@ use origin_store::{Store, UserRole};
 use crate::exit;
 use crate::rules_cmd::load_valid;
 use crate::store_cmd::{current_user, report};
+use origin_rules::PackSource;
 
 /// Arguments of `origin-audit serve`.
 #[derive(Debug, clap::Args)]
@@ -84,9 +84,9 @@ async fn open(db: &str, err: &mut dyn Write) -> std::io::Result<Option<Store>> {
 }
 
 /// `origin-audit serve`.
-pub fn serve(args: &ServeArgs, rules_dir: &Path, db: &str) -> std::io::Result<i32> {
+pub fn serve(args: &ServeArgs, pack: &PackSource, db: &str) -> std::io::Result<i32> {
     let mut err = std::io::stderr();
-    let Some(rules) = load_valid(rules_dir, &mut err)? else { return Ok(exit::INVALID) };
+    let Some(rules) = load_valid(pack, &mut err)? else { return Ok(exit::INVALID) };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
         let Some(store) = open(db, &mut err).await? else { return Ok(exit::USAGE) };
@@ -96,7 +96,7 @@ pub fn serve(args: &ServeArgs, rules_dir: &Path, db: &str) -> std::io::Result<i3
                 "origin-audit: no accounts yet; make one with `origin-audit users add NAME --role auditor` (and an admin with --role admin)"
             )?;
         }
-        let config = Config { rules_dir: rules_dir.to_path_buf(), secure_cookies: !args.insecure_cookies };
+        let config = Config { pack: pack.clone(), secure_cookies: !args.insecure_cookies };
         let state = AppState::new(store.clone(), Arc::new(rules), config);
         origin_server::serve(state, args.bind).await?;
         store.close().await;

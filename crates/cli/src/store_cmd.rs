@@ -2,7 +2,7 @@
 //! library function writing to a `Write`, returning the exit code.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use origin_store::{Decision, FindingFilter, IdKind, IssueRequest, ReviewRequest, Role, RunRow, Store, StoreError};
@@ -191,8 +191,12 @@ pub fn run_summary(r: &RunRow) -> String {
     );
     let _ = writeln!(
         o,
-        "  by {}, engine {}, rule pack {} (sha256 {})",
-        r.actor, r.engine_version, r.rule_pack, r.rules_digest
+        "  by {}, engine {}, rule pack {}{} (sha256 {})",
+        r.actor,
+        r.engine_version,
+        r.rule_pack,
+        r.options.get("rules_source").and_then(|s| s.as_str()).map(|s| format!(" from {s}")).unwrap_or_default(),
+        r.rules_digest
     );
     let _ = writeln!(
         o,
@@ -501,10 +505,39 @@ pub async fn log(store: &Store, cmd: &LogCommand, out: &mut dyn Write) -> Result
     }
 }
 
-/// `export RUN DIR`.
-pub async fn export(store: &Store, run: &str, dir: &Path, out: &mut dyn Write) -> Result<i32, StoreError> {
+/// `export RUN PATH [--format package|xlsx]`: the audit package directory, or the run's results as one
+/// workbook (sheets Goods, Findings with review status, Materials).
+pub async fn export(store: &Store, args: &ExportArgs, out: &mut dyn Write) -> Result<i32, StoreError> {
+    let (run, dir) = (&args.run, &args.dir);
     let id = store.resolve_id(IdKind::Run, run).await?;
-    let e = origin_store::export_run(store, &id, dir).await?;
+    let spinner = crate::progress::spinner(args.quiet, format!("exporting run {id}"));
+    if args.format == ExportFormat::Xlsx {
+        let dets = store.determinations(&id).await?;
+        let findings = store.findings(&FindingFilter { run: Some(id.clone()), ..FindingFilter::default() }).await?;
+        let written = crate::xlsx::write(&crate::xlsx::from_store(&dets, &findings), dir);
+        if let Some(s) = spinner {
+            s.finish_and_clear();
+        }
+        return match written {
+            Ok(()) => {
+                writeln!(
+                    out,
+                    "exported run {id} to {} ({} goods, {} findings; sheets Goods, Findings, Materials)",
+                    dir.display(),
+                    dets.len(),
+                    findings.len()
+                )?;
+                Ok(exit::OK)
+            }
+            Err(crate::xlsx::XlsxOutError::Io(e)) => Err(e.into()),
+            Err(e) => Err(StoreError::Invalid(e.to_string())),
+        };
+    }
+    let e = origin_store::export_run(store, &id, dir).await;
+    if let Some(s) = spinner {
+        s.finish_and_clear();
+    }
+    let e = e?;
     writeln!(
         out,
         "exported run {id} to {} ({} files); check it with `sha256sum -c SHA256SUMS` there",
@@ -519,8 +552,24 @@ pub async fn export(store: &Store, run: &str, dir: &Path, out: &mut dyn Write) -
 pub struct ExportArgs {
     /// The run (id or unique prefix).
     pub run: String,
-    /// A new or empty directory.
+    /// A new or empty directory (with `--format xlsx`, the workbook file).
+    #[arg(value_name = "PATH")]
     pub dir: PathBuf,
+    /// `package`: the audit package directory; `xlsx`: the results as one workbook.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Package)]
+    pub format: ExportFormat,
+    /// No progress spinner (it is drawn only when stderr is a terminal anyway).
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// What `export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// The audit package: inputs, rules, results, reviews, log segment, SHA256SUMS.
+    Package,
+    /// One Excel workbook: sheets Goods, Findings (with review status), Materials.
+    Xlsx,
 }
 
 /// A store command, for [`execute`].
@@ -599,7 +648,7 @@ pub fn execute(db: &str, op: Op<'_>, out: &mut dyn Write) -> std::io::Result<i32
             Op::Findings(c) => findings(&store, c, out).await,
             Op::Certificate(c) => certificate(&store, c, out).await,
             Op::Log(c) => log(&store, c, out).await,
-            Op::Export(a) => export(&store, &a.run, &a.dir, out).await,
+            Op::Export(a) => export(&store, a, out).await,
             Op::Worker(a) => worker(&store, a, out).await,
         };
         store.close().await;

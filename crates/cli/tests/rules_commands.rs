@@ -6,14 +6,14 @@ use std::process::Command;
 
 use chrono::NaiveDate;
 use origin_cli::rules_cmd::{self, CheckFormat};
-use origin_rules::VehicleUse;
+use origin_rules::{PackSource, VehicleUse};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn pack() -> PathBuf {
-    root().join("rules/usmca")
+fn pack() -> PackSource {
+    PackSource::Dir(root().join("rules/usmca"))
 }
 
 fn run(f: impl FnOnce(&mut Vec<u8>) -> std::io::Result<i32>) -> (i32, String) {
@@ -123,7 +123,7 @@ fn rule_pack_schema_doc_is_up_to_date() {
 /// Copies the bundled pack to a temp dir, applies `edit` to one file, and returns the dir.
 fn broken_copy(file: &str, edit: impl FnOnce(String) -> String) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
-    copy_dir(&pack(), tmp.path());
+    copy_dir(&root().join("rules/usmca"), tmp.path());
     let p = tmp.path().join(file);
     let text = std::fs::read_to_string(&p).unwrap();
     std::fs::write(&p, edit(text)).unwrap();
@@ -148,7 +148,7 @@ fn broken_copy_names_file_and_line() {
     let tmp = broken_copy("psr/ch87.yaml", |t| t.replacen("rvc: { nc: 75 }", "rvc: { nc: 175 }", 1));
     let text = std::fs::read_to_string(tmp.path().join("psr/ch87.yaml")).unwrap();
     let line = text.lines().position(|l| l.contains("nc: 175")).unwrap() + 1;
-    let (code, out) = run(|o| rules_cmd::check(tmp.path(), CheckFormat::Text, o));
+    let (code, out) = run(|o| rules_cmd::check(&tmp.path().into(), CheckFormat::Text, o));
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("error[threshold-out-of-range]: `175` is outside 0-100"), "{out}");
     assert!(out.contains(&format!("psr/ch87.yaml:{line}:")), "{out}");
@@ -158,7 +158,7 @@ fn broken_copy_names_file_and_line() {
 #[test]
 fn check_json_lists_every_diagnostic() {
     let tmp = broken_copy("psr/ch85.yaml", |t| t.replacen("hs: [\"8501\"]", "hs: [\"8501.9\"]", 1));
-    let (code, out) = run(|o| rules_cmd::check(tmp.path(), CheckFormat::Json, o));
+    let (code, out) = run(|o| rules_cmd::check(&tmp.path().into(), CheckFormat::Json, o));
     assert_eq!(code, 1);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["valid"], false);

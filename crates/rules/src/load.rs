@@ -1,5 +1,6 @@
-//! Reading a pack directory: each file parsed, each entry deserialized on its own so that one bad
-//! entry does not hide the problems of the next, and every problem located.
+//! Reading a pack (a directory or the built-in files, see `source`): each file parsed, each entry
+//! deserialized on its own so that one bad entry does not hide the problems of the next, and every
+//! problem located.
 
 use std::path::{Path, PathBuf};
 
@@ -14,6 +15,7 @@ use crate::raw::{
     RawTransformationPolicy,
 };
 use crate::resolve::Resolver;
+use crate::source::{PackFiles, PackSource};
 
 /// The result of loading a pack: the rule set when there was no error, and every diagnostic.
 #[derive(Debug)]
@@ -60,39 +62,36 @@ impl FileCtx {
 const FILES: [&str; 6] =
     ["pack.yaml", "general.yaml", "country-groups.yaml", "automotive.yaml", "transformation-policy.yaml", "kinds.yaml"];
 
-/// Loads and checks the pack in `dir`.
+/// Loads and checks the pack in `dir`; a missing directory is one `missing-pack` error.
 pub fn load_pack(dir: &Path) -> Loaded {
+    PackSource::Dir(dir.to_path_buf()).load()
+}
+
+/// Checks a pack held as files (the built-in pack, or a directory read into memory), with the same
+/// diagnostics as a directory: file names are as in the pack (`psr/ch85.yaml`).
+pub fn load_files(files: &PackFiles) -> Loaded {
     let mut diags = Vec::new();
     let mut r = Resolver::default();
 
-    if !dir.is_dir() {
-        diags.push(
-            Diagnostic::error("missing-pack", Path::new(""), "", format!("`{}` is not a directory", dir.display()))
-                .help("pass the rule-pack directory, such as `rules/usmca`, with `--rules DIR` or ORIGIN_AUDIT_RULES"),
-        );
-        return Loaded { rules: None, diagnostics: diags };
-    }
-
     // Unknown files are probably misnamed: warn, so an edit is never silently ignored.
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        let mut names: Vec<String> = entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
-        names.sort();
-        for name in names {
-            let is_yaml = name.ends_with(".yaml") || name.ends_with(".yml");
-            if is_yaml && !FILES.contains(&name.as_str()) {
-                diags.push(
-                    Diagnostic::warning(
-                        "unknown-file",
-                        Path::new(&name),
-                        "",
-                        format!("`{name}` is not a rule-pack file and is ignored"),
-                    )
-                    .help(format!("the pack reads {}, and psr/chNN.yaml", FILES.join(", "))),
-                );
-            }
+    for (name, _) in files.iter() {
+        let top_level = !name.contains('/');
+        let is_yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+        if top_level && is_yaml && !FILES.contains(&name) {
+            diags.push(
+                Diagnostic::warning(
+                    "unknown-file",
+                    Path::new(name),
+                    "",
+                    format!("`{name}` is not a rule-pack file and is ignored"),
+                )
+                .help(format!("the pack reads {}, and psr/chNN.yaml", FILES.join(", "))),
+            );
         }
     }
 
+    // The readers below take the pack's files where they once took its directory.
+    let dir = files;
     let pack: Option<(RawPack, FileCtx)> = read_whole(dir, "pack.yaml", &mut diags);
     let general: Option<(RawGeneral, FileCtx)> = read_whole(dir, "general.yaml", &mut diags);
     let groups: Option<(RawCountryGroups, FileCtx)> = read_whole(dir, "country-groups.yaml", &mut diags);
@@ -101,33 +100,28 @@ pub fn load_pack(dir: &Path) -> Loaded {
     // Optional: a pack whose rules name no kind needs no vocabulary; a rule that names one without it
     // is reported as an undeclared kind.
     let kinds: Option<(RawKinds, FileCtx)> =
-        if dir.join("kinds.yaml").is_file() { read_whole(dir, "kinds.yaml", &mut diags) } else { None };
+        if dir.get("kinds.yaml").is_some() { read_whole(dir, "kinds.yaml", &mut diags) } else { None };
 
     let mut chapters = Vec::new();
-    let psr_dir = dir.join("psr");
-    let mut psr_files: Vec<PathBuf> = match std::fs::read_dir(&psr_dir) {
-        Ok(entries) => entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-            .collect(),
-        Err(_) => Vec::new(),
-    };
-    psr_files.sort();
+    let psr_files: Vec<&str> = files
+        .iter()
+        .map(|(name, _)| name)
+        .filter(|n| n.strip_prefix("psr/").is_some_and(|rest| !rest.contains('/')))
+        .filter(|n| n.ends_with(".yaml") || n.ends_with(".yml"))
+        .collect();
     if psr_files.is_empty() {
         diags.push(
             Diagnostic::warning("no-rules", Path::new("psr"), "", "the pack has no product-specific rules")
                 .help("add psr/chNN.yaml files; every HS code without a rule is reported as `no rule`"),
         );
     }
-    for p in &psr_files {
-        let rel = p.strip_prefix(dir).unwrap_or(p).to_path_buf();
-        if let Some(ch) = read_chapter(dir, &rel, &mut diags) {
+    for name in psr_files {
+        if let Some(ch) = read_chapter(dir, Path::new(name), &mut diags) {
             chapters.push(ch);
         }
     }
 
-    r.kinds_unreadable = dir.join("kinds.yaml").is_file() && kinds.is_none();
+    r.kinds_unreadable = dir.get("kinds.yaml").is_some() && kinds.is_none();
     let nomenclature = pack.as_ref().map(|(p, ctx)| read_correlation(dir, p, ctx, &mut diags));
     let rules = r.resolve(pack, general, groups, auto, policy, kinds, chapters, nomenclature, &mut diags);
     diags.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
@@ -136,12 +130,20 @@ pub fn load_pack(dir: &Path) -> Loaded {
 }
 
 /// Reads a file and builds its path index; reports a missing file or a syntax error.
-fn read_file(dir: &Path, rel: &Path, diags: &mut Vec<Diagnostic>) -> Option<(serde_yaml::Value, FileCtx)> {
-    let text = match std::fs::read_to_string(dir.join(rel)) {
-        Ok(t) => t,
-        Err(e) => {
+fn read_file(dir: &PackFiles, rel: &Path, diags: &mut Vec<Diagnostic>) -> Option<(serde_yaml::Value, FileCtx)> {
+    let name = rel.to_string_lossy().replace('\\', "/");
+    let text = match dir.get(&name).map(std::str::from_utf8) {
+        Some(Ok(t)) => t.to_string(),
+        Some(Err(e)) => {
             diags.push(
-                Diagnostic::error("missing-file", rel, "", format!("cannot read `{}`: {e}", rel.display()))
+                Diagnostic::error("not-utf8", rel, "", format!("`{name}` is not UTF-8 text: {e}"))
+                    .help("save the file as UTF-8"),
+            );
+            return None;
+        }
+        None => {
+            diags.push(
+                Diagnostic::error("missing-file", rel, "", format!("cannot read `{name}`: the pack has no such file"))
                     .help("every pack holds pack.yaml, general.yaml, country-groups.yaml, automotive.yaml and transformation-policy.yaml; see docs/rules-format.md"),
             );
             return None;
@@ -204,7 +206,7 @@ pub(crate) fn deserialize_at<T: DeserializeOwned>(
     })
 }
 
-fn read_whole<T: DeserializeOwned>(dir: &Path, name: &str, diags: &mut Vec<Diagnostic>) -> Option<(T, FileCtx)> {
+fn read_whole<T: DeserializeOwned>(dir: &PackFiles, name: &str, diags: &mut Vec<Diagnostic>) -> Option<(T, FileCtx)> {
     let (value, ctx) = read_file(dir, Path::new(name), diags)?;
     match deserialize_at::<T>(value, "", &ctx) {
         Ok(t) => Some((t, ctx)),
@@ -226,7 +228,7 @@ pub(crate) struct ChapterInput {
     pub chapter_rule_indexes: Vec<usize>,
 }
 
-fn read_chapter(dir: &Path, rel: &Path, diags: &mut Vec<Diagnostic>) -> Option<ChapterInput> {
+fn read_chapter(dir: &PackFiles, rel: &Path, diags: &mut Vec<Diagnostic>) -> Option<ChapterInput> {
     let (value, ctx) = read_file(dir, rel, diags)?;
     let serde_yaml::Value::Mapping(map) = value else {
         diags.push(ctx.error(
@@ -297,7 +299,7 @@ fn read_chapter(dir: &Path, rel: &Path, diags: &mut Vec<Diagnostic>) -> Option<C
 /// The pack's HS edition and its correlation table (pack.yaml `nomenclature`, `correlation`): the CSV
 /// is read, its SHA-256 compared with the one pack.yaml cites, and every bad row located.
 fn read_correlation(
-    dir: &Path,
+    dir: &PackFiles,
     p: &RawPack,
     ctx: &FileCtx,
     diags: &mut Vec<Diagnostic>,
@@ -321,11 +323,11 @@ fn read_correlation(
         );
     }
     let rel = PathBuf::from(&c.file);
-    let bytes = match std::fs::read(dir.join(&rel)) {
-        Ok(b) => b,
-        Err(e) => {
+    let bytes = match dir.get(&c.file) {
+        Some(b) => b.to_vec(),
+        None => {
             diags.push(
-                ctx.error("missing-file", "correlation.file", format!("cannot read `{}`: {e}", c.file))
+                ctx.error("missing-file", "correlation.file", format!("cannot read `{}`: no such file in the pack", c.file))
                     .help("the path is relative to the pack directory, such as `hs2022-hs2017.csv`"),
             );
             return (p.nomenclature, None);

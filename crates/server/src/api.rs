@@ -192,7 +192,7 @@ pub async fn run_uploads(s: &AppState, caller: &Caller, mut form: Multipart) -> 
     }
     let req = RunRequest {
         batches,
-        rules_dir: s.config().rules_dir.clone(),
+        pack: s.config().pack.clone(),
         opts: RunOptions { as_of, threads: None },
         actor: caller.user.name.clone(),
         chunk: DEFAULT_CHUNK,

@@ -20,7 +20,6 @@ pub mod routes;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -40,8 +39,8 @@ pub const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
 /// How the server is set up.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The rule-pack directory runs started from the API use.
-    pub rules_dir: PathBuf,
+    /// The rule pack runs started from the API use (built-in or a directory); the same the server loaded.
+    pub pack: origin_rules::PackSource,
     /// Mark cookies `Secure` (browsers then send them over HTTPS and to localhost only). On by default;
     /// off only for plain-HTTP access from another host in a trusted test network.
     pub secure_cookies: bool,

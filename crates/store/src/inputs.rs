@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use origin_rules::{PackError, PackSource};
 use sha2::{Digest, Sha256};
 
 /// One file a run used.
@@ -40,8 +41,9 @@ fn file(kind: &'static str, name: String, path: &Path) -> std::io::Result<InputF
     Ok(InputFile { kind, name, digest: sha256_hex(&content), content })
 }
 
-/// Reads the batch files, the BOM files they name (`batch.bom_files`), and the rule pack directory.
-pub fn collect_inputs(batches: &[PathBuf], rules_dir: &Path) -> std::io::Result<RunInputs> {
+/// Reads the batch files, the BOM files they name (`batch.bom_files`), and every file of the rule pack
+/// used (the built-in pack's embedded files, or the `--rules` directory's).
+pub fn collect_inputs(batches: &[PathBuf], pack: &PackSource) -> std::io::Result<RunInputs> {
     let mut files = Vec::new();
     for b in batches {
         let f = file("batch", b.display().to_string(), b)?;
@@ -55,12 +57,14 @@ pub fn collect_inputs(batches: &[PathBuf], rules_dir: &Path) -> std::io::Result<
             }
         }
     }
-    let mut rules = Vec::new();
-    walk(rules_dir, rules_dir, &mut rules)?;
-    rules.sort();
+    let rules = pack.files().map_err(|e| match e {
+        PackError::Io(e) => e,
+        e @ PackError::MissingDir(_) => std::io::Error::new(std::io::ErrorKind::NotFound, e.to_string()),
+    })?;
     let mut listing = String::new();
-    for (name, path) in rules {
-        let f = file("rules", name, &path)?;
+    for (name, content) in rules.iter() {
+        let f =
+            InputFile { kind: "rules", name: name.to_string(), digest: sha256_hex(content), content: content.to_vec() };
         listing.push_str(&format!("{}  {}\n", f.digest, f.name));
         files.push(f);
     }
@@ -93,21 +97,6 @@ fn bom_files(content: &[u8]) -> Vec<String> {
         .and_then(|b| b.as_sequence())
         .map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect())
         .unwrap_or_default()
-}
-
-fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> std::io::Result<()> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| std::io::Error::new(e.kind(), format!("reading the rule pack `{}`: {e}", dir.display())))?;
-    for e in entries {
-        let path = e?.path();
-        if path.is_dir() {
-            walk(root, &path, out)?;
-        } else if path.is_file() {
-            let name = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-            out.push((name, path));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

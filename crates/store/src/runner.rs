@@ -9,7 +9,7 @@ use std::sync::Arc;
 use origin_engine::input::{Batch, load_batch};
 use origin_engine::run::{BatchReport, Progress, RunError, RunOptions};
 use origin_engine::sink::{SinkRunError, run_into};
-use origin_rules::RuleSet;
+use origin_rules::{PackSource, RuleSet};
 use serde_json::json;
 
 use crate::inputs::collect_inputs;
@@ -24,8 +24,9 @@ pub const DEFAULT_CHUNK: usize = 256;
 pub struct RunRequest {
     /// Batch files.
     pub batches: Vec<PathBuf>,
-    /// The rule-pack directory (its files are digested and kept).
-    pub rules_dir: PathBuf,
+    /// The rule pack used: built-in or a directory (its files are digested and kept; which one is recorded
+    /// in the run's options as `rules_source`).
+    pub pack: PackSource,
     /// Engine options.
     pub opts: RunOptions,
     /// Who runs it.
@@ -117,11 +118,12 @@ pub async fn begin(store: &Store, rules: &RuleSet, req: &RunRequest) -> Result<(
             }));
         }
     }
-    let inputs = collect_inputs(&req.batches, &req.rules_dir)?;
+    let inputs = collect_inputs(&req.batches, &req.pack)?;
     let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default();
     let options = json!({
         "batches": req.batches.iter().map(|b| b.display().to_string()).collect::<Vec<_>>(),
         "cwd": cwd,
+        "rules_source": req.pack.record(),
         "as_of": req.opts.as_of.map(|d| d.to_string()),
         "threads": req.opts.threads,
         "chunk": req.chunk,
@@ -146,7 +148,7 @@ pub async fn resume(
     store: &Store,
     rules: Arc<RuleSet>,
     run: &str,
-    rules_dir: &Path,
+    pack: &PackSource,
     actor: &str,
     progress: Arc<Progress>,
 ) -> Result<StoredRun, RunnerError> {
@@ -180,11 +182,11 @@ pub async fn resume(
         .and_then(|t| t.as_u64())
         .and_then(|t| usize::try_from(t).ok())
         .unwrap_or(DEFAULT_CHUNK);
-    let inputs = collect_inputs(&batches, rules_dir)?;
+    let inputs = collect_inputs(&batches, pack)?;
     if inputs.rules_digest != row.rules_digest {
+        let then = row.options.get("rules_source").and_then(|s| s.as_str()).unwrap_or("a rule-pack directory");
         return Err(StoreError::Invalid(format!(
-            "the rule pack at `{}` is not the one run `{run}` used (sha256 {} now, {} then)\n  help: pass the pack the run used with --rules",
-            rules_dir.display(),
+            "{pack} is not the one run `{run}` used ({then}; sha256 {} now, {} then)\n  help: pass the pack the run used with --rules",
             inputs.rules_digest,
             row.rules_digest
         ))

@@ -32,7 +32,7 @@ fn rules_dir() -> PathBuf {
 fn request(batch: &Path, chunk: usize) -> RunRequest {
     RunRequest {
         batches: vec![batch.to_path_buf()],
-        rules_dir: rules_dir(),
+        pack: rules_dir().into(),
         opts: RunOptions { as_of: None, threads: Some(1) },
         actor: "tester".into(),
         chunk,
@@ -161,8 +161,9 @@ async fn killed_run_resumes(db: String, dir: PathBuf) {
     assert_eq!(row.goods_done, 6);
     assert_eq!(store.determinations(&id).await.unwrap().len(), 6);
     assert!(row.summary.is_none());
-    let resumed =
-        runner::resume(&store, rules(), &id, &rules_dir(), "tester", Arc::new(Progress::default())).await.unwrap();
+    let resumed = runner::resume(&store, rules(), &id, &rules_dir().into(), "tester", Arc::new(Progress::default()))
+        .await
+        .unwrap();
     assert_eq!(resumed.skipped, 6);
     let row = store.run(&id).await.unwrap();
     assert_eq!(row.status, "completed");
@@ -178,11 +179,13 @@ async fn killed_run_resumes(db: String, dir: PathBuf) {
         store.findings(&FindingFilter { run: Some(whole.id.clone()), ..FindingFilter::default() }).await.unwrap().len()
     );
     // Completed runs are not resumed; changed inputs are refused.
-    let again = runner::resume(&store, rules(), &id, &rules_dir(), "tester", Arc::new(Progress::default())).await;
+    let again =
+        runner::resume(&store, rules(), &id, &rules_dir().into(), "tester", Arc::new(Progress::default())).await;
     assert!(matches!(again, Err(runner::RunnerError::Store(StoreError::Invalid(_)))));
     let (id2, _) = runner::begin(&store, &rules(), &req).await.unwrap();
     edit(&batch, GBX_NC, &gbx_nc("1000.00"));
-    let changed = runner::resume(&store, rules(), &id2, &rules_dir(), "tester", Arc::new(Progress::default())).await;
+    let changed =
+        runner::resume(&store, rules(), &id2, &rules_dir().into(), "tester", Arc::new(Progress::default())).await;
     let msg = changed.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(msg.contains("changed since run"), "{msg}");
     assert!(store.verify_log().await.unwrap().ok());

@@ -70,7 +70,7 @@ pub async fn fixture() -> Fixture {
     let rules = Arc::new(origin_rules::load_pack(&rules_dir).rules.expect("the bundled rule pack loads"));
     let req = RunRequest {
         batches: vec![repo().join("fixtures/demo/batch.yaml")],
-        rules_dir: rules_dir.clone(),
+        pack: rules_dir.clone().into(),
         opts: RunOptions { as_of: None, threads: Some(1) },
         actor: "fixture".into(),
         chunk: DEFAULT_CHUNK,
@@ -98,7 +98,7 @@ pub async fn fixture() -> Fixture {
         tokens.insert(name, token);
     }
     store.disable_user("gone", "fixture").await.unwrap();
-    let state = AppState::new(store, rules, Config { rules_dir, secure_cookies: true });
+    let state = AppState::new(store, rules, Config { pack: rules_dir.into(), secure_cookies: true });
     Fixture { _dir: dir, state, run, certificate: cert.id, tokens }
 }
 
