@@ -4,13 +4,14 @@
 use std::io::Write;
 use std::path::Path;
 
-use origin_engine::input::{GoodInput, load_batch};
+use origin_engine::input::{FileScope, GoodInput, load_batch_in};
 
 use crate::exit;
 
-/// `batch check FILE`: every input problem with file, line and field; exit 1 when any.
-pub fn check(path: &Path, out: &mut dyn Write) -> std::io::Result<i32> {
-    let batch = match load_batch(path) {
+/// `batch check FILE`: every input problem with file, line and field; exit 1 when any. BOM files are
+/// read only in `scope` (the batch's directory unless `--allow-outside`).
+pub fn check(path: &Path, scope: FileScope, out: &mut dyn Write) -> std::io::Result<i32> {
+    let batch = match load_batch_in(path, scope) {
         Ok(b) => b,
         Err(e) => {
             write!(out, "{e}")?;
