@@ -4,15 +4,17 @@
 use std::io::Write;
 use std::path::Path;
 
-use origin_engine::input::{GoodInput, load_batch, resolve_kinds};
+use origin_engine::input::{FileScope, GoodInput, load_batch_in, resolve_kinds};
+use origin_rules::PackSource;
 
 use crate::exit;
 
 /// `batch check FILE`: every input problem with file, line and field; exit 1 when any. Kinds are
-/// checked against the vocabulary of the rule pack in `rules_dir`, as `run` checks them.
-pub fn check(path: &Path, rules_dir: &Path, out: &mut dyn Write) -> std::io::Result<i32> {
-    let Some(rules) = crate::rules_cmd::load_valid(rules_dir, out)? else { return Ok(exit::INVALID) };
-    let mut batch = match load_batch(path) {
+/// checked against the vocabulary of the rule pack `pack`, as `run` checks them. BOM files are read
+/// only in `scope` (the batch's directory unless `--allow-outside`).
+pub fn check(path: &Path, pack: &PackSource, scope: FileScope, out: &mut dyn Write) -> std::io::Result<i32> {
+    let Some(rules) = crate::rules_cmd::load_valid(pack, out)? else { return Ok(exit::INVALID) };
+    let mut batch = match load_batch_in(path, scope) {
         Ok(b) => b,
         Err(e) => {
             write!(out, "{e}")?;

@@ -107,6 +107,9 @@ enum BatchCommand {
     Check {
         /// The batch file.
         file: PathBuf,
+        /// Let the batch name BOM files outside its own directory (`..` or absolute paths).
+        #[arg(long)]
+        allow_outside: bool,
     },
     /// Print the JSON Schema of the batch file.
     Schema,
@@ -240,7 +243,12 @@ fn main() -> ExitCode {
         },
         Command::GenBatch(args) => origin_cli::gen_cmd::r#gen(&args, &mut out),
         Command::Batch { command } => match command {
-            BatchCommand::Check { file } => origin_cli::batch_cmd::check(&file, &cli.rules, &mut out),
+            BatchCommand::Check { file, allow_outside } => origin_cli::batch_cmd::check(
+                &file,
+                &pack,
+                origin_cli::run_cmd::bom_scope(allow_outside),
+                &mut out,
+            ),
             BatchCommand::Schema => origin_cli::batch_cmd::schema(&mut out),
         },
         Command::Rules { command } => match command {

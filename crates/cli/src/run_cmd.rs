@@ -80,6 +80,18 @@ pub struct RunArgs {
     /// Write each certificate draft here as GOOD.md (to read and sign) and GOOD.json.
     #[arg(long, value_name = "DIR")]
     pub certificates: Option<PathBuf>,
+    /// Let a batch name BOM files outside its own directory (`..` or absolute paths in `bom_files`).
+    #[arg(long)]
+    pub allow_outside: bool,
+}
+
+/// Where BOM files may be: the batch's directory, or anywhere with `--allow-outside`.
+pub fn bom_scope(allow_outside: bool) -> origin_engine::input::FileScope {
+    if allow_outside {
+        origin_engine::input::FileScope::Anywhere
+    } else {
+        origin_engine::input::FileScope::BatchDirectory
+    }
 }
 
 /// Runs the audit into the database named by `ORIGIN_AUDIT_DB`, else `origin-audit.db`.
@@ -130,6 +142,8 @@ pub async fn run_command_in(
             opts: RunOptions { as_of: args.as_of, threads: args.threads },
             actor,
             chunk: args.chunk,
+            bom_scope: bom_scope(args.allow_outside),
+            upload_dir: None,
         };
         return match origin_store::worker::queue(&store, &rules, &req).await {
             Ok(id) => {
@@ -160,6 +174,8 @@ pub async fn run_command_in(
                 opts: RunOptions { as_of: args.as_of, threads: args.threads },
                 actor,
                 chunk: args.chunk,
+                bom_scope: bom_scope(args.allow_outside),
+                upload_dir: None,
             };
             runner::start(&store, rules, &req, progress.clone()).await
         }

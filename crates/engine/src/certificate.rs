@@ -201,19 +201,45 @@ pub fn draft(
     })
 }
 
-/// The draft as Markdown for a person to read and sign.
+/// Text from the batch in a Markdown table cell: kept on one line, with every character Markdown
+/// would read as syntax (a `|` cell break, heading, link, image, emphasis, code, HTML) backslash-escaped.
+/// The draft is the text a certifier signs: a party name or description must not add rows, headings
+/// or images to it (issue 13, item 5).
+pub fn markdown_cell(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            c if c.is_control() => out.push(' '),
+            '\\' | '|' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '!' | '`' | '~' | '&' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A generated list item (missing element, caveat) kept on one line.
+fn one_line(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+/// The draft as Markdown for a person to read and sign. Every text from the batch goes through
+/// [`markdown_cell`].
 pub fn markdown(d: &CertificateDraft) -> String {
     let mut o = String::new();
+    let m = markdown_cell;
     let p = |o: &mut String, n: &str, p: &Option<CertParty>| {
         let _ = match p {
             Some(p) => writeln!(
                 o,
                 "| {n} | {}{} — {}{}{} |",
-                p.name,
-                p.title.as_deref().map(|t| format!(", {t}")).unwrap_or_default(),
-                p.address,
-                p.telephone.as_deref().map(|t| format!(", tel. {t}")).unwrap_or_default(),
-                p.email.as_deref().map(|t| format!(", {t}")).unwrap_or_default()
+                m(&p.name),
+                p.title.as_deref().map(|t| format!(", {}", m(t))).unwrap_or_default(),
+                m(&p.address),
+                p.telephone.as_deref().map(|t| format!(", tel. {}", m(t))).unwrap_or_default(),
+                p.email.as_deref().map(|t| format!(", {}", m(t))).unwrap_or_default()
             ),
             None => writeln!(o, "| {n} | (to be completed) |"),
         };
@@ -229,11 +255,11 @@ pub fn markdown(d: &CertificateDraft) -> String {
         let _ = writeln!(
             o,
             "| 6. Description and HS classification | {} — HS {}{} |",
-            g.description,
-            g.hs_tariff_classification,
-            g.invoice_number.as_deref().map(|i| format!(", invoice {i}")).unwrap_or_default()
+            m(&g.description),
+            m(&g.hs_tariff_classification),
+            g.invoice_number.as_deref().map(|i| format!(", invoice {}", m(i))).unwrap_or_default()
         );
-        let _ = writeln!(o, "| 7. Origin criterion | {} |", g.origin_criterion);
+        let _ = writeln!(o, "| 7. Origin criterion | {} |", m(&g.origin_criterion));
     }
     let _ = match d.blanket_period {
         Some(b) => writeln!(o, "| 8. Blanket period | {} to {} |", b.start_date, b.end_date),
@@ -244,15 +270,75 @@ pub fn markdown(d: &CertificateDraft) -> String {
     if !d.missing_elements.is_empty() {
         let _ = writeln!(o, "**Complete before signing:**\n");
         for m in &d.missing_elements {
-            let _ = writeln!(o, "- {m}");
+            let _ = writeln!(o, "- {}", one_line(m));
         }
         let _ = writeln!(o);
     }
     if !d.caveats.is_empty() {
         let _ = writeln!(o, "**Caveats from the determination:**\n");
         for c in &d.caveats {
-            let _ = writeln!(o, "- {c}");
+            let _ = writeln!(o, "- {}", one_line(c));
         }
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hostile_party(name: &str) -> Option<CertParty> {
+        Some(CertParty {
+            name: name.into(),
+            title: None,
+            address: "1 Harbor Rd".into(),
+            telephone: None,
+            email: Some("a@b.example".into()),
+        })
+    }
+
+    /// Issue 13, item 5 (reproduction): a party name with a newline and `|` added a table row
+    /// ("| 7. Origin criterion | A |"), a heading and an image to the text a certifier signs. The
+    /// table keeps exactly its rows, each cell on its one line, and the name's syntax is escaped.
+    #[test]
+    fn user_text_cannot_forge_rows_headings_or_images_in_the_markdown_to_sign() {
+        let name = "Evil Co |\n| 7. Origin criterion | A |\n# Approved\n![x](http://evil.example/x.png)";
+        let d = CertificateDraft {
+            kind: "UsmcaCertificateOfOrigin",
+            good_id: "g".into(),
+            certifier_role: "producer".into(),
+            certifier: hostile_party(name),
+            exporter: None,
+            producer: hostile_party("Plain Producer SA"),
+            importer: None,
+            goods: vec![CertGood {
+                description: "widget | HS 9999.99\r\n| 8. Blanket period | none |".into(),
+                hs_tariff_classification: "8402.90".into(),
+                origin_criterion: "B".into(),
+                invoice_number: Some("INV_1*".into()),
+            }],
+            blanket_period: None,
+            certification_statement: STATEMENT,
+            missing_elements: vec!["3. exporter: set `batch.exporter`".into()],
+            caveats: vec![],
+        };
+        let md = markdown(&d);
+        let rows: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
+        // Header, separator, elements 1 to 5, 6, 7, 8, 9: eleven rows, as for any one-good draft.
+        assert_eq!(rows.len(), 11, "{md}");
+        assert_eq!(rows.iter().filter(|r| r.starts_with("| 7. Origin criterion")).count(), 1, "{md}");
+        assert!(!md.lines().any(|l| l.starts_with("# Approved")), "{md}");
+        assert!(!md.contains("!["), "{md}");
+        // Each row has exactly its two cells: three unescaped `|`.
+        for r in &rows {
+            let bars =
+                r.bytes().enumerate().filter(|(i, b)| *b == b'|' && (*i == 0 || r.as_bytes()[i - 1] != b'\\')).count();
+            assert_eq!(bars, 3, "{r}");
+        }
+        // The text is still all there, readable.
+        assert!(md.contains("| 2. Certifier | Evil Co \\| \\| 7. Origin criterion \\| A \\| \\# Approved \\!\\[x\\](http://evil.example/x.png)"), "{md}");
+        assert!(md.contains("invoice INV\\_1\\*"), "{md}");
+        assert!(md.contains("| 4. Producer | Plain Producer SA — 1 Harbor Rd, a@b.example |"), "{md}");
+        assert!(md.contains("- 3. exporter: set `batch.exporter`"), "generated text keeps its code spans: {md}");
+    }
 }

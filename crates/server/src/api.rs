@@ -10,7 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use origin_core::HsCode;
-use origin_engine::run::{Progress, RunOptions};
+use origin_engine::run::{Progress, RunError, RunOptions};
 use origin_rules::explain::explain_rule;
 use origin_rules::{Lookup, RuleQuery, VehicleUse};
 use origin_store::runner::{self, DEFAULT_CHUNK, RunRequest, RunnerError};
@@ -116,18 +116,66 @@ pub struct RunStarted {
     pub withdrawn_certificates: Vec<String>,
 }
 
-/// A file name from an upload: the last path segment, letters, digits, `.`, `_` and `-` only.
+/// The longest upload name taken (file systems refuse names of more than 255 bytes).
+pub const MAX_UPLOAD_NAME: usize = 200;
+
+/// A file name from an upload: a relative path of plain segments (`bom.csv`, `boms/bom.csv`) of
+/// letters, digits, `.`, `_` and `-`, none starting with `.`. A name the server cannot use is a 422
+/// that says why, never a file-system error (issue 13, item 9: a 300-character name gave a 500).
 fn upload_name(name: Option<&str>) -> Result<String, AppError> {
-    let name = name.unwrap_or("").rsplit(['/', '\\']).next().unwrap_or("").to_string();
-    let ok = !name.is_empty()
-        && !name.starts_with('.')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if ok {
-        Ok(name)
-    } else {
-        Err(AppError::bad_request(format!("upload file name `{name}` is not usable"))
-            .help("name files with letters, digits, `.`, `_` and `-`, e.g. batch.yaml, bom-seats.csv"))
+    let name = name.unwrap_or("").replace('\\', "/");
+    let unusable = |why: &str| {
+        AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("upload file name `{}` is not usable: {why}", shorten(&name)),
+        )
+        .help("name files with letters, digits, `.`, `_` and `-`, e.g. batch.yaml, bom-seats.csv or boms/seats.csv")
+    };
+    if name.len() > MAX_UPLOAD_NAME {
+        return Err(unusable(&format!("it is longer than {MAX_UPLOAD_NAME} characters")));
     }
+    let ok = !name.is_empty()
+        && name.split('/').all(|seg| {
+            !seg.is_empty()
+                && !seg.starts_with('.')
+                && seg.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        });
+    if ok { Ok(name) } else { Err(unusable("only letters, digits, `.`, `_`, `-` and `/` between names")) }
+}
+
+/// The start of a long user text, for a message.
+fn shorten(s: &str) -> String {
+    if s.chars().count() > 60 { format!("{}...", s.chars().take(60).collect::<String>()) } else { s.to_string() }
+}
+
+/// Places each BOM file a batch names where the batch names it inside the upload directory: a
+/// browser sends only the file's own name (`seats.csv`) for a batch naming `boms/seats.csv`. Only
+/// files uploaded with the batch are used; an entry that names no uploaded file is left for the
+/// engine to report, and one leading outside the upload is refused by the engine before any file is
+/// read.
+fn place_boms(dir: &std::path::Path, batches: &[std::path::PathBuf]) -> Result<(), AppError> {
+    for b in batches {
+        let Ok(content) = std::fs::read(b) else { continue };
+        for entry in origin_store::bom_files(&content) {
+            let Ok(target) =
+                origin_engine::input::resolve_bom_file(b, &entry, origin_engine::input::FileScope::BatchDirectory)
+            else {
+                continue;
+            };
+            if target.exists() {
+                continue;
+            }
+            let Some(base) = std::path::Path::new(&entry).file_name() else { continue };
+            let uploaded = dir.join(base);
+            if uploaded.is_file() {
+                if let Some(parent) = target.parent() {
+                    std::fs::create_dir_all(parent).map_err(AppError::internal)?;
+                }
+                std::fs::copy(&uploaded, &target).map_err(AppError::internal)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `POST /api/runs`: writes the uploads to a private temporary directory, then audits them into the
@@ -164,6 +212,9 @@ pub async fn run_uploads(s: &AppState, caller: &Caller, mut form: Multipart) -> 
                     .await
                     .map_err(|e| AppError::new(e.status(), format!("reading `{file}`: {}", e.body_text())))?;
                 let path = dir.path().join(&file);
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).map_err(AppError::internal)?;
+                }
                 std::fs::write(&path, &bytes).map_err(AppError::internal)?;
                 if name == "batch" {
                     batches.push(path);
@@ -190,16 +241,25 @@ pub async fn run_uploads(s: &AppState, caller: &Caller, mut form: Multipart) -> 
             AppError::bad_request("no batch file uploaded").help("send the batch file in a field named `batch`")
         );
     }
+    place_boms(dir.path(), &batches)?;
     let req = RunRequest {
         batches,
         pack: s.config().pack.clone(),
         opts: RunOptions { as_of, threads: None },
         actor: caller.user.name.clone(),
         chunk: DEFAULT_CHUNK,
+        bom_scope: origin_engine::input::FileScope::BatchDirectory,
+        upload_dir: Some(dir.path().to_path_buf()),
     };
     let stored = runner::start(s.store(), s.rules().clone(), &req, Arc::new(Progress::default())).await.map_err(
         |e| match e {
-            RunnerError::NotStarted(e) => AppError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+            // A reader that stopped (a bug) is a 500 with a log reference, never its text in a 422.
+            RunnerError::NotStarted(RunError::Internal(detail)) => AppError::internal(detail),
+            // Files are named as uploaded: the temporary directory is the server's business.
+            RunnerError::NotStarted(e) => AppError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                e.to_string().replace(&format!("{}{}", dir.path().display(), std::path::MAIN_SEPARATOR), ""),
+            ),
             RunnerError::Store(e) => e.into(),
             RunnerError::Stopped { run, source } => AppError::internal(format!("run {run} stopped: {source}")),
             other => AppError::internal(other),

@@ -21,8 +21,11 @@ use crate::{AppState, html};
 pub const SESSION_COOKIE_SECURE: &str = "__Host-oa_session";
 /// The session cookie when `Secure` is off.
 pub const SESSION_COOKIE_PLAIN: &str = "oa_session";
-/// The login form's double-submit CSRF cookie.
-pub const LOGIN_CSRF_COOKIE: &str = "oa_login_csrf";
+/// The login form's double-submit CSRF cookie (`__Host-` when secure, so that no subdomain or plain-HTTP
+/// page can set it; its value must also be minted by this server, see `signin`).
+pub const LOGIN_CSRF_COOKIE_SECURE: &str = "__Host-oa_login_csrf";
+/// The login form's cookie when `Secure` is off.
+pub const LOGIN_CSRF_COOKIE_PLAIN: &str = "oa_login_csrf";
 
 /// What a route needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -97,6 +100,11 @@ pub struct Guard {
 /// The cookie's name under this configuration.
 pub fn session_cookie(state: &AppState) -> &'static str {
     if state.config().secure_cookies { SESSION_COOKIE_SECURE } else { SESSION_COOKIE_PLAIN }
+}
+
+/// The login form's cookie name under this configuration.
+pub fn login_csrf_cookie(state: &AppState) -> &'static str {
+    if state.config().secure_cookies { LOGIN_CSRF_COOKIE_SECURE } else { LOGIN_CSRF_COOKIE_PLAIN }
 }
 
 /// A cookie's value from the request headers.

@@ -17,10 +17,12 @@ mod html;
 pub mod openapi;
 mod pages;
 pub mod routes;
+pub mod signin;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -59,12 +61,38 @@ struct Inner {
     config: Config,
     /// Batches of stored runs, read back from the store for pictures and supplier filters.
     contexts: Mutex<HashMap<String, Arc<context::RunContext>>>,
+    /// The secret the login form's CSRF tokens are minted with; new at every start (`None`: the
+    /// system gave no randomness, and the form says so).
+    login_secret: Option<Vec<u8>>,
+    /// Failed sign-ins, per account and per client address.
+    throttle: Mutex<signin::Throttle>,
 }
 
 impl AppState {
     /// A state over an open store and a loaded rule pack.
     pub fn new(store: Store, rules: Arc<RuleSet>, config: Config) -> AppState {
-        AppState { inner: Arc::new(Inner { store, rules, config, contexts: Mutex::new(HashMap::new()) }) }
+        let login_secret = origin_store::new_secret("").ok().map(String::into_bytes);
+        AppState {
+            inner: Arc::new(Inner {
+                store,
+                rules,
+                config,
+                contexts: Mutex::new(HashMap::new()),
+                login_secret,
+                throttle: Mutex::new(signin::Throttle::default()),
+            }),
+        }
+    }
+
+    /// The login form's secret.
+    pub(crate) fn login_secret(&self) -> Option<&[u8]> {
+        self.inner.login_secret.as_deref()
+    }
+
+    /// Runs `f` on the sign-in throttle (a poisoned lock is taken over: the counts stay usable).
+    pub(crate) fn throttle<T>(&self, f: impl FnOnce(&mut signin::Throttle) -> T) -> T {
+        let mut guard = self.inner.throttle.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut guard)
     }
 
     /// The store.
@@ -103,6 +131,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(error::not_found)
         .with_state(state)
         .layer(middleware::map_response(security_headers))
+        .layer(middleware::from_fn(request_timeout))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
 }
 
@@ -123,15 +152,123 @@ async fn security_headers(mut res: axum::response::Response) -> axum::response::
     res
 }
 
+/// How long a client may take to send a request's headers, counted from the connection's start or
+/// the end of the previous response: a connection idle or half-sent for longer is closed. It is also
+/// the keep-alive idle timeout.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a request may take (reading its body, answering), except uploads.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long an upload (`POST /api/runs`, `POST /runs`) may take: it audits the batch before answering.
+pub const UPLOAD_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// The longest a connection stays open, whatever it does (a client that never reads its answer).
+pub const CONNECTION_LIFETIME: Duration = Duration::from_secs(40 * 60);
+/// Connections served at once; further ones wait in the listen queue until one closes.
+pub const MAX_CONNECTIONS: usize = 512;
+
+/// Bounds on connections (see the constants of the same names).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// [`HEADER_READ_TIMEOUT`].
+    pub header_read_timeout: Duration,
+    /// [`CONNECTION_LIFETIME`].
+    pub connection_lifetime: Duration,
+    /// [`MAX_CONNECTIONS`].
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            connection_lifetime: CONNECTION_LIFETIME,
+            max_connections: MAX_CONNECTIONS,
+        }
+    }
+}
+
+/// Whether a request is an upload (a longer time limit).
+fn is_upload(req: &axum::extract::Request) -> bool {
+    req.method() == axum::http::Method::POST && matches!(req.uri().path(), "/api/runs" | "/runs")
+}
+
+/// Ends a request that takes longer than its limit (a client sending its body slowly, say) with a
+/// 408 and closes the connection.
+async fn request_timeout(req: axum::extract::Request, next: middleware::Next) -> axum::response::Response {
+    let limit = if is_upload(&req) { UPLOAD_TIMEOUT } else { REQUEST_TIMEOUT };
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => {
+            let e = AppError::new(
+                axum::http::StatusCode::REQUEST_TIMEOUT,
+                format!("the request took longer than {} s", limit.as_secs()),
+            );
+            let mut res = axum::response::IntoResponse::into_response(e);
+            res.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            res
+        }
+    }
+}
+
 /// Serves until Ctrl-C; prints where.
 pub async fn serve(state: AppState, bind: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(bind).await?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "serving");
     eprintln!("origin-audit: serving the web UI on http://{addr}/ and the API on http://{addr}/api (Ctrl-C stops)");
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    serve_listener(listener, app(state), Limits::default(), async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, within `limits`: at most
+/// `max_connections` at once, each closed when its headers do not arrive in time, when idle, or when
+/// it outlives `connection_lifetime`. Each request carries the client's address
+/// (`ConnectInfo<SocketAddr>`) for the sign-in back-off.
+pub async fn serve_listener(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    limits: Limits,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => p.map_err(std::io::Error::other)?,
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(c) => c,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little rather than spin.
+                    tracing::warn!("accepting a connection: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut req: axum::http::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+            let mut router = router.clone();
+            tower_service::Service::call(&mut router, req.map(axum::body::Body::new))
+        });
+        tokio::spawn(async move {
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(limits.header_read_timeout)
+                .keep_alive(true);
+            let conn = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            match tokio::time::timeout(limits.connection_lifetime, conn).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::debug!(%peer, "connection closed: {e}"),
+                Err(_) => tracing::debug!(%peer, "connection closed: open longer than its lifetime"),
+            }
+            drop(permit);
+        });
+    }
+    Ok(())
 }

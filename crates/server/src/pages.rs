@@ -14,10 +14,11 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::api::{self, FindingQuery};
-use crate::auth::{Caller, LOGIN_CSRF_COOKIE, Permission, cookie, session_cookie};
+use crate::auth::{Caller, Permission, cookie, login_csrf_cookie, session_cookie};
 use crate::context::run_context;
 use crate::error::AppError;
 use crate::html::{self, csrf_field, esc, status_badge, url_encode};
+use crate::signin;
 use crate::{AppState, html::error_page};
 
 type PageResult = Result<Response, Response>;
@@ -42,14 +43,6 @@ fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> Header
     HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// A local path to return to after signing in (never another site).
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/queue".to_string(),
-    }
-}
-
 /// `?next=` of the sign-in form.
 #[derive(Debug, Deserialize)]
 pub struct NextQuery {
@@ -59,9 +52,10 @@ pub struct NextQuery {
 
 /// `GET /login`: the form, with a fresh double-submit CSRF cookie.
 pub async fn login_form(State(s): State<AppState>, Query(q): Query<NextQuery>) -> Response {
-    let Ok(token) = new_secret("") else {
+    let (Ok(nonce), Some(secret)) = (new_secret(""), s.login_secret()) else {
         return error_page(&AppError::internal("no randomness for the login form"), None);
     };
+    let token = signin::mint_login_token(secret, &nonce);
     let failed = if q.failed.is_some() {
         "<div class=\"error\" id=\"error\">That account name and token do not match an enabled account.</div>"
     } else {
@@ -75,10 +69,11 @@ pub async fn login_form(State(s): State<AppState>, Query(q): Query<NextQuery>) -
          <p><button type=\"submit\" id=\"sign-in\">Sign in</button></p>\
          <p style=\"font-size:.85em\">An admin makes accounts with <code>origin-audit users add NAME --role analyst|auditor|admin</code>, which prints the token once.</p></form>",
         csrf = esc(&token),
-        next = esc(&safe_next(q.next.as_deref())),
+        next = esc(&signin::safe_next(q.next.as_deref())),
     );
     let mut res = (StatusCode::OK, Html(html::page("Sign in", None, &body))).into_response();
-    res.headers_mut().append(header::SET_COOKIE, set_cookie(&s, LOGIN_CSRF_COOKIE, &token, 600));
+    let max_age = i64::try_from(signin::LOGIN_TOKEN_SECONDS).unwrap_or(600);
+    res.headers_mut().append(header::SET_COOKIE, set_cookie(&s, login_csrf_cookie(&s), &token, max_age));
     res
 }
 
@@ -92,24 +87,51 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-/// `POST /login`.
-pub async fn login(State(s): State<AppState>, headers: HeaderMap, Form(f): Form<LoginForm>) -> Response {
-    if f.csrf.is_empty() || cookie(&headers, LOGIN_CSRF_COOKIE) != Some(f.csrf.as_str()) {
+/// `POST /login`. The form's token must be the one in this browser's cookie and minted by this server;
+/// failed sign-ins back off per account and per client address ([`signin::Throttle`]), checked
+/// before the token is looked at.
+pub async fn login(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    extensions: axum::http::Extensions,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let minted = s.login_secret().is_some_and(|secret| signin::login_token_valid(secret, &f.csrf));
+    if f.csrf.is_empty() || !minted || cookie(&headers, login_csrf_cookie(&s)) != Some(f.csrf.as_str()) {
         let e = AppError::new(StatusCode::FORBIDDEN, "the sign-in form's security token is missing or stale")
             .help("open /login again and sign in from there");
         return error_page(&e, None);
     }
-    match s.store().open_session(f.name.trim(), f.token.trim()).await {
+    let client = extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let name = f.name.trim();
+    if let Err(wait) = s.throttle(|t| t.check(name, client, std::time::Instant::now())) {
+        tracing::warn!(name = %signin::log_text(name), ?client, "sign-in refused: backing off");
+        let secs = wait.as_secs().max(1);
+        let e = AppError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("too many failed sign-ins for this account or from this address; try again in {secs} s"),
+        )
+        .help("check the account name and token; the wait doubles with each further failure");
+        let mut res = error_page(&e, None);
+        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return res;
+    }
+    match s.store().open_session(name, f.token.trim()).await {
         Ok(Some((id, _))) => {
-            let mut res = Redirect::to(&safe_next(f.next.as_deref())).into_response();
+            s.throttle(|t| t.succeeded(name, client));
+            let mut res = Redirect::to(&signin::safe_next(f.next.as_deref())).into_response();
             let hours = origin_store::SESSION_HOURS * 3600;
             res.headers_mut().append(header::SET_COOKIE, set_cookie(&s, session_cookie(&s), &id, hours));
-            res.headers_mut().append(header::SET_COOKIE, set_cookie(&s, LOGIN_CSRF_COOKIE, "", 0));
+            res.headers_mut().append(header::SET_COOKIE, set_cookie(&s, login_csrf_cookie(&s), "", 0));
             res
         }
         Ok(None) => {
-            tracing::warn!(name = %f.name, "failed sign-in");
-            Redirect::to(&format!("/login?failed=1&next={}", url_encode(&safe_next(f.next.as_deref())))).into_response()
+            s.throttle(|t| t.failed(name, client, std::time::Instant::now()));
+            tracing::warn!(name = %signin::log_text(name), ?client, "failed sign-in");
+            let next = url_encode(&signin::safe_next(f.next.as_deref()));
+            Redirect::to(&format!("/login?failed=1&next={next}")).into_response()
         }
         Err(e) => error_page(&e.into(), None),
     }

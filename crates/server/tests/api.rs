@@ -354,7 +354,12 @@ async fn sign_in_sets_a_secure_session_and_forms_need_the_csrf_token() {
     let form = send(fx.app(), page(Method::GET, "/login?next=/runs", None, None)).await;
     assert_eq!(form.status, StatusCode::OK);
     let login_cookie = form.headers[header::SET_COOKIE].to_str().unwrap().to_string();
-    let csrf = login_cookie.split(';').next().unwrap().split_once('=').unwrap().1.to_string();
+    let (cookie_name, csrf) = login_cookie.split(';').next().unwrap().split_once('=').unwrap();
+    let csrf = csrf.to_string();
+    assert_eq!(cookie_name, "__Host-oa_login_csrf", "no subdomain or plain-HTTP page can set it");
+    for flag in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+        assert!(login_cookie.contains(flag), "{login_cookie}");
+    }
     assert!(form.text().contains(&csrf));
     let post = |cookie: Option<String>, body: String| {
         let mut b = axum::http::Request::builder()
@@ -370,10 +375,13 @@ async fn sign_in_sets_a_secure_session_and_forms_need_the_csrf_token() {
     // Without the login cookie (a cross-site form), refused.
     let forged = send(fx.app(), post(None, creds.clone())).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
-    let wrong =
-        send(fx.app(), post(Some(format!("oa_login_csrf={csrf}")), format!("name=aud&token=oat_00&csrf={csrf}"))).await;
+    let wrong = send(
+        fx.app(),
+        post(Some(format!("__Host-oa_login_csrf={csrf}")), format!("name=aud&token=oat_00&csrf={csrf}")),
+    )
+    .await;
     assert!(wrong.location().starts_with("/login?failed=1"), "{}", wrong.location());
-    let ok = send(fx.app(), post(Some(format!("oa_login_csrf={csrf}")), creds)).await;
+    let ok = send(fx.app(), post(Some(format!("__Host-oa_login_csrf={csrf}")), creds)).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
     assert_eq!(ok.location(), "/runs");
     let set: Vec<String> =

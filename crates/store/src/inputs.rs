@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use origin_rules::{PackError, PackSource};
+use origin_engine::input::{FileScope, resolve_bom_file};
 use sha2::{Digest, Sha256};
 
 /// One file a run used.
@@ -42,16 +43,23 @@ fn file(kind: &'static str, name: String, path: &Path) -> std::io::Result<InputF
 }
 
 /// Reads the batch files, the BOM files they name (`batch.bom_files`), and every file of the rule pack
-/// used (the built-in pack's embedded files, or the `--rules` directory's).
-pub fn collect_inputs(batches: &[PathBuf], pack: &PackSource) -> std::io::Result<RunInputs> {
+/// used (the built-in pack's embedded files, or the `--rules` directory's). BOM files are resolved as
+/// the engine resolves them ([`resolve_bom_file`] in `scope`): one the engine would refuse is not read
+/// here either. A batch under `upload_dir` is named by its path inside it, so that a server's temporary
+/// directory is never recorded.
+pub fn collect_inputs(
+    batches: &[PathBuf],
+    pack: &PackSource,
+    scope: FileScope,
+    upload_dir: Option<&Path>,
+) -> std::io::Result<RunInputs> {
     let mut files = Vec::new();
     for b in batches {
-        let f = file("batch", b.display().to_string(), b)?;
+        let f = file("batch", batch_name(b, upload_dir), b)?;
         let boms = bom_files(&f.content);
         files.push(f);
-        let dir = b.parent().unwrap_or(Path::new(""));
         for name in boms {
-            let path = dir.join(&name);
+            let Ok(path) = resolve_bom_file(b, &name, scope) else { continue };
             if path.is_file() && !files.iter().any(|f: &InputFile| f.kind == "bom" && f.name == name) {
                 files.push(file("bom", name, &path)?);
             }
@@ -71,10 +79,19 @@ pub fn collect_inputs(batches: &[PathBuf], pack: &PackSource) -> std::io::Result
     Ok(RunInputs { files, rules_digest: sha256_hex(listing.as_bytes()) })
 }
 
+/// How a run records a batch path: as given, or relative to the upload directory it is in.
+pub fn batch_name(batch: &Path, upload_dir: Option<&Path>) -> String {
+    match upload_dir.and_then(|d| batch.strip_prefix(d).ok()) {
+        Some(rel) => rel.display().to_string(),
+        None => batch.display().to_string(),
+    }
+}
+
 /// `batch.bom_files` from a YAML or JSON batch; empty when it cannot be read (the engine reports that).
+/// Public for the server, which places uploaded BOM files where their batch names them.
 /// A JSON batch is read with serde_json into just that field, skipping the rest without building it:
 /// a generic YAML value of a 1.4 GB JSON batch would take tens of gigabytes.
-fn bom_files(content: &[u8]) -> Vec<String> {
+pub fn bom_files(content: &[u8]) -> Vec<String> {
     #[derive(serde::Deserialize)]
     struct Head {
         batch: Option<HeadBatch>,

@@ -30,7 +30,7 @@ use sqlx::{Any, AnyPool, Transaction};
 
 pub use certificate::{CertificateRow, IssueRequest, draft_from_json};
 pub use export::{Exported, export_run, restore_inputs};
-pub use inputs::{InputFile, RunInputs, collect_inputs, sha256_hex};
+pub use inputs::{InputFile, RunInputs, batch_name, bom_files, collect_inputs, sha256_hex};
 pub use log::{LogEntry, LogProblem, LogReport};
 pub use review::{Decision, FindingFilter, FindingRow, ReviewRequest, ReviewRow, Role};
 pub use runs::{

@@ -6,13 +6,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use origin_engine::input::{Batch, load_batch};
+use origin_engine::input::{Batch, FileScope, load_batch_in};
 use origin_engine::run::{BatchReport, Progress, RunError, RunOptions};
 use origin_engine::sink::{SinkRunError, run_into};
 use origin_rules::{PackSource, RuleSet};
 use serde_json::json;
 
-use crate::inputs::collect_inputs;
+use crate::inputs::{batch_name, collect_inputs};
 use crate::runs::{CompletedRun, NewRun, RunSink, RunStatus};
 use crate::{Store, StoreError};
 
@@ -33,6 +33,11 @@ pub struct RunRequest {
     pub actor: String,
     /// Goods per transaction.
     pub chunk: usize,
+    /// Where the batches' BOM files may be (the command line's `--allow-outside` widens it).
+    pub bom_scope: FileScope,
+    /// The batches were uploaded into this temporary directory: the run records their names inside
+    /// it and no working directory, so that no server path is shown (issue 13, item 9).
+    pub upload_dir: Option<PathBuf>,
 }
 
 /// Why a stored run did not complete.
@@ -73,13 +78,13 @@ pub struct StoredRun {
     pub completed: CompletedRun,
 }
 
-async fn load_all(paths: &[PathBuf]) -> Result<Vec<Batch>, RunnerError> {
+async fn load_all(paths: &[PathBuf], scope: FileScope) -> Result<Vec<Batch>, RunnerError> {
     let mut batches = Vec::with_capacity(paths.len());
     for p in paths {
         let p = p.clone();
-        let b = tokio::task::spawn_blocking(move || load_batch(&p))
+        let b = tokio::task::spawn_blocking(move || load_batch_in(&p, scope))
             .await
-            .map_err(|e| RunnerError::NotStarted(RunError::Internal(e.to_string())))?
+            .map_err(|e| RunnerError::NotStarted(RunError::Internal(joined(&e))))?
             .map_err(|e| RunnerError::NotStarted(RunError::Header(e)))?;
         batches.push(b);
     }
@@ -88,6 +93,13 @@ async fn load_all(paths: &[PathBuf]) -> Result<Vec<Batch>, RunnerError> {
     origin_engine::input::check_distinct_batch_ids(&batches)
         .map_err(|e| RunnerError::NotStarted(RunError::Header(e)))?;
     Ok(batches)
+}
+
+/// A reader that did not finish (it panicked: a bug). The panic's text goes to the log only: it is
+/// no message for a user and must not reach a 422 body (issue 13, item 9).
+fn joined(e: &tokio::task::JoinError) -> String {
+    tracing::error!("reading a batch stopped: {e}");
+    "reading the batch stopped unexpectedly (a bug, logged); nothing was stored".to_string()
 }
 
 /// Starts and completes a stored run.
@@ -104,7 +116,7 @@ pub async fn start(
 /// Reads the batches and records a `running` run with its files; returns the run id and the batches.
 /// A bad header or the wrong pack stops here, before anything is stored.
 pub async fn begin(store: &Store, rules: &RuleSet, req: &RunRequest) -> Result<(String, Vec<Batch>), RunnerError> {
-    let batches = load_all(&req.batches).await?;
+    let batches = load_all(&req.batches, req.bom_scope).await?;
     let pack = format!("{}@{}", rules.pack.id, rules.pack.version);
     for b in &batches {
         if let Some(want) = &b.header.rule_pack
@@ -118,16 +130,22 @@ pub async fn begin(store: &Store, rules: &RuleSet, req: &RunRequest) -> Result<(
             }));
         }
     }
-    let inputs = collect_inputs(&req.batches, &req.pack)?;
-    let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default();
-    let options = json!({
-        "batches": req.batches.iter().map(|b| b.display().to_string()).collect::<Vec<_>>(),
-        "cwd": cwd,
+    let upload_dir = req.upload_dir.as_deref();
+    let inputs = collect_inputs(&req.batches, &req.pack, req.bom_scope, upload_dir)?;
+    let mut options = json!({
+        "batches": req.batches.iter().map(|b| batch_name(b, upload_dir)).collect::<Vec<_>>(),
         "rules_source": req.pack.record(),
         "as_of": req.opts.as_of.map(|d| d.to_string()),
         "threads": req.opts.threads,
         "chunk": req.chunk,
     });
+    if upload_dir.is_none() {
+        // For `run --resume` of relative batch paths; an upload is not resumed from its files.
+        options["cwd"] = json!(std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default());
+    }
+    if req.bom_scope == FileScope::Anywhere {
+        options["allow_outside"] = json!(true);
+    }
     let goods_total = batches.iter().map(|b| b.goods.len()).sum::<usize>();
     let new = NewRun {
         actor: req.actor.clone(),
@@ -182,7 +200,12 @@ pub async fn resume(
         .and_then(|t| t.as_u64())
         .and_then(|t| usize::try_from(t).ok())
         .unwrap_or(DEFAULT_CHUNK);
-    let inputs = collect_inputs(&batches, pack)?;
+    let scope = if row.options.get("allow_outside").and_then(serde_json::Value::as_bool) == Some(true) {
+        FileScope::Anywhere
+    } else {
+        FileScope::BatchDirectory
+    };
+    let inputs = collect_inputs(&batches, pack, scope, None)?;
     if inputs.rules_digest != row.rules_digest {
         let then = row.options.get("rules_source").and_then(|s| s.as_str()).unwrap_or("a rule-pack directory");
         return Err(StoreError::Invalid(format!(
@@ -216,7 +239,7 @@ pub async fn resume(
         ))
         .into());
     }
-    let loaded = load_all(&batches).await?;
+    let loaded = load_all(&batches, scope).await?;
     store.reopen_run(run, actor).await?;
     execute(store, run.to_string(), rules, loaded, RunOptions { as_of, threads }, progress, actor, chunk).await
 }

@@ -36,6 +36,8 @@ fn request(batch: &Path, chunk: usize) -> RunRequest {
         opts: RunOptions { as_of: None, threads: Some(1) },
         actor: "tester".into(),
         chunk,
+        bom_scope: Default::default(),
+        upload_dir: None,
     }
 }
 

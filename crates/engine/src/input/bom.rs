@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 
-use calamine::{Data, Reader};
 use origin_core::{Country, Currency, Decimal, HsCode};
 
 use super::{GoodInput, InputError, Material, Role};
@@ -48,19 +47,7 @@ pub(super) fn attach(
             }
             rows
         }
-        Some("xlsx") => {
-            let mut wb: calamine::Xlsx<_> = calamine::open_workbook(path).map_err(|e| {
-                fatal(
-                    format!("cannot open the workbook: {e}"),
-                    "save the BOM as .xlsx with the lines on the first sheet",
-                )
-            })?;
-            let range = wb
-                .worksheet_range_at(0)
-                .ok_or_else(|| fatal("the workbook has no sheet".into(), "put the BOM lines on the first sheet"))?
-                .map_err(|e| fatal(format!("cannot read the first sheet: {e}"), "save the workbook again as .xlsx"))?;
-            range.rows().map(|r| r.iter().map(cell).collect()).collect()
-        }
+        Some("xlsx") => super::xlsx::read_rows(path).map_err(|p| fatal(p.message, &p.help))?,
         _ => {
             return Err(fatal(
                 format!("`{}` is neither .csv nor .xlsx", path.display()),
@@ -71,8 +58,23 @@ pub(super) fn attach(
     let Some((head, body)) = rows.split_first() else {
         return Err(fatal("the BOM file is empty".into(), "the first row names the columns"));
     };
-    let col: HashMap<String, usize> =
-        head.iter().enumerate().map(|(i, h)| (h.trim().to_ascii_lowercase().replace(' ', "_"), i)).collect();
+    let mut col: HashMap<String, usize> = HashMap::with_capacity(head.len());
+    for (i, h) in head.iter().enumerate() {
+        let name = h.trim().to_ascii_lowercase().replace(' ', "_");
+        if name.is_empty() {
+            continue;
+        }
+        // Two columns of one name: which one holds the value is a guess, so neither is taken.
+        if let Some(first) = col.insert(name.clone(), i) {
+            return Err(vec![InputError {
+                file: path.to_path_buf(),
+                line: Some(1),
+                field: name.clone(),
+                message: format!("the header row names column `{name}` twice (columns {} and {})", first + 1, i + 1),
+                help: format!("keep one `{name}` column and rename or delete the other"),
+            }]);
+        }
+    }
     for c in COLUMNS.iter().filter(|c| **c != "part") {
         if !col.contains_key(*c) {
             return Err(fatal(
@@ -217,21 +219,6 @@ fn invalidate(g: &mut GoodInput, errs: Vec<InputError>) {
     match g {
         GoodInput::Invalid { errors, .. } => errors.extend(errs),
         GoodInput::Ok(good) => *g = GoodInput::Invalid { id: good.id.clone(), errors: errs },
-    }
-}
-
-fn cell(d: &Data) -> String {
-    match d {
-        Data::Empty => String::new(),
-        Data::String(s) => s.trim().to_string(),
-        Data::Float(f) => {
-            // Spreadsheets store numbers as floats; print the shortest form that reads back the same.
-            let s = format!("{f}");
-            s.trim_end_matches(".0").to_string()
-        }
-        Data::Int(i) => i.to_string(),
-        Data::Bool(b) => b.to_string(),
-        other => other.to_string(),
     }
 }
 

@@ -39,6 +39,7 @@ pub(super) fn parse<R: Read>(
     path: &Path,
     r: R,
     reread: &dyn Fn(u64, usize) -> Option<String>,
+    scope: super::FileScope,
 ) -> io::Result<Option<Result<Batch, HeaderError>>> {
     let mut sc = Scanner { r, buf: vec![0; CHUNK], pos: 0, len: 0, eof: false, line: 1, offset: 0 };
     if sc.skip_ws()? != Some(b'{') {
@@ -198,7 +199,7 @@ pub(super) fn parse<R: Read>(
         let p = format!("goods[{i}]");
         Locate::part(&p, line, &text).line(&format!("{p}.id"))
     };
-    Ok(Some(finish(&top, path, &raw_header, parts, list, &rates, &id_line)))
+    Ok(Some(finish(&top, path, &raw_header, parts, list, &rates, &id_line, scope)))
 }
 
 /// The rates, as the general path reads them; `None`: take the general path.
@@ -671,7 +672,9 @@ mod tests {
         let path = Path::new("batch.json");
         for t in [&text, &broken] {
             let fast = parse_batch(path, t).map(|b| errors(&b)).map_err(|e| e.to_string());
-            let general = parse_text(path, t).map(|b| errors(&b)).map_err(|e| e.to_string());
+            let general = parse_text(path, t, crate::input::FileScope::BatchDirectory)
+                .map(|b| errors(&b))
+                .map_err(|e| e.to_string());
             assert_eq!(fast, general);
         }
         let e = parse_batch(path, &broken).map(|b| errors(&b)).unwrap_or_else(|e| vec![e.to_string()]);
@@ -701,7 +704,9 @@ mod tests {
             text.replacen(r#""line": "10""#, r#""line": "10", "line": "11""#, 1),
         ] {
             let fast = parse_batch(path, &t).map(|b| errors(&b)).map_err(|e| e.to_string());
-            let general = parse_text(path, &t).map(|b| errors(&b)).map_err(|e| e.to_string());
+            let general = parse_text(path, &t, crate::input::FileScope::BatchDirectory)
+                .map(|b| errors(&b))
+                .map_err(|e| e.to_string());
             assert_eq!(fast, general);
         }
     }

@@ -8,6 +8,7 @@ mod bom;
 mod json;
 mod kinds;
 pub mod raw;
+pub mod xlsx;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -372,8 +373,55 @@ pub struct Batch {
     pub bom_kind_rows: HashMap<(usize, usize), (PathBuf, usize)>,
 }
 
-/// Reads a batch file (`.yaml`, `.yml` or `.json`) and the BOM files its header names.
+/// Where the BOM files a batch names (`batch.bom_files`) may be.
+///
+/// A batch read on a server comes from someone else: `bom_files: ["../../other-tenant/x.csv"]` must not
+/// read another file of the server (issue 13). So by default an entry is a relative path of plain
+/// names that stays inside the batch's directory, also after following symbolic links.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FileScope {
+    /// Only files in the batch's directory or below it (the default; the server's only scope).
+    #[default]
+    BatchDirectory,
+    /// Any path, `..` and absolute ones included (the command line's `--allow-outside`).
+    Anywhere,
+}
+
+/// Resolves a `batch.bom_files` entry of the batch at `batch`. The refusal of a path outside the
+/// batch's directory is decided on the text of the entry before the file system is asked, so it does
+/// not tell whether such a file exists.
+pub fn resolve_bom_file(batch: &Path, entry: &str, scope: FileScope) -> Result<PathBuf, (String, String)> {
+    let base = batch.parent().unwrap_or(Path::new("."));
+    if scope == FileScope::Anywhere {
+        return Ok(base.join(entry));
+    }
+    let help = "name a BOM file beside the batch file or in a folder under it, relative to the batch \
+                (e.g. `bom.csv` or `boms/bom.csv`); on the command line `--allow-outside` lifts this";
+    let rel = Path::new(entry);
+    let plain = !entry.is_empty()
+        && !entry.contains('\\')
+        && rel.components().all(|c| matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir));
+    if !plain {
+        return Err((format!("`{entry}` is not a path inside the batch's directory"), help.to_string()));
+    }
+    let path = base.join(rel);
+    // A symbolic link inside the directory may still lead out of it.
+    if let (Ok(real), Ok(real_base)) = (path.canonicalize(), base.canonicalize())
+        && !real.starts_with(&real_base)
+    {
+        return Err((format!("`{entry}` leads outside the batch's directory (a symbolic link)"), help.to_string()));
+    }
+    Ok(path)
+}
+
+/// Reads a batch file (`.yaml`, `.yml` or `.json`) and the BOM files its header names, which must be
+/// inside the batch's directory ([`FileScope::BatchDirectory`]).
 pub fn load_batch(path: &Path) -> Result<Batch, HeaderError> {
+    load_batch_in(path, FileScope::BatchDirectory)
+}
+
+/// [`load_batch`] with BOM files allowed in `scope`.
+pub fn load_batch_in(path: &Path, scope: FileScope) -> Result<Batch, HeaderError> {
     let fail = |field: &str, message: String, help: &str| {
         HeaderError(vec![InputError {
             file: path.to_path_buf(),
@@ -394,7 +442,7 @@ pub fn load_batch(path: &Path) -> Result<Batch, HeaderError> {
             f.read_exact(&mut b).ok()?;
             String::from_utf8(b).ok()
         };
-        match json::parse(path, file, &reread) {
+        match json::parse(path, file, &reread, scope) {
             Ok(Some(batch)) => return batch,
             // Not the plain shape the fast path reads (or malformed): the general path says why.
             Ok(None) => {}
@@ -403,7 +451,7 @@ pub fn load_batch(path: &Path) -> Result<Batch, HeaderError> {
     }
     let text = std::fs::read_to_string(path)
         .map_err(|e| fail("", format!("cannot read the batch file: {e}"), "check the path"))?;
-    parse_text(path, &text)
+    parse_text(path, &text, scope)
 }
 
 fn is_json(path: &Path) -> bool {
@@ -414,21 +462,29 @@ fn is_json(path: &Path) -> bool {
 /// takes the JSON fast path (streamed, goods parsed in parallel); anything else, or JSON the fast path
 /// does not take, is read as YAML (JSON being YAML), with the same results.
 pub fn parse_batch(path: &Path, text: &str) -> Result<Batch, HeaderError> {
+    parse_batch_in(path, text, FileScope::BatchDirectory)
+}
+
+/// [`parse_batch`] with BOM files allowed in `scope`.
+pub fn parse_batch_in(path: &Path, text: &str, scope: FileScope) -> Result<Batch, HeaderError> {
     let reread = |offset: u64, len: usize| {
         let start = usize::try_from(offset).ok()?;
         text.get(start..start.checked_add(len)?).map(str::to_string)
     };
     if is_json(path)
-        && let Ok(Some(batch)) = json::parse(path, text.as_bytes(), &reread)
+        && let Ok(Some(batch)) = json::parse(path, text.as_bytes(), &reread, scope)
     {
         return batch;
     }
-    parse_text(path, text)
+    parse_text(path, text, scope)
 }
 
 /// The general path: the whole file as a YAML value (JSON is YAML), then each part deserialized on its
 /// own so that a bad part becomes an input error of that part.
-fn parse_text(path: &Path, text: &str) -> Result<Batch, HeaderError> {
+fn parse_text(path: &Path, text: &str, scope: FileScope) -> Result<Batch, HeaderError> {
+    // Editors on Windows save UTF-8 with a byte order mark; YAML would read it as content before the
+    // first document ("more than one document"). It is not content: dropped, lines unchanged.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let index = PathIndex::build(text).map_err(|e| {
         HeaderError(vec![InputError {
             file: path.to_path_buf(),
@@ -529,7 +585,7 @@ fn parse_text(path: &Path, text: &str) -> Result<Batch, HeaderError> {
         }
     }
     let parts = Parts { header, parties, certifications, bad_certifications, provenance, warnings };
-    finish(&cx, path, &raw_header, parts, goods, &rates, &|i| cx.locate.line(&format!("goods[{i}].id")))
+    finish(&cx, path, &raw_header, parts, goods, &rates, &|i| cx.locate.line(&format!("goods[{i}].id")), scope)
 }
 
 /// What a batch holds besides its goods.
@@ -655,6 +711,7 @@ fn finish(
     mut goods: Vec<GoodInput>,
     rates: &HashMap<Currency, Decimal>,
     id_line: &dyn Fn(usize) -> Option<usize>,
+    scope: FileScope,
 ) -> Result<Batch, HeaderError> {
     let Parts { header, parties, certifications, bad_certifications, provenance, mut warnings } = parts;
     if goods.is_empty() && raw_header.bom_files.is_empty() {
@@ -664,11 +721,11 @@ fn finish(
             "list the goods to audit under `goods`",
         )]));
     }
-    let base = path.parent().unwrap_or(Path::new("."));
     let mut bom_kind_rows = HashMap::new();
     for (i, f) in raw_header.bom_files.iter().enumerate() {
-        let bom_path = base.join(f);
         let field = format!("batch.bom_files[{i}]");
+        let bom_path = resolve_bom_file(path, f, scope)
+            .map_err(|(message, help)| HeaderError(vec![cx.err(&field, &message, &help)]))?;
         let orphans = bom::attach(&bom_path, &field, &mut goods, rates, header.currency, &mut bom_kind_rows)
             .map_err(HeaderError)?;
         warnings.extend(orphans);

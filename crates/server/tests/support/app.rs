@@ -74,6 +74,8 @@ pub async fn fixture() -> Fixture {
         opts: RunOptions { as_of: None, threads: Some(1) },
         actor: "fixture".into(),
         chunk: DEFAULT_CHUNK,
+        bom_scope: Default::default(),
+        upload_dir: None,
     };
     let stored = runner::start(&store, rules.clone(), &req, Arc::new(Progress::default())).await.unwrap();
     let run = stored.id;
