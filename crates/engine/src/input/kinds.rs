@@ -201,14 +201,15 @@ fn check_materials(
                 })
                 .collect::<Vec<_>>()
         });
-        let sub = m.self_produced.as_ref().map(|sp| {
+        // A self-produced material always has a classification (the batch reader requires one).
+        let sub = m.self_produced.as_ref().zip(m.hs).map(|(sp, sub_hs)| {
             let mut sub_changed = false;
             let ms = check_materials(
                 rules,
                 loc,
                 gi,
                 &sp.materials,
-                m.hs,
+                sub_hs,
                 &format!("{mp}.self_produced.materials"),
                 false,
                 errors,
