@@ -94,7 +94,12 @@ pub fn lot_facts(rules: &RuleSet, file: &Path, input: &ProvenanceInput, wanted: 
             Err(e) => e.0,
         };
         let first = out.errors.len();
-        out.errors.extend(locate(file, &current, &errors));
+        // Paths of a pruned round index the pruned lists: located in the file by the original records.
+        let in_file: Vec<BuildError> = errors
+            .iter()
+            .map(|e| BuildError { path: e.path.as_deref().map(|p| original_path(input, &current, p)), ..e.clone() })
+            .collect();
+        out.errors.extend(locate(file, input, &in_file));
         let touched = touched_lots(input, &current, &errors);
         for (k, lots) in touched.into_iter().enumerate() {
             for lot in lots {
@@ -112,6 +117,34 @@ pub fn lot_facts(rules: &RuleSet, file: &Path, input: &ProvenanceInput, wanted: 
         out.tainted.entry(l.id.clone()).or_insert_with(|| all.clone());
     }
     out
+}
+
+/// `path` (such as `shipments[2].lot`, an index into `current`) as an index into `original`, by the id
+/// of the record (the first record with that id).
+fn original_path(original: &ProvenanceInput, current: &ProvenanceInput, path: &str) -> String {
+    let find = |list: &str, ids: Vec<&str>, of: Vec<&str>| -> Option<String> {
+        let k = index_in(Some(path), list)?;
+        let id = ids.get(k)?;
+        let k0 = of.iter().position(|x| x == id)?;
+        let rest = path.strip_prefix(&format!("{list}[{k}]"))?;
+        Some(format!("{list}[{k0}]{rest}"))
+    };
+    let ids = |p: &ProvenanceInput, list: &str| -> Vec<String> {
+        match list {
+            "sites" => p.sites.iter().map(|x| x.id.clone()).collect(),
+            "lots" => p.lots.iter().map(|x| x.id.clone()).collect(),
+            "shipments" => p.shipments.iter().map(|x| x.id.clone()).collect(),
+            _ => p.transformations.iter().map(|x| x.id.clone()).collect(),
+        }
+    };
+    for list in ["sites", "lots", "shipments", "transformations"] {
+        if index_in(Some(path), list).is_some() {
+            let (a, b) = (ids(current, list), ids(original, list));
+            let found = find(list, a.iter().map(String::as_str).collect(), b.iter().map(String::as_str).collect());
+            return found.unwrap_or_else(|| path.to_string());
+        }
+    }
+    path.to_string()
 }
 
 /// The record a located error points at, as a path under `provenance`: its own path, else the first
@@ -186,9 +219,9 @@ fn touched_lots(original: &ProvenanceInput, current: &ProvenanceInput, errors: &
                 for s in current.shipments.iter().filter(|s| &s.id == id) {
                     seeds.push(&s.lot);
                 }
+                // A faulty transformation puts its output in doubt (its inputs' own history is not).
                 for t in current.transformations.iter().filter(|t| &t.id == id) {
                     seeds.push(&t.output);
-                    seeds.extend(t.inputs.iter().map(|i| i.lot.as_str()));
                 }
                 // A site id used twice: what happened at "that" site is in doubt.
                 if e.kind == BuildErrorKind::DuplicateId && current.sites.iter().any(|s| &s.id == id) {
@@ -203,7 +236,6 @@ fn touched_lots(original: &ProvenanceInput, current: &ProvenanceInput, errors: &
             }
             if let Some(t) = index_in(path, "transformations").and_then(|k| current.transformations.get(k)) {
                 seeds.push(&t.output);
-                seeds.extend(t.inputs.iter().map(|i| i.lot.as_str()));
             }
             if let Some(l) = index_in(path, "lots").and_then(|k| current.lots.get(k)) {
                 seeds.push(&l.id);
