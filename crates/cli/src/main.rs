@@ -117,6 +117,10 @@ enum RulesCommand {
         /// The good's description, where the rule depends on it (e.g. "body stamping").
         #[arg(long)]
         kind: Option<String>,
+        /// The HS edition the code is in: hs2022 (today's HTSUS; mapped to the pack's HS 2017 through
+        /// its correlation table) or hs2017 (the rules' own codes, no mapping).
+        #[arg(long, value_enum, default_value_t = NomenclatureArg::Hs2022)]
+        nomenclature: NomenclatureArg,
     },
     /// Print the JSON Schema of the rule-pack files.
     Schema,
@@ -130,6 +134,24 @@ enum RulesCommand {
     Import(origin_cli::import_cmd::ImportArgs),
     /// Compare the legal text, rule by rule, with the encoded pack; exit 1 when they disagree.
     Crosscheck(origin_cli::import_cmd::CrosscheckArgs),
+}
+
+/// An HS edition on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum NomenclatureArg {
+    /// HS 2022 (today's HTSUS).
+    Hs2022,
+    /// HS 2017 (the edition GN 11(o) is written in).
+    Hs2017,
+}
+
+impl From<NomenclatureArg> for origin_rules::Nomenclature {
+    fn from(n: NomenclatureArg) -> Self {
+        match n {
+            NomenclatureArg::Hs2022 => origin_rules::Nomenclature::Hs2022,
+            NomenclatureArg::Hs2017 => origin_rules::Nomenclature::Hs2017,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -183,9 +205,17 @@ fn main() -> ExitCode {
         },
         Command::Rules { command } => match command {
             RulesCommand::Check { dir, format } => rules_cmd::check(&dir.unwrap_or(cli.rules), format, &mut out),
-            RulesCommand::Explain { hs, as_of, vehicle_use, kind } => {
+            RulesCommand::Explain { hs, as_of, vehicle_use, kind, nomenclature } => {
                 let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
-                rules_cmd::explain(&cli.rules, &hs, as_of, vehicle_use.map(Into::into), kind.as_deref(), &mut out)
+                rules_cmd::explain_in(
+                    &cli.rules,
+                    &hs,
+                    nomenclature.into(),
+                    as_of,
+                    vehicle_use.map(Into::into),
+                    kind.as_deref(),
+                    &mut out,
+                )
             }
             RulesCommand::Schema => rules_cmd::schema(&mut out),
             RulesCommand::Coverage { legal } => rules_cmd::coverage(&cli.rules, &legal, &mut out),

@@ -6,7 +6,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use origin_core::HsCode;
 use origin_rules::explain::explain_rule;
-use origin_rules::{Lookup, Review, RuleQuery, RuleSet, Severity, VehicleUse, load_pack};
+use origin_rules::{Lookup, Nomenclature, Review, RuleQuery, RuleSet, Severity, VehicleUse, load_pack};
 
 use crate::exit;
 
@@ -103,10 +103,26 @@ pub fn load_valid(dir: &Path, err: &mut dyn Write) -> std::io::Result<Option<Rul
     Ok(loaded.rules)
 }
 
-/// `rules explain HS`: the rule in force, in plain words, with citation and verbatim text.
+/// `rules explain HS`: the rule in force, in plain words, with citation and verbatim text. The code is
+/// read as HS 2022 (today's HTSUS), like a batch's codes by default.
 pub fn explain(
     dir: &Path,
     hs: &str,
+    as_of: NaiveDate,
+    vehicle_use: Option<VehicleUse>,
+    good_kind: Option<&str>,
+    out: &mut dyn Write,
+) -> std::io::Result<i32> {
+    explain_in(dir, hs, Nomenclature::Hs2022, as_of, vehicle_use, good_kind, out)
+}
+
+/// `rules explain HS --nomenclature E`: the code is read in edition `E` and, when the pack's rules are
+/// written in another (GN 11(o): HS 2017), mapped through the pack's correlation table; the output
+/// names the code whose rule it shows. Several counterparts are listed with the rule of each.
+pub fn explain_in(
+    dir: &Path,
+    hs: &str,
+    nomenclature: Nomenclature,
     as_of: NaiveDate,
     vehicle_use: Option<VehicleUse>,
     good_kind: Option<&str>,
@@ -120,6 +136,63 @@ pub fn explain(
         }
     };
     let Some(set) = load_valid(dir, out)? else { return Ok(exit::INVALID) };
+    let codes = match set.rule_codes(code, nomenclature) {
+        Ok(c) => c,
+        Err(e) => {
+            writeln!(out, "error: {e}")?;
+            writeln!(
+                out,
+                "help: give an {nomenclature} code, or pass `--nomenclature {}` for a code of the rules' edition",
+                set.nomenclature.as_str()
+            )?;
+            return Ok(exit::USAGE);
+        }
+    };
+    let source = set.correlation.as_ref().map(|c| format!(" ({})", c.citation)).unwrap_or_default();
+    match codes.as_slice() {
+        [one] if *one == code => explain_code(&set, code, as_of, vehicle_use, good_kind, out),
+        [one] => {
+            writeln!(out, "{nomenclature} `{code}` is {} `{one}`{source}; the rule for `{one}`:", set.nomenclature)?;
+            explain_code(&set, *one, as_of, vehicle_use, good_kind, out)
+        }
+        several => {
+            writeln!(
+                out,
+                "{nomenclature} `{code}` corresponds to {} {} codes{source}; the rule in force on {as_of} for each:",
+                several.len(),
+                set.nomenclature
+            )?;
+            for c in several {
+                let q = RuleQuery { hs: *c, as_of, vehicle_use, good_kind };
+                let words = match set.lookup(q) {
+                    Lookup::Found(r) => format!("rule {} ({})", r.id, r.hs_key()),
+                    Lookup::NoRule { .. } => "no rule encoded".to_string(),
+                    Lookup::NeedsClassification(_) => "needs a deeper classification".to_string(),
+                    Lookup::NeedsUse(_) => "depends on the vehicle use (--use)".to_string(),
+                    Lookup::NeedsDescription(_) => "depends on what the good is (--kind)".to_string(),
+                };
+                writeln!(out, "  - {c}: {words}")?;
+            }
+            writeln!(
+                out,
+                "the answer for such a good depends on which {} code it was classified in; a batch audit asks that question rather than choosing one.",
+                set.nomenclature
+            )?;
+            writeln!(out, "help: explain one of them with `--nomenclature {} CODE`", set.nomenclature.as_str())?;
+            Ok(exit::USAGE)
+        }
+    }
+}
+
+/// The rule for `code`, already in the rules' edition.
+fn explain_code(
+    set: &RuleSet,
+    code: HsCode,
+    as_of: NaiveDate,
+    vehicle_use: Option<VehicleUse>,
+    good_kind: Option<&str>,
+    out: &mut dyn Write,
+) -> std::io::Result<i32> {
     let q = RuleQuery { hs: code, as_of, vehicle_use, good_kind };
     let list = |rules: &[&origin_rules::Rule], out: &mut dyn Write| -> std::io::Result<()> {
         for r in rules {
@@ -144,7 +217,7 @@ pub fn explain(
     match set.lookup(q) {
         Lookup::Found(rule) => {
             writeln!(out, "{code} on {as_of}:")?;
-            write!(out, "{}", explain_rule(&set, rule))?;
+            write!(out, "{}", explain_rule(set, rule))?;
             Ok(exit::OK)
         }
         Lookup::NoRule { other_dates } => {
