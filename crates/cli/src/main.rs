@@ -142,6 +142,10 @@ enum RulesCommand {
         /// the staged RVC that `run` applies on the date: pv-lt-core-part, heavy-truck-principal-part, ...
         #[arg(long, value_parser = parse_category)]
         category: Option<origin_rules::StagingCategory>,
+        /// The HS edition the code is in: hs2022 (today's HTSUS; mapped to the pack's HS 2017 through
+        /// its correlation table) or hs2017 (the rules' own codes, no mapping).
+        #[arg(long, value_enum, default_value_t = NomenclatureArg::Hs2022)]
+        nomenclature: NomenclatureArg,
     },
     /// Print the JSON Schema of the rule-pack files.
     Schema,
@@ -169,6 +173,24 @@ fn parse_category(s: &str) -> Result<origin_rules::StagingCategory, String> {
             "`{s}` is not a staging category: write pv-lt-vehicle, pv-lt-core-part, pv-lt-principal-part, pv-lt-complementary-part, heavy-truck, heavy-truck-principal-part, heavy-truck-complementary-part or other-vehicle"
         )
     })
+}
+
+/// An HS edition on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum NomenclatureArg {
+    /// HS 2022 (today's HTSUS).
+    Hs2022,
+    /// HS 2017 (the edition GN 11(o) is written in).
+    Hs2017,
+}
+
+impl From<NomenclatureArg> for origin_rules::Nomenclature {
+    fn from(n: NomenclatureArg) -> Self {
+        match n {
+            NomenclatureArg::Hs2022 => origin_rules::Nomenclature::Hs2022,
+            NomenclatureArg::Hs2017 => origin_rules::Nomenclature::Hs2017,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -255,11 +277,12 @@ fn main() -> ExitCode {
             RulesCommand::Check { dir, format } => {
                 rules_cmd::check(&dir.map_or(pack.clone(), PackSource::Dir), format, &mut out)
             }
-            RulesCommand::Explain { hs, as_of, vehicle_use, kind, category } => {
+            RulesCommand::Explain { hs, as_of, vehicle_use, kind, category, nomenclature } => {
                 let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
-                rules_cmd::explain_staged(
+                rules_cmd::explain_full(
                     &pack,
                     &hs,
+                    nomenclature.into(),
                     as_of,
                     vehicle_use.map(Into::into),
                     kind.as_deref(),

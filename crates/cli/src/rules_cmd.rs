@@ -6,7 +6,9 @@ use std::path::Path;
 use chrono::NaiveDate;
 use origin_core::HsCode;
 use origin_rules::explain::explain_rule;
-use origin_rules::{Lookup, PackFiles, PackSource, Review, RuleQuery, RuleSet, Severity, StagingCategory, VehicleUse};
+use origin_rules::{
+    Lookup, Nomenclature, PackFiles, PackSource, Review, RuleQuery, RuleSet, Severity, StagingCategory, VehicleUse,
+};
 
 use crate::exit;
 
@@ -164,7 +166,8 @@ pub fn export(pack: &PackSource, dir: &Path, out: &mut dyn Write) -> std::io::Re
     Ok(exit::OK)
 }
 
-/// `rules explain HS`: the rule in force, in plain words, with citation and verbatim text.
+/// `rules explain HS`: the rule in force, in plain words, with citation and verbatim text. The code is
+/// read as HS 2022 (today's HTSUS), like a batch's codes by default.
 pub fn explain(
     pack: &PackSource,
     hs: &str,
@@ -173,7 +176,7 @@ pub fn explain(
     good_kind: Option<&str>,
     out: &mut dyn Write,
 ) -> std::io::Result<i32> {
-    explain_staged(pack, hs, as_of, vehicle_use, good_kind, None, out)
+    explain_full(pack, hs, Nomenclature::Hs2022, as_of, vehicle_use, good_kind, None, out)
 }
 
 /// `rules explain HS --category ...`: the rule in force and, for an automotive staging category, the
@@ -181,6 +184,36 @@ pub fn explain(
 pub fn explain_staged(
     pack: &PackSource,
     hs: &str,
+    as_of: NaiveDate,
+    vehicle_use: Option<VehicleUse>,
+    good_kind: Option<&str>,
+    category: Option<StagingCategory>,
+    out: &mut dyn Write,
+) -> std::io::Result<i32> {
+    explain_full(pack, hs, Nomenclature::Hs2022, as_of, vehicle_use, good_kind, category, out)
+}
+
+/// `rules explain HS --nomenclature E`: the code is read in edition `E` and, when the pack's rules are
+/// written in another (GN 11(o): HS 2017), mapped through the pack's correlation table; the output
+/// names the code whose rule it shows. Several counterparts are listed with the rule of each.
+pub fn explain_in(
+    pack: &PackSource,
+    hs: &str,
+    nomenclature: Nomenclature,
+    as_of: NaiveDate,
+    vehicle_use: Option<VehicleUse>,
+    good_kind: Option<&str>,
+    out: &mut dyn Write,
+) -> std::io::Result<i32> {
+    explain_full(pack, hs, nomenclature, as_of, vehicle_use, good_kind, None, out)
+}
+
+/// `rules explain HS [--nomenclature E] [--category C]`: everything the command line can ask.
+#[expect(clippy::too_many_arguments, reason = "one argument per command-line option")]
+pub fn explain_full(
+    pack: &PackSource,
+    hs: &str,
+    nomenclature: Nomenclature,
     as_of: NaiveDate,
     vehicle_use: Option<VehicleUse>,
     good_kind: Option<&str>,
@@ -215,6 +248,64 @@ pub fn explain_staged(
             }
         },
     };
+        let codes = match set.rule_codes(code, nomenclature) {
+        Ok(c) => c,
+        Err(e) => {
+            writeln!(out, "error: {e}")?;
+            writeln!(
+                out,
+                "help: give an {nomenclature} code, or pass `--nomenclature {}` for a code of the rules' edition",
+                set.nomenclature.as_str()
+            )?;
+            return Ok(exit::USAGE);
+        }
+    };
+    let source = set.correlation.as_ref().map(|c| format!(" ({})", c.citation)).unwrap_or_default();
+    match codes.as_slice() {
+        [one] if *one == code => explain_code(&set, code, as_of, vehicle_use, good_kind, category, out),
+        [one] => {
+            writeln!(out, "{nomenclature} `{code}` is {} `{one}`{source}; the rule for `{one}`:", set.nomenclature)?;
+            explain_code(&set, *one, as_of, vehicle_use, good_kind, category, out)
+        }
+        several => {
+            writeln!(
+                out,
+                "{nomenclature} `{code}` corresponds to {} {} codes{source}; the rule in force on {as_of} for each:",
+                several.len(),
+                set.nomenclature
+            )?;
+            for c in several {
+                let q = RuleQuery { hs: *c, as_of, vehicle_use, good_kind };
+                let words = match set.lookup(q) {
+                    Lookup::Found(r) => format!("rule {} ({})", r.id, r.hs_key()),
+                    Lookup::NoRule { .. } => "no rule encoded".to_string(),
+                    Lookup::NeedsClassification(_) => "needs a deeper classification".to_string(),
+                    Lookup::NeedsUse(_) => "depends on the vehicle use (--use)".to_string(),
+                    Lookup::NeedsDescription(_) => "depends on what the good is (--kind)".to_string(),
+                };
+                writeln!(out, "  - {c}: {words}")?;
+            }
+            writeln!(
+                out,
+                "the answer for such a good depends on which {} code it was classified in; a batch audit asks that question rather than choosing one.",
+                set.nomenclature
+            )?;
+            writeln!(out, "help: explain one of them with `--nomenclature {} CODE`", set.nomenclature.as_str())?;
+            Ok(exit::USAGE)
+        }
+    }
+}
+
+/// The rule for `code`, already in the rules' edition.
+fn explain_code(
+    set: &RuleSet,
+    code: HsCode,
+    as_of: NaiveDate,
+    vehicle_use: Option<VehicleUse>,
+    good_kind: Option<&str>,
+    category: Option<StagingCategory>,
+    out: &mut dyn Write,
+) -> std::io::Result<i32> {
     let q = RuleQuery { hs: code, as_of, vehicle_use, good_kind };
     let list = |rules: &[&origin_rules::Rule], out: &mut dyn Write| -> std::io::Result<()> {
         for r in rules {
@@ -239,9 +330,9 @@ pub fn explain_staged(
     match set.lookup(q) {
         Lookup::Found(rule) => {
             writeln!(out, "{code} on {as_of}:")?;
-            write!(out, "{}", explain_rule(&set, rule))?;
+            write!(out, "{}", explain_rule(set, rule))?;
             if let Some(cat) = category {
-                explain_staging(&set, rule, code, cat, as_of, out)?;
+                explain_staging(set, rule, code, cat, as_of, out)?;
             }
             Ok(exit::OK)
         }

@@ -95,6 +95,40 @@ fn explain_picks_the_dated_variant_in_force() {
     assert!(after.contains("7225"), "{after}");
 }
 
+/// Issue 11 item 7 (reproduction): GN 11(o) is written in HS 2017. `rules explain 9401.99` (an HS 2022
+/// code) used to answer "no rule"; it reads the code as HS 2017 9401.90 and says so.
+#[test]
+fn explain_reads_hs2022_9401_99_as_hs2017_9401_90() {
+    let (code, out) = run(|o| rules_cmd::explain(&pack(), "9401.99", date("2026-11-01"), None, None, o));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("HS 2022 `9401.99` is HS 2017 `9401.90`"), "{out}");
+    assert!(out.contains("rule gn11-94-9401-90 covers 9401.90"), "{out}");
+}
+
+/// A one-to-many HS 2022 code lists the rule of every HS 2017 counterpart and exits 2 (needs a fact).
+#[test]
+fn explain_lists_the_rule_of_each_hs2017_counterpart_of_8524_11() {
+    let (code, out) = run(|o| rules_cmd::explain(&pack(), "8524.11", date("2026-11-01"), None, None, o));
+    assert_eq!(code, 2, "{out}");
+    assert!(out.starts_with("HS 2022 `8524.11` corresponds to 483 HS 2017 codes"), "{out}");
+    assert!(out.contains("  - 8529.90: rule gn11-85-066 (8529.90)"), "{out}");
+    assert!(out.contains(": no rule encoded"), "{out}");
+}
+
+/// `--nomenclature hs2017` explains the rules' own codes without mapping; without it, the HS 2017 code
+/// 9401.90 (deleted in HS 2022) is an error naming the codes it became.
+#[test]
+fn explain_nomenclature_hs2017_skips_the_mapping() {
+    let (code, out) = run(|o| {
+        rules_cmd::explain_in(&pack(), "9401.90", origin_rules::Nomenclature::Hs2017, date("2026-11-01"), None, None, o)
+    });
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("9401.90 on 2026-11-01:"), "{out}");
+    let (code, out) = run(|o| rules_cmd::explain(&pack(), "9401.90", date("2026-11-01"), None, None, o));
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("`9401.90` is not a code of HS 2022") && out.contains("9401.91, 9401.99"), "{out}");
+}
+
 #[test]
 fn rules_coverage_doc_is_up_to_date() {
     let legal: Vec<PathBuf> = ["gn11-ch84-85-90-40-94-72-73.md", "gn11-ch87-automotive.md"]

@@ -97,7 +97,7 @@ fn successors_hint(from: Nomenclature, to: Nomenclature, successors: &[HsCode]) 
     if successors.is_empty() {
         return String::new();
     }
-    format!(" (it is a {to} code; in {from} it became {})", list_codes(successors, 12))
+    format!(" (it is an {to} code; in {from} it became {})", list_codes(successors, 12))
 }
 
 /// `a, b, c and 40 more`.
