@@ -3,14 +3,14 @@
 //! date, computed by the same function the engine uses.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::NaiveDate;
 use origin_cli::rules_cmd;
 use origin_rules::{StagingCategory, VehicleUse};
 
-fn pack() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/usmca")
+fn pack() -> origin_rules::PackSource {
+    origin_rules::PackSource::Dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/usmca"))
 }
 
 /// The line that states the staged figure.
