@@ -1464,10 +1464,42 @@ fn criterion_b_and_d_at(
             rule.id,
             rule.missing.as_deref().unwrap_or("part of its text was not retrieved")
         );
+    } else if heavy_truck_part_without_category(good, rule, det) {
+        // GN 11(o) subheading rules (e.g. 8708.40): "If the good is for use in a heavy truck, Articles 4.2
+        // and 4.4 of the automotive appendix apply": a Table D or E part may face a staged figure below the
+        // rule's final one on this date, so an RVC short of the rule's figure does not settle it.
+        det.outcome = Outcome::NeedsEvidence;
+        det.summary = format!(
+            "needs evidence: no alternative of rule {} is met at the rule's own RVC, but for a heavy-truck part the staging of Automotive Appendix Art. 4.2 / 4.4 (Tables D and E) may set a lower figure on {}: state the good's automotive category",
+            rule.id, cx.as_of
+        );
+        findings.push(
+            Finding::new(
+                Code::RuleNeedsFacts,
+                Severity::Blocking,
+                &good.id,
+                format!(
+                    "rule {} is for use in a heavy truck and its RVC is not met; whether the good is a Table D principal part or a Table E complementary part (Appendix Art. 4.2, 4.4) decides the figure in force on {}",
+                    rule.id, cx.as_of
+                ),
+                format!("{}; Automotive Appendix Art. 4.2, 4.4", rule.citation),
+            )
+            .remedy("state `automotive: { category: heavy-truck-principal-part }` or `heavy-truck-complementary-part`; if the part is in neither table, a reviewer confirms the rule's own figure")
+            .seal(),
+        );
     } else {
         det.outcome = Outcome::NotQualified;
         det.summary = format!("not originating: no alternative of rule {} is met", rule.id);
     }
+}
+
+/// A good for use in a heavy truck, under a rule for that use, with no automotive category stated, that
+/// fails only an RVC the Appendix Art. 4.2 / 4.4 staging could lower.
+fn heavy_truck_part_without_category(good: &Good, rule: &Rule, det: &Determination) -> bool {
+    good.vehicle_use == Some(origin_rules::VehicleUse::HeavyTruck)
+        && good.automotive.is_none()
+        && rule.uses.contains(&origin_rules::VehicleUse::HeavyTruck)
+        && det.alternatives.iter().any(|a| a.rvc.as_ref().is_some_and(|r| !r.met && !r.methods.is_empty()))
 }
 
 fn worst(a: Verdict, b: Verdict) -> Verdict {

@@ -373,3 +373,17 @@ fn farm_tractor_is_not_a_covered_vehicle() {
     assert!(!has(g, "VEHICLE_REQUIREMENT_NOT_ENCODED"));
     assert_eq!(outcome(g), Outcome::Qualified, "{}", g.audit.determination.summary);
 }
+
+/// GN 11(o) ch. 87 subheading rule for 8708.40: "If the good is for use in a heavy truck, Articles 4.2 and
+/// 4.4 of the automotive appendix apply". A heavy-truck gear box with no category stated and RVC 64 %
+/// (VNM 360 of NC 1000) on 2026-11-01 is short of rule 30's 70 %, but as a Table D part it would meet the
+/// staged 64 %: it needs its category stated, never "not originating" on the rule's final figure.
+#[test]
+fn heavy_truck_part_without_category_needs_it_when_short_of_the_rule_figure() {
+    let lines = cn_line("1", "8708.99", "360");
+    let r = check(&batch_now(&good_yaml("gearbox-ht", "8708.40", "net_cost: 1000", "use: heavy-truck", &lines)));
+    let g = only(&r);
+    assert_eq!(rule_id(g), "gn11-87-030");
+    assert_eq!(outcome(g), Outcome::NeedsEvidence, "{}", g.audit.determination.summary);
+    assert!(finding(g, "RULE_NEEDS_FACTS").remedy.contains("heavy-truck-principal-part"));
+}
