@@ -265,12 +265,9 @@ fn main() -> ExitCode {
         },
         Command::GenBatch(args) => origin_cli::gen_cmd::r#gen(&args, &mut out),
         Command::Batch { command } => match command {
-            BatchCommand::Check { file, allow_outside } => origin_cli::batch_cmd::check(
-                &file,
-                &pack,
-                origin_cli::run_cmd::bom_scope(allow_outside),
-                &mut out,
-            ),
+            BatchCommand::Check { file, allow_outside } => {
+                origin_cli::batch_cmd::check(&file, &pack, origin_cli::run_cmd::bom_scope(allow_outside), &mut out)
+            }
             BatchCommand::Schema => origin_cli::batch_cmd::schema(&mut out),
         },
         Command::Rules { command } => match command {

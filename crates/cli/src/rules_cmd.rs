@@ -248,7 +248,7 @@ pub fn explain_full(
             }
         },
     };
-        let codes = match set.rule_codes(code, nomenclature) {
+    let codes = match set.rule_codes(code, nomenclature) {
         Ok(c) => c,
         Err(e) => {
             writeln!(out, "error: {e}")?;

@@ -24,7 +24,9 @@ fn check_demo_with(f: impl Fn(&str) -> String) -> (String, i32) {
     let path = dir.path().join("batch.yaml");
     std::fs::write(&path, changed).unwrap();
     let mut out = Vec::new();
-    let code = check(&path, &origin_rules::PackSource::BuiltIn, origin_engine::input::FileScope::BatchDirectory, &mut out).unwrap();
+    let code =
+        check(&path, &origin_rules::PackSource::BuiltIn, origin_engine::input::FileScope::BatchDirectory, &mut out)
+            .unwrap();
     (String::from_utf8(out).unwrap(), code)
 }
 

@@ -163,10 +163,14 @@ fn installed_binary_audits_the_demo_from_another_directory_with_the_built_in_pac
             .unwrap()
             .to_string();
     let show = ok(&run_in(&bin, &work, &["runs", "show", &run]));
-    let dir_digest =
-        origin_store::collect_inputs(&[], &PackSource::Dir(repo().join("rules/usmca")), origin_engine::input::FileScope::BatchDirectory, None)
-            .unwrap()
-            .rules_digest;
+    let dir_digest = origin_store::collect_inputs(
+        &[],
+        &PackSource::Dir(repo().join("rules/usmca")),
+        origin_engine::input::FileScope::BatchDirectory,
+        None,
+    )
+    .unwrap()
+    .rules_digest;
     assert!(show.contains(&format!("from built-in (sha256 {dir_digest})")), "{show}");
 
     // The stored run exported as a workbook: the same goods and findings, with their review status.

@@ -98,7 +98,8 @@ fn rules_check_reports_an_undeclared_kind_with_file_line_and_did_you_mean() {
     let line = text.lines().position(|l| l.contains(from)).unwrap() + 1;
     let edited = text.replacen(from, "{ hs: [\"8538.90\"], kind: \"molded prts\" }] }", 1);
     std::fs::write(&ch85, edited).unwrap();
-    let (code, out) = run(|o| rules_cmd::check(&origin_rules::PackSource::Dir(dir.path().to_path_buf()), CheckFormat::Text, o));
+    let (code, out) =
+        run(|o| rules_cmd::check(&origin_rules::PackSource::Dir(dir.path().to_path_buf()), CheckFormat::Text, o));
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("error[undeclared-kind]: kind `molded prts` is not declared in kinds.yaml"), "{out}");
     assert!(out.contains(&format!("psr/ch85.yaml:{line}:")), "{out}");
@@ -120,7 +121,8 @@ fn batch_check_accepts_the_singular_and_locates_a_misspelled_kind() {
         let path = dir.path().join("batch.yaml");
         std::fs::write(&path, text.replace(from, &format!("{from} kinds: {kinds},"))).unwrap();
         let line = std::fs::read_to_string(&path).unwrap().lines().position(|l| l.contains("kinds: [")).unwrap() + 1;
-        let (code, out) = run(|o| origin_cli::batch_cmd::check(&path, &src(), origin_engine::input::FileScope::BatchDirectory, o));
+        let (code, out) =
+            run(|o| origin_cli::batch_cmd::check(&path, &src(), origin_engine::input::FileScope::BatchDirectory, o));
         (code, out, format!("{}:{line}", path.display()))
     };
     let problems = |out: &str| out.lines().last().and_then(|l| l.rsplit("; ").next()).unwrap_or_default().to_string();

@@ -1045,7 +1045,8 @@ fn criterion_b_and_d_at(
     let views: Vec<ShiftView<'_>> = direct_non_orig.iter().filter_map(|d| d.m.hs.map(|h| ShiftView(d.m, h))).collect();
     let dyn_views: Vec<&dyn ShiftMaterial> = views.iter().map(|v| v as &dyn ShiftMaterial).collect();
     // Each material's code in the rules' edition: a shift compares codes of one edition.
-    let material_codes: Vec<_> = direct_non_orig.iter().filter_map(|d| d.m.hs.map(|h| cx.rules.rule_codes(h, cx.nomenclature))).collect();
+    let material_codes: Vec<_> =
+        direct_non_orig.iter().filter_map(|d| d.m.hs.map(|h| cx.rules.rule_codes(h, cx.nomenclature))).collect();
     let vnm = det.values.vnm;
     let mut any_undetermined = false;
     let mut met: Option<usize> = None;

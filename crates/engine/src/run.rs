@@ -537,7 +537,9 @@ fn audit_input(cx: &AuditContext<'_>, batch: &Batch, prepared: &Prepared, g: &Go
         match crate::input::canonical_good(cx.rules, batch, good) {
             Ok(None) => {}
             Ok(Some(c)) => return audit_input(cx, batch, prepared, &GoodInput::Ok(Box::new(c))),
-            Err(errors) => return audit_input(cx, batch, prepared, &GoodInput::Invalid { id: good.id.clone(), errors }),
+            Err(errors) => {
+                return audit_input(cx, batch, prepared, &GoodInput::Invalid { id: good.id.clone(), errors });
+            }
         }
     }
     match g {

@@ -327,8 +327,12 @@ fn read_correlation(
         Some(b) => b.to_vec(),
         None => {
             diags.push(
-                ctx.error("missing-file", "correlation.file", format!("cannot read `{}`: no such file in the pack", c.file))
-                    .help("the path is relative to the pack directory, such as `hs2022-hs2017.csv`"),
+                ctx.error(
+                    "missing-file",
+                    "correlation.file",
+                    format!("cannot read `{}`: no such file in the pack", c.file),
+                )
+                .help("the path is relative to the pack directory, such as `hs2022-hs2017.csv`"),
             );
             return (p.nomenclature, None);
         }

@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use origin_rules::{PackError, PackSource};
 use origin_engine::input::{FileScope, resolve_bom_file};
+use origin_rules::{PackError, PackSource};
 use sha2::{Digest, Sha256};
 
 /// One file a run used.

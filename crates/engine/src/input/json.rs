@@ -683,7 +683,12 @@ mod tests {
         let twin = text.replacen(r#""id": "G0000004""#, r#""id": "G0000003""#, 1);
         assert_ne!(twin, text);
         let fast = parse_batch(path, &twin).map(|b| errors(&b)).map_err(|e| e.to_string());
-        assert_eq!(fast, parse_text(path, &twin, FileScope::BatchDirectory).map(|b| errors(&b)).map_err(|e| e.to_string()));
+        assert_eq!(
+            fast,
+            parse_text(path, &twin, crate::input::FileScope::BatchDirectory)
+                .map(|b| errors(&b))
+                .map_err(|e| e.to_string())
+        );
         let dup = fast.err().unwrap_or_default();
         assert!(dup.contains("goods[4].id") && dup.contains("used twice"), "{dup}");
         assert!(e.iter().any(|e| e.contains("unknown field `colour`")), "{e:#?}");
