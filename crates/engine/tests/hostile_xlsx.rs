@@ -26,14 +26,12 @@ const WORKBOOK: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?
 const WORKBOOK_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#;
 
+/// An extra archive part: its name and what writes its content.
+type ExtraPart<'a> = (&'a str, &'a dyn Fn(&mut dyn Write));
+
 /// A workbook whose first sheet has `sheet_data` (the `<row>` elements), an optional `<dimension>`,
 /// optional shared strings, and optional extra parts.
-fn workbook(
-    dimension: Option<&str>,
-    sheet_data: &str,
-    shared: &[&str],
-    extra: &[(&str, &dyn Fn(&mut dyn Write))],
-) -> Vec<u8> {
+fn workbook(dimension: Option<&str>, sheet_data: &str, shared: &[&str], extra: &[ExtraPart<'_>]) -> Vec<u8> {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let opts = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     let mut part = |name: &str, text: &str| {

@@ -302,17 +302,14 @@ async fn half_sent_requests_are_closed_and_connections_are_bounded() {
         fifth.read_to_string(&mut answer).unwrap();
         let fifth_after = started.elapsed();
         // Each half-sent connection has been closed by the server (EOF, or reset).
-        let closed = half
-            .iter_mut()
-            .map(|s| {
-                s.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
-                let mut rest = Vec::new();
-                match s.read_to_end(&mut rest) {
-                    Ok(_) => true,
-                    Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
-                }
-            })
-            .all(|c| c);
+        let closed = half.iter_mut().all(|s| {
+            s.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+            let mut rest = Vec::new();
+            match s.read_to_end(&mut rest) {
+                Ok(_) => true,
+                Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+            }
+        });
         (answer, fifth_after, closed)
     })
     .await
