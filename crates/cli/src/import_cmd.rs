@@ -36,11 +36,15 @@ pub struct ImportArgs {
     pub quiet: bool,
 }
 
-/// `rules crosscheck TEXT_FILE...`.
+/// `rules crosscheck TEXT_FILE... [--chapter NN]`.
 #[derive(Debug, clap::Args)]
 pub struct CrosscheckArgs {
     /// The legal texts to compare the pack with.
     pub text_files: Vec<PathBuf>,
+    /// The HS chapter to compare: gives a plain-text file (which has no chapter headings) its chapter, as
+    /// `rules import --chapter` does, and limits research extracts (`shared/legal/*.md`) to that chapter.
+    #[arg(long)]
+    pub chapter: Option<u8>,
 }
 
 fn read_entries(path: &Path, chapter: Option<u8>) -> std::io::Result<Vec<LegalEntry>> {
@@ -183,15 +187,45 @@ fn write_disagreement(out: &mut dyn Write, d: &Disagreement) -> std::io::Result<
 
 /// Cross-checks the pack against the legal texts. Exit 0 when they agree (or differ only where the pack
 /// records a source anomaly), 1 when they disagree, 2 when a file or the pack cannot be read.
+///
+/// A run that compares no rule pair never passes: a file whose entries have no chapter (a plain text
+/// without `--chapter`) is a usage error (2), and texts that yield no comparable rule exit 1, each with
+/// the reason, since "0 disagreements" over nothing would read as agreement.
 pub fn crosscheck(args: &CrosscheckArgs, pack: &PackSource, out: &mut dyn Write) -> std::io::Result<i32> {
     let mut entries = Vec::new();
+    if args.text_files.is_empty() {
+        writeln!(out, "error: no legal text given; name at least one file to compare the pack with")?;
+        return Ok(exit::USAGE);
+    }
     for f in &args.text_files {
-        match read_entries(f, None) {
-            Ok(e) => entries.extend(e),
+        match read_entries(f, args.chapter) {
+            Ok(e) => {
+                if !e.is_empty() && e.iter().all(|x| x.chapter.is_none()) {
+                    writeln!(
+                        out,
+                        "error: `{}` names no chapter (a plain text has no chapter headings), so none of its {} entries can be paired with the pack's rules",
+                        f.display(),
+                        e.len()
+                    )?;
+                    writeln!(
+                        out,
+                        "help: pass `--chapter NN` with the HS chapter the text is from, as for `rules import`"
+                    )?;
+                    return Ok(exit::USAGE);
+                }
+                entries.extend(e);
+            }
             Err(e) => {
                 writeln!(out, "error: cannot read `{}`: {e}", f.display())?;
                 return Ok(exit::USAGE);
             }
+        }
+    }
+    if let Some(ch) = args.chapter {
+        entries.retain(|e| e.chapter == Some(ch));
+        if entries.is_empty() {
+            writeln!(out, "error: the legal texts hold no entry of chapter {ch}")?;
+            return Ok(exit::USAGE);
         }
     }
     let Some(set) = crate::rules_cmd::load_valid(pack, out)? else { return Ok(exit::USAGE) };
@@ -211,6 +245,19 @@ pub fn crosscheck(args: &CrosscheckArgs, pack: &PackSource, out: &mut dyn Write)
         anomalies,
         result.not_compared.len()
     )?;
+    if result.compared == 0 {
+        writeln!(
+            out,
+            "error: no rule of the pack was compared with the legal text ({} entries read, {} not compared): the cross-check proves nothing",
+            entries.len(),
+            result.not_compared.len()
+        )?;
+        writeln!(
+            out,
+            "help: check that the text holds rule entries of a chapter the pack encodes, and that `--chapter` names it"
+        )?;
+        return Ok(exit::INVALID);
+    }
     Ok(if result.failures() == 0 { exit::OK } else { exit::INVALID })
 }
 

@@ -19,8 +19,12 @@ fn legal_files() -> Vec<PathBuf> {
 #[test]
 fn crosscheck_pack_agrees_with_legal_text() {
     let mut out = Vec::new();
-    let code = crosscheck(&CrosscheckArgs { text_files: legal_files() }, &root().join("rules/usmca").into(), &mut out)
-        .unwrap();
+    let code = crosscheck(
+        &CrosscheckArgs { text_files: legal_files(), chapter: None },
+        &root().join("rules/usmca").into(),
+        &mut out,
+    )
+    .unwrap();
     let text = String::from_utf8(out).unwrap();
     println!("{text}");
     // Disagreements a rule editor still has to settle (see docs/rules-import.md): the pack paraphrases
@@ -119,4 +123,63 @@ fn imported_chapters_load_without_errors() {
             assert!(rules.rules.iter().any(|r| r.review == origin_rules::Review::ImportedUnreviewed));
         }
     }
+}
+
+/// Rule 114 of GN 11(o) chapter 85 as pasted from the note: a plain text, with no chapter heading.
+const RULE_114_PLAIN: &str = "114. (A) A change to subheadings 8544.11 through 8544.60 from any subheading outside that group, except from headings 7408, 7413, 7605 or 7614; or (B) A change to subheadings 8544.11 through 8544.60 from any other subheading within that group or headings 7408, 7413, 7605 or 7614, whether or not there is also a change from any other subheading, provided there is a regional value content of not less than: (1) 60 percent where the transaction value method is used; or (2) 50 percent where the net cost method is used.\n";
+
+fn crosscheck_text(text: &str, chapter: Option<u8>) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pasted.txt");
+    std::fs::write(&file, text).unwrap();
+    let mut out = Vec::new();
+    let code =
+        crosscheck(&CrosscheckArgs { text_files: vec![file], chapter }, &root().join("rules/usmca"), &mut out).unwrap();
+    (code, String::from_utf8(out).unwrap())
+}
+
+/// Issue 11 item 10, reproduction: a plain text without a chapter heading used to compare nothing and
+/// exit 0 ("0 rule pairs compared; 0 disagreements"), which reads as agreement.
+#[test]
+fn crosscheck_of_plain_text_without_chapter_exits_non_zero_and_asks_for_chapter() {
+    let (code, text) = crosscheck_text(RULE_114_PLAIN, None);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("names no chapter") && text.contains("--chapter"), "{text}");
+}
+
+/// `--chapter` gives the plain text its chapter, as `rules import --chapter` does: rule 114 is then
+/// paired with the pack's rule for 8544.11-8544.60 and agrees with it (no disagreement names the pair,
+/// `rule <- entry`). The pack's other chapter 85 rules are not in this one-rule text, which the
+/// cross-check reports as it does for any partial text.
+#[test]
+fn crosscheck_with_chapter_compares_plain_text_rule_114() {
+    let (_, text) = crosscheck_text(RULE_114_PLAIN, Some(85));
+    assert!(text.contains("1 rule pairs compared;"), "{text}");
+    let pair_disagreements: Vec<&str> =
+        text.lines().filter(|l| l.starts_with("chapter 85 ") && l.contains(" <- ")).collect();
+    assert!(pair_disagreements.is_empty(), "{text}");
+    assert!(!text.contains("no rule of the pack was compared"), "{text}");
+}
+
+/// A text that yields no rule the pack can be compared with fails and says so, instead of passing.
+#[test]
+fn crosscheck_that_compares_no_rule_exits_non_zero_and_says_why() {
+    let (code, text) = crosscheck_text("These are notes, not a rule of origin.\n", Some(85));
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("0 rule pairs compared") && text.contains("no rule of the pack was compared"), "{text}");
+    // Rule 114 filed under a chapter the text is not from: nothing pairs with it.
+    let (code, text) = crosscheck_text(RULE_114_PLAIN, Some(3));
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("no rule of the pack was compared"), "{text}");
+    // `--chapter` limits a research extract to that chapter; one it does not hold is a usage error.
+    let mut out = Vec::new();
+    let code = crosscheck(
+        &CrosscheckArgs { text_files: vec![legal_files()[0].clone()], chapter: Some(3) },
+        &root().join("rules/usmca"),
+        &mut out,
+    )
+    .unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("no entry of chapter 3"), "{text}");
 }

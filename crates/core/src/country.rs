@@ -7,7 +7,7 @@ use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 
 /// The 249 officially assigned ISO 3166-1 alpha-2 codes, sorted.
-const ISO_3166_ALPHA2: &str = include_str!("iso3166.txt");
+pub(crate) const ISO_3166_ALPHA2: &str = include_str!("iso3166.txt");
 
 /// Whether `code` is in `list`, a sorted, single-space-separated list of codes of `code.len()` letters:
 /// a binary search, since batches parse millions of codes.

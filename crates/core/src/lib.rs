@@ -5,10 +5,11 @@
 mod country;
 mod hs;
 mod money;
+pub mod schema;
 mod text;
 
 pub use country::{Country, CountryError};
 pub use hs::{HsCode, HsCodeError, HsLevel, HsRange, HsRangeError, HsSet};
-pub use money::{Currency, CurrencyError, CurrencyMismatch, Money, Percent, PercentError};
+pub use money::{Amount, Currency, CurrencyError, CurrencyMismatch, Money, Percent, PercentError};
 pub use rust_decimal::Decimal;
 pub use text::serialize_display;

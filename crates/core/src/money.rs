@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 
-const ISO_4217: &str = include_str!("iso4217.txt");
+pub(crate) const ISO_4217: &str = include_str!("iso4217.txt");
 
 /// An ISO 4217 currency code, checked against the list of active codes.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -132,8 +132,34 @@ impl Money {
 }
 
 impl fmt::Display for Money {
+    /// The amount as [`Amount`] shows it, then the currency: `1234.50 USD`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.amount.round_dp(2), self.currency)
+        write!(f, "{} {}", Amount(self.amount), self.currency)
+    }
+}
+
+/// `v` rounded half away from zero to `dp` places and written with exactly `dp` places.
+fn fixed(v: Decimal, dp: u32) -> String {
+    let r = v.round_dp_with_strategy(dp, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    format!("{r:.prec$}", prec = dp as usize)
+}
+
+/// An amount as every report shows it: exactly two decimals, rounded half away from zero (`60` is
+/// `60.00`, `4.905` is `4.91`). Display only: computations and JSON keep the exact value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Amount(pub Decimal);
+
+impl Amount {
+    /// A shortfall as a remedy states it: rounded *up* to the cent, so that closing the printed amount
+    /// always closes the exact gap (a gap of 0.001 is shown as 0.01, never as 0.00).
+    pub fn at_least(v: Decimal) -> Amount {
+        Amount(v.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::AwayFromZero))
+    }
+}
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&fixed(self.0, 2))
     }
 }
 
@@ -168,13 +194,28 @@ impl Percent {
     pub fn value(self) -> Decimal {
         self.0
     }
+
+    /// This percentage and `threshold` as a report prints them side by side (`59.999% < 60.000%`): two
+    /// decimals, or as many more as it takes for the printed figures to differ whenever the exact ones
+    /// do, so a printed comparison is always as true as the exact one (never `60.00% < 60.00%` for
+    /// 59.999 %). Both get the same number of decimals. Thresholds are compared exactly, never on the
+    /// rounded figures, because the law states no rounding ("not less than 60 percent").
+    pub fn shown_against(self, threshold: Percent) -> (String, String) {
+        // Rounding to `dp` places is monotone and leaves a threshold of at most `dp` places unchanged, so
+        // once the rounded value differs from the threshold it lies on the same side as the exact value.
+        let mut dp = threshold.0.normalize().scale().max(2);
+        while self.0 != threshold.0 && dp < 28 && fixed(self.0, dp) == fixed(threshold.0, dp) {
+            dp += 1;
+        }
+        (format!("{}%", fixed(self.0, dp)), format!("{}%", fixed(threshold.0, dp)))
+    }
 }
 
 impl fmt::Display for Percent {
-    /// Two decimals, rounded half away from zero for display only (never for comparison).
+    /// Two decimals, rounded half away from zero for display only (never for comparison); next to a
+    /// threshold use [`Percent::shown_against`].
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let v = self.0.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-        write!(f, "{v:.2}%")
+        write!(f, "{}%", fixed(self.0, 2))
     }
 }
 
@@ -222,6 +263,37 @@ mod tests {
         assert!(Currency::parse("EUR").is_ok());
         assert!(Currency::parse("usd").is_err());
         assert!(Currency::parse("XYZ").is_err());
+    }
+
+    /// Issue 11 item 8, reproduction: an RVC of 59.999 % against "not less than 60 percent" was printed
+    /// "60.00% < 60.00%". The printed comparison must be as true as the exact one.
+    #[test]
+    fn rvc_of_59_999_is_never_printed_as_60_00_below_60_00() {
+        let rvc = Percent(d("59.999"));
+        let sixty = Percent(d("60"));
+        assert!(rvc < sixty);
+        assert_eq!(rvc.shown_against(sixty), ("59.999%".to_string(), "60.000%".to_string()));
+        // Just above a de minimis threshold of 10 %: shown above it, not as "10.00%".
+        assert_eq!(Percent(d("10.0004")).shown_against(Percent(d("10"))), ("10.0004%".into(), "10.0000%".into()));
+        // Where two decimals already tell them apart, two decimals are shown.
+        assert_eq!(Percent(d("59.65")).shown_against(sixty), ("59.65%".into(), "60.00%".into()));
+        assert_eq!(Percent(d("60")).shown_against(sixty), ("60.00%".into(), "60.00%".into()));
+        // A threshold with more places (62.5 %) is shown with at least two.
+        assert_eq!(Percent(d("62.4999")).shown_against(Percent(d("62.5"))), ("62.4999%".into(), "62.5000%".into()));
+        // A third, which never terminates, still ends: it differs from 33.34 at two decimals.
+        let third = Percent::ratio(d("100"), d("3")).unwrap_or_default();
+        assert_eq!(third.shown_against(Percent(d("33.34"))).0, "33.33%");
+    }
+
+    /// Amounts are shown in one form: two decimals, half away from zero; a shortfall rounds up.
+    #[test]
+    fn amounts_are_shown_with_two_decimals() {
+        assert_eq!(Amount(d("60")).to_string(), "60.00");
+        assert_eq!(Amount(d("4.905")).to_string(), "4.91");
+        assert_eq!(Amount(d("-1.5")).to_string(), "-1.50");
+        assert_eq!(Amount::at_least(d("0.001")).to_string(), "0.01");
+        assert_eq!(Amount::at_least(d("7.30")).to_string(), "7.30");
+        assert_eq!(Money::new(d("12.5"), Currency::USD).to_string(), "12.50 USD");
     }
 
     #[test]

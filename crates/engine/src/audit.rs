@@ -11,7 +11,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use origin_core::{Country, Decimal, HsCode};
+use origin_core::{Amount, Country, Decimal, HsCode};
 use origin_rules::explain::describe_alternative;
 use origin_rules::nomenclature::evaluate_shift_mapped;
 use origin_rules::shift::{KindFact, MaterialShift, ShiftMaterial, Verdict};
@@ -1222,8 +1222,7 @@ fn criterion_b_and_d_at(
                 ));
             } else if !r.met {
                 state = worst(state, Verdict::NotMet);
-                let m: Vec<String> =
-                    r.methods.iter().map(|m| format!("{} {} < {}", m.method, m.rvc, m.threshold)).collect();
+                let m: Vec<String> = r.methods.iter().map(MethodResult::comparison).collect();
                 out.reasons.push(format!("RVC below threshold: {}", m.join("; ")));
             }
             if tv_not_retrieved && r.methods.is_empty() {
@@ -1281,17 +1280,16 @@ fn criterion_b_and_d_at(
                     Severity::Info,
                     &good.id,
                     format!(
-                        "the shift of alternative ({}) is met through de minimis: failing materials worth {} are {} of the adjusted TV / {} of total cost (at most {})",
+                        "the shift of alternative ({}) is met through de minimis: {}",
                         alt.label,
-                        dm.failing_value.round_dp(2),
-                        dm.share_of_adjusted_tv.map(|p| p.to_string()).unwrap_or_else(|| "n/a".into()),
-                        dm.share_of_total_cost.map(|p| p.to_string()).unwrap_or_else(|| "n/a".into()),
-                        dm.threshold
+                        dm.shares(cx.currency)
                     ),
                     cx.rules.general.de_minimis.provision.citation.to_string(),
                 )
                 .materials(alt.failing_materials.clone())
-                .remedy("none; keep the values and the classification of these materials on file (they still count in VNM)")
+                .remedy(
+                    "none; keep the values and the classification of these materials on file (they still count in VNM)",
+                )
                 .seal(),
             );
         }
@@ -1344,7 +1342,7 @@ fn criterion_b_and_d_at(
                         d.m.line,
                         d.m.description,
                         d.m.hs_text(),
-                        d.m.value.round_dp(2),
+                        Amount(d.m.value),
                         d.m.origin_text()
                     )),
                     _ => None,
@@ -1374,7 +1372,7 @@ fn criterion_b_and_d_at(
                 .remedy(format!(
                     "source originating (certified USMCA) material for: {}; or meet another alternative of the rule{}",
                     suppliers.join("; "),
-                    alt.de_minimis.as_ref().map(|d| format!(" (de minimis: {} failing value is above {})", d.failing_value.round_dp(2), d.threshold)).unwrap_or_default()
+                    alt.de_minimis.as_ref().map(|d| format!(" ({})", d.why_not(cx.currency))).unwrap_or_default()
                 ))
                 .seal(),
             );
@@ -1393,24 +1391,10 @@ fn criterion_b_and_d_at(
                 .map(|(l, v)| {
                     let desc =
                         non_originating.iter().find(|d| *d.m.line == **l).map(|d| &*d.m.description).unwrap_or("");
-                    format!("line {l} ({desc}, {} {cur})", v.round_dp(2))
+                    format!("line {l} ({desc}, {} {cur})", Amount(*v))
                 })
                 .collect();
-            let nums: Vec<String> = r
-                .methods
-                .iter()
-                .map(|m| {
-                    format!(
-                        "{}: ({} - {}) / {} = {} < {}",
-                        m.method,
-                        m.base.round_dp(2),
-                        m.vnm.round_dp(2),
-                        m.base.round_dp(2),
-                        m.rvc,
-                        m.threshold
-                    )
-                })
-                .collect();
+            let nums: Vec<String> = r.methods.iter().map(MethodResult::worked).collect();
             findings.push(
                 Finding::new(
                     Code::RvcBelowThreshold,
@@ -1423,11 +1407,11 @@ fn criterion_b_and_d_at(
                 .remedy(if closes {
                     format!(
                         "non-originating value must fall by {} {cur}; the smallest set of materials whose origin would close the gap: {} (source them from USMCA-originating suppliers with certifications)",
-                        gap.round_dp(2),
+                        Amount::at_least(gap),
                         lines.join(", ")
                     )
                 } else {
-                    format!("non-originating value must fall by {} {cur}; even all non-originating materials together do not close it", gap.round_dp(2))
+                    format!("non-originating value must fall by {} {cur}; even all non-originating materials together do not close it", Amount::at_least(gap))
                 })
                 .seal(),
             );
@@ -1542,8 +1526,7 @@ fn try_criterion_d(
     if r.met {
         det.outcome = Outcome::Qualified;
         det.criterion = Some('D');
-        let m: Vec<String> =
-            r.methods.iter().filter(|m| m.met).map(|m| format!("{} {} >= {}", m.method, m.rvc, m.threshold)).collect();
+        let m: Vec<String> = r.methods.iter().filter(|m| m.met).map(MethodResult::comparison).collect();
         det.summary = format!(
             "originating under criterion D: the shift fails only for non-originating parts of the good's own subheading `{}`, and {} ({})",
             good.hs.subheading().map(|s| s.to_string()).unwrap_or_default(),

@@ -2,7 +2,7 @@
 //! materials are worth no more than 10 % of the transaction value adjusted to exclude international
 //! shipping, or of the total cost; they still count in VNM for any RVC requirement.
 //!
-//! Legal basis: USMCA Art. 4.11; 19 U.S.C. 4531(f)(1)(A)(i)-(ii) ("does not exceed 10 percent of the
+//! Legal basis: USMCA Art. 4.12; 19 U.S.C. 4531(f)(1)(A)(i)-(ii) ("does not exceed 10 percent of the
 //! transaction value of the good, adjusted to exclude any costs incurred in the international
 //! shipment of the good; or ... of the total cost of the good") and (f)(1)(C) (the value of such
 //! materials "is included in the value of nonoriginating materials for any applicable regional value
@@ -146,4 +146,46 @@ fn one_alternative_met_by_de_minimis_is_enough() {
     assert_eq!(g.audit.determination.alternative.as_deref(), Some("A"));
     assert_eq!(outcome(g), Outcome::Qualified);
     assert!(has(g, "DE_MINIMIS_APPLIED"));
+}
+
+/// Issue 11 item 8, reproduction: the remedy of a failed shift compared the failing *value* with the
+/// percentage threshold ("100.1 failing value is above 10.00%"). It now gives the share of each basis
+/// against the threshold: 100.10 / 1000 = 10.01 % of the adjusted TV; no total cost is stated.
+#[test]
+fn de_minimis_remedy_states_the_share_not_the_failing_value() {
+    let r = drill("transaction_value: 1040, international_shipping: 40", "100.10");
+    let f = finding(only(&r), "TARIFF_SHIFT_NOT_MET");
+    assert!(!f.remedy.contains("failing value is above"), "{}", f.remedy);
+    assert!(
+        f.remedy.contains(
+            "de minimis does not save it: failing materials worth 100.10 USD: 10.01% of the adjusted transaction value, total cost not stated (at most 10.00% of either)"
+        ),
+        "{}",
+        f.remedy
+    );
+}
+
+/// Just above the threshold: 100.01 / 1000 = 10.001 %, shown as such, never as "10.00%" which would
+/// read as within "does not exceed 10 percent".
+#[test]
+fn de_minimis_share_just_above_ten_percent_is_shown_above_it() {
+    let r = drill("transaction_value: 1040, international_shipping: 40", "100.01");
+    let g = only(&r);
+    assert!(!alternative(g, "-").de_minimis.as_ref().unwrap().applies);
+    let f = finding(g, "TARIFF_SHIFT_NOT_MET");
+    assert!(f.remedy.contains("10.001% of the adjusted transaction value"), "{}", f.remedy);
+}
+
+/// The de minimis finding cites the treaty article it implements, USMCA Art. 4.12 (it was cited as
+/// Art. 4.11, which is accumulation), with its US enactment 19 U.S.C. 4531(f)(1).
+#[test]
+fn de_minimis_finding_cites_usmca_art_4_12() {
+    let r = drill("transaction_value: 1040, international_shipping: 40", "100.00");
+    let f = finding(only(&r), "DE_MINIMIS_APPLIED");
+    assert_eq!(f.citation, "19 U.S.C. 4531(f)(1) (USMCA Art. 4.12)");
+    assert!(
+        f.message.contains("failing materials worth 100.00 USD: 10.00% of the adjusted transaction value"),
+        "{}",
+        f.message
+    );
 }

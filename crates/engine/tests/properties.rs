@@ -2,7 +2,7 @@
 //! - RVC never rises when a material becomes non-originating (Art. 4.5; 19 U.S.C. 4531(d)(2)-(3):
 //!   VNM can only grow, so (base - VNM) / base can only fall);
 //! - de minimis never rescues a good whose failing materials exceed 10 % of both the adjusted TV and
-//!   the total cost (Art. 4.11; 4531(f)(1)(A)), and always rescues one at or under 10 % of the
+//!   the total cost (Art. 4.12; 4531(f)(1)(A)), and always rescues one at or under 10 % of the
 //!   adjusted TV when nothing else fails;
 //! - the determination does not depend on the order of the BOM lines (Annex 4-B applies to the
 //!   materials as a set).

@@ -194,3 +194,34 @@ fn remedy_states_the_gap_in_the_batch_currency() {
     let f = finding(g, "RVC_BELOW_THRESHOLD");
     assert!(f.remedy.contains("fall by 65 USD") || f.remedy.contains("fall by 65.00 USD"), "{}", f.remedy);
 }
+
+/// Issue 11 item 8, reproduction: TV 1000, VNM 400.01 gives RVC (1000 - 400.01) / 1000 = 59.999 %,
+/// below "not less than 60 percent". It was printed "60.00% < 60.00%"; the figures now carry the
+/// third decimal that makes the printed comparison true, and amounts have two decimals.
+#[test]
+fn rvc_of_59_999_percent_is_printed_below_60_never_as_60_00_below_60_00() {
+    let r = boiler("transaction_value: 1000", "400.01");
+    let g = only(&r);
+    let m = rvc_of(g, "B", "transaction-value");
+    assert_eq!(m.rvc.value(), d("59.999"));
+    assert!(!m.met);
+    let f = finding(g, "RVC_BELOW_THRESHOLD");
+    assert!(!f.message.contains("60.00% < 60.00%"), "{}", f.message);
+    assert!(f.message.contains("transaction-value: (1000.00 - 400.01) / 1000.00 = 59.999% < 60.000%"), "{}", f.message);
+    let reasons = &alternative(g, "B").reasons;
+    assert!(reasons.iter().any(|r| r.contains("transaction-value 59.999% < 60.000%")), "{reasons:?}");
+    // The shortfall is 400.01 - 400.00 = 0.01.
+    assert!(f.remedy.contains("must fall by 0.01 USD"), "{}", f.remedy);
+}
+
+/// A shortfall under a cent (VNM 400.001 on TV 1000: RVC 59.9999 %, gap 0.001) is stated rounded up,
+/// "0.01", so the remedy never asks for a fall of "0.00".
+#[test]
+fn shortfall_under_a_cent_is_rounded_up_in_the_remedy() {
+    let r = boiler("transaction_value: 1000", "400.001");
+    let g = only(&r);
+    assert_eq!(rvc_of(g, "B", "transaction-value").shortfall, d("0.001"));
+    let f = finding(g, "RVC_BELOW_THRESHOLD");
+    assert!(f.message.contains("59.9999% < 60.0000%"), "{}", f.message);
+    assert!(f.remedy.contains("must fall by 0.01 USD") && !f.remedy.contains("fall by 0.00"), "{}", f.remedy);
+}

@@ -6,10 +6,11 @@
 
 use chrono::NaiveDate;
 use origin_core::{Country, Decimal, HsCode, Money, Percent};
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 /// A whole provenance file: sites, lots, shipments and transformations.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProvenanceInput {
     /// How much more may leave a lot (shipped or consumed) than arrived at a site before it is an
@@ -32,7 +33,7 @@ pub struct ProvenanceInput {
 }
 
 /// A place where goods are made, stored or handled.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SiteInput {
     /// Unique site id.
@@ -49,7 +50,7 @@ pub struct SiteInput {
 }
 
 /// The closed list of site kinds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum SiteKind {
     /// Extracts raw materials.
@@ -81,7 +82,7 @@ impl SiteKind {
 }
 
 /// A lot of goods: created at a site on a date, raw (no transformation produces it) or produced.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LotInput {
     /// Unique lot id.
@@ -89,6 +90,7 @@ pub struct LotInput {
     /// Classification of the goods in the lot.
     pub hs: HsCode,
     /// Quantity, in `unit`.
+    #[schemars(with = "origin_core::schema::DecimalSchema")]
     pub quantity: Decimal,
     /// Unit of `quantity`: `kg`, `t`, `g`, `lb` are mass units and compared across lots; any other
     /// unit (`pcs`, `m`) is compared only with itself.
@@ -108,7 +110,7 @@ pub struct LotInput {
 }
 
 /// A lot (or part of it) moving from one site to another.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShipmentInput {
     /// Unique event id (shared with transformations).
@@ -129,11 +131,12 @@ pub struct ShipmentInput {
     pub customs_control: bool,
     /// Quantity moved, in the lot's unit; the whole lot when absent.
     #[serde(default)]
+    #[schemars(with = "Option<origin_core::schema::DecimalSchema>")]
     pub quantity: Option<Decimal>,
 }
 
 /// Input lots turned into one output lot at a site.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransformationInput {
     /// Unique event id (shared with shipments).
@@ -154,17 +157,18 @@ pub struct TransformationInput {
 }
 
 /// One input of a transformation.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InputQuantity {
     /// The lot consumed.
     pub lot: String,
     /// How much of it, in the lot's unit.
+    #[schemars(with = "origin_core::schema::DecimalSchema")]
     pub quantity: Decimal,
 }
 
 /// The closed vocabulary of operations a transformation can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Operation {
     /// Melting and pouring of metal (the "melted and poured" test for steel).

@@ -292,8 +292,13 @@ impl Trace {
             }
             SignalCode::LowValueAdded => {
                 let a = self.assess(g, s.t);
-                let share = a.value_added_share.map(|p| p.to_string()).unwrap_or_default();
-                let min = self.policy.min_value_added.map(|p| p.to_string()).unwrap_or_default();
+                // Shown with enough decimals that "added 9.999%" never reads "added 10.00%; at least 10.00%".
+                let (share, min) = match (a.value_added_share, self.policy.min_value_added) {
+                    (Some(p), Some(m)) => p.shown_against(m),
+                    (p, m) => {
+                        (p.map(|p| p.to_string()).unwrap_or_default(), m.map(|m| m.to_string()).unwrap_or_default())
+                    }
+                };
                 (
                     format!(
                         "transformation `{tid}` (`{op}`) at site `{sid}` in `{country}` added {share} of the value of lot `{lid}`; the policy expects at least {min}"

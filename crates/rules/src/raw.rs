@@ -255,9 +255,11 @@ pub struct RawMaterialSpec {
 pub struct RawRvc {
     /// Threshold under the transaction value method, percent.
     #[serde(default)]
+    #[schemars(with = "Option<origin_core::schema::DecimalSchema>")]
     pub tv: Option<Decimal>,
     /// Threshold under the net cost method, percent.
     #[serde(default)]
+    #[schemars(with = "Option<origin_core::schema::DecimalSchema>")]
     pub nc: Option<Decimal>,
 }
 
@@ -280,14 +282,14 @@ pub struct RawGeneral {
     /// Indirect materials are originating wherever produced (Art. 4.9).
     #[serde(default)]
     pub indirect_materials: Option<RawProvision>,
-    /// Accessories, spare parts, tools delivered with the good (Art. 4.13): disregarded for the shift,
+    /// Accessories, spare parts, tools delivered with the good (Art. 4.14): disregarded for the shift,
     /// counted in RVC.
     #[serde(default)]
     pub accessories: Option<RawProvision>,
-    /// Retail packaging classified with the good (Art. 4.14): disregarded for the shift, counted in RVC.
+    /// Retail packaging classified with the good (Art. 4.15): disregarded for the shift, counted in RVC.
     #[serde(default)]
     pub retail_packaging: Option<RawProvision>,
-    /// Packing materials and containers for shipment (Art. 4.15): disregarded entirely.
+    /// Packing materials and containers for shipment (Art. 4.16): disregarded entirely.
     #[serde(default)]
     pub packing_materials: Option<RawProvision>,
     /// Regional value content methods.
@@ -363,8 +365,10 @@ pub struct RawDeemedGood {
 #[serde(deny_unknown_fields)]
 pub struct RawOriginCriteria {
     /// Criterion D: RVC by transaction value, percent.
+    #[schemars(with = "origin_core::schema::DecimalSchema")]
     pub criterion_d_tv: Decimal,
     /// Criterion D: RVC by net cost, percent.
+    #[schemars(with = "origin_core::schema::DecimalSchema")]
     pub criterion_d_nc: Decimal,
     /// Chapters criterion D never applies to.
     pub criterion_d_excluded_chapters: Vec<u8>,
@@ -402,11 +406,12 @@ pub struct RawRvcGeneral {
     pub note: Option<String>,
 }
 
-/// De minimis (Art. 4.11; GN 11(e)).
+/// De minimis (Art. 4.12; GN 11(e)).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawDeMinimis {
     /// Share of the good's value, percent.
+    #[schemars(with = "origin_core::schema::DecimalSchema")]
     pub value_share: Decimal,
     /// `adjusted-transaction-value`, `total-cost`.
     pub bases: Vec<String>,
@@ -474,10 +479,13 @@ pub struct RawProvision {
 #[serde(deny_unknown_fields)]
 pub struct RawTextiles {
     /// Chapters 50-60 and heading 9619: share of the good's weight.
+    #[schemars(with = "origin_core::schema::DecimalSchema")]
     pub chapters_50_60_and_9619_weight_share: Decimal,
     /// Chapters 61-63: share of the classifying component's weight.
+    #[schemars(with = "origin_core::schema::DecimalSchema")]
     pub chapters_61_63_component_weight_share: Decimal,
     /// Cap on non-originating elastomeric yarns.
+    #[schemars(with = "origin_core::schema::DecimalSchema")]
     pub elastomeric_yarn_cap: Decimal,
     /// Source.
     pub citation: RawCitation,
@@ -491,11 +499,12 @@ pub struct RawTextiles {
     pub note: Option<String>,
 }
 
-/// Sets of goods (Art. 4.16).
+/// Sets of goods (Art. 4.17).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSets {
     /// Non-originating goods' share of the set's value, percent.
+    #[schemars(with = "origin_core::schema::DecimalSchema")]
     pub value_share: Decimal,
     /// Source.
     pub citation: RawCitation,
@@ -556,6 +565,7 @@ pub struct RawLowValueWaiver {
     /// The importing Party, ISO alpha-2.
     pub importing_party: String,
     /// Highest value waived.
+    #[schemars(with = "origin_core::schema::DecimalSchema")]
     pub max_value: Decimal,
     /// ISO 4217 currency.
     pub currency: String,
@@ -698,9 +708,11 @@ pub struct RawStagingStep {
     /// First day of the step.
     pub from: NaiveDate,
     /// Net cost threshold.
+    #[schemars(with = "origin_core::schema::DecimalSchema")]
     pub nc: Decimal,
     /// Transaction value threshold, where the rule has a TV method.
     #[serde(default)]
+    #[schemars(with = "Option<origin_core::schema::DecimalSchema>")]
     pub tv: Option<Decimal>,
     /// The law gives a TV figure for this step but the copy read does not show it.
     #[serde(default)]
@@ -714,18 +726,23 @@ pub struct RawLvc {
     /// `passenger-vehicle`, `light-truck` or `heavy-truck`.
     pub vehicle: String,
     /// Required LVC, percent.
+    #[schemars(with = "origin_core::schema::DecimalSchema")]
     pub share: Decimal,
     /// Minimum points from high-wage material and manufacturing expenditure.
     #[serde(default)]
+    #[schemars(with = "Option<origin_core::schema::DecimalSchema>")]
     pub high_wage_material_and_manufacturing_min: Option<Decimal>,
     /// Maximum points of technology expenditure credit.
     #[serde(default)]
+    #[schemars(with = "Option<origin_core::schema::DecimalSchema>")]
     pub technology_credit_max: Option<Decimal>,
     /// Maximum points of assembly plant credit.
     #[serde(default)]
+    #[schemars(with = "Option<origin_core::schema::DecimalSchema>")]
     pub assembly_credit_max: Option<Decimal>,
     /// High wage rate, US dollars per hour.
     #[serde(default)]
+    #[schemars(with = "Option<origin_core::schema::DecimalSchema>")]
     pub high_wage_rate_usd_per_hour: Option<Decimal>,
     /// First day in force.
     #[serde(default)]
@@ -747,6 +764,7 @@ pub struct RawLvc {
 #[serde(deny_unknown_fields)]
 pub struct RawSteelAluminum {
     /// Share of purchases that must be originating, percent.
+    #[schemars(with = "origin_core::schema::DecimalSchema")]
     pub share: Decimal,
     /// Source.
     pub citation: RawCitation,
@@ -769,6 +787,7 @@ pub struct RawTransformationPolicy {
     /// Minimum tariff-shift level from inputs to output: `chapter`, `heading`, `subheading`.
     pub min_tariff_shift: String,
     /// Minimum value added at the step, percent of the output's value.
+    #[schemars(with = "origin_core::schema::DecimalSchema")]
     pub min_value_added: Decimal,
     /// Minimum days a lot stays at a site for a transformation there to count.
     pub min_dwell_days: u32,

@@ -145,3 +145,20 @@ fn code_without_an_encoded_rule_is_no_rule() {
     let r = rules.lookup(query("8708.10", Some(VehicleUse::PassengerVehicle), "2026-07-01"));
     assert!(matches!(r, Lookup::NoRule { .. }), "{r:?}");
 }
+
+/// Issue 11 item 8, reproduction: the pack cited sets as USMCA Art. 4.16 (which is packing materials
+/// and containers for shipment). Sets of goods are Art. 4.17 (read: "Article 4.17 Sets of Goods", see
+/// the `sets` note in general.yaml), enacted as 19 U.S.C. 4531(m); de minimis is Art. 4.12, enacted as
+/// 4531(f). The citations carry both, so every output that cites them names the right article.
+#[test]
+fn sets_are_usmca_art_4_17_and_de_minimis_art_4_12() {
+    let rules = load();
+    let (share, sets) = rules.general.sets.as_ref().expect("sets are encoded");
+    assert_eq!(share.value(), Decimal::TEN);
+    let sets_ref = sets.citation.to_string();
+    assert!(sets_ref.contains("4531(m)") && sets_ref.contains("Art. 4.17"), "{sets_ref}");
+    let dm_ref = rules.general.de_minimis.provision.citation.to_string();
+    assert!(dm_ref.contains("4531(f)(1)") && dm_ref.contains("Art. 4.12"), "{dm_ref}");
+    let text = std::fs::read_to_string(pack_dir().join("general.yaml")).unwrap();
+    assert!(!text.contains("Art. 4.16 (sets)") && !text.contains("enactment of USMCA Art. 4.16"));
+}

@@ -1,7 +1,7 @@
 //! De minimis: a good whose non-originating materials fail the tariff shift still qualifies when those
 //! materials are worth no more than 10 % of the adjusted transaction value or of the total cost.
 //!
-//! Legal basis: Art. 4.11; 19 U.S.C. 4531(f)(1) (GN 11(e)(i)); exclusions 4531(f)(2)(A)-(J) (GN
+//! Legal basis: USMCA Art. 4.12; 19 U.S.C. 4531(f)(1) (GN 11(e)(i)); exclusions 4531(f)(2)(A)-(J) (GN
 //! 11(e)(ii)); chapters 1-27 only for a material in a different subheading (4531(f)(3)). The failing
 //! materials still count in VNM for any RVC requirement (4531(f)(1)(C)). Textile goods are measured by
 //! weight (4531(f)(4)); the engine reports them as needing a reviewer when weights are missing.
@@ -9,7 +9,7 @@
 //! Example: TV 200.00 (after removing 5.00 of international shipping: 195.00 adjusted); a failing
 //! non-originating material worth 19.50 is exactly 10.00 % -> de minimis applies; 19.51 -> it does not.
 
-use origin_core::{Decimal, HsCode, Percent};
+use origin_core::{Amount, Currency, Decimal, HsCode, Percent};
 use origin_rules::DeMinimis;
 use serde::Serialize;
 
@@ -31,6 +31,39 @@ pub struct DeMinimisOutcome {
     /// Why not, when it does not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub excluded: Option<String>,
+}
+
+impl DeMinimisOutcome {
+    /// The shares as a finding states them: "failing materials worth 60.00 USD: 12.00% of the adjusted
+    /// transaction value, 11.50% of the total cost (at most 10.00% of either)". Each share is shown
+    /// against the threshold with enough decimals for the comparison to read true
+    /// ([`Percent::shown_against`]); a basis the batch does not give is said to be not stated.
+    pub fn shares(&self, currency: Currency) -> String {
+        let share = |p: Option<Percent>, basis: &str| match p {
+            Some(p) => format!("{} of the {basis}", p.shown_against(self.threshold).0),
+            None => format!("{basis} not stated"),
+        };
+        format!(
+            "failing materials worth {} {currency}: {}, {} (at most {} of either)",
+            Amount(self.failing_value),
+            share(self.share_of_adjusted_tv, "adjusted transaction value"),
+            share(self.share_of_total_cost, "total cost"),
+            self.threshold
+        )
+    }
+
+    /// Why de minimis does not save the shift, for the remedy of a failed alternative: the exclusion
+    /// that applies, or the shares above the threshold.
+    pub fn why_not(&self, currency: Currency) -> String {
+        match &self.excluded {
+            Some(why) => format!("de minimis does not apply: {why}"),
+            None if self.share_of_adjusted_tv.is_none() && self.share_of_total_cost.is_none() => format!(
+                "de minimis cannot be measured: failing materials worth {} {currency}, but neither the transaction value nor the total cost is stated",
+                Amount(self.failing_value)
+            ),
+            None => format!("de minimis does not save it: {}", self.shares(currency)),
+        }
+    }
 }
 
 /// Applies de minimis to the failing materials `(hs, value)` of a good of `good_hs`.

@@ -8,7 +8,7 @@
 //! value method is used"; VNM 40.01 -> 59.99 %, which does not, and the remedy asks that 0.01 of
 //! non-originating value become originating.
 
-use origin_core::{Decimal, Percent};
+use origin_core::{Amount, Decimal, Percent};
 use origin_rules::RvcRequirement;
 use serde::Serialize;
 
@@ -29,6 +29,26 @@ pub struct MethodResult {
     pub met: bool,
     /// How much VNM must fall to meet the threshold (0 when met).
     pub shortfall: Decimal,
+}
+
+impl MethodResult {
+    /// The comparison as a report prints it, `transaction-value 59.999% < 60.000%`: the figures carry
+    /// enough decimals for the printed comparison to be as true as the exact one
+    /// ([`Percent::shown_against`]).
+    pub fn comparison(&self) -> String {
+        let (rvc, threshold) = self.rvc.shown_against(self.threshold);
+        let op = if self.met { ">=" } else { "<" };
+        format!("{} {rvc} {op} {threshold}", self.method)
+    }
+
+    /// The computation an auditor redoes by hand, `transaction-value: (100.00 - 40.01) / 100.00 =
+    /// 59.99% < 60.00%`, amounts in the report's one form ([`Amount`]).
+    pub fn worked(&self) -> String {
+        let (rvc, threshold) = self.rvc.shown_against(self.threshold);
+        let op = if self.met { ">=" } else { "<" };
+        let base = Amount(self.base);
+        format!("{}: ({base} - {}) / {base} = {rvc} {op} {threshold}", self.method, Amount(self.vnm))
+    }
 }
 
 /// The RVC outcome for an alternative.

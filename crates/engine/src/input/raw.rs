@@ -30,7 +30,6 @@ pub struct RawBatch {
     pub goods: Vec<RawGood>,
     /// Provenance events (sites, lots, shipments, transformations): see docs/provenance-format.md.
     #[serde(default)]
-    #[schemars(skip)]
     pub provenance: Option<ProvenanceInput>,
 }
 
@@ -102,6 +101,7 @@ pub struct RawRate {
     /// To currency (the batch currency).
     pub to: String,
     /// Units of `to` per unit of `from`.
+    #[schemars(with = "origin_core::schema::DecimalSchema")]
     pub rate: Decimal,
     /// Date of the rate, for the record.
     #[serde(default)]
@@ -164,15 +164,19 @@ pub struct RawGood {
     pub currency: String,
     /// Transaction value (price paid), before removing international shipping.
     #[serde(default)]
+    #[schemars(with = "Option<origin_core::schema::DecimalSchema>")]
     pub transaction_value: Option<Decimal>,
     /// International shipping included in the transaction value (removed for the FOB basis).
     #[serde(default)]
+    #[schemars(with = "Option<origin_core::schema::DecimalSchema>")]
     pub international_shipping: Option<Decimal>,
     /// Net cost (total cost minus promotion, royalties, shipping and packing, non-allowable interest).
     #[serde(default)]
+    #[schemars(with = "Option<origin_core::schema::DecimalSchema>")]
     pub net_cost: Option<Decimal>,
     /// Total cost.
     #[serde(default)]
+    #[schemars(with = "Option<origin_core::schema::DecimalSchema>")]
     pub total_cost: Option<Decimal>,
     /// Operations performed by the producer.
     #[serde(default)]
@@ -231,8 +235,10 @@ pub struct RawMaterial {
     /// Classification.
     pub hs: String,
     /// Quantity per good.
+    #[schemars(with = "origin_core::schema::DecimalSchema")]
     pub quantity: Decimal,
     /// Value per unit.
+    #[schemars(with = "origin_core::schema::DecimalSchema")]
     pub unit_value: Decimal,
     /// Currency of `unit_value`.
     pub currency: String,
@@ -259,6 +265,7 @@ pub struct RawMaterial {
     pub self_produced: Option<RawSelfProduced>,
     /// Weight in kilograms (textile de minimis).
     #[serde(default)]
+    #[schemars(with = "Option<origin_core::schema::DecimalSchema>")]
     pub weight_kg: Option<Decimal>,
 }
 
@@ -271,6 +278,7 @@ pub struct RawSelfProduced {
     pub intermediate: bool,
     /// Net cost of the material, when its own RVC matters.
     #[serde(default)]
+    #[schemars(with = "Option<origin_core::schema::DecimalSchema>")]
     pub net_cost: Option<Decimal>,
     /// Its materials.
     pub materials: Vec<RawMaterial>,
