@@ -433,7 +433,7 @@ async fn the_finding_page_shows_numbers_rule_materials_and_the_provenance_pictur
     assert!(html.contains("Only auditors review findings"), "an analyst sees no review form");
     let rvc = fx.finding_of("RVC_BELOW_THRESHOLD", "SB-FR-3PT").await;
     let p = send(fx.app(), page(Method::GET, &format!("/findings/{rvc}"), Some(&id), None)).await.text();
-    assert!(p.contains("(33.5 - 16.82) / 33.5 = 49.79% &lt; 70.00%"), "the arithmetic, escaped");
+    assert!(p.contains("(33.50 - 16.82) / 33.50 = 49.79% &lt; 70.00%"), "the arithmetic, escaped, amounts with two decimals");
     assert!(p.contains("non-originating value must fall by 6.77 USD"), "the computed remedy");
     let cert =
         send(fx.app(), page(Method::GET, &format!("/certificates/{}", fx.certificate), Some(&id), None)).await.text();
