@@ -134,7 +134,7 @@ fn crosscheck_text(text: &str, chapter: Option<u8>) -> (i32, String) {
     std::fs::write(&file, text).unwrap();
     let mut out = Vec::new();
     let code =
-        crosscheck(&CrosscheckArgs { text_files: vec![file], chapter }, &root().join("rules/usmca"), &mut out).unwrap();
+        crosscheck(&CrosscheckArgs { text_files: vec![file], chapter }, &root().join("rules/usmca").into(), &mut out).unwrap();
     (code, String::from_utf8(out).unwrap())
 }
 
@@ -175,7 +175,7 @@ fn crosscheck_that_compares_no_rule_exits_non_zero_and_says_why() {
     let mut out = Vec::new();
     let code = crosscheck(
         &CrosscheckArgs { text_files: vec![legal_files()[0].clone()], chapter: Some(3) },
-        &root().join("rules/usmca"),
+        &root().join("rules/usmca").into(),
         &mut out,
     )
     .unwrap();
