@@ -134,7 +134,8 @@ fn crosscheck_text(text: &str, chapter: Option<u8>) -> (i32, String) {
     std::fs::write(&file, text).unwrap();
     let mut out = Vec::new();
     let code =
-        crosscheck(&CrosscheckArgs { text_files: vec![file], chapter }, &root().join("rules/usmca").into(), &mut out).unwrap();
+        crosscheck(&CrosscheckArgs { text_files: vec![file], chapter }, &root().join("rules/usmca").into(), &mut out)
+            .unwrap();
     (code, String::from_utf8(out).unwrap())
 }
 

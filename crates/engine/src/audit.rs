@@ -1297,7 +1297,7 @@ fn criterion_b_and_d_at(
     }
 
     // Not met by any alternative: criterion D, then the findings of each failed alternative.
-    if !criterion_d_barred && try_criterion_d(cx, good, &direct_non_orig, &per_alt_shift, det) {
+    if !criterion_d_barred && try_criterion_d(cx, good, code, &direct_non_orig, &per_alt_shift, det) {
         if !unclassified.is_empty() {
             // Criterion D holds for the classified materials only: an unclassified one may fail the shift
             // outside the good's subheading.
@@ -1495,11 +1495,24 @@ fn worst(a: Verdict, b: Verdict) -> Verdict {
     }
 }
 
+/// Whether a material of batch code `h` is in the subheading of `code` (a code of the rules' edition):
+/// every counterpart of `h` in the rules' edition must be, so a one-to-many code never guesses.
+fn shares_subheading(cx: &AuditContext<'_>, h: HsCode, code: HsCode) -> bool {
+    let Some(sub) = code.subheading() else { return false };
+    match cx.rules.rule_codes(h, cx.nomenclature) {
+        Ok(cs) => !cs.is_empty() && cs.iter().all(|c| c.subheading() == Some(sub)),
+        Err(_) => false,
+    }
+}
+
 /// Criterion D (19 U.S.C. 4531(c)(1)(D)): the shift fails only because non-originating parts share the
-/// good's subheading, and the RVC is at least the pack's criterion-D thresholds.
+/// good's subheading, and the RVC is at least the pack's criterion-D thresholds. "The same subheading"
+/// is read in the rules' HS edition (`code` is the good's code there), as the shift itself is: an HS 2022
+/// 8517.13 good and an 8517.14 part are both HS 2017 8517.12.
 fn try_criterion_d(
     cx: &AuditContext<'_>,
     good: &Good,
+    code: HsCode,
     direct_non_orig: &[&Decided<'_>],
     per_alt_shift: &[Vec<MaterialShift>],
     det: &mut Determination,
@@ -1513,7 +1526,7 @@ fn try_criterion_d(
         !answers.is_empty()
             && answers.iter().any(|a| matches!(a, MaterialShift::Fails(_)))
             && direct_non_orig.iter().zip(answers).all(|(d, a)| match a {
-                MaterialShift::Fails(_) => d.m.hs.and_then(|h| h.subheading()) == good.hs.subheading(),
+                MaterialShift::Fails(_) => d.m.hs.is_some_and(|h| shares_subheading(cx, h, code)),
                 MaterialShift::Meets(_) => true,
                 MaterialShift::Unknown(_) => false,
             })
@@ -1529,7 +1542,7 @@ fn try_criterion_d(
         let m: Vec<String> = r.methods.iter().filter(|m| m.met).map(MethodResult::comparison).collect();
         det.summary = format!(
             "originating under criterion D: the shift fails only for non-originating parts of the good's own subheading `{}`, and {} ({})",
-            good.hs.subheading().map(|s| s.to_string()).unwrap_or_default(),
+            code.subheading().map(|s| s.to_string()).unwrap_or_default(),
             m.join("; "),
             oc.provision.citation
         );

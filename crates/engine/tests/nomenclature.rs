@@ -175,3 +175,19 @@ fn batch_nomenclature_defaults_to_hs2022_and_rejects_unknown_editions() {
     let e = parse(&bad).unwrap_err().to_string();
     assert!(e.contains("nomenclature") && e.contains("hs2022"), "{e}");
 }
+
+/// Criterion D reads "the same subheading" in the rules' edition, as the shift is read (19 U.S.C.
+/// 4531(c)(1)(D); GN 11(o) is written in HS 2017). A smartphone of HS 2022 8517.13 with a Chinese
+/// telephone module of HS 2022 8517.14 worth 30 of a TV of 100: both are HS 2017 8517.12, so rule
+/// gn11-85-048's change of subheading fails only for a part of the good's own subheading, de minimis does
+/// not save it (30 % > 10 %), and the RVC by TV is (100 - 30) / 100 = 70 % >= 60 %: originating under
+/// criterion D. Compared as written (8517.14 is not 8517.13) criterion D was never tried.
+#[test]
+fn criterion_d_same_subheading_is_read_in_hs2017() {
+    let lines = cn_line("1", "8517.14", "30");
+    let r = check(&batch_now(&good_yaml("phone", "8517.13", "transaction_value: 100", "", &lines)));
+    let g = only(&r);
+    assert_eq!(outcome(g), Outcome::Qualified, "{}", g.audit.determination.summary);
+    assert_eq!(criterion(g), Some('D'));
+    assert!(g.audit.determination.summary.contains("`8517.12`"), "{}", g.audit.determination.summary);
+}

@@ -640,6 +640,8 @@ pub struct Explanation {
     pub candidates: Vec<RuleRef>,
     /// What to do next.
     pub help: Option<String>,
+    /// How the HS 2022 code asked about was read in the rules' HS 2017 (GN 11(o)), when it changed.
+    pub hs_mapping: Option<String>,
 }
 
 fn rule_ref(r: &origin_rules::Rule) -> RuleRef {
@@ -671,8 +673,48 @@ pub async fn explain(State(s): State<AppState>, Query(q): Query<ExplainQuery>) -
         })?),
         None => None,
     };
-    let kind = nonempty(&q.kind);
     let set = s.rules();
+    // The kind goes through the pack's vocabulary, as a batch's and `rules explain --kind` do: an
+    // undeclared spelling is refused, never read as "any other good".
+    let kind = match nonempty(&q.kind) {
+        None => None,
+        Some(written) => match set.kinds.resolve(&written) {
+            Some(k) => Some(k.to_string()),
+            None => {
+                let help = match set.kinds.suggest(&written) {
+                    Some(k) => format!("did you mean `{k}`?"),
+                    None => "write a kind the rule pack declares (kinds.yaml)".to_string(),
+                };
+                return Err(
+                    AppError::bad_request(format!("kind `{written}` is not declared in the rule pack")).help(help)
+                );
+            }
+        },
+    };
+    // The code is HS 2022 (today's HTSUS), read in the rules' HS 2017 as `run` reads a batch's codes.
+    let codes = set
+        .rule_codes(hs, origin_rules::Nomenclature::Hs2022)
+        .map_err(|e| AppError::bad_request(e.to_string()).help("give an HS 2022 code"))?;
+    let (hs, hs_mapping) = match codes.as_slice() {
+        [one] if *one == hs => (hs, None),
+        [one] => (*one, Some(format!("HS 2022 `{hs}` is HS 2017 `{one}`"))),
+        several => {
+            let listed = origin_rules::nomenclature::list_codes(several, 40);
+            return Ok(Json(Explanation {
+                hs: hs.to_string(),
+                as_of: as_of.to_string(),
+                outcome: "needs-classification",
+                rule: None,
+                explanation: None,
+                candidates: Vec::new(),
+                help: Some(format!(
+                    "HS 2022 `{hs}` corresponds to {} HS 2017 subheadings ({listed}); the rule depends on which one the good was classified in",
+                    several.len()
+                )),
+                hs_mapping: None,
+            }));
+        }
+    };
     let query = RuleQuery { hs, as_of, vehicle_use, good_kind: kind.as_deref() };
     let refs = |rules: &[&origin_rules::Rule]| rules.iter().map(|r| rule_ref(r)).collect::<Vec<_>>();
     let (outcome, rule, explanation, candidates, help) = match set.lookup(query) {
@@ -704,7 +746,16 @@ pub async fn explain(State(s): State<AppState>, Query(q): Query<ExplainQuery>) -
             ("needs-description", None, None, refs(&r), Some("add kind= with the description the rule names".into()))
         }
     };
-    Ok(Json(Explanation { hs: hs.to_string(), as_of: as_of.to_string(), outcome, rule, explanation, candidates, help }))
+    Ok(Json(Explanation {
+        hs: hs.to_string(),
+        as_of: as_of.to_string(),
+        outcome,
+        rule,
+        explanation,
+        candidates,
+        help,
+        hs_mapping,
+    }))
 }
 
 /// `GET /api/log/verify`.

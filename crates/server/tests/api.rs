@@ -255,6 +255,30 @@ async fn rules_explain_answers_like_the_command_line() {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }
 
+/// Issue 11 items 1 and 7 through the API, as on the command line: an HS 2022 code is read in the rules'
+/// HS 2017 (9401.99 is rule gn11-94-9401-90's 9401.90, with the mapping said), a one-to-many code is a
+/// question, and a kind goes through the pack's vocabulary ("body stampings" is rule 24's kind; a
+/// misspelling is refused with a "did you mean", never read as "any other good" of rule 25).
+#[tokio::test]
+async fn rules_explain_reads_hs2022_and_declared_kinds_only() {
+    let fx = fixture().await;
+    let tok = Some(fx.token("ana"));
+    let seat =
+        send(fx.app(), api(Method::GET, "/api/rules/explain?hs=9401.99&as_of=2026-11-01", tok, None)).await.json();
+    assert_eq!(seat["outcome"], "found", "{seat}");
+    assert_eq!(seat["rule"]["id"], "gn11-94-9401-90");
+    assert_eq!(seat["hs_mapping"], "HS 2022 `9401.99` is HS 2017 `9401.90`");
+    let display = send(fx.app(), api(Method::GET, "/api/rules/explain?hs=8524.11&as_of=2026-11-01", tok, None)).await;
+    assert_eq!(display.json()["outcome"], "needs-classification", "{}", display.text());
+    assert!(display.json()["help"].as_str().unwrap().contains("483 HS 2017 subheadings"), "{}", display.text());
+    let stamping = "/api/rules/explain?hs=8708.29&use=passenger-vehicle&as_of=2026-07-01&kind=body%20stampings";
+    let found = send(fx.app(), api(Method::GET, stamping, tok, None)).await.json();
+    assert_eq!(found["rule"]["id"], "gn11-87-024", "{found}");
+    let typo = send(fx.app(), api(Method::GET, &stamping.replace("stampings", "stampngs"), tok, None)).await;
+    assert_eq!(typo.status, StatusCode::BAD_REQUEST, "{}", typo.text());
+    assert!(typo.text().contains("did you mean"), "{}", typo.text());
+}
+
 #[tokio::test]
 async fn the_queue_filters_by_chapter_and_supplier_with_counts() {
     let fx = fixture().await;
@@ -433,7 +457,10 @@ async fn the_finding_page_shows_numbers_rule_materials_and_the_provenance_pictur
     assert!(html.contains("Only auditors review findings"), "an analyst sees no review form");
     let rvc = fx.finding_of("RVC_BELOW_THRESHOLD", "SB-FR-3PT").await;
     let p = send(fx.app(), page(Method::GET, &format!("/findings/{rvc}"), Some(&id), None)).await.text();
-    assert!(p.contains("(33.50 - 16.82) / 33.50 = 49.79% &lt; 70.00%"), "the arithmetic, escaped, amounts with two decimals");
+    assert!(
+        p.contains("(33.50 - 16.82) / 33.50 = 49.79% &lt; 70.00%"),
+        "the arithmetic, escaped, amounts with two decimals"
+    );
     assert!(p.contains("non-originating value must fall by 6.77 USD"), "the computed remedy");
     let cert =
         send(fx.app(), page(Method::GET, &format!("/certificates/{}", fx.certificate), Some(&id), None)).await.text();

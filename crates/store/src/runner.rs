@@ -134,7 +134,11 @@ pub async fn begin(store: &Store, rules: &RuleSet, req: &RunRequest) -> Result<(
     let inputs = collect_inputs(&req.batches, &req.pack, req.bom_scope, upload_dir)?;
     let mut options = json!({
         "batches": req.batches.iter().map(|b| batch_name(b, upload_dir)).collect::<Vec<_>>(),
-        "rules_source": req.pack.record(),
+        // A server's directory is not shown to whoever uploaded the batch (issue 13): only that it was one.
+        "rules_source": match (&req.pack, upload_dir) {
+            (PackSource::Dir(_), Some(_)) => "a rule-pack directory of the server".to_string(),
+            _ => req.pack.record(),
+        },
         "as_of": req.opts.as_of.map(|d| d.to_string()),
         "threads": req.opts.threads,
         "chunk": req.chunk,
