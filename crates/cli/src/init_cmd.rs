@@ -12,23 +12,8 @@ use rust_xlsxwriter::{Format, Workbook};
 
 use crate::exit;
 
-/// The BOM columns, in the order the templates hold them (docs/batch-format.md, "CSV / XLSX BOM lines").
-pub const BOM_COLUMNS: [&str; 14] = [
-    "good",
-    "line",
-    "part",
-    "description",
-    "hs",
-    "quantity",
-    "unit_value",
-    "currency",
-    "origin",
-    "supplier",
-    "certification",
-    "role",
-    "kinds",
-    "lot",
-];
+/// The BOM columns, in the order the templates hold them: the reader's own list.
+pub use origin_engine::input::BOM_COLUMNS;
 
 /// The example BOM row, column by column.
 const EXAMPLE_ROW: [&str; 14] = [

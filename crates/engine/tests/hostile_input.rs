@@ -143,6 +143,24 @@ fn a_csv_header_naming_a_column_twice_is_a_located_error() {
     assert!(e.message.contains("columns 5 and 12"), "{}", e.message);
 }
 
+/// A misspelt column (`certificaton`) used to be dropped in silence: every certification of the file
+/// vanished and certified materials counted as non-originating, a different determination with no
+/// error. Now the header row is refused at row 1, naming the column and the columns a BOM file has.
+#[test]
+fn a_misspelt_bom_column_is_a_located_error_not_a_silent_drop() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = std::fs::read_to_string(fixture("csv-bom.csv")).unwrap();
+    let misspelt = csv.replacen("certification", "certificaton", 1);
+    std::fs::write(dir.path().join("csv-bom.csv"), misspelt).unwrap();
+    let path = dir.path().join("batch.yaml");
+    std::fs::copy(fixture("csv-bom.yaml"), &path).unwrap();
+    let err = load_batch(&path).expect_err("an unknown column stops the batch");
+    let e = &err.0[0];
+    assert_eq!((e.line, e.field.as_str()), (Some(1), "certificaton"), "{e:?}");
+    assert!(e.file.ends_with("csv-bom.csv"));
+    assert!(e.help.contains("certification"), "{}", e.help);
+}
+
 /// A batch that reads is unaffected: the fixture's own BOM beside it still reads (no good is invalid
 /// apart from the fixture's deliberately bad one).
 #[test]

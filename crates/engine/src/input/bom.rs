@@ -11,8 +11,28 @@ use origin_core::{Country, Currency, Decimal, HsCode};
 
 use super::{GoodInput, InputError, Material, Role};
 
-const COLUMNS: [&str; 9] =
-    ["good", "line", "description", "hs", "quantity", "unit_value", "currency", "origin", "part"];
+/// Every column a BOM file may have, in the order the `init` templates write them (docs/batch-format.md,
+/// "CSV / XLSX BOM lines"). A header naming any other column is refused: a misspelt optional column
+/// (`certificaton`) would otherwise be dropped in silence, and its materials counted non-originating.
+pub const BOM_COLUMNS: [&str; 14] = [
+    "good",
+    "line",
+    "part",
+    "description",
+    "hs",
+    "quantity",
+    "unit_value",
+    "currency",
+    "origin",
+    "supplier",
+    "certification",
+    "role",
+    "kinds",
+    "lot",
+];
+
+/// The columns a BOM file must have.
+const REQUIRED: [&str; 8] = ["good", "line", "description", "hs", "quantity", "unit_value", "currency", "origin"];
 
 /// Reads `path` and appends its rows to the goods they name. Fatal only when the file cannot be read
 /// or lacks a required column.
@@ -75,11 +95,26 @@ pub(super) fn attach(
             }]);
         }
     }
-    for c in COLUMNS.iter().filter(|c| **c != "part") {
-        if !col.contains_key(*c) {
+    let mut unknown: Vec<InputError> = col
+        .iter()
+        .filter(|(name, _)| !BOM_COLUMNS.contains(&name.as_str()))
+        .map(|(name, i)| InputError {
+            file: path.to_path_buf(),
+            line: Some(1),
+            field: name.clone(),
+            message: format!("the header row names column `{name}` (column {}), which a BOM file does not have", i + 1),
+            help: format!("rename it to one of: {}", BOM_COLUMNS.join(", ")),
+        })
+        .collect();
+    if !unknown.is_empty() {
+        unknown.sort_by(|a, b| a.field.cmp(&b.field));
+        return Err(unknown);
+    }
+    for c in REQUIRED {
+        if !col.contains_key(c) {
             return Err(fatal(
                 format!("the BOM file has no `{c}` column"),
-                &format!("the first row must name the columns: {}", COLUMNS.join(", ")),
+                &format!("the first row must name the columns: {}", REQUIRED.join(", ")),
             ));
         }
     }

@@ -22,6 +22,7 @@ use origin_rules::locate::PathIndex;
 use origin_rules::{StagingCategory, VehicleUse};
 use serde::Serialize;
 
+pub use bom::BOM_COLUMNS;
 pub use kinds::{canonical_good, resolve_kinds};
 use raw::*;
 
