@@ -179,35 +179,6 @@ pub fn explain(
     explain_full(pack, hs, Nomenclature::Hs2022, as_of, vehicle_use, good_kind, None, out)
 }
 
-/// `rules explain HS --category ...`: the rule in force and, for an automotive staging category, the
-/// staged RVC that `run` applies on that date (the same computation: `origin_engine::checks::automotive`).
-pub fn explain_staged(
-    pack: &PackSource,
-    hs: &str,
-    as_of: NaiveDate,
-    vehicle_use: Option<VehicleUse>,
-    good_kind: Option<&str>,
-    category: Option<StagingCategory>,
-    out: &mut dyn Write,
-) -> std::io::Result<i32> {
-    explain_full(pack, hs, Nomenclature::Hs2022, as_of, vehicle_use, good_kind, category, out)
-}
-
-/// `rules explain HS --nomenclature E`: the code is read in edition `E` and, when the pack's rules are
-/// written in another (GN 11(o): HS 2017), mapped through the pack's correlation table; the output
-/// names the code whose rule it shows. Several counterparts are listed with the rule of each.
-pub fn explain_in(
-    pack: &PackSource,
-    hs: &str,
-    nomenclature: Nomenclature,
-    as_of: NaiveDate,
-    vehicle_use: Option<VehicleUse>,
-    good_kind: Option<&str>,
-    out: &mut dyn Write,
-) -> std::io::Result<i32> {
-    explain_full(pack, hs, nomenclature, as_of, vehicle_use, good_kind, None, out)
-}
-
 /// `rules explain HS [--nomenclature E] [--category C]`: everything the command line can ask.
 #[expect(clippy::too_many_arguments, reason = "one argument per command-line option")]
 pub fn explain_full(

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use origin_cli::rules_cmd;
-use origin_rules::{StagingCategory, VehicleUse};
+use origin_rules::{Nomenclature, StagingCategory, VehicleUse};
 
 fn pack() -> origin_rules::PackSource {
     origin_rules::PackSource::Dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/usmca"))
@@ -23,7 +23,9 @@ fn staged_line(out: &str) -> &str {
 fn explain(hs: &str, use_: VehicleUse, category: StagingCategory, as_of: &str) -> String {
     let mut out = Vec::new();
     let as_of = NaiveDate::parse_from_str(as_of, "%Y-%m-%d").unwrap();
-    let code = rules_cmd::explain_staged(&pack(), hs, as_of, Some(use_), None, Some(category), &mut out).unwrap();
+    let code =
+        rules_cmd::explain_full(&pack(), hs, Nomenclature::Hs2022, as_of, Some(use_), None, Some(category), &mut out)
+            .unwrap();
     let out = String::from_utf8(out).unwrap();
     assert_eq!(code, 0, "{out}");
     out
@@ -44,9 +46,10 @@ fn explain_heavy_truck_principal_part_shows_the_staged_64_percent() {
 #[test]
 fn explain_other_vehicle_gear_box_requires_sixty_percent_on_a_tariff_shift_alternative() {
     let mut out = Vec::new();
-    let code = rules_cmd::explain_staged(
+    let code = rules_cmd::explain_full(
         &pack(),
         "8708.40",
+        Nomenclature::Hs2022,
         NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
         Some(VehicleUse::Other),
         Some("gear boxes"),

@@ -120,7 +120,16 @@ fn explain_lists_the_rule_of_each_hs2017_counterpart_of_8524_11() {
 #[test]
 fn explain_nomenclature_hs2017_skips_the_mapping() {
     let (code, out) = run(|o| {
-        rules_cmd::explain_in(&pack(), "9401.90", origin_rules::Nomenclature::Hs2017, date("2026-11-01"), None, None, o)
+        rules_cmd::explain_full(
+            &pack(),
+            "9401.90",
+            origin_rules::Nomenclature::Hs2017,
+            date("2026-11-01"),
+            None,
+            None,
+            None,
+            o,
+        )
     });
     assert_eq!(code, 0, "{out}");
     assert!(out.starts_with("9401.90 on 2026-11-01:"), "{out}");
