@@ -27,9 +27,11 @@ pub enum Transit {
 pub fn check(rules: &RuleSet, good: &Good) -> (Transit, Vec<Finding>) {
     let mut out = Vec::new();
     let mut verdict = Transit::Clean;
+    // The stops that open the route in the place of production are where the good was made, not a
+    // transit: Art. 4.18 concerns the good after production.
+    let produced_at = good.route.iter().take_while(|s| s.country == good.place_of_production).count();
     let Some(t) = &rules.general.transit else {
-        if good.route.iter().skip_while(|s| s.country == good.place_of_production).any(|s| !s.country.is_usmca_party())
-        {
+        if good.route.iter().skip(produced_at).any(|s| !s.country.is_usmca_party()) {
             out.push(
                 Finding::new(
                     Code::TransitOutsideParties,
@@ -46,9 +48,6 @@ pub fn check(rules: &RuleSet, good: &Good) -> (Transit, Vec<Finding>) {
         }
         return (Transit::Clean, out);
     };
-    // The stops that open the route in the place of production are where the good was made, not a
-    // transit: Art. 4.18 concerns the good after production.
-    let produced_at = good.route.iter().take_while(|s| s.country == good.place_of_production).count();
     for (i, stop) in good.route.iter().enumerate().skip(produced_at).filter(|(_, s)| !s.country.is_usmca_party()) {
         let bad_ops: Vec<&str> = stop
             .operations
