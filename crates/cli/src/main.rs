@@ -117,6 +117,12 @@ enum RulesCommand {
         /// The good's description, where the rule depends on it (e.g. "body stamping").
         #[arg(long)]
         kind: Option<String>,
+        /// The exporting Party (where the good is produced), where the rule depends on the direction of trade.
+        #[arg(long, requires = "importing")]
+        exporting: Option<origin_core::Country>,
+        /// The importing Party, where the rule depends on the direction of trade.
+        #[arg(long, requires = "exporting")]
+        importing: Option<origin_core::Country>,
     },
     /// Print the JSON Schema of the rule-pack files.
     Schema,
@@ -125,6 +131,15 @@ enum RulesCommand {
         /// Legal-text files whose parse rate to report too (e.g. fixtures/legal/*.md).
         #[arg(long = "legal", value_name = "FILE")]
         legal: Vec<PathBuf>,
+        /// The HS 2022 -> HS 2017 correlation (fixtures/hs/hs2022-hs2017.csv) for the HS 2022 coverage figure.
+        #[arg(long = "hs2022", value_name = "CSV")]
+        hs2022: Option<PathBuf>,
+    },
+    /// Print, as Markdown, every kind string the rules use, with the rules using it.
+    Kinds {
+        /// Only the rules written by `rules import` and not reviewed since.
+        #[arg(long)]
+        imported: bool,
     },
     /// Turn the legal text of a chapter's rules into rule-pack YAML for a rule editor to review.
     Import(origin_cli::import_cmd::ImportArgs),
@@ -183,12 +198,26 @@ fn main() -> ExitCode {
         },
         Command::Rules { command } => match command {
             RulesCommand::Check { dir, format } => rules_cmd::check(&dir.unwrap_or(cli.rules), format, &mut out),
-            RulesCommand::Explain { hs, as_of, vehicle_use, kind } => {
+            RulesCommand::Explain { hs, as_of, vehicle_use, kind, exporting, importing } => {
                 let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
-                rules_cmd::explain(&cli.rules, &hs, as_of, vehicle_use.map(Into::into), kind.as_deref(), &mut out)
+                let parties = exporting
+                    .zip(importing)
+                    .map(|(exporting, importing)| origin_rules::Parties { exporting, importing });
+                rules_cmd::explain(
+                    &cli.rules,
+                    &hs,
+                    as_of,
+                    vehicle_use.map(Into::into),
+                    kind.as_deref(),
+                    parties,
+                    &mut out,
+                )
             }
             RulesCommand::Schema => rules_cmd::schema(&mut out),
-            RulesCommand::Coverage { legal } => rules_cmd::coverage(&cli.rules, &legal, &mut out),
+            RulesCommand::Coverage { legal, hs2022 } => {
+                rules_cmd::coverage(&cli.rules, &legal, hs2022.as_deref(), &mut out)
+            }
+            RulesCommand::Kinds { imported } => rules_cmd::kinds(&cli.rules, imported, &mut out),
             RulesCommand::Import(args) => origin_cli::import_cmd::import(&args, &cli.rules, &mut out),
             RulesCommand::Crosscheck(args) => origin_cli::import_cmd::crosscheck(&args, &cli.rules, &mut out),
         },

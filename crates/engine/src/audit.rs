@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use origin_core::{Country, Decimal, HsCode};
 use origin_rules::explain::describe_alternative;
 use origin_rules::shift::{KindFact, MaterialShift, ShiftMaterial, Verdict, evaluate_shift};
-use origin_rules::{Lookup, Review, Rule, RuleQuery, RuleSet, RvcRequirement, ShiftRequirement};
+use origin_rules::{Lookup, Parties, Review, Rule, RuleQuery, RuleSet, RvcRequirement, ShiftRequirement};
 use serde::Serialize;
 
 use crate::checks::automotive::{self, Staging};
@@ -59,6 +59,9 @@ pub struct AuditContext<'a> {
     pub has_provenance: bool,
     /// The batch currency every value is in.
     pub currency: origin_core::Currency,
+    /// The batch's importing Party: with each good's place of production, it picks the rule of a
+    /// chapter whose rules differ by direction of trade (GN 11(o) chapters 51, 55, 58).
+    pub importing_party: origin_core::Country,
 }
 
 /// The answer for a good.
@@ -570,7 +573,13 @@ fn criterion_b_and_d(
     findings: &mut Vec<Finding>,
     notes: &mut [Option<ShiftNote>],
 ) {
-    let q = RuleQuery { hs: good.hs, as_of: cx.as_of, vehicle_use: good.vehicle_use, good_kind: good.kind.as_deref() };
+    let q = RuleQuery {
+        hs: good.hs,
+        as_of: cx.as_of,
+        vehicle_use: good.vehicle_use,
+        good_kind: good.kind.as_deref(),
+        parties: Some(Parties { exporting: good.place_of_production, importing: cx.importing_party }),
+    };
     let rule = match cx.rules.lookup(q) {
         Lookup::Found(r) => r,
         Lookup::NoRule { .. } => {
@@ -595,7 +604,10 @@ fn criterion_b_and_d(
             );
             return;
         }
-        Lookup::NeedsUse(rules) | Lookup::NeedsDescription(rules) | Lookup::NeedsClassification(rules) => {
+        Lookup::NeedsUse(rules)
+        | Lookup::NeedsDescription(rules)
+        | Lookup::NeedsClassification(rules)
+        | Lookup::NeedsParties(rules) => {
             let ids: Vec<String> = rules.iter().map(|r| format!("{} ({})", r.id, r.hs_key())).collect();
             det.summary = "needs evidence: the rule depends on a fact the batch does not give".into();
             findings.push(
@@ -615,10 +627,12 @@ fn criterion_b_and_d(
     det.rule = Some(rule_ref(rule));
     if let Some(c) = rule.review.caveat() {
         det.caveats.push(format!("rule {}: {c}", rule.id));
+        // A paraphrase is not the law's words: blocking, so no certificate draft leaves on it.
+        let severity = if rule.review.blocks_certificate() { Severity::Blocking } else { Severity::Warning };
         findings.push(
             Finding::new(
                 Code::RuleTranscriptionCaveat,
-                Severity::Warning,
+                severity,
                 &good.id,
                 format!("the determination relies on rule {} ({}), {c}", rule.id, rule.citation),
                 rule.citation.to_string(),
@@ -988,7 +1002,9 @@ fn criterion_b_and_d(
             .remedy(format!("answer: {}", questions.join("; ")))
             .seal(),
         );
-    } else if rule.review == Review::Incomplete {
+    } else if rule.review == Review::Incomplete || rule.missing.is_some() {
+        // Part of the rule is not encoded (cut in the copy, or read by the importer only in part):
+        // failing the encoded alternatives does not show the good fails the rule.
         det.outcome = Outcome::NeedsEvidence;
         det.summary = format!(
             "needs evidence: no encoded alternative of rule {} is met, but the rule is incomplete in the pack ({})",

@@ -285,6 +285,7 @@ pub fn audit_prepared_with<T: Send>(
         lots,
         has_provenance: batch.provenance.is_some(),
         currency: batch.header.currency,
+        importing_party: batch.header.importing_party,
     };
     progress.total.fetch_add(indices.len(), Ordering::Relaxed);
     let threads =

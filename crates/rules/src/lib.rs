@@ -18,6 +18,6 @@ pub mod shift;
 
 pub use diag::{Diagnostic, Severity};
 pub use load::{Loaded, load_pack};
-pub use lookup::{Lookup, RuleQuery};
+pub use lookup::{Lookup, Parties, RuleQuery};
 pub use model::*;
 pub use resolve::KNOWN_OPERATIONS;
