@@ -129,8 +129,12 @@ pub struct ParseError {
     /// The uses the rule's lead-in names ("For a good of subheading 8708.80 for use in a heavy truck:"),
     /// when it was read before parsing stopped.
     #[serde(skip)]
-    pub partial_uses: Option<Vec<String>>,
+    pub partial_uses: Option<Box<LeadUses>>,
 }
+
+/// The uses a rule's lead-in names (boxed in [`ParseError`] to keep the error small).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeadUses(pub Vec<String>);
 
 impl ParseError {
     /// The rule as far as it was read before parsing stopped: its codes and the alternatives read in
@@ -140,7 +144,7 @@ impl ParseError {
             number: self.rule_number,
             preamble,
             hs: self.partial_hs.clone(),
-            uses: self.partial_uses.clone(),
+            uses: self.partial_uses.as_ref().map(|u| u.0.clone()),
             good_kind: None,
             effective_from: None,
             effective_to: None,
@@ -338,7 +342,7 @@ impl P {
             at_end: self.at_end(),
             partial: self.done.clone(),
             partial_hs: self.hs.clone(),
-            partial_uses: self.lead_uses.clone(),
+            partial_uses: self.lead_uses.clone().map(|u| Box::new(LeadUses(u))),
         }
     }
 
