@@ -89,6 +89,7 @@ fn import_inner(args: &ImportArgs, pack: &PackSource, out: &mut dyn Write) -> st
         }
     };
     let path = out_dir.join("psr").join(format!("ch{:02}.yaml", args.chapter));
+    let existing_text = std::fs::read_to_string(&path).ok();
     let existing = match std::fs::read_to_string(&path) {
         Ok(text) => match serde_yaml::from_str::<RawChapterFile>(&text) {
             Ok(f) => Some(f),
@@ -108,6 +109,7 @@ fn import_inner(args: &ImportArgs, pack: &PackSource, out: &mut dyn Write) -> st
         },
         Err(_) => None,
     };
+    let before = existing.clone();
     let (file, report) = merge_chapter(existing, imported.file, args.force);
     let mut header = format!(
         "Chapter {} product-specific rules, imported by `origin-audit rules import` from {}.\nEvery imported rule has `review: imported-unreviewed`: a rule editor reviews each against the legal text,\nthen sets its review status. Comments of an existing file are not kept by the import.",
@@ -130,12 +132,25 @@ fn import_inner(args: &ImportArgs, pack: &PackSource, out: &mut dyn Write) -> st
             ));
         }
     }
-    let yaml = match chapter_yaml(&file, &header) {
-        Ok(y) => y,
-        Err(e) => {
+    // When the import only adds rules to an existing file (the rules it already holds unchanged), the new
+    // rules are appended to the file's text, so a rule editor's comments and layout are kept.
+    let appended = match (&before, &existing_text) {
+        (Some(old), Some(text)) => append_only(old, &file, text),
+        _ => None,
+    };
+    let yaml = match appended {
+        Some(Ok(y)) => y,
+        Some(Err(e)) => {
             writeln!(out, "error: cannot write YAML: {e}")?;
             return Ok(exit::USAGE);
         }
+        None => match chapter_yaml(&file, &header) {
+            Ok(y) => y,
+            Err(e) => {
+                writeln!(out, "error: cannot write YAML: {e}")?;
+                return Ok(exit::USAGE);
+            }
+        },
     };
     if let Err(e) = std::fs::create_dir_all(out_dir.join("psr")).and_then(|()| std::fs::write(&path, yaml)) {
         writeln!(out, "error: cannot write `{}`: {e}", path.display())?;
@@ -151,6 +166,12 @@ fn import_inner(args: &ImportArgs, pack: &PackSource, out: &mut dyn Write) -> st
     )?;
     for (id, review) in &report.skipped_reviewed {
         writeln!(out, "skipped {id}: the existing rule is `{review}`; pass --force to overwrite it")?;
+    }
+    for (id, holder) in &report.held_by_pack {
+        writeln!(
+            out,
+            "not written {id}: the pack's reviewed rule `{holder}` holds its codes; the pack's reading wins"
+        )?;
     }
     for n in &imported.not_imported {
         let what = n
@@ -169,6 +190,56 @@ fn import_inner(args: &ImportArgs, pack: &PackSource, out: &mut dyn Write) -> st
     }
     writeln!(out, "next: review the draft, then run `origin-audit rules check {}`", out_dir.display())?;
     Ok(if imported.not_imported.is_empty() { exit::OK } else { exit::INVALID })
+}
+
+/// The existing file's text with the merged file's new rules appended, when the merge changed nothing
+/// else (same chapter rules, every old rule unchanged and in place, the file ending in its `rules:` list);
+/// `None` when the file must be rewritten.
+fn append_only(old: &RawChapterFile, merged: &RawChapterFile, text: &str) -> Option<Result<String, serde_yaml::Error>> {
+    if old.chapter_rules != merged.chapter_rules || merged.rules.len() < old.rules.len() {
+        return None;
+    }
+    if old.rules.iter().zip(&merged.rules).any(|(a, b)| a != b) {
+        return None;
+    }
+    let last_key = text.lines().rfind(|l| !l.starts_with([' ', '#', '-']) && !l.trim().is_empty())?;
+    if !last_key.starts_with("rules:") || last_key.trim() != "rules:" {
+        return None;
+    }
+    let new = RawChapterFile {
+        chapter: merged.chapter,
+        chapter_rules: Vec::new(),
+        rules: merged.rules[old.rules.len()..].to_vec(),
+    };
+    if new.rules.is_empty() {
+        return Some(Ok(text.to_string()));
+    }
+    let body = match chapter_yaml(&new, "") {
+        Ok(b) => b,
+        Err(e) => return Some(Err(e)),
+    };
+    // The existing list's indentation: `- id:` or `  - id:`.
+    let indent = text
+        .lines()
+        .skip_while(|l| !l.starts_with("rules:"))
+        .find_map(|l| l.trim_start().starts_with("- ").then(|| l.len() - l.trim_start().len()))
+        .unwrap_or(2);
+    let pad = " ".repeat(indent);
+    let mut out = text.trim_end().to_string();
+    out.push('\n');
+    let mut in_rules = false;
+    for line in body.lines() {
+        if line.starts_with("rules:") {
+            in_rules = true;
+            continue;
+        }
+        if in_rules {
+            out.push_str(&pad);
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    Some(Ok(out))
 }
 
 fn write_disagreement(out: &mut dyn Write, d: &Disagreement) -> std::io::Result<()> {
@@ -285,10 +356,65 @@ pub fn parse_rate_section(text_files: &[PathBuf]) -> std::io::Result<String> {
         "How much of the legal text in `fixtures/legal/` the rule grammar of `rules import` reads (rule entries only;\nchapter rules and stand-alone subheading rules are kept verbatim). A CUT entry never parses in full; it counts as\nread \"to the cut\" when parsing stops exactly where the copy stops.\n\n",
     );
     s.push_str("| chapter | status | rules | parsed | parse rate | stopped at the cut |\n|---|---|---|---|---|---|\n");
+    let mut totals: BTreeMap<Status, (usize, usize, usize)> = BTreeMap::new();
     for ((ch, st), (n, ok, cut)) in &counts {
         let rate = if *n == 0 { 0.0 } else { *ok as f64 * 100.0 / *n as f64 };
         let cut_col = if *st == Status::Cut { format!("{cut} of {n}") } else { "-".into() };
         s.push_str(&format!("| {ch} | {} | {n} | {ok} | {rate:.0} % | {cut_col} |\n", st.as_str()));
+        let t = totals.entry(*st).or_default();
+        t.0 += n;
+        t.1 += ok;
+        t.2 += cut;
+    }
+    for (st, (n, ok, cut)) in &totals {
+        let rate = if *n == 0 { 0.0 } else { *ok as f64 * 100.0 / *n as f64 };
+        let cut_col = if *st == Status::Cut { format!("{cut} of {n}") } else { "-".into() };
+        s.push_str(&format!("| **all** | {} | {n} | {ok} | {rate:.1} % | {cut_col} |\n", st.as_str()));
+    }
+    Ok(s)
+}
+
+/// Markdown section for docs/rules-coverage.md: every rule entry of the legal texts the grammar does not
+/// read in full (CUT entries aside, which never do), with the words where parsing stopped and why.
+pub fn unread_section(text_files: &[PathBuf]) -> std::io::Result<String> {
+    let mut lines = Vec::new();
+    for f in text_files {
+        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        for e in read_entries(f, None)? {
+            if e.status == Status::Cut {
+                continue;
+            }
+            let p = parse_entry(&e);
+            if p.kind != EntryKind::Rule {
+                continue;
+            }
+            if let Err(err) = &p.result {
+                let part = if err.partial.is_empty() { "not read" } else { "read in part" };
+                lines.push(format!(
+                    "- {name}:{} `{}` [{}]: {part}: {} at `{}`",
+                    e.line,
+                    e.heading,
+                    e.status.as_str(),
+                    err.message,
+                    err.words_where_parsing_stopped.replace('`', "'")
+                ));
+            }
+        }
+    }
+    let mut s = String::from("\n## Entries the importer does not read in full\n\n");
+    if lines.is_empty() {
+        s.push_str("None.\n");
+    } else {
+        s.push_str(&format!(
+            "{} entries (COMPLETE or SECONDARY; CUT entries are counted above). An entry \"read in part\" is in the pack \
+             with the alternatives read before the stop, `missing:` saying where it stopped; an entry \"not read\" is \
+             not in the pack, and its codes get `no rule` unless another rule covers them.\n\n",
+            lines.len()
+        ));
+        for l in lines {
+            s.push_str(&l);
+            s.push('\n');
+        }
     }
     Ok(s)
 }

@@ -146,6 +146,12 @@ enum RulesCommand {
         /// its correlation table) or hs2017 (the rules' own codes, no mapping).
         #[arg(long, value_enum, default_value_t = NomenclatureArg::Hs2022)]
         nomenclature: NomenclatureArg,
+        /// The exporting Party (where the good is produced), where the rule depends on the direction of trade.
+        #[arg(long, requires = "importing")]
+        exporting: Option<origin_core::Country>,
+        /// The importing Party, where the rule depends on the direction of trade.
+        #[arg(long, requires = "exporting")]
+        importing: Option<origin_core::Country>,
     },
     /// Print the JSON Schema of the rule-pack files.
     Schema,
@@ -274,8 +280,11 @@ fn main() -> ExitCode {
             RulesCommand::Check { dir, format } => {
                 rules_cmd::check(&dir.map_or(pack.clone(), PackSource::Dir), format, &mut out)
             }
-            RulesCommand::Explain { hs, as_of, vehicle_use, kind, category, nomenclature } => {
+            RulesCommand::Explain { hs, as_of, vehicle_use, kind, category, nomenclature, exporting, importing } => {
                 let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+                let parties = exporting
+                    .zip(importing)
+                    .map(|(exporting, importing)| origin_rules::Parties { exporting, importing });
                 rules_cmd::explain_full(
                     &pack,
                     &hs,
@@ -283,6 +292,7 @@ fn main() -> ExitCode {
                     as_of,
                     vehicle_use.map(Into::into),
                     kind.as_deref(),
+                    parties,
                     category,
                     &mut out,
                 )

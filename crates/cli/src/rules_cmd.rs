@@ -7,7 +7,8 @@ use chrono::NaiveDate;
 use origin_core::HsCode;
 use origin_rules::explain::explain_rule;
 use origin_rules::{
-    Lookup, Nomenclature, PackFiles, PackSource, Review, RuleQuery, RuleSet, Severity, StagingCategory, VehicleUse,
+    Lookup, Nomenclature, PackFiles, PackSource, Parties, Review, RuleQuery, RuleSet, Severity, StagingCategory,
+    VehicleUse,
 };
 
 use crate::exit;
@@ -22,14 +23,8 @@ pub enum CheckFormat {
 }
 
 /// Counts of rules by review status, for summaries and coverage.
-pub fn review_counts(set: &RuleSet) -> [(Review, usize); 4] {
-    let n = |r| set.rules.iter().filter(|x| x.review == r).count();
-    [
-        (Review::Verified, n(Review::Verified)),
-        (Review::UnverifiedTranscription, n(Review::UnverifiedTranscription)),
-        (Review::Incomplete, n(Review::Incomplete)),
-        (Review::ImportedUnreviewed, n(Review::ImportedUnreviewed)),
-    ]
+pub fn review_counts(set: &RuleSet) -> [(Review, usize); 5] {
+    Review::ALL.map(|r| (r, set.rules.iter().filter(|x| x.review == r).count()))
 }
 
 /// `rules check [DIR]`: every diagnostic, then a summary. Exit 0 when there is no error.
@@ -174,9 +169,10 @@ pub fn explain(
     as_of: NaiveDate,
     vehicle_use: Option<VehicleUse>,
     good_kind: Option<&str>,
+    parties: Option<Parties>,
     out: &mut dyn Write,
 ) -> std::io::Result<i32> {
-    explain_full(pack, hs, Nomenclature::Hs2022, as_of, vehicle_use, good_kind, None, out)
+    explain_full(pack, hs, Nomenclature::Hs2022, as_of, vehicle_use, good_kind, parties, None, out)
 }
 
 /// `rules explain HS [--nomenclature E] [--category C]`: everything the command line can ask.
@@ -188,6 +184,7 @@ pub fn explain_full(
     as_of: NaiveDate,
     vehicle_use: Option<VehicleUse>,
     good_kind: Option<&str>,
+    parties: Option<Parties>,
     category: Option<StagingCategory>,
     out: &mut dyn Write,
 ) -> std::io::Result<i32> {
@@ -233,10 +230,10 @@ pub fn explain_full(
     };
     let source = set.correlation.as_ref().map(|c| format!(" ({})", c.citation)).unwrap_or_default();
     match codes.as_slice() {
-        [one] if *one == code => explain_code(&set, code, as_of, vehicle_use, good_kind, category, out),
+        [one] if *one == code => explain_code(&set, code, as_of, vehicle_use, good_kind, parties, category, out),
         [one] => {
             writeln!(out, "{nomenclature} `{code}` is {} `{one}`{source}; the rule for `{one}`:", set.nomenclature)?;
-            explain_code(&set, *one, as_of, vehicle_use, good_kind, category, out)
+            explain_code(&set, *one, as_of, vehicle_use, good_kind, parties, category, out)
         }
         several => {
             writeln!(
@@ -246,13 +243,14 @@ pub fn explain_full(
                 set.nomenclature
             )?;
             for c in several {
-                let q = RuleQuery { hs: *c, as_of, vehicle_use, good_kind };
+                let q = RuleQuery { hs: *c, as_of, vehicle_use, good_kind, parties };
                 let words = match set.lookup(q) {
                     Lookup::Found(r) => format!("rule {} ({})", r.id, r.hs_key()),
                     Lookup::NoRule { .. } => "no rule encoded".to_string(),
                     Lookup::NeedsClassification(_) => "needs a deeper classification".to_string(),
                     Lookup::NeedsUse(_) => "depends on the vehicle use (--use)".to_string(),
                     Lookup::NeedsDescription(_) => "depends on what the good is (--kind)".to_string(),
+                    Lookup::NeedsParties(_) => "depends on the direction of trade (--exporting, --importing)".to_string(),
                 };
                 writeln!(out, "  - {c}: {words}")?;
             }
@@ -268,16 +266,18 @@ pub fn explain_full(
 }
 
 /// The rule for `code`, already in the rules' edition.
+#[expect(clippy::too_many_arguments, reason = "one argument per command-line option")]
 fn explain_code(
     set: &RuleSet,
     code: HsCode,
     as_of: NaiveDate,
     vehicle_use: Option<VehicleUse>,
     good_kind: Option<&str>,
+    parties: Option<Parties>,
     category: Option<StagingCategory>,
     out: &mut dyn Write,
 ) -> std::io::Result<i32> {
-    let q = RuleQuery { hs: code, as_of, vehicle_use, good_kind };
+    let q = RuleQuery { hs: code, as_of, vehicle_use, good_kind, parties };
     let list = |rules: &[&origin_rules::Rule], out: &mut dyn Write| -> std::io::Result<()> {
         for r in rules {
             let uses: Vec<&str> = r.uses.iter().map(|u| u.as_str()).collect();
@@ -287,11 +287,13 @@ fn explain_code(
                 origin_rules::KindQualifier::OtherThan(ks) => format!(" for goods other than `{}`", ks.join("`, `")),
             };
             let uses = if uses.is_empty() { String::new() } else { format!(" use: {}", uses.join(", ")) };
+            let trade = r.trade.words().map(|t| format!(" for {t}")).unwrap_or_default();
             writeln!(
                 out,
-                "  - {} ({}){uses}{kind}, {} to {}",
+                "  - {} ({}){uses}{kind}{trade} [{}], {} to {}",
                 r.id,
                 r.hs_key(),
+                r.review,
                 r.effective_from,
                 r.effective_to.map(|d| d.to_string()).unwrap_or_else(|| "-".into())
             )?;
@@ -345,6 +347,15 @@ fn explain_code(
             writeln!(out, "help: add `--kind \"...\"` with the description the rule names")?;
             Ok(exit::USAGE)
         }
+        Lookup::NeedsParties(rules) => {
+            writeln!(out, "the rule for `{code}` depends on the direction of trade (exporting and importing Party):")?;
+            list(&rules, out)?;
+            writeln!(
+                out,
+                "help: add `--exporting CA --importing US` (the Party the good is produced in and the importing Party)"
+            )?;
+            Ok(exit::USAGE)
+        }
     }
 }
 
@@ -354,9 +365,111 @@ pub fn schema(out: &mut dyn Write) -> std::io::Result<i32> {
     Ok(exit::OK)
 }
 
+/// How far to trust a rule, from most to least: the weakest status of the rules a code depends on.
+fn trust_rank(r: Review) -> u8 {
+    match r {
+        Review::Verified => 0,
+        Review::UnverifiedTranscription => 1,
+        Review::Incomplete => 2,
+        Review::ImportedUnreviewed => 3,
+        Review::Paraphrase => 4,
+    }
+}
+
+/// What `rules explain` finds for one HS 2017 subheading on `as_of`: the weakest status of the rules it
+/// names (a rule found, or the rules it needs a fact to choose between), or `None` for `no rule`.
+pub fn explain_status(set: &RuleSet, hs: HsCode, as_of: NaiveDate) -> Option<Review> {
+    let q = RuleQuery { hs, as_of, vehicle_use: None, good_kind: None, parties: None };
+    let rules: Vec<&origin_rules::Rule> = match set.lookup(q) {
+        Lookup::Found(r) => vec![r],
+        Lookup::NoRule { .. } => Vec::new(),
+        Lookup::NeedsClassification(rs)
+        | Lookup::NeedsUse(rs)
+        | Lookup::NeedsDescription(rs)
+        | Lookup::NeedsParties(rs) => rs,
+    };
+    rules.iter().map(|r| r.review).max_by_key(|r| trust_rank(*r))
+}
+
+/// The date the HS 2022 coverage figure is measured on: the July 2026 joint review (issue 12).
+pub const COVERAGE_DATE: &str = "2026-07-01";
+
+/// Chapters the pack has no legal text for at all: not in the official-copy extracts, not in the
+/// third-party transcription (`shared/legal/secondary/README.md`). 77 is reserved in the HS.
+pub const CHAPTERS_WITHOUT_TEXT: [u8; 4] = [64, 65, 66, 67];
+
+/// The Markdown section on HS 2022 coverage: per HS 2022 six-digit subheading, the HS 2017 counterparts'
+/// look-ups; a subheading counts as covered when `rules explain` finds a rule for every counterpart.
+pub fn hs2022_section(set: &RuleSet, correlation: &origin_rules::Correlation) -> String {
+    use std::fmt::Write as _;
+    let Ok(as_of) = NaiveDate::parse_from_str(COVERAGE_DATE, "%Y-%m-%d") else { return String::new() };
+    let mut by_status: std::collections::BTreeMap<u8, usize> = std::collections::BTreeMap::new();
+    let (mut total, mut covered, mut partial, mut none, mut excluded) = (0usize, 0usize, 0usize, 0usize, 0usize);
+    let mut none_by_chapter: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for h22 in correlation.subheadings() {
+        let h17s = correlation.counterparts(h22).unwrap_or_default();
+        let ch = h22.chapter();
+        if CHAPTERS_WITHOUT_TEXT.contains(&ch) {
+            excluded += 1;
+            continue;
+        }
+        total += 1;
+        let found: Vec<Option<Review>> =
+            h17s.iter().map(|code| explain_status(set, *code, as_of)).collect();
+        if found.iter().all(Option::is_some) {
+            covered += 1;
+            let worst = found.iter().flatten().map(|r| trust_rank(*r)).max().unwrap_or(0);
+            *by_status.entry(worst).or_default() += 1;
+        } else if found.iter().any(Option::is_some) {
+            partial += 1;
+            *none_by_chapter.entry(format!("{ch:02}")).or_default() += 1;
+        } else {
+            none += 1;
+            *none_by_chapter.entry(format!("{ch:02}")).or_default() += 1;
+        }
+    }
+    let pct = |n: usize| if total == 0 { "0.0".to_string() } else { format!("{:.1}", n as f64 * 100.0 / total as f64) };
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "## HS 2022 subheadings with a rule
+"
+    );
+    let _ = writeln!(
+        o,
+        "Each HS 2022 six-digit subheading of the pack's correlation table `{}` ({}) is mapped to its HS 2017 counterparts, the nomenclature of the pack's rules, and \
+         each counterpart is looked up as `rules explain CODE --as-of {COVERAGE_DATE}` would. A subheading counts \
+         as covered when every counterpart finds a rule (a rule in force, or rules that need the good's use, \
+         description, Parties or a deeper code to choose between); it is listed under the weakest review status \
+         of those rules. Chapters 64-67 are left out: no text of their rules was read anywhere.\n",
+        correlation.file.display(),
+        correlation.citation.reference
+    );
+    let _ = writeln!(o, "| HS 2022 subheadings (outside chapters 64-67) | count | share |");
+    let _ = writeln!(o, "|---|---|---|");
+    let _ = writeln!(o, "| covered | {covered} | {} % |", pct(covered));
+    for r in Review::ALL {
+        let n = by_status.get(&trust_rank(r)).copied().unwrap_or(0);
+        let _ = writeln!(o, "| - weakest rule `{}` | {n} | {} % |", r.as_str(), pct(n));
+    }
+    let _ = writeln!(o, "| some counterparts only | {partial} | {} % |", pct(partial));
+    let _ = writeln!(o, "| no rule | {none} | {} % |", pct(none));
+    let _ = writeln!(o, "| **all** | **{total}** | **100 %** |\n");
+    let _ = writeln!(o, "{excluded} HS 2022 subheadings of chapters 64-67 are not counted (no text).\n");
+    if !none_by_chapter.is_empty() {
+        let list: Vec<String> = none_by_chapter.iter().map(|(c, n)| format!("{c}: {n}")).collect();
+        let _ = writeln!(o, "Not covered (in full), by chapter: {}.\n", list.join(", "));
+    }
+    o
+}
+
 /// `rules coverage`: what the pack encodes per chapter and by review status, and what it does not,
 /// as Markdown. `docs/rules-coverage.md` is this output; a test keeps the two equal.
-pub fn coverage(pack: &PackSource, legal: &[std::path::PathBuf], out: &mut dyn Write) -> std::io::Result<i32> {
+pub fn coverage(
+    pack: &PackSource,
+    legal: &[std::path::PathBuf],
+    out: &mut dyn Write,
+) -> std::io::Result<i32> {
     use std::fmt::Write as _;
     let Some(set) = load_valid(pack, out)? else { return Ok(exit::INVALID) };
     let mut o = String::new();
@@ -370,19 +483,31 @@ pub fn coverage(pack: &PackSource, legal: &[std::path::PathBuf], out: &mut dyn W
     let _ = writeln!(
         o,
         "An HS code that no rule below covers is reported as `no rule` (finding NO_RULE_FOR_HS); the engine \
-         never substitutes a default threshold. `unverified-transcription` rules were read only in a third-party \
-         copy; `incomplete` rules were cut in the copy read and encode only the certain part.\n"
+         never substitutes a default threshold. Review statuses: `verified` rules were read in an official copy; \
+         `unverified-transcription` rules are quotations read only in a third-party copy (a warning on every \
+         output); `paraphrase` rules are not the law's words but the transcriber's statement of the rule (a \
+         blocking finding: no certificate draft leaves on one until a rule editor has checked it against the \
+         official note and changed its status); `incomplete` rules were cut in the copy read, or read by the \
+         importer only in part, and encode only the certain part.\n"
+    );
+    let _ = writeln!(
+        o,
+        "The third-party transcription (`fixtures/legal/secondary/`, status SECONDARY) was measured against the 89 \
+         rules also held in an official copy: 59 identical, 15 differing only in layout, 15 differing in substance \
+         (dropped \"except from\" clauses, a dropped transaction-value branch, silently corrected typos), an error \
+         rate of 15 in 89 (17 %) in substance (fixtures/legal/secondary/README.md). Where the pack already held a \
+         reviewed rule for the same codes, the pack's rule was kept and the transcription's was not imported.\n"
     );
     let _ = writeln!(o, "## Product-specific rules by chapter\n");
     let _ = writeln!(
         o,
-        "| chapter | rules | verified | unverified-transcription | incomplete | imported-unreviewed | chapter rules |"
+        "| chapter | rules | verified | unverified-transcription | paraphrase | incomplete | imported-unreviewed | chapter rules |"
     );
-    let _ = writeln!(o, "|---|---|---|---|---|---|---|");
+    let _ = writeln!(o, "|---|---|---|---|---|---|---|---|");
     let mut chapters = set.chapters.clone();
     chapters.sort_unstable();
     chapters.dedup();
-    let mut total = [0usize; 5];
+    let mut total = [0usize; 6];
     for ch in &chapters {
         let rules: Vec<&origin_rules::Rule> =
             set.rules.iter().filter(|r| r.hs.0.first().is_some_and(|h| h.start().chapter() == *ch)).collect();
@@ -391,6 +516,7 @@ pub fn coverage(pack: &PackSource, legal: &[std::path::PathBuf], out: &mut dyn W
             rules.len(),
             n(Review::Verified),
             n(Review::UnverifiedTranscription),
+            n(Review::Paraphrase),
             n(Review::Incomplete),
             n(Review::ImportedUnreviewed),
         ];
@@ -398,16 +524,21 @@ pub fn coverage(pack: &PackSource, legal: &[std::path::PathBuf], out: &mut dyn W
             *t += v;
         }
         let cr = set.chapter_rules.iter().filter(|c| c.chapter == *ch).count();
-        let _ = writeln!(o, "| {ch:02} | {} | {} | {} | {} | {} | {cr} |", row[0], row[1], row[2], row[3], row[4]);
+        let _ = writeln!(
+            o,
+            "| {ch:02} | {} | {} | {} | {} | {} | {} | {cr} |",
+            row[0], row[1], row[2], row[3], row[4], row[5]
+        );
     }
     let _ = writeln!(
         o,
-        "| **all** | **{}** | **{}** | **{}** | **{}** | **{}** | **{}** |\n",
+        "| **all** | **{}** | **{}** | **{}** | **{}** | **{}** | **{}** | **{}** |\n",
         total[0],
         total[1],
         total[2],
         total[3],
         total[4],
+        total[5],
         set.chapter_rules.len()
     );
     let absent: Vec<String> =
@@ -417,12 +548,19 @@ pub fn coverage(pack: &PackSource, legal: &[std::path::PathBuf], out: &mut dyn W
         o,
         "{} chapters have no encoded rule; every good classified there gets `no rule`: {}.\n",
         absent.len(),
-        absent.join(", ")
+        if absent.is_empty() { "none".to_string() } else { absent.join(", ") }
     );
     let _ = writeln!(
         o,
-        "Within the chapters above, only the headings listed in `shared/legal` were transcribed; a code in a gap between the ranges below also gets `no rule`.\n"
+        "Chapters {} have no text anywhere: neither the official-copy extracts nor the third-party transcription \
+         hold their rules, so nothing is encoded and nothing is guessed; a rule editor adds them from the official \
+         USITC General Note 11. Chapter 77 is reserved in the HS.\n",
+        CHAPTERS_WITHOUT_TEXT.map(|c| c.to_string()).join(", ")
     );
+    let _ = writeln!(o, "Within the chapters above, a code in a gap between the ranges below also gets `no rule`.\n");
+    if let Some(correlation) = &set.correlation {
+        o.push_str(&hs2022_section(&set, correlation));
+    }
     let _ = writeln!(o, "## Codes covered, per chapter\n");
     for ch in &chapters {
         let mut keys: Vec<String> = set
@@ -435,13 +573,14 @@ pub fn coverage(pack: &PackSource, legal: &[std::path::PathBuf], out: &mut dyn W
         keys.dedup();
         let _ = writeln!(o, "- **{ch:02}**: {}", keys.join("; "));
     }
-    let _ = writeln!(o, "\n## Incomplete rules (cut in the copy read)\n");
-    for r in set.rules.iter().filter(|r| r.review == Review::Incomplete) {
+    let _ = writeln!(o, "\n## Incomplete rules (cut in the copy read, or read only in part)\n");
+    for r in set.rules.iter().filter(|r| r.review == Review::Incomplete || r.missing.is_some()) {
         let _ = writeln!(
             o,
-            "- `{}` ({}): {}",
+            "- `{}` ({}, {}): {}",
             r.id,
             r.hs_key(),
+            r.review,
             r.missing.as_deref().unwrap_or("not stated").trim().replace('\n', " ")
         );
     }
@@ -466,6 +605,7 @@ pub fn coverage(pack: &PackSource, legal: &[std::path::PathBuf], out: &mut dyn W
     if !legal.is_empty() {
         let _ = writeln!(o);
         o.push_str(&crate::import_cmd::parse_rate_section(legal)?);
+        o.push_str(&crate::import_cmd::unread_section(legal)?);
     }
     write!(out, "{o}")?;
     Ok(exit::OK)

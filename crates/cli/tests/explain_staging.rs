@@ -24,7 +24,7 @@ fn explain(hs: &str, use_: VehicleUse, category: StagingCategory, as_of: &str) -
     let mut out = Vec::new();
     let as_of = NaiveDate::parse_from_str(as_of, "%Y-%m-%d").unwrap();
     let code =
-        rules_cmd::explain_full(&pack(), hs, Nomenclature::Hs2022, as_of, Some(use_), None, Some(category), &mut out)
+        rules_cmd::explain_full(&pack(), hs, Nomenclature::Hs2022, as_of, Some(use_), None, None, Some(category), &mut out)
             .unwrap();
     let out = String::from_utf8(out).unwrap();
     assert_eq!(code, 0, "{out}");
@@ -53,6 +53,7 @@ fn explain_other_vehicle_gear_box_requires_sixty_percent_on_a_tariff_shift_alter
         NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
         Some(VehicleUse::Other),
         Some("gear boxes"),
+        None,
         Some(StagingCategory::OtherVehicle),
         &mut out,
     )

@@ -15,7 +15,7 @@ use origin_core::{Amount, Country, Decimal, HsCode};
 use origin_rules::explain::describe_alternative;
 use origin_rules::nomenclature::evaluate_shift_mapped;
 use origin_rules::shift::{KindFact, MaterialShift, ShiftMaterial, Verdict};
-use origin_rules::{Lookup, Review, Rule, RuleQuery, RuleSet, RvcRequirement, ShiftRequirement};
+use origin_rules::{Lookup, Parties, Review, Rule, RuleQuery, RuleSet, RvcRequirement, ShiftRequirement};
 use serde::Serialize;
 
 use crate::checks::automotive::{self, Staging};
@@ -939,7 +939,13 @@ fn criterion_b_and_d_at(
     findings: &mut Vec<Finding>,
     notes: &mut [Option<ShiftNote>],
 ) {
-    let q = RuleQuery { hs: code, as_of: cx.as_of, vehicle_use: good.vehicle_use, good_kind: good.kind.as_deref() };
+    let q = RuleQuery {
+        hs: code,
+        as_of: cx.as_of,
+        vehicle_use: good.vehicle_use,
+        good_kind: good.kind.as_deref(),
+        parties: Some(Parties { exporting: good.place_of_production, importing: cx.importing_party }),
+    };
     let mapping = mapping_note(cx, good, code);
     let read_as = mapping.as_ref().map(|m| format!(" ({m})")).unwrap_or_default();
     let rule = match cx.rules.lookup(q) {
@@ -968,7 +974,10 @@ fn criterion_b_and_d_at(
             );
             return;
         }
-        Lookup::NeedsUse(rules) | Lookup::NeedsDescription(rules) | Lookup::NeedsClassification(rules) => {
+        Lookup::NeedsUse(rules)
+        | Lookup::NeedsDescription(rules)
+        | Lookup::NeedsClassification(rules)
+        | Lookup::NeedsParties(rules) => {
             let ids: Vec<String> = rules.iter().map(|r| format!("{} ({})", r.id, r.hs_key())).collect();
             det.summary = "needs evidence: the rule depends on a fact the batch does not give".into();
             findings.push(
@@ -988,10 +997,12 @@ fn criterion_b_and_d_at(
     det.rule = Some(rule_ref(rule, mapping.clone()));
     if let Some(c) = rule.review.caveat() {
         det.caveats.push(format!("rule {}: {c}", rule.id));
+        // A paraphrase is not the law's words: blocking, so no certificate draft leaves on it.
+        let severity = if rule.review.blocks_certificate() { Severity::Blocking } else { Severity::Warning };
         findings.push(
             Finding::new(
                 Code::RuleTranscriptionCaveat,
-                Severity::Warning,
+                severity,
                 &good.id,
                 format!("the determination relies on rule {} ({}), {c}", rule.id, rule.citation),
                 rule.citation.to_string(),
@@ -1442,7 +1453,9 @@ fn criterion_b_and_d_at(
             .remedy(format!("answer: {}", questions.join("; ")))
             .seal(),
         );
-    } else if rule.review == Review::Incomplete {
+    } else if rule.review == Review::Incomplete || rule.missing.is_some() {
+        // Part of the rule is not encoded (cut in the copy, or read by the importer only in part):
+        // failing the encoded alternatives does not show the good fails the rule.
         det.outcome = Outcome::NeedsEvidence;
         det.summary = format!(
             "needs evidence: no encoded alternative of rule {} is met, but the rule is incomplete in the pack ({})",

@@ -14,12 +14,13 @@ mod common;
 use common::*;
 use origin_engine::audit::Outcome;
 
-/// 9503.00 (toys): the pack has no rule for chapter 95. With a Chinese material the good needs
-/// evidence; the finding is blocking and no certificate is drafted.
+/// 6403.99 (footwear): no text of the chapter 64 rules was read anywhere (docs/rules-coverage.md), so
+/// the pack has no rule. With a Chinese material the good needs evidence; the finding is blocking and no
+/// certificate is drafted.
 #[test]
 fn code_without_an_encoded_rule_is_no_rule_for_hs() {
     let lines = cn_line("1", "3926.90", "100") + &us_line("2", "8523.51", "80");
-    let r = check(&batch_now(&good_yaml("toy", "9503.00", "transaction_value: 1000", "", &lines)));
+    let r = check(&batch_now(&good_yaml("shoe", "6403.99", "transaction_value: 1000", "", &lines)));
     let g = only(&r);
     assert_eq!(outcome(g), Outcome::NeedsEvidence);
     let f = finding(g, "NO_RULE_FOR_HS");
@@ -29,11 +30,11 @@ fn code_without_an_encoded_rule_is_no_rule_for_hs() {
     assert!(g.certificate.is_none());
 }
 
-/// A chapter the pack has no file for at all (chapter 39, plastics).
+/// A chapter the pack has no file for at all (chapter 65, headgear: no text read anywhere).
 #[test]
 fn chapter_without_rules_is_no_rule_for_hs() {
     let lines = cn_line("1", "3901.10", "100");
-    let r = check(&batch_now(&good_yaml("film", "3920.10", "transaction_value: 1000", "", &lines)));
+    let r = check(&batch_now(&good_yaml("hat", "6505.00", "transaction_value: 1000", "", &lines)));
     let g = only(&r);
     assert_eq!(outcome(g), Outcome::NeedsEvidence);
     assert!(has(g, "NO_RULE_FOR_HS"));

@@ -76,6 +76,9 @@ pub fn explain_rule(set: &RuleSet, rule: &Rule) -> String {
         let uses: Vec<&str> = rule.uses.iter().map(|u| u.words()).collect();
         let _ = writeln!(o, "  for use in: {}", uses.join(", "));
     }
+    if let Some(t) = rule.trade.words() {
+        let _ = writeln!(o, "  for {t} (exporting and importing Party)");
+    }
     match &rule.good_kind {
         KindQualifier::Any => {}
         KindQualifier::Only(k) => {

@@ -25,7 +25,7 @@ mod source;
 pub use diag::{Diagnostic, Severity};
 pub use kinds::{Kind, KindVocabulary, KindsAsked};
 pub use load::{Loaded, load_files, load_pack};
-pub use lookup::{Lookup, RuleQuery};
+pub use lookup::{Lookup, Parties, RuleQuery};
 pub use model::*;
 pub use nomenclature::{Correlation, Nomenclature, NomenclatureError};
 pub use resolve::KNOWN_OPERATIONS;

@@ -1,7 +1,7 @@
 //! Finding the rule in force for a good: HS code, vehicle use, description and date.
 
 use chrono::NaiveDate;
-use origin_core::HsCode;
+use origin_core::{Country, HsCode};
 
 use crate::model::{Rule, RuleSet, VehicleUse};
 
@@ -16,6 +16,18 @@ pub struct RuleQuery<'a> {
     pub vehicle_use: Option<VehicleUse>,
     /// The good's description where a rule depends on it ("body stamping").
     pub good_kind: Option<&'a str>,
+    /// The exporting and importing Party, where a rule depends on the direction of trade.
+    pub parties: Option<Parties>,
+}
+
+/// The Parties of a shipment: the exporting Party (where the good was produced) and the importing
+/// Party (the batch's `importing_party`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parties {
+    /// Where the good was produced and exported from.
+    pub exporting: Country,
+    /// Where it is imported.
+    pub importing: Country,
 }
 
 /// The answer of a look-up.
@@ -34,6 +46,8 @@ pub enum Lookup<'r> {
     NeedsUse(Vec<&'r Rule>),
     /// The rules differ by the good's description and it is not given (or matches none).
     NeedsDescription(Vec<&'r Rule>),
+    /// The rules differ by the direction of trade (exporting and importing Party) and it is not given.
+    NeedsParties(Vec<&'r Rule>),
 }
 
 impl RuleSet {
@@ -79,6 +93,14 @@ impl RuleSet {
                 level.clone()
             }
         };
+        if by_use.is_empty() {
+            return Lookup::NoRule { other_dates: Vec::new() };
+        }
+        let parties = q.parties.map(|p| (p.exporting, p.importing));
+        if by_use.iter().any(|r| r.trade.covers(parties).is_none()) {
+            return Lookup::NeedsParties(by_use);
+        }
+        let by_use: Vec<&Rule> = by_use.into_iter().filter(|r| r.trade.covers(parties) == Some(true)).collect();
         if by_use.is_empty() {
             return Lookup::NoRule { other_dates: Vec::new() };
         }

@@ -14,6 +14,11 @@ pub enum Review {
     Verified,
     /// Read only in a third-party transcription.
     UnverifiedTranscription,
+    /// Not the law's words: a transcriber's own statement of the rule (issue 12: the 279 secondary
+    /// entries taken from a record's `tariffShiftRule` field, and the chapter 61-62 rules printed from a
+    /// template). A blocking caveat: no certificate draft leaves on such a rule until a rule editor has
+    /// checked it against the official note and changed its status.
+    Paraphrase,
     /// The copy read stops inside the entry; only the certain part is encoded.
     Incomplete,
     /// Written by `rules import`, not yet reviewed by a rule editor.
@@ -26,6 +31,7 @@ impl Review {
         match self {
             Review::Verified => "verified",
             Review::UnverifiedTranscription => "unverified-transcription",
+            Review::Paraphrase => "paraphrase",
             Review::Incomplete => "incomplete",
             Review::ImportedUnreviewed => "imported-unreviewed",
         }
@@ -38,12 +44,30 @@ impl Review {
             Review::UnverifiedTranscription => {
                 Some("unverified transcription: read only in a third-party copy; check against the official text")
             }
+            Review::Paraphrase => Some(
+                "paraphrase: not the law's words but a transcriber's statement of the rule; a rule editor must check it against the official note before any certificate relies on it",
+            ),
             Review::Incomplete => {
                 Some("incomplete: the copy read stops inside this rule; only the certain part is encoded")
             }
             Review::ImportedUnreviewed => Some("imported, unreviewed: a rule editor has not reviewed this rule"),
         }
     }
+
+    /// Whether a determination relying on the entry must not reach a certificate draft: a paraphrase is
+    /// not the law's words (issue 12, item 2).
+    pub fn blocks_certificate(self) -> bool {
+        self == Review::Paraphrase
+    }
+
+    /// Every status, in the order coverage tables list them.
+    pub const ALL: [Review; 5] = [
+        Review::Verified,
+        Review::UnverifiedTranscription,
+        Review::Paraphrase,
+        Review::Incomplete,
+        Review::ImportedUnreviewed,
+    ];
 }
 
 impl fmt::Display for Review {
@@ -117,6 +141,56 @@ impl VehicleUse {
             VehicleUse::LightTruck => "a light truck",
             VehicleUse::HeavyTruck => "a heavy truck",
             VehicleUse::Other => "any other use",
+        }
+    }
+}
+
+/// The trade a rule applies to, by exporting and importing Party (GN 11(o) chapters 51, 55 and 58:
+/// "For the purposes of trade between the territory of Canada and the territory of the United States"
+/// beside "For the purposes of all other trade").
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum TradeScope {
+    /// Any trade between the Parties.
+    #[default]
+    Any,
+    /// Trade from one of these Parties to another of them (both Parties in the set, and not the same).
+    Between(Vec<Country>),
+    /// All other trade: not trade between two of these Parties.
+    NotBetween(Vec<Country>),
+}
+
+impl TradeScope {
+    /// Whether the rule covers a good exported from `exporting` to `importing`; `None` when the scope
+    /// depends on the Parties and they are not known.
+    pub fn covers(&self, parties: Option<(Country, Country)>) -> Option<bool> {
+        let between = |set: &[Country], (e, i): (Country, Country)| e != i && set.contains(&e) && set.contains(&i);
+        match (self, parties) {
+            (TradeScope::Any, _) => Some(true),
+            (_, None) => None,
+            (TradeScope::Between(set), Some(p)) => Some(between(set, p)),
+            (TradeScope::NotBetween(set), Some(p)) => Some(!between(set, p)),
+        }
+    }
+
+    /// Whether two scopes can both cover one shipment.
+    pub fn overlaps(&self, other: &TradeScope) -> bool {
+        match (self, other) {
+            (TradeScope::Between(a), TradeScope::NotBetween(b))
+            | (TradeScope::NotBetween(b), TradeScope::Between(a)) => {
+                // Disjoint when every pair between `a` is a pair between `b`.
+                !(a.len() >= 2 && a.iter().all(|c| b.contains(c)))
+            }
+            _ => true,
+        }
+    }
+
+    /// Plain words, for explanations.
+    pub fn words(&self) -> Option<String> {
+        let names = |cs: &[Country]| cs.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(" and ");
+        match self {
+            TradeScope::Any => None,
+            TradeScope::Between(cs) => Some(format!("trade between {}", names(cs))),
+            TradeScope::NotBetween(cs) => Some(format!("all trade other than between {}", names(cs))),
         }
     }
 }
@@ -249,6 +323,8 @@ pub struct Rule {
     pub uses: Vec<VehicleUse>,
     /// Which goods of its codes it covers, by description.
     pub good_kind: KindQualifier,
+    /// The trade it applies to, by exporting and importing Party.
+    pub trade: TradeScope,
     /// First day in force.
     pub effective_from: NaiveDate,
     /// Last day in force.

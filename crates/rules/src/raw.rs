@@ -99,6 +99,8 @@ pub enum RawReview {
     Verified,
     /// Read only in a third-party transcription.
     UnverifiedTranscription,
+    /// Not the law's words (a transcriber's statement of the rule): blocks certificates until reviewed.
+    Paraphrase,
     /// The copy read stops inside the entry; only the certain part is encoded.
     Incomplete,
     /// Written by `rules import`, not yet reviewed.
@@ -156,6 +158,9 @@ pub struct RawRule {
     /// The rule covers goods of its codes other than these descriptions.
     #[serde(default)]
     pub good_kind_other_than: Option<Vec<String>>,
+    /// The trade the rule applies to, by exporting and importing Party; absent = all trade.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trade: Option<RawTrade>,
     /// First day in force (default: the pack's).
     #[serde(default)]
     pub effective_from: Option<NaiveDate>,
@@ -183,6 +188,18 @@ pub struct RawRule {
     /// Free text for rule editors.
     #[serde(default)]
     pub note: Option<String>,
+}
+
+/// The trade a rule applies to (GN 11(o) chapters 51, 55, 58): exactly one key.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawTrade {
+    /// "trade between the territory of Canada and the territory of the United States": `[CA, US]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub between: Option<Vec<String>>,
+    /// "all other trade": every trade other than between these Parties.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_than_between: Option<Vec<String>>,
 }
 
 /// One alternative of a rule.

@@ -325,6 +325,7 @@ impl Resolver {
         }
         let good_kind =
             kind_qualifier(&raw.good_kind, &raw.good_kind_other_than, self.kind_check(), ctx, &path, &key, d);
+        let trade = trade_scope(raw.trade.as_ref(), ctx, &path, &key, d);
         let from = raw.effective_from.unwrap_or(meta.effective_from);
         let to = raw.effective_to.or(meta.effective_to);
         dates(from, to, ctx, &path, d);
@@ -383,6 +384,7 @@ impl Resolver {
             hs,
             uses,
             good_kind,
+            trade,
             effective_from: from,
             effective_to: to,
             motor_vehicle_provisions: mvp,
@@ -844,6 +846,7 @@ fn review(r: RawReview) -> Review {
     match r {
         RawReview::Verified => Review::Verified,
         RawReview::UnverifiedTranscription => Review::UnverifiedTranscription,
+        RawReview::Paraphrase => Review::Paraphrase,
         RawReview::Incomplete => Review::Incomplete,
         RawReview::ImportedUnreviewed => Review::ImportedUnreviewed,
     }
@@ -1135,6 +1138,43 @@ fn alternative(
     Alternative { label: a.label.trim().to_string(), good_kind, shift, rvc, conditions }
 }
 
+/// `trade: { between: [CA, US] }` or `trade: { other_than_between: [CA, US] }`.
+fn trade_scope(raw: Option<&RawTrade>, ctx: &FileCtx, path: &str, key: &str, d: &mut Vec<Diagnostic>) -> TradeScope {
+    let Some(t) = raw else { return TradeScope::Any };
+    let (list, between) = match (&t.between, &t.other_than_between) {
+        (Some(l), None) => (l, true),
+        (None, Some(l)) => (l, false),
+        _ => {
+            d.push(
+                ctx.error("bad-trade", &format!("{path}.trade"), "`trade` needs exactly one of `between` and `other_than_between`")
+                    .hs(key.to_string())
+                    .help("write `trade: { between: [CA, US] }` for the Canada-US rule and `trade: { other_than_between: [CA, US] }` for all other trade"),
+            );
+            return TradeScope::Any;
+        }
+    };
+    let word = if between { "between" } else { "other_than_between" };
+    let mut parties = Vec::new();
+    for (i, c) in list.iter().enumerate() {
+        match Country::parse(c) {
+            Ok(p) => parties.push(p),
+            Err(e) => d.push(
+                ctx.error("bad-trade", &format!("{path}.trade.{word}[{i}]"), e.to_string())
+                    .hs(key.to_string())
+                    .help("write the Parties' ISO codes, such as `[CA, US]`"),
+            ),
+        }
+    }
+    if parties.len() < 2 {
+        d.push(
+            ctx.error("bad-trade", &format!("{path}.trade.{word}"), "trade between Parties names at least two Parties")
+                .hs(key.to_string())
+                .help("write `[CA, US]`"),
+        );
+    }
+    if between { TradeScope::Between(parties) } else { TradeScope::NotBetween(parties) }
+}
+
 /// Whether two description qualifiers can both cover one good.
 fn kinds_overlap(a: &KindQualifier, b: &KindQualifier) -> bool {
     match (a, b) {
@@ -1165,6 +1205,7 @@ fn check_overlaps(rules: &[Rule], d: &mut Vec<Diagnostic>) {
                 && a.hs.overlaps(&b.hs)
                 && uses_overlap(&a.uses, &b.uses)
                 && kinds_overlap(&a.good_kind, &b.good_kind)
+                && a.trade.overlaps(&b.trade)
                 && dates_overlap(a, b)
             {
                 let mut diag = Diagnostic::error(

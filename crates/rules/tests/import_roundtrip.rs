@@ -121,6 +121,7 @@ fn rule() -> impl Strategy<Value = RawRule> {
                 uses,
                 good_kind: None,
                 good_kind_other_than: None,
+                trade: None,
                 effective_from: dated.then(|| NaiveDate::from_ymd_opt(2020, 7, 1).unwrap()),
                 effective_to: if dated { dates.flatten() } else { None },
                 motor_vehicle_provisions: None,

@@ -29,6 +29,7 @@ fn query(hs: &str, use_: Option<VehicleUse>, as_of: &str) -> RuleQuery<'static> 
         as_of: NaiveDate::parse_from_str(as_of, "%Y-%m-%d").unwrap(),
         vehicle_use: use_,
         good_kind: None,
+        parties: None,
     }
 }
 
@@ -137,12 +138,13 @@ fn boards_8537_except_printed_circuit_assemblies_of_8538_90() {
     assert_eq!((rvc.tv.map(|p| p.0), rvc.nc.map(|p| p.0)), (Some(Decimal::from(50)), Some(Decimal::from(40))));
 }
 
-/// 8708.10 (bumpers): GN 11(o) chapter 87 rules for it were not retrieved, so the pack encodes none and
-/// the look-up says "no rule", never a default.
+/// 6403.99 (footwear): no text of the chapter 64 rules was read anywhere (not in the official-copy
+/// extracts, not in the transcription), so the pack encodes none and the look-up says "no rule", never a
+/// default.
 #[test]
 fn code_without_an_encoded_rule_is_no_rule() {
     let rules = load();
-    let r = rules.lookup(query("8708.10", Some(VehicleUse::PassengerVehicle), "2026-07-01"));
+    let r = rules.lookup(query("6403.99", Some(VehicleUse::PassengerVehicle), "2026-07-01"));
     assert!(matches!(r, Lookup::NoRule { .. }), "{r:?}");
 }
 
@@ -161,4 +163,56 @@ fn sets_are_usmca_art_4_17_and_de_minimis_art_4_12() {
     assert!(dm_ref.contains("4531(f)(1)") && dm_ref.contains("Art. 4.12"), "{dm_ref}");
     let text = std::fs::read_to_string(pack_dir().join("general.yaml")).unwrap();
     assert!(!text.contains("Art. 4.16 (sets)") && !text.contains("enactment of USMCA Art. 4.16"));
+}
+
+/// 8708.10 (bumpers), read only in the transcription: chapter 87 rule 20 for use in a passenger vehicle,
+/// light truck or heavy truck, rule 21 for any other good; both `unverified-transcription`.
+#[test]
+fn rules_87_8708_10_by_use_from_the_transcription() {
+    let rules = load();
+    let pv = found(&rules, query("8708.10", Some(VehicleUse::PassengerVehicle), "2026-07-01"));
+    assert_eq!(pv.id, "gn11-87-020");
+    assert_eq!(pv.review, Review::UnverifiedTranscription);
+    let ht = found(&rules, query("8708.10", Some(VehicleUse::HeavyTruck), "2026-07-01"));
+    assert_eq!(ht.id, "gn11-87-020");
+    let other = found(&rules, query("8708.10", Some(VehicleUse::Other), "2026-07-01"));
+    assert_eq!(other.id, "gn11-87-021");
+    // Rule 20 (B): 70 percent net cost, from 8708.99 whether or not there is also a change from any other heading.
+    let b = &pv.alternatives[1];
+    assert_eq!(b.rvc.and_then(|r| r.nc).map(|p| p.0), Some(Decimal::from(70)));
+}
+
+/// GN 11(o) chapter 51: the 5112.11 rule for trade between Canada and the United States differs from the
+/// rule for all other trade; the look-up picks by exporting and importing Party and asks for them when
+/// they are not given.
+#[test]
+fn rules_51_5112_11_by_direction_of_trade() {
+    use origin_core::Country;
+    use origin_rules::Parties;
+    let rules = load();
+    let c = |s: &str| Country::parse(s).unwrap();
+    let mut q = query("5112.11", None, "2026-07-01");
+    assert!(matches!(rules.lookup(q), Lookup::NeedsParties(_)));
+    q.parties = Some(Parties { exporting: c("CA"), importing: c("US") });
+    let ca_us = found(&rules, q);
+    assert!(
+        matches!(&ca_us.trade, origin_rules::TradeScope::Between(p) if p.contains(&c("CA")) && p.contains(&c("US")))
+    );
+    q.parties = Some(Parties { exporting: c("MX"), importing: c("US") });
+    let other = found(&rules, q);
+    assert!(matches!(&other.trade, origin_rules::TradeScope::NotBetween(_)));
+    assert_ne!(ca_us.id, other.id);
+    // The Canada-US rule (a) names yarn of combed camel hair or combed cashmere of 5108.20 as a source.
+    assert_eq!(ca_us.alternatives.len(), 2);
+    assert_eq!(other.alternatives.len(), 1);
+}
+
+/// Paraphrased entries (the transcription's `tariffShiftRule` field, not the law's words) are in the pack
+/// as `paraphrase`: chapter 1's only rule.
+#[test]
+fn chapter_1_rule_is_a_paraphrase() {
+    let rules = load();
+    let r = found(&rules, query("0101.21", None, "2026-07-01"));
+    assert_eq!(r.review, Review::Paraphrase);
+    assert!(r.review.blocks_certificate());
 }

@@ -42,7 +42,7 @@ fn pct(v: i64) -> Decimal {
 
 /// Looks up `code` for `use_` and `kind` on `on`, and returns the id of the rule found.
 fn found(rules: &RuleSet, code: &str, on: &str, use_: Option<VehicleUse>, kind: Option<&str>) -> String {
-    match rules.lookup(RuleQuery { hs: hs(code), as_of: date(on), vehicle_use: use_, good_kind: kind }) {
+    match rules.lookup(RuleQuery { hs: hs(code), as_of: date(on), vehicle_use: use_, good_kind: kind, parties: None }) {
         Lookup::Found(r) => r.id.clone(),
         other => panic!("{code} on {on} ({use_:?}, {kind:?}): expected one rule, got {other:?}"),
     }
@@ -163,7 +163,13 @@ fn rules_87_024_025_split_by_description() {
     assert_eq!(found(&rules, "8708.29", "2026-07-01", pv, Some("body stamping")), "gn11-87-024");
     assert_eq!(found(&rules, "8708.29", "2026-07-01", pv, Some("door hinge")), "gn11-87-025");
     assert!(matches!(
-        rules.lookup(RuleQuery { hs: hs("8708.29"), as_of: date("2026-07-01"), vehicle_use: pv, good_kind: None }),
+        rules.lookup(RuleQuery {
+            hs: hs("8708.29"),
+            as_of: date("2026-07-01"),
+            vehicle_use: pv,
+            good_kind: None,
+            parties: None
+        }),
         Lookup::NeedsDescription(_)
     ));
     snapshot("gn11-87-024", r24);
@@ -180,7 +186,13 @@ fn rules_87_8708_40_by_use() {
     assert_eq!(found(&rules, "8708.40.50", on, Some(VehicleUse::HeavyTruck), None), "gn11-87-030");
     assert_eq!(found(&rules, "8708.40", on, Some(VehicleUse::Other), Some("gear boxes")), "gn11-87-031");
     assert!(matches!(
-        rules.lookup(RuleQuery { hs: hs("8708.40"), as_of: date(on), vehicle_use: None, good_kind: None }),
+        rules.lookup(RuleQuery {
+            hs: hs("8708.40"),
+            as_of: date(on),
+            vehicle_use: None,
+            good_kind: None,
+            parties: None
+        }),
         Lookup::NeedsUse(_)
     ));
     // Before the pack's first day there is no rule.
@@ -189,7 +201,8 @@ fn rules_87_8708_40_by_use() {
             hs: hs("8708.40"),
             as_of: date("2020-06-30"),
             vehicle_use: Some(VehicleUse::PassengerVehicle),
-            good_kind: None
+            good_kind: None,
+            parties: None
         }),
         Lookup::NoRule { .. }
     ));

@@ -715,7 +715,7 @@ pub async fn explain(State(s): State<AppState>, Query(q): Query<ExplainQuery>) -
             }));
         }
     };
-    let query = RuleQuery { hs, as_of, vehicle_use, good_kind: kind.as_deref() };
+    let query = RuleQuery { hs, as_of, vehicle_use, good_kind: kind.as_deref(), parties: None };
     let refs = |rules: &[&origin_rules::Rule]| rules.iter().map(|r| rule_ref(r)).collect::<Vec<_>>();
     let (outcome, rule, explanation, candidates, help) = match set.lookup(query) {
         Lookup::Found(r) => ("found", Some(rule_ref(r)), Some(explain_rule(set, r)), Vec::new(), None),
@@ -745,6 +745,13 @@ pub async fn explain(State(s): State<AppState>, Query(q): Query<ExplainQuery>) -
         Lookup::NeedsDescription(r) => {
             ("needs-description", None, None, refs(&r), Some("add kind= with the description the rule names".into()))
         }
+        Lookup::NeedsParties(r) => (
+            "needs-parties",
+            None,
+            None,
+            refs(&r),
+            Some("the rules differ by direction of trade (exporting and importing Party); each is listed".into()),
+        ),
     };
     Ok(Json(Explanation {
         hs: hs.to_string(),

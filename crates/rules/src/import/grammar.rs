@@ -126,7 +126,15 @@ pub struct ParseError {
     /// The goods of the partial rule, when read.
     #[serde(skip)]
     pub partial_hs: Vec<String>,
+    /// The uses the rule's lead-in names ("For a good of subheading 8708.80 for use in a heavy truck:"),
+    /// when it was read before parsing stopped.
+    #[serde(skip)]
+    pub partial_uses: Option<Box<LeadUses>>,
 }
+
+/// The uses a rule's lead-in names (boxed in [`ParseError`] to keep the error small).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeadUses(pub Vec<String>);
 
 impl ParseError {
     /// The rule as far as it was read before parsing stopped: its codes and the alternatives read in
@@ -136,7 +144,7 @@ impl ParseError {
             number: self.rule_number,
             preamble,
             hs: self.partial_hs.clone(),
-            uses: None,
+            uses: self.partial_uses.as_ref().map(|u| u.0.clone()),
             good_kind: None,
             effective_from: None,
             effective_to: None,
@@ -226,8 +234,14 @@ fn is_code(s: &str) -> bool {
     ok_first && parts.len() <= 4 && parts[1..].iter().all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_digit()))
 }
 
+/// `20`, and the single-digit chapters as printed ("except from chapter 4").
 fn is_chapter_code(s: &str) -> bool {
-    s.len() == 2 && s.chars().all(|c| c.is_ascii_digit())
+    (1..=2).contains(&s.len()) && s.chars().all(|c| c.is_ascii_digit())
+}
+
+/// A chapter written with two digits, as the pack writes it (`4` -> `04`).
+fn two_digit_chapter(s: String) -> String {
+    if s.len() == 1 { format!("0{s}") } else { s }
 }
 
 /// `(A)`, `A)`, `(b)`, `c)`: the label of an alternative.
@@ -257,6 +271,15 @@ enum Source {
     Within,
     Spec(RawMaterialSpec),
     Items(Vec<RawMaterialSpec>),
+    /// "any other subheading within chapter 20": another code of the level, inside these codes.
+    AnyWithin(&'static str, Vec<String>),
+    /// "any other good within those subheadings": the rule's own group of codes.
+    GroupGoods,
+    /// "any other subheading within that group": read only beside [`Source::GroupGoods`].
+    GroupOther,
+    /// "from any heading" / "from any chapter" (not "any other"): a code of any heading, the good's own
+    /// included.
+    AnyOwnIncluded(&'static str),
 }
 
 #[derive(Debug)]
@@ -273,6 +296,10 @@ struct P {
     number: Option<u32>,
     done: Vec<RawAlternative>,
     hs: Vec<String>,
+    /// The uses the lead-in named, kept for a rule read only in part.
+    lead_uses: Option<Vec<String>>,
+    /// An alternative named goods other than the rule's (set by `apply_target`, reported by the caller).
+    codes_differ: Option<String>,
 }
 
 type R<T> = Result<T, ParseError>;
@@ -318,6 +345,7 @@ impl P {
             at_end: self.at_end(),
             partial: self.done.clone(),
             partial_hs: self.hs.clone(),
+            partial_uses: self.lead_uses.clone().map(|u| Box::new(LeadUses(u))),
         }
     }
 
@@ -356,10 +384,10 @@ impl P {
             if !self.code_or_chapter(0, chapter) {
                 return Err(self.err("expected an HS code"));
             }
-            let a = self.toks[self.i].s.clone();
+            let a = two_digit_chapter(self.toks[self.i].s.clone());
             self.i += 1;
             if self.is("through") && self.code_or_chapter(1, chapter) {
-                let b = self.toks[self.i + 1].s.clone();
+                let b = two_digit_chapter(self.toks[self.i + 1].s.clone());
                 self.i += 2;
                 out.push(format!("{a}-{b}"));
             } else {
@@ -404,6 +432,12 @@ impl P {
             if !words.is_empty() && self.eat("within that subheading") {
                 return Ok((join_words(&words), self.hs.clone()));
             }
+            // "a non-smoked good within those subheadings": a kind of the rule's own codes.
+            if !words.is_empty() && (self.eat("within those subheadings") || self.eat("within these subheadings")) {
+                let k = join_words(&words);
+                let k = k.strip_prefix("a ").or_else(|| k.strip_prefix("an ")).unwrap_or(&k).to_string();
+                return Ok((k, self.hs.clone()));
+            }
             if self.is("of") {
                 let save = self.i;
                 self.i += 1;
@@ -440,8 +474,36 @@ impl P {
     }
 
     fn source_item(&mut self) -> R<Source> {
+        // "..., or from any other heading": the preposition repeated inside a list of sources.
+        if self.is("from") {
+            self.i += 1;
+        }
         if self.eat("any other good within that subheading") || self.eat("within that subheading") {
             return Ok(Source::Within);
+        }
+        // "any other good within that heading" (a rule of one heading), "(any other good) within these /
+        // those subheadings": the rule's own codes, as "any other good within those subheadings".
+        if self.eat("any other good within that heading")
+            || self.eat("any other good within these subheadings")
+            || self.eat("any other good within these headings")
+            || self.eat("within that heading")
+            || self.eat("within those subheadings")
+            || self.eat("within these subheadings")
+        {
+            return Ok(Source::GroupGoods);
+        }
+        // "any other good within subheading 8406.90": the goods of the codes named.
+        if self.is("any other good within") {
+            let save = self.i;
+            self.i += 4;
+            if let Some((_, n)) = self.level_word() {
+                self.i += n;
+                if self.code_here(0) {
+                    let codes = self.codes()?;
+                    return Ok(Source::Spec(RawMaterialSpec { hs: codes, kind: None }));
+                }
+            }
+            self.i = save;
         }
         // "from any other good of subheading 8525.80": the good's own subheading.
         if self.is("any other good of") {
@@ -470,11 +532,45 @@ impl P {
             }
             self.i = save;
         }
+        // "whether or not there is also a change from another subheading" (chapter 71): any other subheading.
+        if self.is("another") {
+            let save = self.i;
+            self.i += 1;
+            if let Some((lvl, n)) = self.level_word() {
+                self.i += n;
+                if !self.code_here(0) {
+                    return Ok(Source::Any(lvl, false));
+                }
+            }
+            self.i = save;
+        }
+        if self.eat("any other good within those subheadings") || self.eat("any other good within those headings") {
+            return Ok(Source::GroupGoods);
+        }
         if self.is("any other") {
             let save = self.i;
             self.i += 2;
             if let Some((lvl, n)) = self.level_word() {
                 self.i += n;
+                if self.eat("within that group") {
+                    return Ok(Source::GroupOther);
+                }
+                // "from any other heading outside that group" reads as "from any heading outside that group".
+                if self.eat("outside that group") {
+                    return Ok(Source::Any(lvl, true));
+                }
+                if self.is("within") {
+                    let inner = self.i;
+                    self.i += 1;
+                    if let Some((_, m)) = self.level_word() {
+                        self.i += m;
+                        if self.code_or_chapter(0, true) {
+                            let codes = self.codes()?;
+                            return Ok(Source::AnyWithin(lvl, codes));
+                        }
+                    }
+                    self.i = inner;
+                }
                 return Ok(Source::Any(lvl, false));
             }
             self.i = save;
@@ -490,6 +586,18 @@ impl P {
             }
             self.i = save;
         }
+        // "from any heading, except from ..." / "from any chapter": unlike "any other heading", the good's
+        // own heading (chapter) is allowed too.
+        if self.is("any")
+            && let Some(w) = self.peek(1)
+            && matches!(w.to_ascii_lowercase().as_str(), "heading" | "chapter" | "subheading")
+            && !self.peek(2).is_some_and(|w| w.eq_ignore_ascii_case("outside") || w.eq_ignore_ascii_case("within"))
+        {
+            self.i += 1;
+            let (lvl, n) = self.level_word().expect("a level word was peeked");
+            self.i += n;
+            return Ok(Source::AnyOwnIncluded(lvl));
+        }
         if self.eat("more than one of the following") {
             let _ = self.eat(":");
             return Ok(Source::Items(self.items()?));
@@ -504,6 +612,13 @@ impl P {
             return Ok(Source::Spec(RawMaterialSpec { hs: codes, kind: None }));
         }
         let (kind, hs) = self.kind_words()?;
+        if reads_as_codes(&kind) {
+            // A phrase of codes the grammar does not know must never become a "kind" (it would be matched
+            // against materials' descriptions and encode a wrong rule): the entry is listed as not read.
+            return Err(self.err(format!(
+                "`{kind}` names codes, not a description of materials, in a form the importer does not read"
+            )));
+        }
         Ok(Source::Spec(RawMaterialSpec { hs, kind: Some(kind) }))
     }
 
@@ -528,8 +643,12 @@ impl P {
     /// `(1) subheadings 8413.50 through 8413.60, (2) ...`: each item one material spec.
     fn items(&mut self) -> R<Vec<RawMaterialSpec>> {
         let mut out = Vec::new();
+        // "except from more than one of the following: (A) tariff items ..., (B) subheading 8537.10, ...":
+        // items may be lettered too; then a letter is an item until the list ends (`;`).
+        let lettered = self.peek(0).and_then(alt_label).is_some();
+        let label = |s: &str| item_label(s).or_else(|| if lettered { alt_label(s) } else { None });
         loop {
-            let Some(_) = self.peek(0).and_then(item_label) else {
+            let Some(_) = self.peek(0).and_then(label) else {
                 if out.is_empty() {
                     return Err(self.err("expected a numbered item `(1)`"));
                 }
@@ -548,7 +667,7 @@ impl P {
             while matches!(self.peek(k), Some(",") | Some("or") | Some("and")) {
                 k += 1;
             }
-            if self.peek(k).and_then(item_label).is_some() {
+            if self.peek(k).and_then(label).is_some() {
                 self.i += k;
             } else {
                 self.i = save;
@@ -563,6 +682,14 @@ impl P {
         let mut other = false;
         let mut kind = None;
         if self.eat("any other good of") {
+            other = true;
+        } else if self.is("any other good")
+            && self.peek(3).is_some_and(|w| {
+                matches!(w.to_ascii_lowercase().as_str(), "subheading" | "subheadings" | "heading" | "headings")
+            })
+        {
+            // "A change to any other good subheading 8708.80" (chapter 87 rule 38 as transcribed).
+            self.i += 3;
             other = true;
         } else if self.eat("a good of any of") || self.eat("a good of") {
         } else if self.level_word().is_none() && !self.code_here(0) {
@@ -596,7 +723,64 @@ impl P {
             self.i += n;
         }
         let codes = self.codes()?;
+        // A description after the codes, up to `from`: ", of a kind for use in a motor vehicle of ...",
+        // "which have undergone a tanning ...", "classified as part of an ensemble of subheading 6103.23",
+        // ", other than those of a kind ...". It narrows the goods: part of the good's kind.
+        let desc = self.description_before_from();
+        let kind = match (kind, desc) {
+            (k, None) => k,
+            (Some(k), Some(d)) if d.starts_with(',') => Some(format!("{k}{d}")),
+            (Some(k), Some(d)) => Some(format!("{k} {d}")),
+            (None, Some(d)) => Some(d.trim_start_matches(", ").to_string()),
+        };
         Ok(Target { codes, kind, other })
+    }
+
+    /// Words between a target's codes and `from` (`, from` or `from any ...`), when there are any and the
+    /// text reaches `from` before the alternative ends; `None` (and nothing consumed) otherwise.
+    fn description_before_from(&mut self) -> Option<String> {
+        if self.is("from") || self.is(", from") || self.at_end() {
+            return None;
+        }
+        let starts = matches!(self.peek(0), Some(","))
+            && self.peek(1).is_some_and(|w| !w.eq_ignore_ascii_case("provided") && !w.eq_ignore_ascii_case("whether"))
+            || self.peek(0).is_some_and(|w| {
+                ["which", "classified", "that", "other", "except", "having", "containing", "not", "put"]
+                    .iter()
+                    .any(|x| w.eq_ignore_ascii_case(x))
+            });
+        if !starts {
+            return None;
+        }
+        let save = self.i;
+        let mut words: Vec<String> = Vec::new();
+        while let Some(w) = self.peek(0) {
+            if matches!(w, ";" | "." | ":") || alt_label(w).is_some() && self.peek(1) == Some("A") {
+                break;
+            }
+            if w.eq_ignore_ascii_case("from") {
+                let next = self.peek(1).unwrap_or("");
+                let source_start = next.eq_ignore_ascii_case("any")
+                    || next.eq_ignore_ascii_case("within")
+                    || is_code(next)
+                    || matches!(
+                        next.to_ascii_lowercase().as_str(),
+                        "chapter" | "chapters" | "heading" | "headings" | "subheading" | "subheadings" | "tariff"
+                    );
+                if source_start {
+                    let desc = join_words(&words);
+                    if desc.is_empty() {
+                        break;
+                    }
+                    // A leading comma is kept: ", of a kind ..." reads as printed after the kind.
+                    return Some(desc);
+                }
+            }
+            words.push(w.to_string());
+            self.i += 1;
+        }
+        self.i = save;
+        None
     }
 
     fn percent(&mut self) -> R<Decimal> {
@@ -656,9 +840,18 @@ impl P {
         stages: &mut Vec<RvcStage>,
         start: usize,
     ) -> R<()> {
-        if self.is("that at least") || self.is("that not less than") {
-            // A condition the BOM cannot show: "provided that at least 70 percent by weight ...".
+        let rvc_follows = self.is("that the regional value content is");
+        if self.is("that") && !rvc_follows {
+            // A condition the BOM cannot show: "provided that at least 70 percent by weight ...", "provided
+            // that the good is both cut (or knit to shape) and sewn or otherwise assembled ...", "provided
+            // that a single juice ingredient ... no more than 60 percent by volume", "provided that, with
+            // respect to ...". Kept verbatim as a condition a reviewer answers.
             let from = self.toks[start].pos;
+            // "provided that, with respect to ...: (A) ...; and (B) ...": a condition with lettered paragraphs of
+            // its own, which the alternatives' labels cannot be told from: not read.
+            if self.peek(1) == Some(",") {
+                return Err(self.err("a condition with lettered paragraphs of its own (\"provided that, with respect to ...\") is not read"));
+            }
             while !self.at_end() && !self.alt_ends() {
                 self.i += 1;
             }
@@ -816,11 +1009,25 @@ impl P {
             except_more_than_one_of: Vec::new(),
         };
         let mut any: Option<(&'static str, bool)> = None;
+        let mut any_within: Option<(&'static str, Vec<String>)> = None;
+        let group_goods = srcs.contains(&Source::GroupGoods);
         for s in &srcs {
             match s {
                 Source::Any(l, o) => any = Some((l, *o)),
                 Source::Within => shift.within = Some(true),
                 Source::Items(items) => shift.also_from.extend(items.iter().cloned()),
+                Source::AnyWithin(l, codes) => any_within = Some((l, codes.clone())),
+                Source::GroupGoods => shift.also_from.push(RawMaterialSpec { hs: self.hs.clone(), kind: None }),
+                Source::GroupOther if group_goods => {}
+                Source::GroupOther => {
+                    return Err(self.err(
+                        "\"any other subheading within that group\" without \"any other good within those subheadings\" is not encoded (it would admit the good's own subheading)",
+                    ));
+                }
+                Source::AnyOwnIncluded(l) => {
+                    any = Some((l, false));
+                    shift.also_from.push(RawMaterialSpec { hs: codes_at_level(&self.hs, l), kind: None });
+                }
                 Source::Spec(_) => {}
             }
         }
@@ -831,14 +1038,20 @@ impl P {
                 self.i += 1;
             }
             if self.eat(", whether or not there is also a change from") {
-                match self.source_item()? {
-                    Source::Any(l, o) => any = Some((l, o)),
-                    _ => {
-                        return Err(
-                            self.err("expected `any other heading` after `whether or not there is also a change from`")
-                        );
+                // "any other heading", or named materials ("subheadings 8415.20 through 8415.83"): allowed too.
+                let also = self.sources()?;
+                for src in &also {
+                    match src {
+                        Source::Any(l, o) => any = Some((l, *o)),
+                        Source::Spec(_) => {}
+                        _ => {
+                            return Err(self.err(
+                                "expected `any other heading` or named materials after `whether or not there is also a change from`",
+                            ));
+                        }
                     }
                 }
+                shift.also_from.extend(specs_of(&also));
             } else if self.is(", including another") {
                 self.i += 3;
                 if let Some((_, n)) = self.level_word() {
@@ -878,6 +1091,23 @@ impl P {
                 shift.group = Some("outside".into());
             }
         }
+        // "from any other subheading within chapter 20[, whether or not there is also a change from any other
+        // chapter]": with the whole chapter as the scope and the other chapters allowed too, that is "from any
+        // other subheading"; otherwise the materials allowed are the scope's codes, never the good's own.
+        if let Some((lvl, scope)) = any_within {
+            let chapter_scope = scope.len() == 1 && scope[0].len() == 2;
+            if chapter_scope && shift.from.as_deref() == Some("chapter") {
+                shift.from = Some(lvl.to_string());
+            } else if shift.from.is_none() || shift.from.as_deref() == Some("chapter") {
+                shift.also_from.push(RawMaterialSpec { hs: scope, kind: None });
+                shift.except.push(RawMaterialSpec { hs: self.hs.clone(), kind: None });
+            } else {
+                return Err(self.err(format!(
+                    "\"any other {lvl} within ...\" beside a change from any other {} is not encoded",
+                    shift.from.as_deref().unwrap_or("")
+                )));
+            }
+        }
         // "from parts thereof of subheadings 8708.94 or 8708.99": parts of the goods of the change.
         if let Some(k) = t.kind.as_deref() {
             for m in shift.also_from.iter_mut().chain(shift.except.iter_mut()) {
@@ -902,6 +1132,11 @@ impl P {
     ) {
         if self.hs.is_empty() {
             self.hs = t.codes.clone();
+        } else if !same_codes(&t.codes, &self.hs) {
+            // "(a) A change to sweaters of subheading 6110.30 classified as part of an ensemble ...; or (b) A
+            // change to any other good of subheading 6103.23": an alternative for other goods than the rule's
+            // cannot be encoded (an alternative has no codes of its own), so it is not read.
+            self.codes_differ = Some(t.codes.join(", "));
         }
         if t.other {
             if !kinds_seen.is_empty() {
@@ -926,6 +1161,15 @@ fn set_method(rvc: &mut RawRvc, m: &str, pct: Decimal) {
     }
 }
 
+/// Whether two lists of codes name the same goods (order aside).
+fn same_codes(a: &[String], b: &[String]) -> bool {
+    let mut x = a.to_vec();
+    let mut y = b.to_vec();
+    x.sort();
+    y.sort();
+    x == y
+}
+
 /// Joins words back into text: punctuation without a space before it (a trailing comma dropped).
 fn join_words(words: &[String]) -> String {
     let words = match words.last().map(String::as_str) {
@@ -940,6 +1184,42 @@ fn join_words(words: &[String]) -> String {
         s.push_str(w);
     }
     s
+}
+
+/// Whether a phrase read where a description of materials was expected is in fact a phrase of codes
+/// ("any heading", "any other good within that heading or any other heading", "from any other chapter").
+fn reads_as_codes(kind: &str) -> bool {
+    let k = kind.to_ascii_lowercase();
+    ["any ", "from ", "within "].iter().any(|p| k.starts_with(p))
+        || [" within th", "any other heading", "any other subheading", "any other chapter", "any other tariff item"]
+            .iter()
+            .any(|p| k.contains(p))
+}
+
+/// The rule's codes cut to a level: heading 5111 for "from any heading" in a rule of 5111, chapter 57 for
+/// "from any chapter" in a rule of 5704 (a range keeps both ends cut).
+fn codes_at_level(codes: &[String], level: &str) -> Vec<String> {
+    let cut = |c: &str| -> String {
+        let digits: String = c.chars().filter(char::is_ascii_digit).collect();
+        match level {
+            "chapter" => digits.chars().take(2).collect(),
+            "heading" => digits.chars().take(4).collect(),
+            "subheading" if digits.len() >= 6 => format!("{}.{}", &digits[..4], &digits[4..6]),
+            _ => c.to_string(),
+        }
+    };
+    let mut out: Vec<String> = Vec::new();
+    for c in codes {
+        let v = match c.split_once('-') {
+            Some((a, b)) if cut(a) == cut(b) => cut(a),
+            Some((a, b)) => format!("{}-{}", cut(a), cut(b)),
+            None => cut(c),
+        };
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out
 }
 
 /// The material specs of a list of sources: the codes named without a kind merged into one spec (at the
@@ -1014,8 +1294,9 @@ pub fn condition_id(text: &str) -> String {
 
 fn uses_of(words: &str) -> Option<Vec<String>> {
     let mut out = Vec::new();
-    for part in words.replace(" or ", ", ").split(", ") {
-        let p = part.trim().trim_start_matches("a ").trim_start_matches("an ").trim();
+    // "a passenger vehicle, light truck, or heavy truck": the serial comma leaves an empty part.
+    for part in words.replace(" or ", ", ").split(", ").filter(|p| !p.trim().is_empty()) {
+        let p = part.trim().trim_end_matches(',').trim_start_matches("a ").trim_start_matches("an ").trim();
         let u = match p {
             "passenger vehicle" => "passenger-vehicle",
             "light truck" => "light-truck",
@@ -1084,7 +1365,8 @@ fn parse_rule_inner(text: &str, fragment: bool) -> Result<ParsedRule, ParseError
     let parse_text = if dated_preamble { text.to_string() } else { body };
     let norm = normalize(&parse_text);
     let toks = tokenize(&norm);
-    let mut p = P { toks, i: 0, norm, number: None, done: Vec::new(), hs: Vec::new() };
+    let mut p =
+        P { toks, i: 0, norm, number: None, done: Vec::new(), hs: Vec::new(), lead_uses: None, codes_differ: None };
     let mut rule = ParsedRule {
         number: None,
         preamble: preamble.clone(),
@@ -1116,7 +1398,31 @@ fn parse_rule_inner(text: &str, fragment: bool) -> Result<ParsedRule, ParseError
         let codes = p.codes()?;
         p.hs = codes;
     }
-    let _ = p.eat("Subheading rule :");
+    let _ = p.eat("Subheading rule :") || p.eat("Heading rule :");
+    // "Chapter rule 1: For the purposes of trade between the territory of Mexico and the territory of the
+    // United States of goods of subheadings 5703.20 through 5703.30 the following rule of origin applies:"
+    // and "For the purposes of all other trade of subheading 5112.11 the following rule of origin applies:".
+    // The Parties are read by the importer (`entry_trade`); here the goods.
+    if p.is("Chapter rule")
+        && p.peek(2).is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()))
+        && p.peek(3) == Some(":")
+    {
+        p.i += 4;
+    }
+    if p.eat("For the purposes of") {
+        while !p.at_end() && !p.is("the following rule of origin applies") {
+            if p.hs.is_empty() && p.code_here(0) {
+                p.hs = p.codes()?;
+                continue;
+            }
+            p.i += 1;
+        }
+        p.expect("the following rule of origin applies")?;
+        let _ = p.eat(":");
+        if p.hs.is_empty() {
+            return Err(p.err("the lead-in \"For the purposes of ...\" names no goods"));
+        }
+    }
     if p.eat("Beginning on") {
         let from = p.date()?;
         rule.effective_from = Some(from);
@@ -1173,6 +1479,7 @@ fn parse_rule_inner(text: &str, fragment: bool) -> Result<ParsedRule, ParseError
             rule.other_use = true;
         }
         p.expect(":")?;
+        p.lead_uses = rule.uses.clone();
     }
     let mut kinds_seen: Vec<String> = Vec::new();
     let mut stages = Vec::new();
@@ -1212,7 +1519,17 @@ fn parse_rule_inner(text: &str, fragment: bool) -> Result<ParsedRule, ParseError
             p.provided(&mut prev, idx, &mut stages, start)?;
             p.done.push(prev);
         } else {
+            let start = p.i;
             let alt = p.alternative(label, &rule_kind, &mut kinds_seen, &mut stages)?;
+            if let Some(codes) = p.codes_differ.take() {
+                // Which goods the rule is for is not certain: nothing of it is imported.
+                p.i = start;
+                p.done.clear();
+                return Err(p.err(format!(
+                    "this alternative is for goods of {codes}, not the rule's {}: an alternative cannot name goods of its own",
+                    p.hs.join(", ")
+                )));
+            }
             p.done.push(alt);
         }
         // Separator.

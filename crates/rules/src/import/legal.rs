@@ -51,6 +51,22 @@ pub struct LegalEntry {
     pub line: usize,
     /// This is a second reading of the heading's entry (e.g. the secondary text given after a cut one).
     pub alternate_reading: bool,
+    /// The extract compiler's notes on the entry (`- Compiler's note:` lines), joined by "; ".
+    pub compiler_note: Option<String>,
+}
+
+impl LegalEntry {
+    /// Whether the text is not the law's words but a transcriber's statement of the rule: the
+    /// secondary files flag entries taken from a record's `tariffShiftRule` field and those composed
+    /// from the transcription's template constants (`shared/legal/secondary/README.md`).
+    pub fn is_paraphrase(&self) -> bool {
+        self.compiler_note.as_deref().is_some_and(|n| {
+            n.contains("tariffShiftRule")
+                || n.contains("not a quotation")
+                || n.contains("composed from the transcription's template")
+                || n.contains("without quoting it")
+        })
+    }
 }
 
 fn is_cut_marker(p: &str) -> bool {
@@ -115,6 +131,7 @@ pub fn parse_legal_file(markdown: &str) -> Vec<LegalEntry> {
         status: Option<Status>,
         start_missing: bool,
         paragraphs: Vec<String>,
+        notes: Vec<String>,
     }
 
     fn flush(b: Builder, out: &mut Vec<LegalEntry>) {
@@ -136,6 +153,7 @@ pub fn parse_legal_file(markdown: &str) -> Vec<LegalEntry> {
                 cut_after: last_cut || (status == Status::Cut && !first_cut && !blk.start_missing),
                 line: b.line,
                 alternate_reading: i > 0,
+                compiler_note: (!blk.notes.is_empty()).then(|| blk.notes.join("; ")),
             });
         }
     }
@@ -182,6 +200,12 @@ pub fn parse_legal_file(markdown: &str) -> Vec<LegalEntry> {
             if let Some(last) = b.blocks.last_mut() {
                 last.status = status;
                 last.start_missing = st.contains("start missing");
+            }
+        } else if let Some(note) =
+            line.strip_prefix("- Compiler's note:").or_else(|| line.strip_prefix("- Compiler’s note:"))
+        {
+            if let Some(last) = b.blocks.last_mut() {
+                last.notes.push(note.trim().to_string());
             }
         } else if let Some(q) = line.strip_prefix('>') {
             let q = q.trim();
@@ -238,6 +262,7 @@ pub fn split_plain_text(text: &str, chapter: Option<u8>) -> Vec<LegalEntry> {
                 cut_after: false,
                 line,
                 alternate_reading: false,
+                compiler_note: None,
             });
         }
     };
@@ -282,6 +307,7 @@ pub fn split_plain_text(text: &str, chapter: Option<u8>) -> Vec<LegalEntry> {
             cut_after: false,
             line: l,
             alternate_reading: false,
+            compiler_note: None,
         });
     }
     out

@@ -28,7 +28,66 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::raw::{RawChapterFile, RawChapterRule, RawCitation, RawReview, RawRule};
+use crate::raw::{RawChapterFile, RawChapterRule, RawCitation, RawReview, RawRule, RawTrade};
+
+/// The note every rule written by `rules import` carries until a rule editor reviews it: a later import
+/// may replace such a rule (and only such a rule, besides `imported-unreviewed` ones).
+pub const MACHINE_IMPORT_NOTE: &str = "written by `rules import`; not reviewed by a rule editor";
+
+/// The review status an imported rule gets from the copy it was read in: a quotation in the third-party
+/// transcription is `unverified-transcription`, a transcriber's own statement of the rule `paraphrase`
+/// (issue 12, item 2), a rule read only in part `incomplete`; a rule from an official copy stays
+/// `imported-unreviewed` until a rule editor has reviewed it.
+pub fn imported_review(e: &LegalEntry, read_in_full: bool) -> RawReview {
+    match e.status {
+        Status::Secondary if e.is_paraphrase() => RawReview::Paraphrase,
+        Status::Secondary if !read_in_full => RawReview::Incomplete,
+        Status::Secondary => RawReview::UnverifiedTranscription,
+        _ => RawReview::ImportedUnreviewed,
+    }
+}
+
+/// The direction of trade an entry is limited to (GN 11(o) chapters 51, 55, 58: "For the purposes of
+/// trade between the territory of Canada and the territory of the United States" / "For the purposes of
+/// all other trade"), from its text or, failing that, the compiler's heading.
+pub fn entry_trade(e: &LegalEntry) -> Option<RawTrade> {
+    let t = e.text.to_ascii_lowercase();
+    let h = e.heading.to_ascii_lowercase();
+    let party = |name: &str| match name.trim() {
+        n if n.starts_with("canada") => Some("CA".to_string()),
+        n if n.starts_with("mexico") => Some("MX".to_string()),
+        n if n.starts_with("the united states") || n.starts_with("united states") => Some("US".to_string()),
+        _ => None,
+    };
+    // "trade between the territory of Canada and the territory of the United States"
+    let named = t.find("trade between the territory of ").and_then(|i| {
+        let rest = &t[i + "trade between the territory of ".len()..];
+        let (a, b) = rest.split_once(" and the territory of ")?;
+        Some(vec![party(a)?, party(b)?])
+    });
+    if let Some(mut parties) = named {
+        parties.sort();
+        return Some(RawTrade { between: Some(parties), other_than_between: None });
+    }
+    // The compiler's heading, when the transcription dropped the lead-in: "(subheading rule; Mexico-US trade)".
+    for (words, pair) in
+        [("canada-us trade", ["CA", "US"]), ("mexico-us trade", ["MX", "US"]), ("canada-mexico trade", ["CA", "MX"])]
+    {
+        if h.contains(words) {
+            return Some(RawTrade { between: Some(pair.map(String::from).to_vec()), other_than_between: None });
+        }
+    }
+    if t.contains("for the purposes of all other trade") || h.contains("all other trade") {
+        // The pair the other rule of the same codes names; the chapters' pairs are listed in the heading.
+        let pair = if h.contains("mexico") || h.contains("mx-us") {
+            vec!["MX".to_string(), "US".to_string()]
+        } else {
+            vec!["CA".to_string(), "US".to_string()]
+        };
+        return Some(RawTrade { between: None, other_than_between: Some(pair) });
+    }
+    None
+}
 
 /// What an entry of the legal text is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -46,6 +105,11 @@ pub enum EntryKind {
 pub fn entry_kind(e: &LegalEntry) -> EntryKind {
     let h = e.heading.to_ascii_lowercase();
     let t = e.text.trim_start();
+    // "Chapter rule 1: For the purposes of trade between ... the following rule of origin applies: (a) A
+    // change to ..." states a rule (chapter 57).
+    if t.contains("rule of origin applies:") && t.contains("A change to") {
+        return EntryKind::Rule;
+    }
     if h.contains("chapter rule")
         || h.starts_with("cr")
         || t.starts_with("Chapter Rule")
@@ -53,9 +117,17 @@ pub fn entry_kind(e: &LegalEntry) -> EntryKind {
     {
         return EntryKind::ChapterRule;
     }
-    let single = !t.contains('\n');
+    // "Heading rule: For the purposes of heading 2710, the following processes confer origin: ..." is a
+    // definition the rules rely on, kept verbatim like a chapter rule; a heading rule that states a rule of
+    // origin ("... the following rule of origin applies: (a) A change to ...") is a rule.
+    if t.starts_with("Heading rule:") && !t.contains("rule of origin applies") {
+        return EntryKind::ChapterRule;
+    }
+    // Only a paragraph standing alone is a preamble: "The underscoring of ..." followed by a rule
+    // paragraph is a rule with its preamble (issue 12, item 4: nothing vanishes).
+    let single = !t.trim_end().contains('\n');
     let dated = t.to_ascii_lowercase().starts_with("subheading rule: beginning");
-    if t.starts_with("The underscoring of") || (t.starts_with("Subheading rule:") && single && !dated) {
+    if single && (t.starts_with("The underscoring of") || (t.starts_with("Subheading rule:") && !dated)) {
         return EntryKind::Preamble;
     }
     EntryKind::Rule
@@ -86,6 +158,7 @@ pub fn parse_entry(e: &LegalEntry) -> EntryParse {
                 at_end: false,
                 partial: r.alternatives,
                 partial_hs: r.hs,
+                partial_uses: None,
             }),
             Err(mut err) => {
                 err.message = format!("the copy starts inside the rule; {}", err.message);
@@ -119,6 +192,7 @@ pub fn parse_entry(e: &LegalEntry) -> EntryParse {
                     at_end: true,
                     partial: r.alternatives,
                     partial_hs: r.hs,
+                    partial_uses: None,
                 })
             }
             Err(mut err) if err.at_end || stopped_at_last_words(&e.text, &err.words_where_parsing_stopped) => {
@@ -146,6 +220,7 @@ fn not_a_rule(kind: EntryKind) -> ParseError {
         at_end: false,
         partial: Vec::new(),
         partial_hs: Vec::new(),
+        partial_uses: None,
     }
 }
 
@@ -262,18 +337,25 @@ pub fn import_chapter(entries: &[LegalEntry], chapter: u8, source: Option<&str>)
                     })
                     .unwrap_or_default();
                 let prefix = if src == "sor-2020-155" { "sor" } else { "gn11" };
+                let heading_rule = e.text.trim_start().starts_with("Heading rule:");
+                let heading_code: String =
+                    e.text.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 4).unwrap_or_default().to_string();
+                let (id, reference) = if heading_rule {
+                    (
+                        format!("{prefix}-{chapter:02}-hr{heading_code}"),
+                        format!("GN 11(o), chapter {chapter}, heading rule for heading {heading_code}"),
+                    )
+                } else {
+                    (format!("{prefix}-{chapter:02}-cr{n}"), format!("GN 11(o), chapter {chapter}, chapter rule {n}"))
+                };
                 file.chapter_rules.push(RawChapterRule {
-                    id: unique(format!("{prefix}-{chapter:02}-cr{n}")),
-                    citation: RawCitation {
-                        source: src.clone(),
-                        reference: format!("GN 11(o), chapter {chapter}, chapter rule {n}"),
-                        page,
-                        url: e.source_url.clone(),
-                    },
-                    review: RawReview::ImportedUnreviewed,
+                    id: unique(id),
+                    citation: RawCitation { source: src.clone(), reference, page, url: e.source_url.clone() },
+                    review: imported_review(e, true),
                     text: e.text.clone(),
                     missing: e.cut_after.then(|| "the copy read stops inside this chapter rule".to_string()),
-                    note: None,
+                    note: (imported_review(e, true) != RawReview::ImportedUnreviewed)
+                        .then(|| MACHINE_IMPORT_NOTE.to_string()),
                 });
                 continue;
             }
@@ -349,7 +431,14 @@ pub fn import_chapter(entries: &[LegalEntry], chapter: u8, source: Option<&str>)
                     error: err.clone(),
                 });
             }
-            let mut note = notes.clone();
+            let review = imported_review(e, error.is_none());
+            // `imported-unreviewed` already says so; other statuses carry the marker.
+            let mut note = if review == RawReview::ImportedUnreviewed {
+                Vec::new()
+            } else {
+                vec![MACHINE_IMPORT_NOTE.to_string()]
+            };
+            note.extend(notes.iter().cloned());
             if use_from_heading {
                 note.push("use taken from the compiler's heading \"(any other good)\": the text has no lead-in naming the use".into());
             }
@@ -358,17 +447,21 @@ pub fn import_chapter(entries: &[LegalEntry], chapter: u8, source: Option<&str>)
                     "read only in a third-party transcription (SECONDARY): check against the official text".into(),
                 );
             }
+            if let Some(cn) = e.compiler_note.as_deref().filter(|_| e.is_paraphrase()) {
+                note.push(format!("not the law's words (paraphrase): compiler's note: {cn}"));
+            }
             file.rules.push(RawRule {
                 id,
                 hs: r.hs.clone(),
                 uses: r.uses.clone(),
                 good_kind: r.good_kind.clone(),
                 good_kind_other_than: None,
+                trade: entry_trade(e),
                 effective_from: r.effective_from,
                 effective_to: r.effective_to,
                 motor_vehicle_provisions: mvp,
                 citation: Some(RawCitation { source: src.clone(), reference, page, url: e.source_url.clone() }),
-                review: RawReview::ImportedUnreviewed,
+                review,
                 preamble: preamble.clone(),
                 text: Some(if text_preamble_is_some(&e.text) { body.clone() } else { e.text.clone() }),
                 alternatives: r.alternatives.clone(),
@@ -382,7 +475,104 @@ pub fn import_chapter(entries: &[LegalEntry], chapter: u8, source: Option<&str>)
             });
         }
     }
+    resolve_all_other_trade(&mut file, &mut not_imported, &in_chapter);
+    drop_ambiguous(&mut file, &mut not_imported);
     Imported { file, not_imported, parsed: parsed_count }
+}
+
+/// Rules the text gives twice for the same goods, uses, description, trade and dates (chapter 87 rules
+/// 53-55, all "For any other good of subheading 8708.99" in the transcription): which one is the law is
+/// unknown, so none is written; each is listed instead.
+fn drop_ambiguous(file: &mut RawChapterFile, not_imported: &mut Vec<NotImported>) {
+    let key = |r: &RawRule| {
+        (
+            r.hs.clone(),
+            r.uses.clone(),
+            r.good_kind.clone(),
+            r.good_kind_other_than.clone(),
+            r.trade.clone(),
+            r.effective_from,
+            r.effective_to,
+        )
+    };
+    let keys: Vec<_> = file.rules.iter().map(key).collect();
+    let mut kept = Vec::new();
+    for (i, r) in std::mem::take(&mut file.rules).into_iter().enumerate() {
+        let twins: Vec<usize> = (0..keys.len()).filter(|j| *j != i && keys[*j] == keys[i]).collect();
+        if twins.is_empty() {
+            kept.push(r);
+            continue;
+        }
+        not_imported.push(NotImported {
+            entry: format!("{} ({})", r.id, r.citation.as_ref().map(|c| c.reference.as_str()).unwrap_or("")),
+            status: Status::Secondary,
+            partial_id: None,
+            error: ParseError {
+                rule_number: None,
+                words_where_parsing_stopped: r.hs.join(", "),
+                message: format!(
+                    "the text gives {} rules for the same goods, uses, description, trade and dates; which one applies is unknown, so none is written",
+                    twins.len() + 1
+                ),
+                at_end: false,
+                partial: Vec::new(),
+                partial_hs: Vec::new(),
+                partial_uses: None,
+            },
+        });
+    }
+    file.rules = kept;
+}
+
+/// "For the purposes of all other trade": the Parties it leaves out are those of the rule for trade
+/// between two Parties of the same codes. Without such a rule they are unknown, and the rule is not
+/// written (listed instead) rather than guessed.
+fn resolve_all_other_trade(file: &mut RawChapterFile, not_imported: &mut Vec<NotImported>, entries: &[&LegalEntry]) {
+    let pairs: Vec<(Vec<String>, Vec<String>)> = file
+        .rules
+        .iter()
+        .filter_map(|r| r.trade.as_ref().and_then(|t| t.between.clone()).map(|b| (r.hs.clone(), b)))
+        .collect();
+    let mut kept = Vec::new();
+    for mut r in std::mem::take(&mut file.rules) {
+        if let Some(t) = r.trade.as_mut()
+            && t.other_than_between.is_some()
+        {
+            // The rule for trade between two Parties may be in the text but not read (listed as not
+            // imported): its heading still names the Parties.
+            let unread_pair = || {
+                let code = r.hs.first()?;
+                entries.iter().filter(|e| e.heading.starts_with(code.as_str())).find_map(|e| entry_trade(e)?.between)
+            };
+            match pairs.iter().find(|(hs, _)| *hs == r.hs).map(|(_, p)| p.clone()).or_else(unread_pair) {
+                Some(pair) => t.other_than_between = Some(pair),
+                None => {
+                    let entry = entries
+                        .iter()
+                        .find(|e| r.text.as_deref().is_some_and(|x| e.text.contains(x.trim())))
+                        .map(|e| (format!("{} (line {})", e.heading, e.line), e.status))
+                        .unwrap_or_else(|| (r.id.clone(), Status::Unknown));
+                    not_imported.push(NotImported {
+                        entry: entry.0,
+                        status: entry.1,
+                        partial_id: None,
+                        error: ParseError {
+                            rule_number: None,
+                            words_where_parsing_stopped: r.hs.join(", "),
+                            message: "a rule for \"all other trade\" whose codes have no rule for trade between two Parties: the Parties it leaves out are unknown".into(),
+                            at_end: false,
+                            partial: Vec::new(),
+                            partial_hs: Vec::new(),
+                            partial_uses: None,
+                        },
+                    });
+                    continue;
+                }
+            }
+        }
+        kept.push(r);
+    }
+    file.rules = kept;
 }
 
 fn text_preamble_is_some(text: &str) -> bool {
@@ -396,15 +586,45 @@ pub struct MergeReport {
     pub written: Vec<String>,
     /// Ids kept as they were because a rule editor reviewed them (review not imported-unreviewed).
     pub skipped_reviewed: Vec<(String, String)>,
+    /// Imported rules not written because a reviewed rule of the pack holds their codes at the same
+    /// level: (imported id, the pack's rule id). The pack's reading wins; it is never replaced silently.
+    pub held_by_pack: Vec<(String, String)>,
 }
 
 fn review_word(r: RawReview) -> &'static str {
     match r {
         RawReview::Verified => "verified",
         RawReview::UnverifiedTranscription => "unverified-transcription",
+        RawReview::Paraphrase => "paraphrase",
         RawReview::Incomplete => "incomplete",
         RawReview::ImportedUnreviewed => "imported-unreviewed",
     }
+}
+
+/// Whether a later import may replace the rule: it was written by `rules import` and not reviewed since.
+fn replaceable(review: RawReview, note: Option<&str>) -> bool {
+    review == RawReview::ImportedUnreviewed || note.is_some_and(|n| n.starts_with(MACHINE_IMPORT_NOTE))
+}
+
+/// The codes of a raw rule, for the overlap test of a merge (codes that do not parse cover nothing
+/// here; `rules check` reports them).
+fn raw_ranges(hs: &[String]) -> Vec<origin_core::HsRange> {
+    hs.iter().filter_map(|h| origin_core::HsRange::parse(h).ok()).collect()
+}
+
+/// The reviewed rule of `base` (not replaceable by an import) that holds codes of `r`, at any level, if
+/// any: the pack's reading of those codes wins over an imported one. At any level, because a deeper
+/// imported rule would win a look-up over the pack's shallower one, and a shallower one would make the
+/// pack's deeper rule ask for a deeper classification.
+fn held_by<'a>(base: &'a [RawRule], r: &RawRule) -> Option<&'a RawRule> {
+    let mine = raw_ranges(&r.hs);
+    base.iter().find(|b| {
+        if replaceable(b.review, b.note.as_deref()) {
+            return false;
+        }
+        let theirs = raw_ranges(&b.hs);
+        mine.iter().any(|a| theirs.iter().any(|t| a.overlaps(*t)))
+    })
 }
 
 /// Merges an import into an existing chapter file: rules (and chapter rules) with the same id are
@@ -427,7 +647,7 @@ pub fn merge_chapter(
     };
     for cr in imported.chapter_rules {
         match base.chapter_rules.iter_mut().find(|x| x.id == cr.id) {
-            Some(old) if old.review != RawReview::ImportedUnreviewed && !force => {
+            Some(old) if !replaceable(old.review, old.note.as_deref()) && !force => {
                 report.skipped_reviewed.push((cr.id.clone(), review_word(old.review).into()));
             }
             Some(old) => {
@@ -441,8 +661,15 @@ pub fn merge_chapter(
         }
     }
     for r in imported.rules {
+        if !force
+            && !base.rules.iter().any(|x| x.id == r.id)
+            && let Some(holder) = held_by(&base.rules, &r)
+        {
+            report.held_by_pack.push((r.id.clone(), holder.id.clone()));
+            continue;
+        }
         match base.rules.iter_mut().find(|x| x.id == r.id) {
-            Some(old) if old.review != RawReview::ImportedUnreviewed && !force => {
+            Some(old) if !replaceable(old.review, old.note.as_deref()) && !force => {
                 report.skipped_reviewed.push((r.id.clone(), review_word(old.review).into()));
             }
             Some(old) => {
