@@ -43,6 +43,7 @@ fn explain_8708_29_body_stampings_for_a_passenger_vehicle_is_rule_24() {
             date("2026-07-01"),
             Some(VehicleUse::PassengerVehicle),
             Some("body stampings"),
+            None,
             o,
         )
     });
@@ -63,6 +64,7 @@ fn explain_with_an_undeclared_kind_is_an_error_with_did_you_mean() {
             date("2026-07-01"),
             Some(VehicleUse::PassengerVehicle),
             Some("body stampng"),
+            None,
             o,
         )
     });

@@ -36,12 +36,12 @@ fn all_materials_certified_originating_is_criterion_c() {
 }
 
 /// Criterion C is decided before the product-specific rule is looked up: a good whose code has no
-/// encoded rule (9503.00, toys: no chapter 95 rules in the pack) still originates when every material
+/// encoded rule (6403.99, footwear: no chapter 64 rules in the pack, their text was read nowhere) still originates when every material
 /// originates.
 #[test]
 fn criterion_c_does_not_need_an_encoded_rule() {
     let lines = us_line("1", "3926.90", "120") + &us_line("2", "8523.51", "80");
-    let r = check(&batch_now(&good_yaml("toy", "9503.00", "transaction_value: 500", "", &lines)));
+    let r = check(&batch_now(&good_yaml("shoe", "6403.99", "transaction_value: 500", "", &lines)));
     let g = only(&r);
     assert_eq!(outcome(g), Outcome::Qualified);
     assert_eq!(criterion(g), Some('C'));

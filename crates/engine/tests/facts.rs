@@ -156,10 +156,10 @@ fn a_criterion_c_good_needs_no_transaction_value_or_net_cost() {
 }
 
 /// A good with no rule needs no value either: it needs evidence for the rule (NO_RULE_FOR_HS), not for a
-/// number.
+/// number. Footwear (chapter 64): no text of its rules was read anywhere, so the pack has none.
 #[test]
 fn a_good_with_no_rule_needs_no_values() {
-    let r = check(&batch_now(&good_yaml("toy", "9503.00", "", "", &cn_line("1", "3926.90", "10"))));
+    let r = check(&batch_now(&good_yaml("shoe", "6403.99", "", "", &cn_line("1", "3926.90", "10"))));
     let g = only(&r);
     assert_eq!(outcome(g), Outcome::NeedsEvidence);
     assert!(has(g, "NO_RULE_FOR_HS"), "{:?}", codes(g));

@@ -83,7 +83,7 @@ fn hs2017_code_given_as_hs2022_names_its_hs2022_successors() {
 #[test]
 fn gn11_94_rule_for_9401_90_is_found_for_hs2022_9401_99() {
     let set = real();
-    let q = RuleQuery { hs: hs("9401.99"), as_of: date(), vehicle_use: None, good_kind: None };
+    let q = RuleQuery { hs: hs("9401.99"), as_of: date(), vehicle_use: None, good_kind: None, parties: None };
     assert!(matches!(set.lookup(q), Lookup::NoRule { .. }), "as written, 9401.99 matches no rule");
     let found = set.lookup_in(q, Nomenclature::Hs2022).unwrap();
     assert_eq!(found.len(), 1);
