@@ -151,3 +151,70 @@ fn whether_or_not_a_change_from_named_subheadings() {
     let all: Vec<String> = s.also_from.iter().flat_map(|m| m.hs.clone()).collect();
     assert!(all.contains(&"8415.90.40".to_string()) && all.contains(&"8415.20-8415.83".to_string()), "{all:?}");
 }
+
+/// The kinds in a parsed rule, wherever they are: the rule's, each alternative's and each material's.
+fn kinds_of(r: &origin_rules::import::ParsedRule) -> Vec<String> {
+    let mut out: Vec<String> = r.good_kind.iter().cloned().collect();
+    for a in &r.alternatives {
+        out.extend(a.good_kind.iter().cloned());
+        out.extend(a.good_kind_other_than.iter().flatten().cloned());
+        if let Some(s) = &a.shift {
+            for m in s.also_from.iter().chain(&s.except).chain(&s.except_more_than_one_of) {
+                out.extend(m.kind.iter().cloned());
+            }
+        }
+    }
+    out
+}
+
+/// Phrases of codes are codes, never kinds: a kind is matched against a material's description, so "any
+/// other good within that heading" read as a kind would have encoded a rule no material can meet.
+/// By hand from GN 11(o) chapter 74 (7404): materials of any other heading, or of 7404 itself.
+#[test]
+fn any_other_good_within_that_heading_is_the_rules_own_heading() {
+    let r = parse_rule("A change to a good of heading 7404 from any other good within that heading or any other heading.")
+        .unwrap();
+    assert!(kinds_of(&r).is_empty(), "{:?}", kinds_of(&r));
+    let s = r.alternatives[0].shift.as_ref().unwrap();
+    assert_eq!(s.from.as_deref(), Some("heading"));
+    assert_eq!(s.also_from[0].hs, vec!["7404".to_string()]);
+}
+
+/// "from any heading" (chapter 51, 5111) is not "from any other heading": the good's own heading is
+/// allowed too; "from any chapter" (chapter 57, 5704) likewise allows chapter 57.
+#[test]
+fn from_any_heading_includes_the_goods_own_heading() {
+    let r = parse_rule("A change to heading 5111 from any heading, except from headings 5106 through 5110.").unwrap();
+    let s = r.alternatives[0].shift.as_ref().unwrap();
+    assert_eq!(s.from.as_deref(), Some("heading"));
+    assert_eq!(s.also_from[0].hs, vec!["5111".to_string()]);
+    assert_eq!(s.except[0].hs, vec!["5106-5110".to_string()]);
+    let r = parse_rule("(a) A change to heading 5704 from any chapter, except from chapters 54 or 55.").unwrap();
+    let s = r.alternatives[0].shift.as_ref().unwrap();
+    assert_eq!(s.from.as_deref(), Some("chapter"));
+    assert_eq!(s.also_from[0].hs, vec!["57".to_string()]);
+    assert!(kinds_of(&r).is_empty(), "{:?}", kinds_of(&r));
+}
+
+/// "..., or from any other heading" (chapter 48): the repeated preposition, not a kind "from any other
+/// heading"; "a non-smoked good within those subheadings" (chapter 3) is a kind of the rule's own codes.
+#[test]
+fn repeated_from_and_a_kind_within_those_subheadings() {
+    let r = parse_rule("A change to heading 4814 from strips of heading 4811, or from any other heading.").unwrap();
+    let s = r.alternatives[0].shift.as_ref().unwrap();
+    assert_eq!(s.from.as_deref(), Some("heading"));
+    assert_eq!(kinds_of(&r), vec!["strips".to_string()]);
+    let r = parse_rule("A change to a smoked good of subheadings 0306.11 through 0308.90 from a non-smoked good within those subheadings or any other subheading.").unwrap();
+    let s = r.alternatives[0].shift.as_ref().unwrap();
+    assert_eq!(s.from.as_deref(), Some("subheading"));
+    assert_eq!(s.also_from[0].hs, vec!["0306.11-0308.90".to_string()]);
+    assert_eq!(s.also_from[0].kind.as_deref(), Some("non-smoked good"));
+}
+
+/// A phrase of codes the grammar cannot express ("any other good of heading 5108" inside an exception,
+/// chapter 51) stops the parse with a reason; it is never kept as a kind.
+#[test]
+fn an_unreadable_phrase_of_codes_is_refused_not_kept_as_a_kind() {
+    let e = parse_rule("(a) A change to subheading 5112.11 from any other heading, except from headings 5106 through 5107, any other good of heading 5108, or headings 5109 through 5111.").unwrap_err();
+    assert!(e.message.contains("names codes, not a description of materials"), "{e:?}");
+}
