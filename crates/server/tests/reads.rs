@@ -163,3 +163,36 @@ async fn ten_runs_with_their_batch_files_spoiled_still_show_everything_in_pages(
     assert!(html.contains("origin laundering suspected"));
     assert!(html.contains(&supplier), "the materials table's supplier column");
 }
+
+/// A run stored before the read facts existed (migration 0006 leaves its new columns empty) gets them
+/// once from its stored batches, as `serve` does at start; a second fill finds nothing to do.
+#[tokio::test]
+async fn an_older_run_gets_its_read_facts_once_from_its_stored_batches() {
+    let fx = fixture().await;
+    let pool = fx.store().pool();
+    for sql in [
+        "UPDATE findings SET hs = '', suppliers = '[]', supplier_key = ''",
+        "UPDATE determinations SET lines = '{}'",
+        "DELETE FROM lot_pictures",
+        "UPDATE runs SET read_facts = 0",
+    ] {
+        sqlx::query(sql).execute(pool).await.unwrap();
+    }
+    let tok = Some(fx.token("ana"));
+    let before = send(fx.app(), api(Method::GET, "/api/findings?chapter=87", tok, None)).await.json();
+    assert_eq!(before["total"], 0, "no HS codes: the emptied run is what an older store holds");
+    let filled = fx.store().fill_read_facts(fx.state.rules()).await.unwrap();
+    assert_eq!(filled, vec![fx.run.clone()]);
+    assert!(fx.store().fill_read_facts(fx.state.rules()).await.unwrap().is_empty(), "filled once");
+    let after =
+        send(fx.app(), api(Method::GET, "/api/findings?code=ORIGIN_LAUNDERING_SUSPECTED", tok, None)).await.json();
+    assert_eq!(after["total"], 1);
+    let f = &after["findings"][0];
+    assert!(f["hs"].as_str().unwrap().starts_with("87"), "{f}");
+    assert!(!f["suppliers"].as_array().unwrap().is_empty(), "{f}");
+    let (sid, _) = fx.session("ana").await;
+    let html = send(fx.app(), page(Method::GET, &format!("/findings/{}", f["id"].as_str().unwrap()), Some(&sid), None))
+        .await
+        .text();
+    assert!(html.contains("<svg") && html.contains("BAR-CN-2607"), "the picture drawn again");
+}
