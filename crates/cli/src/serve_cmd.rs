@@ -96,8 +96,20 @@ pub fn serve(args: &ServeArgs, pack: &PackSource, db: &str) -> std::io::Result<i
                 "origin-audit: no accounts yet; make one with `origin-audit users add NAME --role auditor` (and an admin with --role admin)"
             )?;
         }
+        let rules = Arc::new(rules);
+        // Runs stored by an older version: the facts the pages read, from their stored batches, once.
+        match store.fill_read_facts(&rules).await {
+            Ok(filled) if !filled.is_empty() => {
+                writeln!(err, "origin-audit: stored what the pages read for {} older run(s)", filled.len())?;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                writeln!(err, "origin-audit: preparing older runs for the pages: {e}")?;
+                return Ok(exit::USAGE);
+            }
+        }
         let config = Config { pack: pack.clone(), secure_cookies: !args.insecure_cookies };
-        let state = AppState::new(store.clone(), Arc::new(rules), config);
+        let state = AppState::new(store.clone(), rules, config);
         origin_server::serve(state, args.bind).await?;
         store.close().await;
         Ok(exit::OK)

@@ -317,6 +317,7 @@ pub async fn findings(store: &Store, cmd: &FindingsCommand, out: &mut dyn Write)
                 severity: severity.clone(),
                 code: code.clone(),
                 good: good.clone(),
+                ..FindingFilter::default()
             };
             let rows = store.findings(&filter).await?;
             match format {

@@ -333,3 +333,29 @@ mod tests {
         }
     }
 }
+
+/// A batch's provenance graph and trace, kept while its goods are stored so the store can draw the
+/// pictures the finding page shows (the server never reads a batch file again to draw them).
+#[derive(Debug)]
+pub struct Pictures {
+    graph: ProvenanceGraph,
+    trace: Trace,
+}
+
+impl Pictures {
+    /// The graph of `input` traced under the pack's policy; `None` when it does not build (its goods
+    /// carry the build errors as findings, and no picture is drawn).
+    pub fn build(rules: &RuleSet, input: &ProvenanceInput) -> Option<Pictures> {
+        let graph = ProvenanceGraph::build(input).ok()?;
+        let (policy, corridors) = policies(rules);
+        let trace = Trace::run(&graph, &policy, &corridors);
+        Some(Pictures { graph, trace })
+    }
+
+    /// The SVG of one lot's provenance paths, with the suspicious path in red, and whether origin
+    /// laundering is suspected on it; `None` when the graph has no such lot.
+    pub fn lot_svg(&self, lot: &str) -> Option<(String, bool)> {
+        let ix = self.graph.lot(lot)?;
+        Some((origin_graph::render::svg(&self.graph, &self.trace, &[ix]), self.trace.laundering_suspected(ix)))
+    }
+}

@@ -15,6 +15,7 @@ use origin_rules::RuleSet;
 use crate::audit::{GoodAudit, Outcome};
 use crate::certificate::{CertificateDraft, draft};
 use crate::input::{Batch, GoodInput};
+use crate::provenance::Pictures;
 use crate::run::{
     BatchReport, Prepared, Progress, RunError, RunOptions, audit_prepared_with, batch_report, prepare, summarize,
 };
@@ -29,6 +30,8 @@ pub struct GoodResult<'a> {
     /// For a qualified good: the certificate draft as it would read once its blocking findings are
     /// cleared by review (the same as `report.certificate` when there are none). `None` otherwise.
     pub draft_if_cleared: Option<&'a CertificateDraft>,
+    /// The batch's provenance, to draw the pictures of the lots its findings name (`None` without one).
+    pub pictures: Option<&'a Pictures>,
 }
 
 /// Where results go. Each call to [`ResultSink::write_chunk`] must be all-or-nothing.
@@ -85,6 +88,15 @@ pub async fn run_into<S: ResultSink + Send>(
                 .map_err(|e| RunError::Internal(e.to_string()))??
         };
         let prepared = Arc::new(prepared);
+        let pictures = match &batch.provenance {
+            Some(_) => {
+                let (rules, batch) = (rules.clone(), batch.clone());
+                tokio::task::spawn_blocking(move || batch.provenance.as_ref().and_then(|p| Pictures::build(&rules, p)))
+                    .await
+                    .map_err(|e| RunError::Internal(e.to_string()))?
+            }
+            None => None,
+        };
         let todo: Vec<usize> = (0..batch.goods.len())
             .filter(|&i| !stored.contains(&(batch.header.id.clone(), batch.goods[i].id().to_string())))
             .collect();
@@ -103,7 +115,12 @@ pub async fn run_into<S: ResultSink + Send>(
                 .goods
                 .iter()
                 .zip(&drafts)
-                .map(|(g, d)| GoodResult { batch: &report.batch, report: g, draft_if_cleared: d.as_ref() })
+                .map(|(g, d)| GoodResult {
+                    batch: &report.batch,
+                    report: g,
+                    draft_if_cleared: d.as_ref(),
+                    pictures: pictures.as_ref(),
+                })
                 .collect();
             if !results.is_empty() {
                 sink.write_chunk(&results).await.map_err(SinkRunError::Sink)?;

@@ -22,7 +22,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::context::run_context;
 use crate::error::AppError;
 
 /// `GET /healthz`.
@@ -270,7 +269,14 @@ pub async fn run_uploads(s: &AppState, caller: &Caller, mut form: Multipart) -> 
     Ok(RunStarted { run: stored.completed.run, withdrawn_certificates: withdrawn })
 }
 
-/// Filters of the finding list (API and queue page).
+/// Findings on a page when `limit` is not given.
+pub const PAGE_DEFAULT: usize = 100;
+/// The most findings a page holds (`limit` above it is refused): a page stays a few hundred kilobytes
+/// and a few milliseconds however large the store (issue 13, item 7: the unpaged list of a
+/// 100,000-good run was 90 MB).
+pub const PAGE_MAX: usize = 1000;
+
+/// Filters and page of the finding list (API and queue page).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct FindingQuery {
     /// Run id or prefix.
@@ -287,98 +293,112 @@ pub struct FindingQuery {
     pub supplier: Option<String>,
     /// HS chapter of the good.
     pub chapter: Option<String>,
+    /// Findings per page (1 to [`PAGE_MAX`], default [`PAGE_DEFAULT`]).
+    pub limit: Option<String>,
+    /// The page after this finding (the `after` of the page before).
+    pub after: Option<String>,
+}
+
+impl FindingQuery {
+    /// The filters as given, in a fixed order, without the page.
+    pub fn filters(&self) -> [(&'static str, &Option<String>); 7] {
+        [
+            ("run", &self.run),
+            ("status", &self.status),
+            ("severity", &self.severity),
+            ("code", &self.code),
+            ("good", &self.good),
+            ("supplier", &self.supplier),
+            ("chapter", &self.chapter),
+        ]
+    }
+
+    /// `path?filters&limit=..&after=..`: the same list at another page.
+    pub fn url(&self, path: &str, limit: Option<usize>, after: Option<&str>) -> String {
+        let mut parts: Vec<String> = self
+            .filters()
+            .iter()
+            .filter_map(|(k, v)| v.as_deref().map(|v| format!("{k}={}", crate::html::url_encode(v))))
+            .collect();
+        if let Some(l) = limit {
+            parts.push(format!("limit={l}"));
+        }
+        if let Some(a) = after {
+            parts.push(format!("after={}", crate::html::url_encode(a)));
+        }
+        format!("{path}?{}", parts.join("&"))
+    }
+
+    /// The page size asked for, checked.
+    pub fn page_size(&self) -> Result<usize, AppError> {
+        let Some(text) = nonempty(&self.limit) else { return Ok(PAGE_DEFAULT) };
+        match text.parse::<usize>() {
+            Ok(n) if (1..=PAGE_MAX).contains(&n) => Ok(n),
+            Ok(n) => Err(AppError::bad_request(format!("`limit` is {n}; a page holds 1 to {PAGE_MAX} findings"))
+                .help("follow `next` for the following pages")),
+            Err(_) => Err(AppError::bad_request(format!("`limit` is `{text}`, not a number"))
+                .help(format!("give a number from 1 to {PAGE_MAX}"))),
+        }
+    }
 }
 
 fn nonempty(v: &Option<String>) -> Option<String> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from)
 }
 
-/// A finding in a list, with what the filters look at.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct ListedFinding {
-    /// The finding.
-    #[serde(flatten)]
-    pub row: FindingRow,
-    /// The good's HS code.
-    pub hs: String,
-    /// Suppliers of the materials it names (of the whole good when it names none).
-    pub suppliers: Vec<String>,
-}
+pub use origin_store::ListedFinding;
 
-/// Findings and counts.
+/// One page of findings, with the counts of every finding the filters match.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct FindingList {
-    /// The findings, by run, batch, good and position.
+    /// The page's findings, by run, batch, good and position.
     pub findings: Vec<ListedFinding>,
-    /// Counts over the listed findings: dimension (severity, code, status, chapter, supplier) -> value -> count.
-    pub counts: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Counts over every finding the filters match (not only this page): dimension (severity, code,
+    /// status, chapter, supplier) -> value -> count.
+    pub counts: BTreeMap<String, BTreeMap<String, u64>>,
+    /// How many findings the filters match.
+    pub total: u64,
+    /// The page size used.
+    pub limit: usize,
+    /// The cursor of the next page (the last finding of this one), when there is one.
+    pub after: Option<String>,
+    /// The next page's URL (same filters and size), when there is one.
+    pub next: Option<String>,
 }
 
-/// Per run: each good's HS code by (batch, good), and the run's batches.
-type RunFacts = (BTreeMap<(String, String), String>, Arc<crate::context::RunContext>);
-
-/// The filtered findings with the facts the filters need: the store filters what it keeps in columns;
-/// chapter and supplier come from the determinations and the run's batches.
-pub async fn find(s: &AppState, q: &FindingQuery) -> Result<FindingList, AppError> {
+/// The store filter of a query: the run resolved from its prefix, empty values as none.
+async fn filter_of(s: &AppState, q: &FindingQuery) -> Result<FindingFilter, AppError> {
     let run = match nonempty(&q.run) {
         Some(r) => Some(s.store().resolve_id(IdKind::Run, &r).await?),
         None => None,
     };
-    let filter = FindingFilter {
+    Ok(FindingFilter {
         run,
         status: nonempty(&q.status),
         severity: nonempty(&q.severity),
         code: nonempty(&q.code),
         good: nonempty(&q.good),
-    };
-    let rows = s.store().findings(&filter).await?;
-    let chapter = nonempty(&q.chapter);
-    let supplier = nonempty(&q.supplier).map(|x| x.to_lowercase());
-    let mut by_run: BTreeMap<String, RunFacts> = BTreeMap::new();
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        if !by_run.contains_key(&row.run_id) {
-            let hs = s.store().goods_hs(&row.run_id).await?.into_iter().map(|(b, g, hs)| ((b, g), hs)).collect();
-            by_run.insert(row.run_id.clone(), (hs, run_context(s, &row.run_id).await?));
-        }
-        let Some((hs_of, ctx)) = by_run.get(&row.run_id) else { continue };
-        let hs = hs_of.get(&(row.batch.clone(), row.good.clone())).cloned().unwrap_or_default();
-        let lines: Vec<String> = row.finding["materials"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
-            .unwrap_or_default();
-        let suppliers: Vec<String> = if lines.is_empty() {
-            ctx.all_suppliers(&row.batch, &row.good)
-        } else {
-            ctx.suppliers(&row.batch, &row.good, &lines)
-        }
-        .into_iter()
-        .map(String::from)
-        .collect();
-        if let Some(c) = &chapter
-            && !hs.starts_with(c.as_str())
-        {
-            continue;
-        }
-        if let Some(sup) = &supplier
-            && !suppliers.iter().any(|x| x.to_lowercase().contains(sup.as_str()))
-        {
-            continue;
-        }
-        out.push(ListedFinding { row, hs, suppliers });
-    }
-    let mut counts: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
-    for f in &out {
-        let mut bump = |dim: &str, v: &str| *counts.entry(dim.into()).or_default().entry(v.into()).or_default() += 1;
-        bump("severity", &f.row.severity);
-        bump("code", &f.row.code);
-        bump("status", &f.row.status);
-        bump("chapter", f.hs.get(..2).unwrap_or("??"));
-        for sup in &f.suppliers {
-            bump("supplier", sup);
-        }
-    }
-    Ok(FindingList { findings: out, counts })
+        supplier: nonempty(&q.supplier),
+        chapter: nonempty(&q.chapter),
+    })
+}
+
+/// One page of the filtered findings and the counts of them all, read from the store's columns
+/// (never from batch files); `path` is the list's own path, for the `next` link.
+pub async fn find(s: &AppState, q: &FindingQuery, path: &str) -> Result<FindingList, AppError> {
+    let limit = q.page_size()?;
+    let filter = filter_of(s, q).await?;
+    let after = nonempty(&q.after);
+    // One more than the page: whether a next page exists, without counting.
+    let mut findings = s.store().findings_page(&filter, after.as_deref(), limit + 1).await?;
+    let more = findings.len() > limit;
+    findings.truncate(limit);
+    let counts = crate::counts::counts(s, &filter).await?;
+    let total = counts.get("severity").map(|m| m.values().sum()).unwrap_or(0);
+    let after = if more { findings.last().map(|f| f.row.id.clone()) } else { None };
+    let explicit = nonempty(&q.limit).map(|_| limit);
+    let next = after.as_deref().map(|a| q.url(path, explicit, Some(a)));
+    Ok(FindingList { findings, counts: (*counts).clone(), total, limit, after, next })
 }
 
 /// `GET /api/findings`.
@@ -386,7 +406,7 @@ pub async fn list_findings(
     State(s): State<AppState>,
     Query(q): Query<FindingQuery>,
 ) -> Result<Json<FindingList>, AppError> {
-    Ok(Json(find(&s, &q).await?))
+    Ok(Json(find(&s, &q, "/api/findings").await?))
 }
 
 /// A finding with everything an auditor reads before deciding.

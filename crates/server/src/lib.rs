@@ -11,7 +11,7 @@
 
 pub mod api;
 pub mod auth;
-mod context;
+mod counts;
 mod error;
 mod html;
 pub mod openapi;
@@ -19,7 +19,6 @@ mod pages;
 pub mod routes;
 pub mod signin;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -59,8 +58,8 @@ struct Inner {
     store: Store,
     rules: Arc<RuleSet>,
     config: Config,
-    /// Batches of stored runs, read back from the store for pictures and supplier filters.
-    contexts: Mutex<HashMap<String, Arc<context::RunContext>>>,
+    /// Finding counts per filter and store version.
+    counts: counts::CountCache,
     /// The secret the login form's CSRF tokens are minted with; new at every start (`None`: the
     /// system gave no randomness, and the form says so).
     login_secret: Option<Vec<u8>>,
@@ -77,7 +76,7 @@ impl AppState {
                 store,
                 rules,
                 config,
-                contexts: Mutex::new(HashMap::new()),
+                counts: counts::CountCache::default(),
                 login_secret,
                 throttle: Mutex::new(signin::Throttle::default()),
             }),
@@ -93,6 +92,11 @@ impl AppState {
     pub(crate) fn throttle<T>(&self, f: impl FnOnce(&mut signin::Throttle) -> T) -> T {
         let mut guard = self.inner.throttle.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         f(&mut guard)
+    }
+
+    /// The kept finding counts.
+    pub(crate) fn counts(&self) -> &counts::CountCache {
+        &self.inner.counts
     }
 
     /// The store.

@@ -15,7 +15,6 @@ use serde_json::Value;
 
 use crate::api::{self, FindingQuery};
 use crate::auth::{Caller, Permission, cookie, login_csrf_cookie, session_cookie};
-use crate::context::run_context;
 use crate::error::AppError;
 use crate::html::{self, csrf_field, esc, status_badge, url_encode};
 use crate::signin;
@@ -293,18 +292,10 @@ fn select(name: &str, label: &str, current: Option<&str>, options: &[&str]) -> S
     s
 }
 
-/// The queue with the current filters and one more (`dim` = `value`), as a link.
+/// The queue with the current filters and one more (`dim` = `value`), as a link (first page).
 fn filter_link(q: &FindingQuery, dim: &str, value: &str) -> String {
-    let current = [
-        ("run", &q.run),
-        ("status", &q.status),
-        ("severity", &q.severity),
-        ("code", &q.code),
-        ("good", &q.good),
-        ("supplier", &q.supplier),
-        ("chapter", &q.chapter),
-    ];
-    let mut parts: Vec<String> = current
+    let mut parts: Vec<String> = q
+        .filters()
         .iter()
         .filter(|(k, _)| *k != dim)
         .filter_map(|(k, v)| v.as_deref().map(|v| format!("{k}={}", url_encode(v))))
@@ -312,9 +303,6 @@ fn filter_link(q: &FindingQuery, dim: &str, value: &str) -> String {
     parts.push(format!("{dim}={}", url_encode(value)));
     format!("/queue?{}", parts.join("&"))
 }
-
-/// Rows the queue page shows at most (a browser table of 100,000 rows helps nobody).
-const QUEUE_ROWS: usize = 500;
 
 /// `GET /queue`.
 pub async fn queue(
@@ -328,7 +316,7 @@ pub async fn queue(
     if q.status.is_none() {
         q.status = Some("open".into());
     }
-    let list = api::find(&s, &q).await.map_err(&e)?;
+    let list = api::find(&s, &q, "/queue").await.map_err(&e)?;
     let codes: Vec<&str> = origin_engine::finding::Code::ALL.iter().map(|c| c.as_str()).collect();
     let mut b = String::from(
         "<h1>Review queue</h1><form method=\"get\" action=\"/queue\" class=\"box filters\" id=\"filters\">",
@@ -350,7 +338,7 @@ pub async fn queue(
         esc(q.good.as_deref().unwrap_or("")),
     );
     b.push_str("<div class=\"facets box\" id=\"counts\">");
-    let _ = write!(b, "<div><strong>{} finding(s)</strong></div>", list.findings.len());
+    let _ = write!(b, "<div><strong>{} finding(s)</strong></div>", list.total);
     for (dim, values) in &list.counts {
         let _ = write!(b, "<div>{}<ul>", esc(dim));
         let mut values: Vec<_> = values.iter().collect();
@@ -362,7 +350,7 @@ pub async fn queue(
         b.push_str("</ul></div>");
     }
     b.push_str("</div><table id=\"findings\"><tr><th>severity</th><th>code</th><th>good</th><th>HS</th><th>status</th><th>message</th><th>suppliers</th><th>run</th></tr>");
-    for f in list.findings.iter().take(QUEUE_ROWS) {
+    for f in &list.findings {
         let _ = write!(
             b,
             "<tr><td>{}</td><td><a href=\"/findings/{id}\" class=\"finding-link\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -377,14 +365,16 @@ pub async fn queue(
             id = esc(&f.row.id),
         );
     }
-    b.push_str("</table>");
-    if list.findings.len() > QUEUE_ROWS {
-        let _ = write!(
-            b,
-            "<p>Showing the first {QUEUE_ROWS} of {} findings; narrow the filters (the counts above cover them all), or use <code>GET /api/findings</code>.</p>",
-            list.findings.len()
-        );
+    b.push_str("</table><p class=\"pages\" id=\"pages\">");
+    let shown = list.findings.len();
+    let _ = write!(b, "{shown} of {} finding(s) on this page ({} a page)", list.total, list.limit);
+    if q.after.as_deref().is_some_and(|a| !a.trim().is_empty()) {
+        let _ = write!(b, " · <a href=\"{}\" id=\"first-page\">first page</a>", esc(&q.url("/queue", None, None)));
     }
+    if let Some(next) = &list.next {
+        let _ = write!(b, " · <a href=\"{}\" id=\"next-page\">next page</a>", esc(next));
+    }
+    b.push_str("</p>");
     Ok(html::ok("Review queue", &c, &b))
 }
 
@@ -411,8 +401,18 @@ async fn finding_page(s: &AppState, c: &Caller, id: &str, flash: Option<&str>, e
     let d = api::finding_detail(s, id).await.map_err(&e)?;
     let f = &d.finding;
     let v = &f.finding;
-    let ctx = run_context(s, &f.run_id).await.map_err(&e)?;
     let lines = strings(&v["materials"]);
+    // The good's BOM lines (supplier, lot) as stored with the run: no batch file is read.
+    let info = s.store().good_lines(&f.run_id, &f.batch, &f.good).await.map_err(|x| e(x.into()))?;
+    let mut lots: Vec<String> = Vec::new();
+    for l in &lines {
+        if let Some(lot) = info.get(l).and_then(|i| i.1.clone())
+            && !lots.contains(&lot)
+        {
+            lots.push(lot);
+        }
+    }
+    let pictures = s.store().lot_pictures(&f.run_id, &f.batch, &lots).await.map_err(|x| e(x.into()))?;
     let mut b = String::new();
     if let Some(m) = flash {
         let _ = write!(
@@ -504,12 +504,11 @@ async fn finding_page(s: &AppState, c: &Caller, id: &str, flash: Option<&str>, e
         }
         b.push_str("</div>");
         if let Some(mats) = dj["materials"].as_array() {
-            let info = ctx.lines(&f.batch, &f.good);
             b.push_str("<h2>Materials</h2><table id=\"materials\"><tr><th>line</th><th>part</th><th>description</th><th>HS</th><th class=\"num\">value</th><th class=\"num\">VNM</th><th>declared</th><th>supplier</th><th>status</th><th>why</th><th>tariff shift</th></tr>");
             for m in mats {
                 let line = str_of(m, "line");
                 let named = lines.iter().any(|l| l == line);
-                let supplier = info.and_then(|i| i.get(line)).and_then(|i| i.supplier.as_deref()).unwrap_or("");
+                let supplier = info.get(line).and_then(|i| i.0.as_deref()).unwrap_or("");
                 let _ = write!(
                     b,
                     "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -532,17 +531,22 @@ async fn finding_page(s: &AppState, c: &Caller, id: &str, flash: Option<&str>, e
     }
 
     b.push_str("<h2>Provenance</h2>");
-    match ctx.provenance_svg(&f.batch, &f.good, &lines) {
-        Some((svg, lots, laundering)) => {
-            let _ = write!(
-                b,
-                "<p>{} {}{}; the suspicious path is drawn in red.</p><div class=\"svg\" id=\"provenance\">{svg}</div>",
-                if lots.len() == 1 { "Lot" } else { "Lots" },
-                esc(&lots.join(", ")),
-                if laundering { ": origin laundering suspected" } else { "" },
-            );
+    if pictures.is_empty() {
+        b.push_str("<p>No provenance lot is recorded for the materials this finding names.</p>");
+    } else {
+        let names: Vec<&str> = pictures.iter().map(|p| p.lot.as_str()).collect();
+        let _ = write!(
+            b,
+            "<p>{} {}{}; the suspicious path is drawn in red.</p><div class=\"svg\" id=\"provenance\">",
+            if names.len() == 1 { "Lot" } else { "Lots" },
+            esc(&names.join(", ")),
+            if pictures.iter().any(|p| p.laundering) { ": origin laundering suspected" } else { "" },
+        );
+        // One picture per lot, each drawn when the run was stored.
+        for p in &pictures {
+            b.push_str(&p.svg);
         }
-        None => b.push_str("<p>No provenance lot is recorded for the materials this finding names.</p>"),
+        b.push_str("</div>");
     }
 
     b.push_str("<h2>Reviews</h2>");

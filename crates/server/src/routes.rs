@@ -71,6 +71,8 @@ pub const FINDING_QUERY: &[(&str, &str)] = &[
     ("good", "good id"),
     ("supplier", "supplier name of a material the finding names (or of the good, for findings without materials)"),
     ("chapter", "HS chapter of the good, two digits, e.g. 87"),
+    ("limit", "findings per page, 1 to 1000 (default 100)"),
+    ("after", "the page after this finding id: the `after` of the page before (keyset cursor)"),
 ];
 
 #[allow(clippy::too_many_arguments)]
@@ -130,7 +132,7 @@ pub fn routes() -> Vec<Route> {
         route(M::GET, "/api/runs/{run}/goods", Api, View, "The determinations of a run's goods.", Payload::None, 200, Json(schema::<Vec<origin_store::DeterminationRow>>), || get(api::run_goods)),
         route(M::GET, "/api/runs/{run}/goods/{good}", Api, View, "One good's determination with its findings.", Payload::None, 200, Json(schema::<api::GoodDetail>), || get(api::run_good)),
         // Findings and reviews.
-        route(M::GET, "/api/findings", Api, View, "Findings matching the filters, with counts by severity, code, status, chapter and supplier.", Payload::None, 200, Json(schema::<api::FindingList>), || get(api::list_findings)).query(FINDING_QUERY),
+        route(M::GET, "/api/findings", Api, View, "One page of the findings matching the filters (`next` links the following page), with counts of them all by severity, code, status, chapter and supplier.", Payload::None, 200, Json(schema::<api::FindingList>), || get(api::list_findings)).query(FINDING_QUERY),
         route(M::GET, "/api/findings/{finding}", Api, View, "One finding with its reviews and its good's determination.", Payload::None, 200, Json(schema::<api::FindingDetail>), || get(api::show_finding)),
         route(M::POST, "/api/findings/{finding}/reviews", Api, Review, "Review a finding at the version you saw (409 when someone else changed it first).", Json(schema::<api::ReviewBody>), 200, Json(schema::<origin_store::FindingRow>), || post(api::review_finding)),
         // Certificates.
@@ -153,7 +155,7 @@ pub fn routes() -> Vec<Route> {
         route(M::GET, "/runs", Page, View, "The run list with summaries.", Payload::None, 200, Html, || get(pages::runs)),
         route(M::POST, "/runs", Page, RunAudit, "Start an audit from the runs page's upload form; shows the stored run.", Multipart(api::RUN_UPLOAD_FIELDS), 303, Redirect, || post(pages::start_run)).limit(UPLOAD_LIMIT),
         route(M::GET, "/runs/{run}", Page, View, "One run: its goods, determinations and certificates.", Payload::None, 200, Html, || get(pages::run)),
-        route(M::GET, "/queue", Page, View, "The review queue with filters and counts.", Payload::None, 200, Html, || get(pages::queue)).query(FINDING_QUERY),
+        route(M::GET, "/queue", Page, View, "The review queue with filters and counts, a page at a time.", Payload::None, 200, Html, || get(pages::queue)).query(FINDING_QUERY),
         route(M::GET, "/findings/{finding}", Page, View, "A finding: numbers, rule, materials, provenance picture, reviews and the review form.", Payload::None, 200, Html, || get(pages::finding)),
         route(M::POST, "/findings/{finding}/review", Page, Review, "Record a review from the form.", Form(&["csrf", "decision", "note", "version"]), 303, Redirect, || post(pages::review)),
         route(M::POST, "/runs/{run}/certificates", Page, Certify, "Issue a certificate from the run page.", Form(&["csrf", "good", "blanket_from", "blanket_to"]), 303, Redirect, || post(pages::issue_certificate)),

@@ -127,8 +127,10 @@ async fn main() {
     let run = store.begin_run(&new).await.unwrap();
     let t = Instant::now();
     for part in goods.chunks(chunk) {
-        let results: Vec<GoodResult<'_>> =
-            part.iter().map(|g| GoodResult { batch: "bench", report: g, draft_if_cleared: None }).collect();
+        let results: Vec<GoodResult<'_>> = part
+            .iter()
+            .map(|g| GoodResult { batch: "bench", report: g, draft_if_cleared: None, pictures: None })
+            .collect();
         store.write_goods(&run, "bench", &results).await.unwrap();
     }
     let chunks_secs = t.elapsed().as_secs_f64();

@@ -15,6 +15,7 @@
 
 mod certificate;
 mod export;
+mod facts;
 mod inputs;
 mod log;
 mod review;
@@ -30,9 +31,10 @@ use sqlx::{Any, AnyPool, Transaction};
 
 pub use certificate::{CertificateRow, IssueRequest, draft_from_json};
 pub use export::{Exported, export_run, restore_inputs};
+pub use facts::LotPicture;
 pub use inputs::{InputFile, RunInputs, batch_name, bom_files, collect_inputs, sha256_hex};
 pub use log::{LogEntry, LogProblem, LogReport};
-pub use review::{Decision, FindingFilter, FindingRow, ReviewRequest, ReviewRow, Role};
+pub use review::{Decision, FindingCounts, FindingFilter, FindingRow, ListedFinding, ReviewRequest, ReviewRow, Role};
 pub use runs::{
     BLOB_PART, CompletedRun, DeterminationRow, NewRun, RunFileRow, RunRow, RunSink, RunStatus, Withdrawal,
     sqlite_writer_options,

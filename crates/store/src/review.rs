@@ -147,7 +147,66 @@ pub struct FindingFilter {
     pub code: Option<String>,
     /// Good.
     pub good: Option<String>,
+    /// A supplier name, or part of one (any case), of a line the finding names (of the good's lines
+    /// when it names none).
+    pub supplier: Option<String>,
+    /// The start of the good's HS code, e.g. the chapter `87`.
+    pub chapter: Option<String>,
 }
+
+impl FindingFilter {
+    /// ` AND ...` for each filter given, with its values to bind in order (`$first`, `$first + 1`, ...).
+    fn conditions(&self, first: usize) -> (String, Vec<String>) {
+        let mut sql = String::new();
+        let mut binds: Vec<String> = Vec::new();
+        for (col, v) in [
+            ("run_id", &self.run),
+            ("status", &self.status),
+            ("severity", &self.severity),
+            ("code", &self.code),
+            ("good", &self.good),
+        ] {
+            if let Some(v) = v {
+                binds.push(v.clone());
+                sql.push_str(&format!(" AND {col} = ${}", first + binds.len() - 1));
+            }
+        }
+        if let Some(c) = &self.chapter {
+            binds.push(c.clone());
+            sql.push_str(&format!(" AND substr(hs, 1, {}) = ${}", c.chars().count(), first + binds.len() - 1));
+        }
+        if let Some(s) = &self.supplier {
+            // Lowercased as the key is (Rust's Unicode lowercase on both sides), LIKE's wildcards
+            // escaped: the text is matched as written, never as a pattern.
+            let mut pattern = String::from("%");
+            for ch in s.to_lowercase().chars().filter(|c| *c != '\n') {
+                if matches!(ch, '%' | '_' | '!') {
+                    pattern.push('!');
+                }
+                pattern.push(ch);
+            }
+            pattern.push('%');
+            binds.push(pattern);
+            sql.push_str(&format!(" AND supplier_key LIKE ${} ESCAPE '!'", first + binds.len() - 1));
+        }
+        (sql, binds)
+    }
+}
+
+/// A finding in a list, with what the list shows and filters on besides the finding itself.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ListedFinding {
+    /// The finding.
+    #[serde(flatten)]
+    pub row: FindingRow,
+    /// The good's HS code.
+    pub hs: String,
+    /// Suppliers of the materials it names (of the whole good when it names none).
+    pub suppliers: Vec<String>,
+}
+
+/// Counts of findings: dimension (severity, code, status, chapter, supplier) -> value -> count.
+pub type FindingCounts = std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>;
 
 const FINDING_COLUMNS: &str =
     "id, run_id, batch, good, code, severity, fingerprint, status, version, carried_from, finding, updated_at";
@@ -188,23 +247,103 @@ fn review_from_row(r: &AnyRow) -> Result<ReviewRow, sqlx::Error> {
 impl Store {
     /// Findings matching the filter, by run, batch, good and position.
     pub async fn findings(&self, f: &FindingFilter) -> Result<Vec<FindingRow>, StoreError> {
-        let mut sql = format!("SELECT {FINDING_COLUMNS} FROM findings WHERE 1 = 1");
-        let mut binds = Vec::new();
-        for (col, v) in
-            [("run_id", &f.run), ("status", &f.status), ("severity", &f.severity), ("code", &f.code), ("good", &f.good)]
-        {
-            if let Some(v) = v {
-                binds.push(v.clone());
-                sql.push_str(&format!(" AND {col} = ${}", binds.len()));
-            }
-        }
-        sql.push_str(" ORDER BY run_id, batch, good, ordinal");
+        let (cond, binds) = f.conditions(1);
+        let sql =
+            format!("SELECT {FINDING_COLUMNS} FROM findings WHERE 1 = 1{cond} ORDER BY run_id, batch, good, ordinal");
         let mut q = sqlx::query(&sql);
         for b in binds {
             q = q.bind(b);
         }
         let rows = q.fetch_all(&self.pool).await?;
         rows.iter().map(finding_from_row).collect()
+    }
+
+    /// One page of the findings matching the filter, in the order of [`Store::findings`]: at most
+    /// `limit`, those after the finding `after` (a keyset cursor: the id of the last finding of the
+    /// page before; a page never repeats or skips a finding, however the store grows between pages).
+    pub async fn findings_page(
+        &self,
+        f: &FindingFilter,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ListedFinding>, StoreError> {
+        let (mut cond, mut binds) = f.conditions(1);
+        let mut ordinal = None;
+        if let Some(id) = after {
+            let key = sqlx::query("SELECT run_id, batch, good, ordinal FROM findings WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or_else(|| {
+                    StoreError::Invalid(format!(
+                        "`after` is `{id}`, which is no finding\n  help: pass the `after` of the page before, or leave it out for the first page"
+                    ))
+                })?;
+            let n = binds.len() + 1;
+            cond.push_str(&format!(" AND (run_id, batch, good, ordinal) > (${n}, ${}, ${}, ${})", n + 1, n + 2, n + 3));
+            binds.push(key.try_get("run_id")?);
+            binds.push(key.try_get("batch")?);
+            binds.push(key.try_get("good")?);
+            ordinal = Some(key.try_get::<i64, _>("ordinal")?);
+        }
+        let sql = format!(
+            "SELECT {FINDING_COLUMNS}, hs, suppliers FROM findings WHERE 1 = 1{cond} ORDER BY run_id, batch, good, ordinal LIMIT {limit}"
+        );
+        let mut q = sqlx::query(&sql);
+        for b in binds {
+            q = q.bind(b);
+        }
+        if let Some(o) = ordinal {
+            q = q.bind(o);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let suppliers: String = r.try_get("suppliers")?;
+                Ok(ListedFinding {
+                    row: finding_from_row(r)?,
+                    hs: r.try_get("hs")?,
+                    suppliers: serde_json::from_str(&suppliers)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Counts of the findings matching the filter by severity, code, status, chapter (`??` for a good
+    /// without a code) and supplier (a finding counts once under each of its suppliers). One pass over
+    /// the matching rows.
+    pub async fn finding_counts(&self, f: &FindingFilter) -> Result<FindingCounts, StoreError> {
+        let (cond, binds) = f.conditions(1);
+        let sql = format!(
+            "SELECT severity, code, status, substr(hs, 1, 2) AS chapter, suppliers, COUNT(*) AS n FROM findings WHERE 1 = 1{cond} GROUP BY severity, code, status, substr(hs, 1, 2), suppliers"
+        );
+        let mut q = sqlx::query(&sql);
+        for b in binds {
+            q = q.bind(b);
+        }
+        let mut counts = FindingCounts::new();
+        for r in q.fetch_all(&self.pool).await? {
+            let n = u64::try_from(r.try_get::<i64, _>("n")?).unwrap_or(0);
+            let mut bump =
+                |dim: &str, v: &str| *counts.entry(dim.into()).or_default().entry(v.into()).or_default() += n;
+            bump("severity", &r.try_get::<String, _>("severity")?);
+            bump("code", &r.try_get::<String, _>("code")?);
+            bump("status", &r.try_get::<String, _>("status")?);
+            let chapter: String = r.try_get("chapter")?;
+            bump("chapter", if chapter.len() == 2 { &chapter } else { "??" });
+            let suppliers: Vec<String> = serde_json::from_str(&r.try_get::<String, _>("suppliers")?)?;
+            for s in &suppliers {
+                bump("supplier", s);
+            }
+        }
+        Ok(counts)
+    }
+
+    /// A marker that changes with every committed write (each writing transaction updates `log_head`
+    /// first): what a reader may key a cache of query results on.
+    pub async fn version(&self) -> Result<String, StoreError> {
+        let r = sqlx::query("SELECT seq, touched_at FROM log_head WHERE id = 1").fetch_one(&self.pool).await?;
+        Ok(format!("{}/{}", r.try_get::<i64, _>("seq")?, r.try_get::<String, _>("touched_at")?))
     }
 
     /// One finding.

@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Sqlite;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
 
+use crate::facts::{Lines, finding_suppliers, lines_json, named_lots, supplier_key};
 use crate::inputs::RunInputs;
 use crate::log::{LogEntry, append};
 use crate::{Backend, Store, StoreError, new_id, now};
@@ -251,7 +252,7 @@ impl Store {
             }
         }
         sqlx::query(
-            "INSERT INTO runs (id, started_at, status, actor, engine_version, rule_pack, rules_digest, as_of, options, goods_total) VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO runs (id, started_at, status, actor, engine_version, rule_pack, rules_digest, as_of, options, goods_total, read_facts) VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9, 1)",
         )
         .bind(&id)
         .bind(now())
@@ -549,7 +550,7 @@ async fn write_goods_sqlite(
 /// Inserts a part's determinations (multi-row INSERTs, `?` placeholders).
 async fn insert_dets_sqlite(tx: &mut sqlx::SqliteConnection, run: &str, part: &Chunk<'_>) -> Result<(), sqlx::Error> {
     for rows in part.dets.chunks(SQLITE_DETERMINATIONS_PER_INSERT) {
-        let sql = insert_sql(DET_INSERT, Backend::Sqlite, rows.len(), 11, &[]);
+        let sql = insert_sql(DET_INSERT, Backend::Sqlite, rows.len(), 12, &[]);
         let mut q = sqlx::query(&sql);
         for r in rows {
             q = q
@@ -563,7 +564,8 @@ async fn insert_dets_sqlite(tx: &mut sqlx::SqliteConnection, run: &str, part: &C
                 .bind(r.summary)
                 .bind(r.determination.as_str())
                 .bind(r.digest.as_str())
-                .bind(r.draft.as_deref());
+                .bind(r.draft.as_deref())
+                .bind(r.lines.as_str());
         }
         q.execute(&mut *tx).await?;
     }
@@ -578,7 +580,7 @@ async fn insert_finds_sqlite(
     part: &Chunk<'_>,
 ) -> Result<(), sqlx::Error> {
     for rows in part.finds.chunks(SQLITE_FINDINGS_PER_INSERT) {
-        let sql = insert_sql(FINDING_INSERT, Backend::Sqlite, rows.len(), 12, &["1"]);
+        let sql = insert_sql(FINDING_INSERT, Backend::Sqlite, rows.len(), 15, &["1"]);
         let mut q = sqlx::query(&sql);
         for r in rows {
             q = q
@@ -593,7 +595,19 @@ async fn insert_finds_sqlite(
                 .bind(r.status())
                 .bind(r.carried_from())
                 .bind(r.finding.as_str())
-                .bind(at);
+                .bind(at)
+                .bind(r.hs)
+                .bind(r.suppliers.as_str())
+                .bind(r.supplier_key.as_str());
+        }
+        q.execute(&mut *tx).await?;
+    }
+    for rows in part.pictures.chunks(PICTURES_PER_INSERT) {
+        let mut sql = insert_sql(PICTURE_INSERT, Backend::Sqlite, rows.len(), 5, &[]);
+        sql.push_str(PICTURE_CONFLICT);
+        let mut q = sqlx::query(&sql);
+        for r in rows {
+            q = q.bind(run).bind(r.batch).bind(r.lot).bind(r.laundering).bind(r.svg.as_str());
         }
         q.execute(&mut *tx).await?;
     }
@@ -622,7 +636,7 @@ pub(crate) async fn write_goods_in(
     let at = now();
     // Multi-row INSERTs: far fewer round trips than one statement per row (see docs/store.md).
     for part in chunk.dets.chunks(64) {
-        let sql = insert_sql(DET_INSERT, backend, part.len(), 11, &[]);
+        let sql = insert_sql(DET_INSERT, backend, part.len(), 12, &[]);
         let mut q = sqlx::query(&sql);
         for r in part {
             q = q
@@ -636,12 +650,13 @@ pub(crate) async fn write_goods_in(
                 .bind(r.summary)
                 .bind(&r.determination)
                 .bind(&r.digest)
-                .bind(r.draft.clone());
+                .bind(r.draft.clone())
+                .bind(&r.lines);
         }
         q.execute(&mut **tx).await?;
     }
     for part in chunk.finds.chunks(FINDINGS_PER_INSERT) {
-        let sql = insert_sql(FINDING_INSERT, backend, part.len(), 12, &["1"]);
+        let sql = insert_sql(FINDING_INSERT, backend, part.len(), 15, &["1"]);
         let mut q = sqlx::query(&sql);
         for r in part {
             q = q
@@ -656,7 +671,19 @@ pub(crate) async fn write_goods_in(
                 .bind(r.status())
                 .bind(r.carried_from().map(String::from))
                 .bind(&r.finding)
-                .bind(&at);
+                .bind(&at)
+                .bind(r.hs)
+                .bind(&r.suppliers)
+                .bind(&r.supplier_key);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    for part in chunk.pictures.chunks(PICTURES_PER_INSERT) {
+        let mut sql = insert_sql(PICTURE_INSERT, backend, part.len(), 5, &[]);
+        sql.push_str(PICTURE_CONFLICT);
+        let mut q = sqlx::query(&sql);
+        for r in part {
+            q = q.bind(run).bind(r.batch).bind(r.lot).bind(r.laundering).bind(&r.svg);
         }
         q.execute(&mut **tx).await?;
     }
@@ -677,10 +704,10 @@ pub(crate) async fn write_goods_in(
     Ok(())
 }
 
-/// Finding rows per multi-row INSERT through `Any` (12 parameters each: well under SQLite's 32,766 and
+/// Finding rows per multi-row INSERT through `Any` (15 parameters each: well under SQLite's 32,766 and
 /// PostgreSQL's 65,535).
 pub(crate) const FINDINGS_PER_INSERT: usize = 500;
-/// Finding rows per multi-row INSERT on the native SQLite path: 12,000 parameters.
+/// Finding rows per multi-row INSERT on the native SQLite path: 15,000 parameters.
 pub(crate) const SQLITE_FINDINGS_PER_INSERT: usize = 1000;
 /// Goods per part of a chunk on the native SQLite path (one part prepared while the one before is
 /// inserted).
@@ -688,9 +715,14 @@ const SQLITE_GOODS_PER_PART: usize = 200;
 /// Determination rows per multi-row INSERT on the native SQLite path.
 const SQLITE_DETERMINATIONS_PER_INSERT: usize = 500;
 
-const DET_INSERT: &str = "INSERT INTO determinations (run_id, batch, good, hs, outcome, criterion, rule_id, summary, determination, digest, draft) VALUES ";
-/// The findings INSERT: 12 bound columns, then `version` = 1.
-pub(crate) const FINDING_INSERT: &str = "INSERT INTO findings (id, run_id, batch, good, ordinal, code, severity, fingerprint, status, carried_from, finding, updated_at, version) VALUES ";
+const DET_INSERT: &str = "INSERT INTO determinations (run_id, batch, good, hs, outcome, criterion, rule_id, summary, determination, digest, draft, lines) VALUES ";
+/// The findings INSERT: 15 bound columns, then `version` = 1.
+pub(crate) const FINDING_INSERT: &str = "INSERT INTO findings (id, run_id, batch, good, ordinal, code, severity, fingerprint, status, carried_from, finding, updated_at, hs, suppliers, supplier_key, version) VALUES ";
+/// The lot pictures INSERT (5 columns); a lot drawn by an earlier chunk of the run is kept as it is.
+const PICTURE_INSERT: &str = "INSERT INTO lot_pictures (run_id, batch, lot, laundering, svg) VALUES ";
+const PICTURE_CONFLICT: &str = " ON CONFLICT (run_id, batch, lot) DO NOTHING";
+/// Lot pictures per multi-row INSERT (each a few kilobytes of SVG).
+const PICTURES_PER_INSERT: usize = 100;
 
 /// `head` followed by the placeholders of `rows` rows (see [`values`]).
 pub(crate) fn insert_sql(head: &str, backend: Backend, rows: usize, cols: usize, literals: &[&str]) -> String {
@@ -705,6 +737,15 @@ pub(crate) fn insert_sql(head: &str, backend: Backend, rows: usize, cols: usize,
 struct Chunk<'a> {
     dets: Vec<DetRow<'a>>,
     finds: Vec<FindRow<'a>>,
+    pictures: Vec<PictureRow<'a>>,
+}
+
+/// The picture of a lot a finding of the chunk names.
+struct PictureRow<'a> {
+    batch: &'a str,
+    lot: &'a str,
+    laundering: i64,
+    svg: String,
 }
 
 struct DetRow<'a> {
@@ -718,6 +759,8 @@ struct DetRow<'a> {
     determination: String,
     digest: String,
     draft: Option<String>,
+    /// `determinations.lines` (see `facts::lines_json`).
+    lines: String,
     /// This good's findings: `finds[first..first + count]`.
     first: usize,
     count: usize,
@@ -734,6 +777,12 @@ struct FindRow<'a> {
     /// The earlier finding whose decision carries over, and that decision.
     prior: Option<(String, String)>,
     finding: String,
+    /// The good's HS code.
+    hs: &'a str,
+    /// JSON array of the suppliers of the lines it names (see `facts::finding_suppliers`).
+    suppliers: String,
+    /// See `facts::supplier_key`.
+    supplier_key: String,
 }
 
 impl FindRow<'_> {
@@ -777,12 +826,30 @@ impl<'a> Chunk<'a> {
         let mut dets = Vec::with_capacity(goods.len());
         let mut finds = Vec::with_capacity(goods.iter().map(|g| g.report.audit.findings.len()).sum());
         let mut buf = Vec::new();
+        let mut pictures: Vec<PictureRow<'a>> = Vec::new();
+        let mut drawn: HashSet<(&str, &str)> = HashSet::new();
         for g in goods {
             let audit: &'a GoodAudit = &g.report.audit;
             let d = &audit.determination;
             let determination = serde_json::to_string(d)?;
+            let lines: Lines<'a> = d
+                .materials
+                .iter()
+                .map(|m| (&*m.material.line, (m.material.supplier.as_deref(), m.material.lot.as_deref())))
+                .collect();
             let first = finds.len();
             for (i, f) in audit.findings.iter().enumerate() {
+                let named: Vec<&str> = f.materials.iter().map(String::as_str).collect();
+                let suppliers = finding_suppliers(&lines, &named);
+                if let Some(p) = g.pictures {
+                    for lot in named_lots(&lines, &named) {
+                        if drawn.insert((g.batch, lot))
+                            && let Some((svg, laundering)) = p.lot_svg(lot)
+                        {
+                            pictures.push(PictureRow { batch: g.batch, lot, laundering: i64::from(laundering), svg });
+                        }
+                    }
+                }
                 finds.push(FindRow {
                     id: finding_id(),
                     batch: g.batch,
@@ -793,6 +860,9 @@ impl<'a> Chunk<'a> {
                     fingerprint: &f.fingerprint,
                     prior: None,
                     finding: serde_json::to_string(f)?,
+                    hs: &audit.hs,
+                    suppliers: serde_json::to_string(&suppliers)?,
+                    supplier_key: supplier_key(&suppliers),
                 });
             }
             let digest = audit_digest(&mut buf, audit, &determination, finds.get(first..).unwrap_or_default())?;
@@ -807,11 +877,12 @@ impl<'a> Chunk<'a> {
                 determination,
                 digest,
                 draft: g.draft_if_cleared.map(serde_json::to_string).transpose()?,
+                lines: lines_json(&lines)?,
                 first,
                 count: audit.findings.len(),
             });
         }
-        Ok(Chunk { dets, finds })
+        Ok(Chunk { dets, finds, pictures })
     }
 
     /// Appends a chunk prepared from the goods that follow this one's.
@@ -822,6 +893,7 @@ impl<'a> Chunk<'a> {
         }
         self.dets.append(&mut other.dets);
         self.finds.append(&mut other.finds);
+        self.pictures.append(&mut other.pictures);
     }
 
     fn apply_priors(&mut self, priors: &Priors<'_>) {
@@ -1285,8 +1357,10 @@ mod tests {
     #[test]
     fn digest_and_log_are_those_of_the_whole_audit_json() {
         let reports = [report("G1", 3), report("G2", 0), report("G\u{e9}3", 1)];
-        let goods: Vec<GoodResult<'_>> =
-            reports.iter().map(|r| GoodResult { batch: "b", report: r, draft_if_cleared: None }).collect();
+        let goods: Vec<GoodResult<'_>> = reports
+            .iter()
+            .map(|r| GoodResult { batch: "b", report: r, draft_if_cleared: None, pictures: None })
+            .collect();
         let chunk = Chunk::prepare(&goods).unwrap();
         for (d, r) in chunk.dets.iter().zip(&reports) {
             assert_eq!(d.digest, sha256_hex(serde_json::to_string(&r.audit).unwrap().as_bytes()));

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use origin_engine::certificate::CertificateDraft;
 use origin_engine::input::{Batch, load_batch};
+use origin_engine::provenance::Pictures;
 use origin_engine::run::{BatchReport, Progress, RunError, RunOptions, prepare};
 use origin_engine::sink::{GoodResult, audit_goods};
 use origin_rules::RuleSet;
@@ -165,7 +166,13 @@ pub async fn work(
     let prepared = {
         let (rules, batches, opts) = (rules.clone(), batches.clone(), opts.clone());
         tokio::task::spawn_blocking(move || {
-            batches.iter().map(|b| prepare(&rules, b, &opts)).collect::<Result<Vec<_>, _>>()
+            batches
+                .iter()
+                .map(|b| {
+                    let pictures = b.provenance.as_ref().and_then(|p| Pictures::build(&rules, p));
+                    prepare(&rules, b, &opts).map(|prep| (prep, pictures))
+                })
+                .collect::<Result<Vec<_>, _>>()
         })
         .await
         .map_err(|e| RunnerError::NotStarted(RunError::Internal(e.to_string())))?
@@ -210,28 +217,31 @@ pub async fn work(
         }
         let (rules2, batches2, opts2, progress2, prepared2) =
             (rules.clone(), batches.clone(), opts.clone(), progress.clone(), prepared.clone());
-        let audited: Vec<(BatchReport, Vec<Option<CertificateDraft>>)> = tokio::task::spawn_blocking(move || {
-            by_batch
-                .iter()
-                .map(|(b, goods)| {
-                    let (batch, prep) = batches2
-                        .get(*b)
-                        .zip(prepared2.get(*b))
-                        .ok_or_else(|| RunError::Internal(format!("queued batch {b} is not in the run")))?;
-                    audit_goods(&rules2, batch, prep, goods, &opts2, &progress2)
-                })
-                .collect::<Result<_, _>>()
-        })
-        .await
-        .map_err(|e| RunnerError::NotStarted(RunError::Internal(e.to_string())))?
-        .map_err(RunnerError::NotStarted)?;
+        let audited: Vec<(usize, BatchReport, Vec<Option<CertificateDraft>>)> =
+            tokio::task::spawn_blocking(move || {
+                by_batch
+                    .iter()
+                    .map(|(b, goods)| {
+                        let (batch, prep) = batches2
+                            .get(*b)
+                            .zip(prepared2.get(*b))
+                            .ok_or_else(|| RunError::Internal(format!("queued batch {b} is not in the run")))?;
+                        audit_goods(&rules2, batch, &prep.0, goods, &opts2, &progress2).map(|(r, d)| (*b, r, d))
+                    })
+                    .collect::<Result<_, _>>()
+            })
+            .await
+            .map_err(|e| RunnerError::NotStarted(RunError::Internal(e.to_string())))?
+            .map_err(RunnerError::NotStarted)?;
         let results: Vec<GoodResult<'_>> = audited
             .iter()
-            .flat_map(|(r, drafts)| {
+            .flat_map(|(b, r, drafts)| {
+                let pictures = prepared.get(*b).and_then(|p| p.1.as_ref());
                 r.goods.iter().zip(drafts).map(move |(g, d)| GoodResult {
                     batch: &r.batch,
                     report: g,
                     draft_if_cleared: d.as_ref(),
+                    pictures,
                 })
             })
             .collect();
@@ -250,17 +260,17 @@ pub async fn work(
     }
 }
 
-fn tempfile_dir() -> std::io::Result<TempDir> {
+pub(crate) fn tempfile_dir() -> std::io::Result<TempDir> {
     let base = std::env::temp_dir().join(format!("origin-audit-worker-{}-{}", std::process::id(), crate::new_id()));
     std::fs::create_dir_all(&base)?;
     Ok(TempDir(base))
 }
 
 /// A directory removed on drop.
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(PathBuf);
 
 impl TempDir {
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.0
     }
 }
