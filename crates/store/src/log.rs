@@ -262,6 +262,10 @@ const ENTRY_COLUMNS: &str = "seq, at, actor, action, subject, payload, prev_hash
 /// entry in silence: rows outside this filter are named as `malformed`.
 const SQLITE_WELL_TYPED: &str = "typeof(seq) = 'integer' AND typeof(at) = 'text' AND typeof(actor) = 'text' AND typeof(action) = 'text' AND typeof(subject) = 'text' AND typeof(payload) = 'text' AND typeof(prev_hash) = 'text' AND typeof(hash) = 'text'";
 
+/// On SQLite, an entry's action and subject for a message: as they are when text, quoted (a blob in hex)
+/// otherwise.
+const SHOWN: &str = "(CASE typeof(action) WHEN 'text' THEN action ELSE quote(action) END) || ' ' || (CASE typeof(subject) WHEN 'text' THEN subject ELSE quote(subject) END)";
+
 /// Rows per page when reading the stored data (determinations run to kilobytes each).
 const PAGE: i64 = 1000;
 
@@ -310,7 +314,7 @@ async fn malformed(
         let cols = ["seq", "at", "actor", "action", "subject", "payload", "prev_hash", "hash"];
         let types: Vec<String> = cols.iter().map(|c| format!("typeof({c}) AS t_{c}")).collect();
         let sql = format!(
-            "SELECT quote(seq) AS q_seq, quote(action) AS q_action, quote(subject) AS q_subject, {} FROM audit_log WHERE NOT ({SQLITE_WELL_TYPED}) ORDER BY rowid",
+            "SELECT quote(seq) AS q_seq, {SHOWN} AS q_action, {} FROM audit_log WHERE NOT ({SQLITE_WELL_TYPED}) ORDER BY rowid",
             types.join(", ")
         );
         for r in sqlx::query(&sql).fetch_all(&mut **tx).await? {
@@ -322,13 +326,12 @@ async fn malformed(
                     wrong.push(format!("{c} is {t}, not {want}"));
                 }
             }
-            let (q_seq, action, subject): (String, String, String) =
-                (r.try_get("q_seq")?, r.try_get("q_action")?, r.try_get("q_subject")?);
+            let (q_seq, action): (String, String) = (r.try_get("q_seq")?, r.try_get("q_action")?);
             problems.push(LogProblem {
                 seq: q_seq.parse().unwrap_or(0),
                 kind: "malformed",
                 message: format!(
-                    "an entry stored with seq {q_seq} ({action} {subject}) has the wrong column types ({}): it was inserted or edited outside origin-audit",
+                    "an entry stored with seq {q_seq} ({action}) has the wrong column types ({}): it was inserted or edited outside origin-audit",
                     wrong.join(", ")
                 ),
             });
@@ -336,20 +339,19 @@ async fn malformed(
     }
     let sql = match backend {
         Backend::Sqlite => {
-            "SELECT quote(seq) AS q_seq, quote(action) AS q_action, quote(subject) AS q_subject FROM audit_log_malformed ORDER BY rowid"
+            format!("SELECT quote(seq) AS q_seq, {SHOWN} AS q_action FROM audit_log_malformed ORDER BY rowid")
         }
         Backend::Postgres => {
-            "SELECT COALESCE(seq, 'NULL') AS q_seq, COALESCE(action, 'NULL') AS q_action, COALESCE(subject, 'NULL') AS q_subject FROM audit_log_malformed"
+            "SELECT COALESCE(seq, 'NULL') AS q_seq, COALESCE(action, 'NULL') || ' ' || COALESCE(subject, 'NULL') AS q_action FROM audit_log_malformed".to_string()
         }
     };
-    for r in sqlx::query(sql).fetch_all(&mut **tx).await? {
-        let (q_seq, action, subject): (String, String, String) =
-            (r.try_get("q_seq")?, r.try_get("q_action")?, r.try_get("q_subject")?);
+    for r in sqlx::query(&sql).fetch_all(&mut **tx).await? {
+        let (q_seq, action): (String, String) = (r.try_get("q_seq")?, r.try_get("q_action")?);
         problems.push(LogProblem {
             seq: q_seq.parse().unwrap_or(0),
             kind: "malformed",
             message: format!(
-                "an entry stored with seq {q_seq} ({action} {subject}) did not fit the typed log table when migration 0006 ran and was moved to audit_log_malformed: it had been inserted or edited outside origin-audit"
+                "an entry stored with seq {q_seq} ({action}) did not fit the typed log table when migration 0006 ran and was moved to audit_log_malformed: it had been inserted or edited outside origin-audit"
             ),
         });
     }
