@@ -564,7 +564,7 @@ pub(crate) fn check_review(
         }
         None => {
             let at: String = r.try_get("at")?;
-            if !legacy_before.is_some_and(|t| at.as_str() <= t) {
+            if legacy_before.is_none_or(|t| at.as_str() > t) {
                 problems.push(LogProblem {
                     seq: 0,
                     kind: "row-inserted",

@@ -447,10 +447,10 @@ async fn check_rows(
         };
         for r in &rows {
             let key: (String, String, String) = (r.try_get("run_id")?, r.try_get("batch")?, r.try_get("good")?);
-            if group.as_ref().is_some_and(|g| g.key != key) {
-                if let Some(done) = group.take() {
-                    bind::check_findings(exp, done, problems);
-                }
+            if group.as_ref().is_some_and(|g| g.key != key)
+                && let Some(done) = group.take()
+            {
+                bind::check_findings(exp, done, problems);
             }
             group.get_or_insert_with(|| FindingsGroup::new(key)).add(r)?;
         }

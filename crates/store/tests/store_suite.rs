@@ -933,7 +933,7 @@ async fn sqlite_wrong_typed_entries_in_a_replaced_table_are_named() {
 /// checks what the old entries hold: outcomes, finding ids and states.
 #[tokio::test]
 async fn sqlite_store_from_before_binding_migrates_and_verifies() {
-    let (dir, store) = sqlite_demo().await;
+    let (_dir, store) = sqlite_demo().await;
     let f =
         store.findings(&FindingFilter { good: Some("CAL-BUS-2P".into()), ..FindingFilter::default() }).await.unwrap();
     store.review(&review(&f[0].id, Decision::Dismiss, "false positive", "ana", Role::Analyst, None)).await.unwrap();
