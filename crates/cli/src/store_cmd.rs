@@ -155,8 +155,17 @@ pub enum CertFormat {
 /// `log ...`.
 #[derive(Debug, clap::Subcommand)]
 pub enum LogCommand {
-    /// Recompute the hash chain; exit 1 naming every edited, inserted or deleted entry.
-    Verify,
+    /// Recompute the hash chain and the digests of the stored rows; exit 1 naming every edited,
+    /// inserted or deleted entry or row.
+    Verify {
+        /// An anchor kept from `log anchor` (`SEQ:HASH`, or a file holding it): also fail when the log
+        /// was cut short below it or rebuilt.
+        #[arg(long, value_name = "SEQ:HASH|FILE")]
+        anchor: Option<String>,
+    },
+    /// Verify the log, then print its head as `SEQ:HASH`: keep that line outside the database (a
+    /// ticket, an email, a signed file) and pass it to `log verify --anchor` later.
+    Anchor,
 }
 
 /// Who is acting: `$USER`, else `origin-audit`.
@@ -487,21 +496,79 @@ pub async fn certificate(store: &Store, cmd: &CertificateCommand, out: &mut dyn 
     Ok(exit::OK)
 }
 
-/// `log verify`.
+/// An anchor given on the command line: `SEQ:HASH` itself, or a file holding it.
+fn read_anchor(arg: &str) -> Result<origin_store::Anchor, StoreError> {
+    if let Ok(a) = arg.parse() {
+        return Ok(a);
+    }
+    let path = std::path::Path::new(arg);
+    if !path.is_file() {
+        return Err(StoreError::Invalid(format!(
+            "--anchor `{arg}` is neither SEQ:HASH nor a file\n  help: pass what `origin-audit log anchor` printed, or the file you kept it in"
+        )));
+    }
+    let text = std::fs::read_to_string(path)?;
+    text.parse().map_err(|e: String| StoreError::Invalid(format!("{}: {e}", path.display())))
+}
+
+fn print_problems(r: &origin_store::LogReport, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out, "audit log BROKEN: {} problem(s) in {} entries", r.problems.len(), r.entries)?;
+    for p in &r.problems {
+        if p.seq > 0 {
+            writeln!(out, "  entry {}: {}: {}", p.seq, p.kind, p.message)?;
+        } else {
+            writeln!(out, "  {}: {}", p.kind, p.message)?;
+        }
+    }
+    Ok(())
+}
+
+/// `log verify`, `log anchor`.
 pub async fn log(store: &Store, cmd: &LogCommand, out: &mut dyn Write) -> Result<i32, StoreError> {
     match cmd {
-        LogCommand::Verify => {
-            let r = store.verify_log().await?;
+        LogCommand::Verify { anchor } => {
+            let anchor = anchor.as_deref().map(read_anchor).transpose()?;
+            let r = store.verify_log_anchored(anchor.as_ref()).await?;
             if r.ok() {
                 writeln!(out, "audit log intact: {} entries, head {} ({})", r.entries, r.head_seq, r.head_hash)?;
+                let c = r.rows;
+                writeln!(
+                    out,
+                    "stored data matches the log: {} run(s), {} determination(s), {} finding(s), {} review(s), {} certificate(s)",
+                    c.runs, c.determinations, c.findings, c.reviews, c.certificates
+                )?;
+                if r.unbound_goods > 0 {
+                    writeln!(
+                        out,
+                        "note: {} good(s) were stored before data binding (entries before {}): their outcome, finding ids and finding states were checked, not the rest of their content",
+                        r.unbound_goods, r.bound_from
+                    )?;
+                }
+                match &r.anchor {
+                    Some(a) => writeln!(out, "matches the anchor {a}")?,
+                    None => writeln!(
+                        out,
+                        "no anchor given: a log rebuilt whole or cut short is only caught with --anchor (see `origin-audit log anchor`)"
+                    )?,
+                }
                 Ok(exit::OK)
             } else {
-                writeln!(out, "audit log BROKEN: {} problem(s) in {} entries", r.problems.len(), r.entries)?;
-                for p in &r.problems {
-                    writeln!(out, "  entry {}: {}: {}", p.seq, p.kind, p.message)?;
-                }
+                print_problems(&r, out)?;
                 Ok(exit::INVALID)
             }
+        }
+        LogCommand::Anchor => {
+            let r = store.verify_log().await?;
+            if !r.ok() {
+                print_problems(&r, out)?;
+                writeln!(out, "no anchor printed: an anchor of a broken log would vouch for the break")?;
+                return Ok(exit::INVALID);
+            }
+            if r.head_seq == 0 {
+                return Err(StoreError::Invalid("the audit log is empty: nothing to anchor yet".into()));
+            }
+            writeln!(out, "{}", origin_store::Anchor { seq: r.head_seq, hash: r.head_hash })?;
+            Ok(exit::OK)
         }
     }
 }

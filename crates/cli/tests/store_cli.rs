@@ -244,3 +244,119 @@ async fn a_run_killed_with_sigkill_resumes_to_the_same_result() {
     assert_eq!(a.len() as i64, total);
     assert!(a == b, "a killed and resumed run equals an uninterrupted one");
 }
+
+/// Runs SQL on the store file directly, as someone with access to the database can.
+async fn tamper(dir: &Path, steps: &[&str]) {
+    let store = origin_store::Store::open(dir.join("origin-audit.db").to_str().unwrap()).await.unwrap();
+    let mut tx = store.pool().begin().await.unwrap();
+    for s in steps {
+        sqlx::query(s).execute(&mut *tx).await.unwrap_or_else(|e| panic!("{s}: {e}"));
+    }
+    tx.commit().await.unwrap();
+    store.close().await;
+}
+
+/// Issue 13 item 6 through the binary: data edited in SQL makes `log verify` exit 1 naming the entry
+/// and the row, `certificate issue` refuse, and `log anchor` refuse to vouch for it; an anchor kept in a
+/// file catches a log cut short; wrong-typed entries are named (exit 1), never a read failure (exit 2).
+#[tokio::test]
+async fn data_edited_in_sql_is_named_refused_and_anchored() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    demo(dir);
+    ok(&bin(dir, &["run", "demo/batch.yaml"]));
+    let run = latest_run(dir);
+    let out = ok(&bin(dir, &["log", "verify"]));
+    assert!(out.contains("stored data matches the log: 1 run(s), 13 determination(s)"), "{out}");
+    let anchor = ok(&bin(dir, &["log", "anchor"]));
+    let (seq, hash) = anchor.trim().split_once(':').unwrap();
+    assert_eq!((seq, hash.len()), ("3", 64), "{anchor}");
+    std::fs::write(dir.join("anchor.txt"), &anchor).unwrap();
+    let out = ok(&bin(dir, &["log", "verify", "--anchor", "anchor.txt"]));
+    assert!(out.contains(&format!("matches the anchor {}", anchor.trim())), "{out}");
+
+    // CP-HVAC-01 needs evidence: made qualified in SQL, a draft copied in, its findings waived.
+    tamper(
+        dir,
+        &[
+            "UPDATE determinations SET outcome = 'qualified', draft = (SELECT draft FROM determinations WHERE good = 'WH-IP-220') WHERE good = 'CP-HVAC-01'",
+            "UPDATE findings SET status = 'waived' WHERE good = 'CP-HVAC-01'",
+        ],
+    )
+    .await;
+    let o = bin(dir, &["log", "verify"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("entry 2: row-edited: the determination of good `CP-HVAC-01`")
+            && out.contains("says `qualified`, but entry 2 (run.chunk_stored) recorded `needs-evidence`"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "is `waived` at version 1, but the last entry about it, entry 2 (run.chunk_stored), left it `open`"
+        ),
+        "{out}"
+    );
+    let o = bin(dir, &["certificate", "issue", "--run", &run, "--good", "CP-HVAC-01", "--as", "carla"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("refusing to certify good `CP-HVAC-01`") && err.contains("help: run `origin-audit log verify`"),
+        "{err}"
+    );
+    let store = origin_store::Store::open(dir.join("origin-audit.db").to_str().unwrap()).await.unwrap();
+    assert!(store.certificates(None).await.unwrap().is_empty(), "nothing was issued");
+    store.close().await;
+    let o = bin(dir, &["log", "anchor"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("no anchor printed"));
+    tamper(
+        dir,
+        &[
+            "UPDATE determinations SET outcome = 'needs-evidence', draft = NULL WHERE good = 'CP-HVAC-01'",
+            "UPDATE findings SET status = 'open' WHERE good = 'CP-HVAC-01'",
+        ],
+    )
+    .await;
+    ok(&bin(dir, &["log", "verify", "--anchor", anchor.trim()]));
+
+    // Cut short: the last entry removed and the head set back to the one before.
+    tamper(
+        dir,
+        &[
+            "DELETE FROM audit_log WHERE seq = 3",
+            "UPDATE log_head SET seq = 2, hash = (SELECT hash FROM audit_log WHERE seq = 2)",
+            "UPDATE runs SET status = 'running'",
+        ],
+    )
+    .await;
+    ok(&bin(dir, &["log", "verify"]));
+    let o = bin(dir, &["log", "verify", "--anchor", "anchor.txt"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("entry 3: truncated: the log ends at entry 2, but the anchor"), "{out}");
+    let o = bin(dir, &["log", "verify", "--anchor", "3:abc"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is neither SEQ:HASH nor a file"));
+
+    // Wrong-typed entries in a log table replaced by an untyped one: named, exit 1.
+    tamper(
+        dir,
+        &[
+            "CREATE TABLE lax (seq, at, actor, action, subject, payload, prev_hash, hash)",
+            "INSERT INTO lax SELECT * FROM audit_log",
+            "DROP TABLE audit_log",
+            "ALTER TABLE lax RENAME TO audit_log",
+            "INSERT INTO audit_log VALUES (2.5, 'x', 'mallory', 'finding.reviewed', 'finding:x', '{}', 'x', 'x')",
+            "UPDATE audit_log SET payload = CAST(payload AS BLOB) WHERE seq = 1",
+        ],
+    )
+    .await;
+    let o = bin(dir, &["log", "verify"]);
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("schema: the audit_log table is no longer a STRICT table"), "{out}");
+    assert!(out.contains("malformed: an entry stored with seq 2.5 (finding.reviewed finding:x)"), "{out}");
+    assert!(out.contains("entry 1: malformed: an entry stored with seq 1 (run.started"), "{out}");
+}

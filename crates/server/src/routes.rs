@@ -142,7 +142,7 @@ pub fn routes() -> Vec<Route> {
         route(M::POST, "/api/certificates/{certificate}/withdraw", Api, Certify, "Withdraw an issued certificate, with the reason.", Json(schema::<api::WithdrawBody>), 200, Json(schema::<origin_store::CertificateRow>), || post(api::withdraw_certificate)),
         // Rules and the log.
         route(M::GET, "/api/rules/explain", Api, View, "The rule in force for an HS code on a date, or why none can be chosen.", Payload::None, 200, Json(schema::<api::Explanation>), || get(api::explain)).query(&[("hs", "HS code, e.g. 8708.40"), ("as_of", "date, YYYY-MM-DD (default today)"), ("use", "passenger-vehicle, light-truck, heavy-truck or other"), ("kind", "the good's description where the rule depends on it")]),
-        route(M::GET, "/api/log/verify", Api, View, "Check the hash-chained audit log; names any edited, inserted or deleted entry.", Payload::None, 200, Json(schema::<origin_store::LogReport>), || get(api::verify_log)),
+        route(M::GET, "/api/log/verify", Api, View, "Check the hash-chained audit log and the stored rows it binds; names any edited, inserted or deleted entry or row.", Payload::None, 200, Json(schema::<origin_store::LogReport>), || get(api::verify_log)),
         // Accounts.
         route(M::GET, "/api/users", Api, ManageUsers, "Accounts (never their tokens).", Payload::None, 200, Json(schema::<Vec<origin_store::User>>), || get(api::list_users)),
         route(M::POST, "/api/users", Api, ManageUsers, "Make an account; the answer holds its token, shown this once.", Json(schema::<api::NewUserBody>), 201, Json(schema::<api::NewUser>), || post(api::add_user)),

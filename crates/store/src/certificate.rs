@@ -6,8 +6,8 @@ use chrono::NaiveDate;
 use origin_engine::certificate::{BlanketPeriod, CertGood, CertParty, CertificateDraft, STATEMENT, check_blanket};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
 
 use crate::log::append;
 use crate::{Store, StoreError, new_id, now};
@@ -58,7 +58,7 @@ pub struct CertificateRow {
     pub withdrawn_reason: Option<String>,
 }
 
-const CERT_COLUMNS: &str = "id, batch, good, run_id, version, status, draft, blanket_from, blanket_to, issued_by, issued_at, withdrawn_at, withdrawn_by_run, withdrawn_reason";
+pub(crate) const CERT_COLUMNS: &str = "id, batch, good, run_id, version, status, draft, blanket_from, blanket_to, issued_by, issued_at, withdrawn_at, withdrawn_by_run, withdrawn_reason";
 
 fn cert_from_row(r: &AnyRow) -> Result<CertificateRow, StoreError> {
     let draft: String = r.try_get("draft")?;
@@ -156,6 +156,16 @@ pub fn draft_from_json(v: &serde_json::Value) -> Result<CertificateDraft, StoreE
     })
 }
 
+/// The digest of a certificate row as it now stands in the transaction (after its INSERT or UPDATE), for
+/// the log entry that records it.
+pub(crate) async fn certificate_digest_in(tx: &mut Transaction<'static, Any>, id: &str) -> Result<String, StoreError> {
+    let row = sqlx::query(&format!("SELECT {CERT_COLUMNS} FROM certificates WHERE id = $1"))
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await?;
+    crate::bind::certificate_row_digest(&row)
+}
+
 impl Store {
     /// Issues a certificate; refuses a good that did not qualify or has an open or accepted blocking
     /// finding, and a run that is not the latest completed run for the good.
@@ -196,6 +206,21 @@ impl Store {
         };
         let (batch, outcome, summary, draft): (String, String, String, Option<String>) =
             (det.try_get("batch")?, det.try_get("outcome")?, det.try_get("summary")?, det.try_get("draft")?);
+        // The rows this decision rests on must be the ones the log recorded: a determination, finding
+        // status or review edited in the database is refused here, not certified (issue 13 item 6).
+        let problems = crate::log::check_good(&mut tx, &req.run, &batch, &req.good).await?;
+        if !problems.is_empty() {
+            let lines: Vec<String> =
+                problems.iter().take(10).map(|p| format!("  entry {}: {}: {}", p.seq, p.kind, p.message)).collect();
+            let more = problems.len().saturating_sub(10);
+            return Err(StoreError::Invalid(format!(
+                "refusing to certify good `{}`: its stored rows in run `{}` disagree with the audit log:\n{}{}\n  help: run `origin-audit log verify`; restore the database from a backup, or audit the batch again",
+                req.good,
+                req.run,
+                lines.join("\n"),
+                if more > 0 { format!("\n  ... and {more} more") } else { String::new() }
+            )));
+        }
         if outcome != "qualified" {
             return Err(StoreError::Invalid(format!(
                 "good `{}` is {} in run `{}` ({summary}); only a qualified good can be certified",
@@ -291,14 +316,8 @@ impl Store {
             .bind(&oid)
             .execute(&mut *tx)
             .await?;
-            append(
-                &mut tx,
-                &req.actor,
-                "certificate.withdrawn",
-                &format!("certificate:{oid}"),
-                &json!({"reason": reason}),
-            )
-            .await?;
+            let payload = json!({"reason": reason, "certificate_digest": certificate_digest_in(&mut tx, &oid).await?});
+            append(&mut tx, &req.actor, "certificate.withdrawn", &format!("certificate:{oid}"), &payload).await?;
         }
         sqlx::query(&format!("INSERT INTO certificates ({CERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, 'issued', $6, $7, $8, $9, $10, NULL, NULL, NULL)"))
             .bind(&id)
@@ -313,7 +332,7 @@ impl Store {
             .bind(&at)
             .execute(&mut *tx)
             .await?;
-        let payload = json!({"run": req.run, "batch": batch, "good": req.good, "version": version, "blanket": blanket.map(|b| [b.start_date, b.end_date])});
+        let payload = json!({"run": req.run, "batch": batch, "good": req.good, "version": version, "blanket": blanket.map(|b| [b.start_date, b.end_date]), "certificate_digest": certificate_digest_in(&mut tx, &id).await?});
         append(&mut tx, &req.actor, "certificate.issued", &format!("certificate:{id}"), &payload).await?;
         tx.commit().await?;
         self.certificate(&id).await
@@ -351,8 +370,8 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        append(&mut tx, actor, "certificate.withdrawn", &format!("certificate:{id}"), &json!({"reason": reason}))
-            .await?;
+        let payload = json!({"reason": reason, "certificate_digest": certificate_digest_in(&mut tx, id).await?});
+        append(&mut tx, actor, "certificate.withdrawn", &format!("certificate:{id}"), &payload).await?;
         tx.commit().await?;
         self.certificate(id).await
     }

@@ -13,6 +13,7 @@
 //! backends (a row lock on PostgreSQL, the write lock on SQLite), keeps the hash chain linear, and makes
 //! optimistic concurrency checks exact.
 
+mod bind;
 mod certificate;
 mod export;
 mod facts;
@@ -33,7 +34,7 @@ pub use certificate::{CertificateRow, IssueRequest, draft_from_json};
 pub use export::{Exported, export_run, restore_inputs};
 pub use facts::LotPicture;
 pub use inputs::{InputFile, RunInputs, batch_name, bom_files, collect_inputs, sha256_hex};
-pub use log::{LogEntry, LogProblem, LogReport};
+pub use log::{Anchor, LogEntry, LogProblem, LogReport, RowCounts};
 pub use review::{Decision, FindingCounts, FindingFilter, FindingRow, ListedFinding, ReviewRequest, ReviewRow, Role};
 pub use runs::{
     BLOB_PART, CompletedRun, DeterminationRow, NewRun, RunFileRow, RunRow, RunSink, RunStatus, Withdrawal,

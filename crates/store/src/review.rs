@@ -438,8 +438,9 @@ impl Store {
                 by: String::new(),
             });
         }
+        let review = new_id();
         sqlx::query("INSERT INTO reviews (id, finding_id, decision, from_status, to_status, version, note, reviewer, role, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-            .bind(new_id())
+            .bind(&review)
             .bind(&req.finding)
             .bind(req.decision.as_str())
             .bind(&status)
@@ -451,7 +452,19 @@ impl Store {
             .bind(&at)
             .execute(&mut *tx)
             .await?;
-        let payload = json!({"decision": req.decision.as_str(), "from_status": status, "to_status": to, "version": version + 1, "note": note, "role": req.role.as_str()});
+        let review_digest = crate::bind::review_digest(
+            &review,
+            &req.finding,
+            req.decision.as_str(),
+            &status,
+            to,
+            version + 1,
+            note,
+            req.reviewer.trim(),
+            req.role.as_str(),
+            &at,
+        )?;
+        let payload = json!({"decision": req.decision.as_str(), "from_status": status, "to_status": to, "version": version + 1, "note": note, "role": req.role.as_str(), "review": review, "review_digest": review_digest});
         append(&mut tx, req.reviewer.trim(), "finding.reviewed", &format!("finding:{}", req.finding), &payload).await?;
         tx.commit().await?;
         self.finding(&req.finding).await

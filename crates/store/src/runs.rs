@@ -20,6 +20,8 @@ use sqlx::Sqlite;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
 
 use crate::facts::{Lines, finding_suppliers, lines_json, named_lots, supplier_key};
+use crate::bind::{FindingsDigest, determination_digest, review_digest};
+use crate::certificate::certificate_digest_in;
 use crate::inputs::RunInputs;
 use crate::log::{LogEntry, append};
 use crate::{Backend, Store, StoreError, new_id, now};
@@ -761,6 +763,9 @@ struct DetRow<'a> {
     draft: Option<String>,
     /// `determinations.lines` (see `facts::lines_json`).
     lines: String,
+    /// Digests of this row's and this good's findings' bound content (`bind.rs`), for the log entry.
+    row_digest: String,
+    findings_digest: String,
     /// This good's findings: `finds[first..first + count]`.
     first: usize,
     count: usize,
@@ -815,8 +820,10 @@ struct GoodLog<'c> {
     batch: &'c str,
     digest: &'c str,
     findings: Vec<&'c str>,
+    findings_digest: &'c str,
     good: &'c str,
     outcome: &'c str,
+    row_digest: &'c str,
 }
 
 type Priors<'g> = std::collections::HashMap<(&'g str, &'g str, &'g str), (String, String)>;
@@ -865,19 +872,40 @@ impl<'a> Chunk<'a> {
                     supplier_key: supplier_key(&suppliers),
                 });
             }
-            let digest = audit_digest(&mut buf, audit, &determination, finds.get(first..).unwrap_or_default())?;
+            let own = finds.get(first..).unwrap_or_default();
+            let digest = audit_digest(&mut buf, audit, &determination, own)?;
+            let mut findings_digest = FindingsDigest::default();
+            for f in own {
+                findings_digest.add(&f.id, f.ordinal, f.code, f.severity, f.fingerprint, &f.finding)?;
+            }
+            let outcome = word(d.outcome);
+            let criterion = d.criterion.map(String::from);
+            let rule_id = d.rule.as_ref().map(|r| r.id.as_str());
+            let draft = g.draft_if_cleared.map(serde_json::to_string).transpose()?;
+            let row_digest = determination_digest(
+                &audit.hs,
+                &outcome,
+                criterion.as_deref(),
+                rule_id,
+                &d.summary,
+                &digest,
+                draft.as_deref(),
+                &determination,
+            )?;
             dets.push(DetRow {
                 batch: g.batch,
                 good: &audit.good,
                 hs: &audit.hs,
-                outcome: word(d.outcome),
-                criterion: d.criterion.map(String::from),
-                rule_id: d.rule.as_ref().map(|r| r.id.as_str()),
+                outcome,
+                criterion,
+                rule_id,
                 summary: &d.summary,
                 determination,
                 digest,
-                draft: g.draft_if_cleared.map(serde_json::to_string).transpose()?,
                 lines: lines_json(&lines)?,
+                draft,
+                row_digest,
+                findings_digest: findings_digest.finish(),
                 first,
                 count: audit.findings.len(),
             });
@@ -920,8 +948,10 @@ fn chunk_log<'c>(parts: &'c [Chunk<'_>]) -> ChunkLog<'c> {
             digest: &d.digest,
             findings:
                 part.finds.get(d.first..d.first + d.count).unwrap_or_default().iter().map(|f| f.id.as_str()).collect(),
+            findings_digest: &d.findings_digest,
             good: d.good,
             outcome: &d.outcome,
+            row_digest: &d.row_digest,
         }));
     }
     log
@@ -963,7 +993,7 @@ fn finding_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
@@ -1141,8 +1171,9 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             let note = format!("cleared by run {run}: the run no longer raises this finding");
+            let review = new_id();
             sqlx::query("INSERT INTO reviews (id, finding_id, decision, from_status, to_status, version, note, reviewer, role, at) VALUES ($1, $2, 'resolve', $3, 'resolved', $4, $5, $6, 'system', $7)")
-                .bind(new_id())
+                .bind(&review)
                 .bind(&id)
                 .bind(&from)
                 .bind(version + 1)
@@ -1156,7 +1187,10 @@ impl Store {
                 actor,
                 "finding.resolved",
                 &format!("finding:{id}"),
-                &json!({"run": run, "from_status": from, "version": version + 1}),
+                &json!({
+                    "run": run, "from_status": from, "version": version + 1, "review": review,
+                    "review_digest": review_digest(&review, &id, "resolve", &from, "resolved", version + 1, &note, &subject, "system", &at)?,
+                }),
             )
             .await?;
             resolved.push(id);
@@ -1186,12 +1220,13 @@ impl Store {
                 .bind(&id)
                 .execute(&mut *tx)
                 .await?;
+            let certificate_digest = certificate_digest_in(&mut tx, &id).await?;
             append(
                 &mut tx,
                 actor,
                 "certificate.withdrawn",
                 &format!("certificate:{id}"),
-                &json!({"run": run, "good": good, "version": version, "reason": reason}),
+                &json!({"run": run, "good": good, "version": version, "reason": reason, "certificate_digest": certificate_digest}),
             )
             .await?;
             withdrawn.push(Withdrawal { certificate: id, version, good, reason });
@@ -1373,8 +1408,26 @@ mod tests {
             .dets
             .iter()
             .map(|d| {
-                let ids: Vec<_> = chunk.finds[d.first..d.first + d.count].iter().map(|f| f.id.clone()).collect();
-                json!({"batch": d.batch, "good": d.good, "outcome": d.outcome, "digest": d.digest, "findings": ids})
+                let own = &chunk.finds[d.first..d.first + d.count];
+                let ids: Vec<_> = own.iter().map(|f| f.id.clone()).collect();
+                // The bound digests, recomputed here from the row values as `log verify` reads them.
+                let row_digest = crate::bind::determination_digest(
+                    d.hs,
+                    &d.outcome,
+                    d.criterion.as_deref(),
+                    d.rule_id,
+                    d.summary,
+                    &d.digest,
+                    d.draft.as_deref(),
+                    &d.determination,
+                )
+                .unwrap();
+                let mut fd = crate::bind::FindingsDigest::default();
+                for f in own {
+                    fd.add(&f.id, f.ordinal, f.code, f.severity, f.fingerprint, &f.finding).unwrap();
+                }
+                json!({"batch": d.batch, "good": d.good, "outcome": d.outcome, "digest": d.digest, "findings": ids,
+                       "findings_digest": fd.finish(), "row_digest": row_digest})
             })
             .collect();
         let carried: Vec<serde_json::Value> = Vec::new();

@@ -455,6 +455,267 @@ async fn log_verify_catches_tampering(db: String, dir: PathBuf) {
     assert!(report.problems.iter().any(|p| p.seq == last + 1 && p.kind == "inserted"), "{:?}", report.problems);
 }
 
+/// Runs `sql` with binds on the store's pool (a direct edit, as someone with database access makes it).
+async fn sql(store: &Store, q: &str, binds: &[&str]) {
+    let mut query = sqlx::query(q);
+    for b in binds {
+        query = query.bind(*b);
+    }
+    query.execute(store.pool()).await.unwrap_or_else(|e| panic!("{q}: {e}"));
+}
+
+/// Runs statements in order in one transaction on one connection (schema changes, as a script would).
+async fn script(store: &Store, steps: &[&str]) {
+    let mut tx = store.pool().begin().await.unwrap();
+    for step in steps {
+        sqlx::query(step).execute(&mut *tx).await.unwrap_or_else(|e| panic!("{step}: {e}"));
+    }
+    tx.commit().await.unwrap();
+}
+
+/// The problems of `log verify`, as `kind: message` lines, for assertions and failure output.
+async fn problems(store: &Store) -> Vec<(i64, &'static str, String)> {
+    store.verify_log().await.unwrap().problems.into_iter().map(|p| (p.seq, p.kind, p.message)).collect()
+}
+
+/// The `run.chunk_stored` entry that recorded `good`.
+async fn chunk_entry_of(store: &Store, run: &str, good: &str) -> i64 {
+    let log = store.log_entries(1, i64::MAX).await.unwrap();
+    log.iter()
+        .find(|e| {
+            e.action == "run.chunk_stored"
+                && e.subject == format!("run:{run}")
+                && e.payload.contains(&format!("\"good\":\"{good}\""))
+        })
+        .unwrap_or_else(|| panic!("no chunk entry records {good}"))
+        .seq
+}
+
+/// Issue 13 item 6: a direct `UPDATE findings SET status = 'waived'` or `UPDATE determinations SET
+/// outcome = 'qualified'` is named by `log verify` (the entry that recorded the row, the row, the value)
+/// and `certificate issue` refuses the good; putting the rows back makes both pass again.
+async fn log_binds_the_data(db: String, dir: PathBuf) {
+    let store = Store::open(&db).await.unwrap();
+    let batch = demo_copy(&dir);
+    // Declared Mexican, CAL-BUS-2P qualifies but carries blocking ORIGIN_LAUNDERING_SUSPECTED findings.
+    edit(&batch, "origin: VN, supplier: \"Haiphong", "origin: MX, supplier: \"Haiphong");
+    let r = run(&store, &batch).await;
+    let report = store.verify_log().await.unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    assert_eq!((report.rows.runs, report.rows.determinations), (1, 13));
+    assert_eq!(report.rows.findings as i64, store.run(&r.id).await.unwrap().findings);
+    assert_eq!(report.unbound_goods, 0, "a new store binds every good");
+    let issue =
+        |good: &str| IssueRequest { run: r.id.clone(), good: good.into(), blanket: None, actor: "carla".into() };
+
+    // 1. The blocking findings waived in SQL, without a review.
+    let cal = chunk_entry_of(&store, &r.id, "CAL-BUS-2P").await;
+    sql(
+        &store,
+        "UPDATE findings SET status = 'waived' WHERE run_id = $1 AND good = 'CAL-BUS-2P' AND severity = 'blocking'",
+        &[&r.id],
+    )
+    .await;
+    let found = problems(&store).await;
+    let blocking = store
+        .findings(&FindingFilter {
+            run: Some(r.id.clone()),
+            good: Some("CAL-BUS-2P".into()),
+            severity: Some("blocking".into()),
+            ..FindingFilter::default()
+        })
+        .await
+        .unwrap();
+    assert!(blocking.len() >= 2);
+    assert_eq!(found.len(), blocking.len(), "{found:#?}");
+    for (b, (seq, kind, message)) in blocking.iter().zip(&found) {
+        assert_eq!((*seq, *kind), (cal, "row-edited"), "{message}");
+        assert!(
+            message.contains(&format!("finding {} of good `CAL-BUS-2P`", b.id))
+                && message.contains("is `waived` at version 1")
+                && message.contains(&format!("entry {cal} (run.chunk_stored), left it `open` at version 1")),
+            "{message}"
+        );
+    }
+    let e = store.issue_certificate(&issue("CAL-BUS-2P")).await.unwrap_err();
+    assert!(matches!(e, StoreError::Invalid(_)), "{e}");
+    let text = e.to_string();
+    assert!(
+        text.contains("refusing to certify good `CAL-BUS-2P`") && text.contains("is `waived` at version 1"),
+        "{text}"
+    );
+    assert!(store.certificates(None).await.unwrap().is_empty(), "nothing was issued");
+    sql(&store, "UPDATE findings SET status = 'open' WHERE run_id = $1 AND good = 'CAL-BUS-2P'", &[&r.id]).await;
+    assert!(problems(&store).await.is_empty());
+
+    // 2. A good that needs evidence made qualified in SQL (with a certificate draft copied from another
+    //    good, and its blocking findings waived, so that every check of `certificate issue` passes).
+    let cp = chunk_entry_of(&store, &r.id, "CP-HVAC-01").await;
+    sql(&store, "UPDATE determinations SET outcome = 'qualified', draft = (SELECT draft FROM determinations WHERE run_id = $1 AND good = 'WH-IP-220') WHERE run_id = $1 AND good = 'CP-HVAC-01'", &[&r.id]).await;
+    sql(&store, "UPDATE findings SET status = 'waived' WHERE run_id = $1 AND good = 'CP-HVAC-01'", &[&r.id]).await;
+    let found = problems(&store).await;
+    assert!(
+        found.iter().any(|(seq, kind, m)| *seq == cp
+            && *kind == "row-edited"
+            && m.contains("the determination of good `CP-HVAC-01`")
+            && m.contains(&format!("says `qualified`, but entry {cp} (run.chunk_stored) recorded `needs-evidence`"))),
+        "{found:#?}"
+    );
+    let e = store.issue_certificate(&issue("CP-HVAC-01")).await.unwrap_err();
+    assert!(e.to_string().contains("recorded `needs-evidence`"), "{e}");
+    // The outcome put back but the draft left: the row's digest still differs.
+    sql(
+        &store,
+        "UPDATE determinations SET outcome = 'needs-evidence' WHERE run_id = $1 AND good = 'CP-HVAC-01'",
+        &[&r.id],
+    )
+    .await;
+    sql(&store, "UPDATE findings SET status = 'open' WHERE run_id = $1 AND good = 'CP-HVAC-01'", &[&r.id]).await;
+    let found = problems(&store).await;
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].2.contains("no longer matches the digest entry") && found[0].2.contains("CP-HVAC-01"),
+        "{found:#?}"
+    );
+    sql(&store, "UPDATE determinations SET draft = NULL WHERE run_id = $1 AND good = 'CP-HVAC-01'", &[&r.id]).await;
+    assert!(problems(&store).await.is_empty());
+
+    // 3. The content of a finding: a blocking finding made a warning.
+    sql(
+        &store,
+        "UPDATE findings SET severity = 'warning' WHERE run_id = $1 AND good = 'CAL-BUS-2P' AND severity = 'blocking'",
+        &[&r.id],
+    )
+    .await;
+    let found = problems(&store).await;
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!((found[0].0, found[0].1), (cal, "row-edited"));
+    assert!(found[0].2.contains("the findings of good `CAL-BUS-2P`"), "{found:#?}");
+    for b in &blocking {
+        sql(&store, "UPDATE findings SET severity = 'blocking' WHERE id = $1", &[&b.id]).await;
+    }
+    assert!(problems(&store).await.is_empty(), "{:#?}", problems(&store).await);
+
+    // 4. Reviews, certificates and runs: legitimate changes verify; edits of their rows are named.
+    for b in &blocking {
+        store
+            .review(&review(&b.id, Decision::Waive, "verified on site, report V-2026-114", "olga", Role::Auditor, None))
+            .await
+            .unwrap();
+    }
+    let cert = store.issue_certificate(&issue("CAL-BUS-2P")).await.unwrap();
+    let report = store.verify_log().await.unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    assert_eq!((report.rows.reviews, report.rows.certificates), (blocking.len(), 1));
+    let review_seq = report.head_seq - 1;
+    sql(
+        &store,
+        "UPDATE reviews SET note = 'no reason needed' WHERE finding_id = $1",
+        &[&blocking[blocking.len() - 1].id],
+    )
+    .await;
+    sql(
+        &store,
+        "UPDATE certificates SET draft = replace(draft, 'CAL-BUS-2P', 'CAL-BUS-9X') WHERE id = $1",
+        &[&cert.id],
+    )
+    .await;
+    sql(&store, "UPDATE runs SET status = 'running' WHERE id = $1", &[&r.id]).await;
+    let found = problems(&store).await;
+    assert_eq!(found.len(), 3, "{found:#?}");
+    let review_row = &found.iter().find(|p| p.2.contains("review ")).unwrap();
+    assert_eq!((review_row.0, review_row.1), (review_seq, "row-edited"), "{found:#?}");
+    let cert_row = &found.iter().find(|p| p.2.contains(&format!("certificate {}", cert.id))).unwrap();
+    assert_eq!((cert_row.0, cert_row.1), (review_seq + 1, "row-edited"), "{found:#?}");
+    assert!(
+        found
+            .iter()
+            .any(|p| p.2.contains(&format!("run {} is `running`", r.id)) && p.2.contains("left it `completed`")),
+        "{found:#?}"
+    );
+    // A review row deleted, a certificate row forged.
+    sql(&store, "DELETE FROM reviews WHERE finding_id = $1", &[&blocking[0].id]).await;
+    sql(&store, "INSERT INTO certificates (id, batch, good, run_id, version, status, draft, issued_by, issued_at) SELECT 'forged', batch, 'SB-FR-3PT', run_id, 1, 'issued', draft, 'mallory', issued_at FROM certificates WHERE id = $1", &[&cert.id]).await;
+    let found = problems(&store).await;
+    assert!(
+        found.iter().any(|p| p.1 == "row-deleted" && p.2.contains(&format!("of finding {}", blocking[0].id))),
+        "{found:#?}"
+    );
+    assert!(
+        found.iter().any(|p| (p.0, p.1) == (0, "row-inserted") && p.2.contains("certificate forged")),
+        "{found:#?}"
+    );
+}
+
+/// Puts the chain back together after edits of entries (as someone who can write the database can):
+/// every `prev_hash` and `hash` recomputed from entry 1, and the head set to the last entry.
+async fn rehash(store: &Store) {
+    let mut prev = "0".repeat(64);
+    for mut e in store.log_entries(1, i64::MAX).await.unwrap() {
+        e.prev_hash = prev;
+        e.hash = e.expected_hash(&e.prev_hash);
+        sqlx::query("UPDATE audit_log SET prev_hash = $1, hash = $2 WHERE seq = $3")
+            .bind(&e.prev_hash)
+            .bind(&e.hash)
+            .bind(e.seq)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        sqlx::query("UPDATE log_head SET seq = $1, hash = $2 WHERE id = 1")
+            .bind(e.seq)
+            .bind(&e.hash)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        prev = e.hash;
+    }
+}
+
+/// An anchor kept outside the database catches what the chain cannot: a log cut short with its head set
+/// back, and a log rebuilt whole after an edit.
+async fn anchor_catches_truncation_and_rebuild(db: String, dir: PathBuf) {
+    let store = Store::open(&db).await.unwrap();
+    let r = run(&store, &demo_copy(&dir)).await;
+    let f = finding(&store, &r.id, "CAL-BUS-2P", "DECLARED_ORIGIN_MISMATCH").await;
+    store.review(&review(&f.id, Decision::Dismiss, "false positive", "ana", Role::Analyst, None)).await.unwrap();
+    let head = store.verify_log().await.unwrap();
+    assert!(head.ok(), "{:?}", head.problems);
+    let anchor: origin_store::Anchor = format!("{}:{}", head.head_seq, head.head_hash).parse().unwrap();
+    let checked = store.verify_log_anchored(Some(&anchor)).await.unwrap();
+    assert!(checked.ok() && checked.anchor.as_deref() == Some(anchor.to_string().as_str()), "{:?}", checked.problems);
+
+    // Truncated: the review's entry and row removed, the finding set back, the head moved back.
+    let last = store.log_entries(head.head_seq - 1, head.head_seq - 1).await.unwrap().remove(0);
+    sql(&store, "DELETE FROM reviews WHERE finding_id = $1", &[&f.id]).await;
+    sql(&store, "UPDATE findings SET status = 'open', version = 1 WHERE id = $1", &[&f.id]).await;
+    sqlx::query("DELETE FROM audit_log WHERE seq = $1").bind(head.head_seq).execute(store.pool()).await.unwrap();
+    sqlx::query("UPDATE log_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(last.seq)
+        .bind(&last.hash)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    assert!(problems(&store).await.is_empty(), "without the anchor a clean cut is not seen");
+    let report = store.verify_log_anchored(Some(&anchor)).await.unwrap();
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert_eq!((report.problems[0].seq, report.problems[0].kind), (anchor.seq, "truncated"));
+    assert!(
+        report.problems[0].message.contains(&format!("the log ends at entry {}", last.seq)),
+        "{}",
+        report.problems[0].message
+    );
+
+    // Rebuilt: the run's first entry edited and every hash after it recomputed, head included.
+    sql(&store, "UPDATE audit_log SET actor = 'mallory' WHERE seq = 1", &[]).await;
+    rehash(&store).await;
+    assert!(problems(&store).await.is_empty(), "without the anchor a rebuilt chain is not seen");
+    let later: origin_store::Anchor = format!("{}:{}", last.seq, last.hash).parse().unwrap();
+    let report = store.verify_log_anchored(Some(&later)).await.unwrap();
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert_eq!((report.problems[0].seq, report.problems[0].kind), (later.seq, "rewritten"));
+    assert!(report.problems[0].message.contains("the log was rebuilt"), "{}", report.problems[0].message);
+}
+
 /// `export RUN DIR`: inputs and rules as used with their digests, determinations, findings with
 /// reviews, certificates, the log segment.
 async fn export_package(db: String, dir: PathBuf) {
@@ -573,6 +834,179 @@ async fn workers_share_a_run(db: String, dir: PathBuf) {
     assert!(store.verify_log().await.unwrap().ok());
 }
 
+/// A fresh SQLite store with the demo run in it (its log has 3 entries).
+async fn sqlite_demo() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("a.db").display().to_string()).await.unwrap();
+    run(&store, &demo_copy(dir.path())).await;
+    (dir, store)
+}
+
+/// Issue 13 item 6: the log's columns are strictly typed. A `seq` stored as TEXT sorted after every
+/// number and escaped `log verify`; a REAL `seq` or a BLOB payload made it fail to read (exit 2). SQLite
+/// now refuses all three.
+#[tokio::test]
+async fn sqlite_log_columns_are_strictly_typed() {
+    let (_dir, store) = sqlite_demo().await;
+    for (what, insert) in [
+        (
+            "a TEXT seq",
+            "INSERT INTO audit_log (seq, at, actor, action, subject, payload, prev_hash, hash) VALUES ('4x', 'x', 'mallory', 'finding.reviewed', 'finding:x', '{}', 'x', 'x')",
+        ),
+        (
+            "a REAL seq",
+            "INSERT INTO audit_log (seq, at, actor, action, subject, payload, prev_hash, hash) VALUES (3.5, 'x', 'mallory', 'finding.reviewed', 'finding:x', '{}', 'x', 'x')",
+        ),
+        (
+            "a BLOB payload",
+            "INSERT INTO audit_log (seq, at, actor, action, subject, payload, prev_hash, hash) VALUES (99, 'x', 'mallory', 'finding.reviewed', 'finding:x', X'7B7D', 'x', 'x')",
+        ),
+    ] {
+        let e = sqlx::query(insert).execute(store.pool()).await.expect_err(what).to_string();
+        assert!(e.contains("datatype mismatch") || e.contains("cannot store"), "{what}: {e}");
+    }
+    let e = sqlx::query("UPDATE audit_log SET payload = CAST(payload AS BLOB) WHERE seq = 2")
+        .execute(store.pool())
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("cannot store BLOB value in TEXT column"), "{e}");
+    assert!(store.verify_log().await.unwrap().ok());
+}
+
+/// The same reproductions on a log table someone replaced by an untyped one: `log verify` names each
+/// wrong-typed entry (and the lost typing) instead of skipping it or failing to read.
+#[tokio::test]
+async fn sqlite_wrong_typed_entries_in_a_replaced_table_are_named() {
+    let (_dir, store) = sqlite_demo().await;
+    script(
+        &store,
+        &[
+            "CREATE TABLE lax (seq, at, actor, action, subject, payload, prev_hash, hash)",
+            "INSERT INTO lax SELECT * FROM audit_log",
+            "DROP TABLE audit_log",
+            "ALTER TABLE lax RENAME TO audit_log",
+        ],
+    )
+    .await;
+    let found = problems(&store).await;
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].1, "schema");
+    // A forged entry whose seq is TEXT: before, it sorted after every number and was never read.
+    sql(
+        &store,
+        "INSERT INTO audit_log VALUES ('4x', 'x', 'mallory', 'finding.reviewed', 'finding:x', '{}', 'x', 'x')",
+        &[],
+    )
+    .await;
+    let found = problems(&store).await;
+    assert!(
+        found.iter().any(|p| p.1 == "malformed"
+            && p.2.contains("seq '4x' (finding.reviewed finding:x)")
+            && p.2.contains("seq is text, not integer")),
+        "{found:#?}"
+    );
+    // A REAL seq and a BLOB payload: named, where reading them made `log verify` fail.
+    sql(
+        &store,
+        "INSERT INTO audit_log VALUES (3.5, 'x', 'mallory', 'finding.reviewed', 'finding:y', '{}', 'x', 'x')",
+        &[],
+    )
+    .await;
+    sql(&store, "UPDATE audit_log SET payload = CAST(payload AS BLOB) WHERE seq = 2", &[]).await;
+    let report = store.verify_log().await.unwrap();
+    let found: Vec<_> = report.problems.iter().map(|p| (p.seq, p.kind, p.message.as_str())).collect();
+    assert!(
+        found.iter().any(|p| p.1 == "malformed" && p.2.contains("seq 3.5") && p.2.contains("seq is real")),
+        "{found:#?}"
+    );
+    assert!(
+        found.iter().any(|p| (p.0, p.1) == (2, "malformed")
+            && p.2.contains("seq 2 (run.chunk_stored")
+            && p.2.contains("payload is blob, not text")),
+        "{found:#?}"
+    );
+    assert!(!report.ok());
+}
+
+/// A store made by a version before data binding: migration 0007 keeps its entries (and moves a
+/// wrong-typed one aside, named by `log verify`), marks where binding starts, and `log verify` still
+/// checks what the old entries hold: outcomes, finding ids and states.
+#[tokio::test]
+async fn sqlite_store_from_before_binding_migrates_and_verifies() {
+    let (_dir, store) = sqlite_demo().await;
+    let f =
+        store.findings(&FindingFilter { good: Some("CAL-BUS-2P".into()), ..FindingFilter::default() }).await.unwrap();
+    store.review(&review(&f[0].id, Decision::Dismiss, "false positive", "ana", Role::Analyst, None)).await.unwrap();
+    // Back to the shape of an older store: payloads without digests, the log tables as 0001 made them.
+    for e in store.log_entries(1, i64::MAX).await.unwrap() {
+        let mut p: serde_json::Value = serde_json::from_str(&e.payload).unwrap();
+        for g in p.get_mut("goods").and_then(|g| g.as_array_mut()).into_iter().flatten() {
+            let g = g.as_object_mut().unwrap();
+            g.remove("row_digest");
+            g.remove("findings_digest");
+        }
+        let o = p.as_object_mut().unwrap();
+        o.remove("review");
+        o.remove("review_digest");
+        sql(&store, "UPDATE audit_log SET payload = $1 WHERE seq = $2", &[&p.to_string(), &e.seq.to_string()]).await;
+    }
+    rehash(&store).await;
+    let before = store.verify_log().await.unwrap().head_seq;
+    script(&store, &[
+        "CREATE TABLE old_log (seq BIGINT PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, subject TEXT NOT NULL, payload TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)",
+        "INSERT INTO old_log SELECT * FROM audit_log",
+        "DROP TABLE audit_log",
+        "ALTER TABLE old_log RENAME TO audit_log",
+        "CREATE TABLE old_head (id BIGINT PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, hash TEXT NOT NULL, touched_at TEXT NOT NULL)",
+        "INSERT INTO old_head SELECT * FROM log_head",
+        "DROP TABLE log_head",
+        "ALTER TABLE old_head RENAME TO log_head",
+        "DROP TABLE log_binding",
+        "DROP TABLE audit_log_malformed",
+        "DELETE FROM _sqlx_migrations WHERE version = 7",
+        // What the old schema let in: a forged entry with a TEXT seq.
+        "INSERT INTO audit_log VALUES ('9x', 'x', 'mallory', 'finding.reviewed', 'finding:x', '{}', 'x', 'x')",
+    ]).await;
+    let path = store.location().to_string();
+    store.close().await;
+    let store = Store::open(&path).await.unwrap();
+    let report = store.verify_log().await.unwrap();
+    assert_eq!(report.bound_from, before + 1, "binding starts after the old entries");
+    assert_eq!(report.unbound_goods, 13);
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert_eq!(report.problems[0].kind, "malformed");
+    assert!(
+        report.problems[0].message.contains("seq '9x'")
+            && report.problems[0].message.contains("moved to audit_log_malformed"),
+        "{:?}",
+        report.problems
+    );
+    sql(&store, "DELETE FROM audit_log_malformed", &[]).await;
+    assert!(problems(&store).await.is_empty());
+    // The old entries still bind the outcome and the finding states.
+    sql(&store, "UPDATE determinations SET outcome = 'qualified' WHERE good = 'CP-HVAC-01'", &[]).await;
+    sql(&store, "UPDATE findings SET status = 'waived' WHERE id = $1", &[&f[0].id]).await;
+    let found = problems(&store).await;
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(
+        found.iter().any(|p| p.2.contains("CP-HVAC-01") && p.2.contains("recorded `needs-evidence`")),
+        "{found:#?}"
+    );
+    assert!(found.iter().any(|p| p.0 == before && p.2.contains("left it `dismissed` at version 2")), "{found:#?}");
+    sql(&store, "UPDATE determinations SET outcome = 'needs-evidence' WHERE good = 'CP-HVAC-01'", &[]).await;
+    sql(&store, "UPDATE findings SET status = 'dismissed' WHERE id = $1", &[&f[0].id]).await;
+    // New entries are bound: a review after the migration carries its digest.
+    let g =
+        store.findings(&FindingFilter { good: Some("SB-FR-3PT".into()), ..FindingFilter::default() }).await.unwrap();
+    store.review(&review(&g[0].id, Decision::Accept, "", "ana", Role::Analyst, None)).await.unwrap();
+    let last = store.log_entries(before + 1, before + 1).await.unwrap().remove(0);
+    assert!(last.payload.contains("\"review_digest\""), "{}", last.payload);
+    assert!(problems(&store).await.is_empty());
+    sql(&store, "UPDATE reviews SET reviewer = 'olga' WHERE finding_id = $1", &[&g[0].id]).await;
+    let found = problems(&store).await;
+    assert!(found.len() == 1 && found[0].0 == before + 1 && found[0].1 == "row-edited", "{found:#?}");
+}
+
 /// Workers need PostgreSQL; on SQLite they say so.
 #[tokio::test]
 async fn workers_refuse_sqlite() {
@@ -626,5 +1060,7 @@ scenarios!(
     decisions_carry_over,
     certificates,
     log_verify_catches_tampering,
+    log_binds_the_data,
+    anchor_catches_truncation_and_rebuild,
     export_package,
 );
