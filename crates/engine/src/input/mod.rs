@@ -898,6 +898,11 @@ impl Cx<'_> {
             if msg.starts_with("duplicate field") {
                 return DeError::Fallback;
             }
+            // serde stops at the first wrong field; text after it may not be JSON at all (`"a"x: 1`).
+            // The general path reads the whole file first and reports that as malformed.
+            if serde_json::from_str::<serde::de::IgnoredAny>(text).is_err() {
+                return DeError::Fallback;
+            }
             DeError::Input(self.de_error(base, &inner, msg))
         })
     }
