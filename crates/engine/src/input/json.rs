@@ -129,7 +129,7 @@ pub(super) fn parse<R: Read>(
     // file first, so a part that is not JSON is reported (as malformed) before any header error.
     let mut provenance = provenance;
     let mut header_error = |errors: Vec<super::InputError>| {
-        let malformed = texts.values().any(|(_, t)| serde_json::from_str::<serde::de::IgnoredAny>(t).is_err())
+        let malformed = texts.values().any(|(_, t)| !super::well_formed(t))
             || provenance.take().is_some_and(|h| !matches!(h.join(), Ok(Some(_))));
         if malformed { Ok(None) } else { Ok(Some(Err(HeaderError(errors)))) }
     };
@@ -705,7 +705,8 @@ mod tests {
     /// Found by fuzzing (fuzz/regressions/batch_json/): a misspelt header key followed by text that is
     /// not JSON (`"importing_pytr"a: "US"`) was reported by the fast path as an unknown field on the
     /// batch's line, by the general path as malformed on the key's line. Both now say malformed; and a
-    /// header error with a malformed part elsewhere (`parties`) is malformed on both paths too.
+    /// header error with a malformed part elsewhere (`parties`), or a part with a wrong field and then a
+    /// key given twice (`supplier_certifications[0]`), is malformed on both paths too.
     #[test]
     fn a_header_error_beside_malformed_text_is_reported_as_malformed() {
         let path = Path::new("batch.json");
@@ -713,6 +714,10 @@ mod tests {
         for t in [
             format!("{{\n\"batch\": {{\n{header},\n\"importing_pytr\"a: \"US\"}},\n\"goods\": []}}"),
             format!("{{\n\"batch\": {{{header}, \"colour\": 1}},\n\"parties\": [{{\"id\": \"p\" \"name\": \"x\"}}]}}"),
+            // A wrong field, then a key given twice: serde stopped at the first.
+            format!(
+                "{{\n\"batch\": {{{header}}},\n\"supplier_certifications\": [{{\"id\": \"c\", \"y\": 1, \"id\": \"d\"}}]}}"
+            ),
         ] {
             let fast = parse_batch(path, &t).map(|b| errors(&b)).map_err(|e| e.to_string());
             let general = parse_text(path, &t, crate::input::FileScope::BatchDirectory)
