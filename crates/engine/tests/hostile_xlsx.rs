@@ -200,6 +200,22 @@ fn a_shared_string_index_out_of_range_is_a_located_error_not_a_panic() {
     assert!(message.contains("K1"), "located after the last cell read: {message}");
 }
 
+/// Found by fuzzing (fuzz/regressions/bom_xlsx/reversed-dimension-range): a `<dimension>` written
+/// backwards (`A5:I3`) made calamine subtract with overflow, a panic in any build with overflow checks
+/// (the tests', a debug server's). Every call into calamine is now under `catch_unwind`: a located
+/// error there; a release build wraps inside calamine, never trusts the dimension, and reads the cells.
+#[test]
+fn a_dimension_written_backwards_does_not_panic() {
+    let (_dir, path) = batch_with(&workbook(Some("A5:I3"), &boiler_rows(), &[], &[]));
+    if cfg!(debug_assertions) {
+        let message = workbook_error(&path);
+        assert!(message.contains("damaged") && message.contains("first sheet"), "{message}");
+    } else {
+        let batch = load_batch(&path).expect("the cells are read");
+        assert!(matches!(&batch.goods[0], GoodInput::Ok(g) if g.materials.len() == 2));
+    }
+}
+
 /// Not a zip archive at all, under an .xlsx name: an error, not a panic.
 #[test]
 fn a_file_that_is_not_a_workbook_is_a_located_error() {

@@ -125,23 +125,31 @@ pub(super) fn parse<R: Read>(
     };
 
     let top = Cx { file: path.to_path_buf(), locate: Locate::Top(&tops), errors: Vec::new() };
+    // A header error stops the run before the other parts are read; the general path reads the whole
+    // file first, so a part that is not JSON is reported (as malformed) before any header error.
+    let mut provenance = provenance;
+    let mut header_error = |errors: Vec<super::InputError>| {
+        let malformed = texts.values().any(|(_, t)| !super::well_formed(t))
+            || provenance.take().is_some_and(|h| !matches!(h.join(), Ok(Some(_))));
+        if malformed { Ok(None) } else { Ok(Some(Err(HeaderError(errors)))) }
+    };
     // The header: any error stops the run.
     let Some((hline, htext)) = texts.get("batch") else {
-        return Ok(Some(Err(HeaderError(vec![top.err(
+        return header_error(vec![top.err(
             "batch",
             "missing field `batch`",
             "add the batch header: id, importing_party, as_of, currency",
-        )]))));
+        )]);
     };
     let mut hcx = Cx { file: path.to_path_buf(), locate: Locate::part("batch", *hline, htext), errors: Vec::new() };
     let raw_header: RawHeader = match hcx.de_json(htext, "batch") {
         Ok(h) => h,
-        Err(DeError::Input(e)) => return Ok(Some(Err(HeaderError(vec![e])))),
+        Err(DeError::Input(e)) => return header_error(vec![e]),
         Err(DeError::Fallback) => return Ok(None),
     };
     let header = hcx.header(&raw_header);
     if !hcx.errors.is_empty() {
-        return Ok(Some(Err(HeaderError(std::mem::take(&mut hcx.errors)))));
+        return header_error(std::mem::take(&mut hcx.errors));
     }
 
     let mut warnings = Vec::new();
@@ -692,6 +700,33 @@ mod tests {
         let dup = fast.err().unwrap_or_default();
         assert!(dup.contains("goods[4].id") && dup.contains("used twice"), "{dup}");
         assert!(e.iter().any(|e| e.contains("unknown field `colour`")), "{e:#?}");
+    }
+
+    /// Found by fuzzing (fuzz/regressions/batch_json/): a misspelt header key followed by text that is
+    /// not JSON (`"importing_pytr"a: "US"`) was reported by the fast path as an unknown field on the
+    /// batch's line, by the general path as malformed on the key's line. Both now say malformed; and a
+    /// header error with a malformed part elsewhere (`parties`), or a part with a wrong field and then a
+    /// key given twice (`supplier_certifications[0]`), is malformed on both paths too.
+    #[test]
+    fn a_header_error_beside_malformed_text_is_reported_as_malformed() {
+        let path = Path::new("batch.json");
+        let header = r#""id": "b", "importing_party": "US", "as_of": "2026-11-01", "currency": "USD""#;
+        for t in [
+            format!("{{\n\"batch\": {{\n{header},\n\"importing_pytr\"a: \"US\"}},\n\"goods\": []}}"),
+            format!("{{\n\"batch\": {{{header}, \"colour\": 1}},\n\"parties\": [{{\"id\": \"p\" \"name\": \"x\"}}]}}"),
+            // A wrong field, then a key given twice: serde stopped at the first.
+            format!(
+                "{{\n\"batch\": {{{header}}},\n\"supplier_certifications\": [{{\"id\": \"c\", \"y\": 1, \"id\": \"d\"}}]}}"
+            ),
+        ] {
+            let fast = parse_batch(path, &t).map(|b| errors(&b)).map_err(|e| e.to_string());
+            let general = parse_text(path, &t, crate::input::FileScope::BatchDirectory)
+                .map(|b| errors(&b))
+                .map_err(|e| e.to_string());
+            assert_eq!(fast, general, "{t}");
+            let e = fast.err().unwrap_or_default();
+            assert!(e.contains("malformed YAML/JSON"), "{e}");
+        }
     }
 
     /// Malformed JSON and header errors are reported as the general path reports them.

@@ -834,6 +834,56 @@ impl<'a> Locate<'a> {
     }
 }
 
+/// Whether `text` is JSON the general path reads without a syntax error: valid JSON with no key twice
+/// in one object (YAML refuses a duplicate key; serde_json's own types keep the last one).
+pub(crate) fn well_formed(text: &str) -> bool {
+    struct WellFormed;
+    impl<'de> serde::Deserialize<'de> for WellFormed {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(WellFormed)
+        }
+    }
+    impl<'de> serde::de::Visitor<'de> for WellFormed {
+        type Value = WellFormed;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<WellFormed, E> {
+            Ok(WellFormed)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<WellFormed, E> {
+            Ok(WellFormed)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<WellFormed, E> {
+            Ok(WellFormed)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<WellFormed, E> {
+            Ok(WellFormed)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<WellFormed, E> {
+            Ok(WellFormed)
+        }
+        fn visit_unit<E>(self) -> Result<WellFormed, E> {
+            Ok(WellFormed)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<WellFormed, A::Error> {
+            while a.next_element::<WellFormed>()?.is_some() {}
+            Ok(WellFormed)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<WellFormed, A::Error> {
+            let mut keys = std::collections::HashSet::new();
+            while let Some(k) = a.next_key::<String>()? {
+                if !keys.insert(k) {
+                    return Err(serde::de::Error::custom("duplicate key"));
+                }
+                a.next_value::<WellFormed>()?;
+            }
+            Ok(WellFormed)
+        }
+    }
+    serde_json::from_str::<WellFormed>(text).is_ok()
+}
+
 /// A deserialization problem of the JSON fast path.
 enum DeError {
     /// Located, as the general path reports it.
@@ -896,6 +946,11 @@ impl Cx<'_> {
                 msg = m.to_string();
             }
             if msg.starts_with("duplicate field") {
+                return DeError::Fallback;
+            }
+            // serde stops at the first wrong field; text after it may not be JSON at all (`"a"x: 1`),
+            // or hold a key twice. The general path reads the whole file first: malformed.
+            if !well_formed(text) {
                 return DeError::Fallback;
             }
             DeError::Input(self.de_error(base, &inner, msg))

@@ -62,7 +62,6 @@ pub fn read_rows(path: &Path) -> Result<Vec<Vec<String>>, XlsxProblem> {
 
 /// Reads the first sheet of a workbook held in memory (see [`read_rows`]).
 pub fn read_rows_from(bytes: Vec<u8>) -> Result<Vec<Vec<String>>, XlsxProblem> {
-    let save_again = "save the BOM again as .xlsx with the lines on the first sheet";
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(problem(
             format!("the workbook is larger than {} MiB", MAX_FILE_BYTES / (1024 * 1024)),
@@ -70,6 +69,21 @@ pub fn read_rows_from(bytes: Vec<u8>) -> Result<Vec<Vec<String>>, XlsxProblem> {
         ));
     }
     check_archive(&bytes)?;
+    // calamine panics on some damaged workbooks: a `<dimension>` range written backwards (`B3:A1`)
+    // overflows a subtraction in builds with overflow checks, a shared-string index past the strings
+    // is used unchecked (caught again per cell below, to say which cell). Every call into it runs
+    // here, so such a workbook is a located error and never stops the process.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| first_sheet(bytes))).unwrap_or_else(|_| {
+        Err(problem(
+            "the workbook is damaged: its first sheet could not be read",
+            "open it in a spreadsheet program and save it again as .xlsx",
+        ))
+    })
+}
+
+/// The first sheet's cells, read with calamine, as rows of trimmed texts (see [`read_rows_from`]).
+fn first_sheet(bytes: Vec<u8>) -> Result<Vec<Vec<String>>, XlsxProblem> {
+    let save_again = "save the BOM again as .xlsx with the lines on the first sheet";
     let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
         .map_err(|e| problem(format!("cannot open the workbook: {e}"), save_again))?;
     let Some(first) = wb.sheet_names().first().cloned() else {
