@@ -250,7 +250,9 @@ pub fn explain_full(
                     Lookup::NeedsClassification(_) => "needs a deeper classification".to_string(),
                     Lookup::NeedsUse(_) => "depends on the vehicle use (--use)".to_string(),
                     Lookup::NeedsDescription(_) => "depends on what the good is (--kind)".to_string(),
-                    Lookup::NeedsParties(_) => "depends on the direction of trade (--exporting, --importing)".to_string(),
+                    Lookup::NeedsParties(_) => {
+                        "depends on the direction of trade (--exporting, --importing)".to_string()
+                    }
                 };
                 writeln!(out, "  - {c}: {words}")?;
             }
@@ -414,8 +416,7 @@ pub fn hs2022_section(set: &RuleSet, correlation: &origin_rules::Correlation) ->
             continue;
         }
         total += 1;
-        let found: Vec<Option<Review>> =
-            h17s.iter().map(|code| explain_status(set, *code, as_of)).collect();
+        let found: Vec<Option<Review>> = h17s.iter().map(|code| explain_status(set, *code, as_of)).collect();
         if found.iter().all(Option::is_some) {
             covered += 1;
             let worst = found.iter().flatten().map(|r| trust_rank(*r)).max().unwrap_or(0);
@@ -465,11 +466,7 @@ pub fn hs2022_section(set: &RuleSet, correlation: &origin_rules::Correlation) ->
 
 /// `rules coverage`: what the pack encodes per chapter and by review status, and what it does not,
 /// as Markdown. `docs/rules-coverage.md` is this output; a test keeps the two equal.
-pub fn coverage(
-    pack: &PackSource,
-    legal: &[std::path::PathBuf],
-    out: &mut dyn Write,
-) -> std::io::Result<i32> {
+pub fn coverage(pack: &PackSource, legal: &[std::path::PathBuf], out: &mut dyn Write) -> std::io::Result<i32> {
     use std::fmt::Write as _;
     let Some(set) = load_valid(pack, out)? else { return Ok(exit::INVALID) };
     let mut o = String::new();

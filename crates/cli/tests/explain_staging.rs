@@ -23,9 +23,18 @@ fn staged_line(out: &str) -> &str {
 fn explain(hs: &str, use_: VehicleUse, category: StagingCategory, as_of: &str) -> String {
     let mut out = Vec::new();
     let as_of = NaiveDate::parse_from_str(as_of, "%Y-%m-%d").unwrap();
-    let code =
-        rules_cmd::explain_full(&pack(), hs, Nomenclature::Hs2022, as_of, Some(use_), None, None, Some(category), &mut out)
-            .unwrap();
+    let code = rules_cmd::explain_full(
+        &pack(),
+        hs,
+        Nomenclature::Hs2022,
+        as_of,
+        Some(use_),
+        None,
+        None,
+        Some(category),
+        &mut out,
+    )
+    .unwrap();
     let out = String::from_utf8(out).unwrap();
     assert_eq!(code, 0, "{out}");
     out

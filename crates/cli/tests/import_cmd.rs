@@ -216,12 +216,10 @@ fn crosscheck_pack_agrees_with_every_legal_file() {
     assert_eq!(secondary.len(), 92);
     files.extend(secondary);
     let mut out = Vec::new();
-    crosscheck(&CrosscheckArgs { text_files: files, chapter: None }, &root().join("rules/usmca").into(), &mut out).unwrap();
+    crosscheck(&CrosscheckArgs { text_files: files, chapter: None }, &root().join("rules/usmca").into(), &mut out)
+        .unwrap();
     let text = String::from_utf8(out).unwrap();
-    let not_written = [
-        "chapter 87 Rule 53 — 8708.99",
-        "chapter 87 Rule 55 — 8708.99",
-    ];
+    let not_written = ["chapter 87 Rule 53 — 8708.99", "chapter 87 Rule 55 — 8708.99"];
     // gn11-87-042 and gn11-96-016 were read in part; `rules import` gives the kind of the only alternative
     // read to the rule, the cross-check reads it on the alternative: the same goods, said at two levels.
     let pending = ["gn11-85-058", "gn11-85-061", "gn11-87-042 <-", "gn11-96-016 <-"];

@@ -172,8 +172,9 @@ fn kinds_of(r: &origin_rules::import::ParsedRule) -> Vec<String> {
 /// By hand from GN 11(o) chapter 74 (7404): materials of any other heading, or of 7404 itself.
 #[test]
 fn any_other_good_within_that_heading_is_the_rules_own_heading() {
-    let r = parse_rule("A change to a good of heading 7404 from any other good within that heading or any other heading.")
-        .unwrap();
+    let r =
+        parse_rule("A change to a good of heading 7404 from any other good within that heading or any other heading.")
+            .unwrap();
     assert!(kinds_of(&r).is_empty(), "{:?}", kinds_of(&r));
     let s = r.alternatives[0].shift.as_ref().unwrap();
     assert_eq!(s.from.as_deref(), Some("heading"));

@@ -19,9 +19,9 @@ use sha2::{Digest, Sha256};
 use sqlx::Sqlite;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
 
-use crate::facts::{Lines, finding_suppliers, lines_json, named_lots, supplier_key};
 use crate::bind::{FindingsDigest, determination_digest, review_digest};
 use crate::certificate::certificate_digest_in;
+use crate::facts::{Lines, finding_suppliers, lines_json, named_lots, supplier_key};
 use crate::inputs::RunInputs;
 use crate::log::{LogEntry, append};
 use crate::{Backend, Store, StoreError, new_id, now};
