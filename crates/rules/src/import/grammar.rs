@@ -590,13 +590,15 @@ impl P {
         // own heading (chapter) is allowed too.
         if self.is("any")
             && let Some(w) = self.peek(1)
-            && matches!(w.to_ascii_lowercase().as_str(), "heading" | "chapter" | "subheading")
+            && let lvl @ ("heading" | "chapter" | "subheading") = w.to_ascii_lowercase().as_str()
             && !self.peek(2).is_some_and(|w| w.eq_ignore_ascii_case("outside") || w.eq_ignore_ascii_case("within"))
         {
-            self.i += 1;
-            let (lvl, n) = self.level_word().expect("a level word was peeked");
-            self.i += n;
-            return Ok(Source::AnyOwnIncluded(lvl));
+            self.i += 2;
+            return Ok(Source::AnyOwnIncluded(match lvl {
+                "heading" => "heading",
+                "chapter" => "chapter",
+                _ => "subheading",
+            }));
         }
         if self.eat("more than one of the following") {
             let _ = self.eat(":");
