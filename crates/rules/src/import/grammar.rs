@@ -481,9 +481,11 @@ impl P {
         if self.eat("any other good within that subheading") || self.eat("within that subheading") {
             return Ok(Source::Within);
         }
-        // "any other good within that heading" (a rule of one heading), "(any other good) within these /
-        // those subheadings": the rule's own codes, as "any other good within those subheadings".
-        if self.eat("any other good within that heading")
+        // "any other good within those subheadings", "... within that heading" (a rule of one heading),
+        // "(any other good) within these / those subheadings": the rule's own group of codes.
+        if self.eat("any other good within those subheadings")
+            || self.eat("any other good within those headings")
+            || self.eat("any other good within that heading")
             || self.eat("any other good within these subheadings")
             || self.eat("any other good within these headings")
             || self.eat("within that heading")
@@ -543,9 +545,6 @@ impl P {
                 }
             }
             self.i = save;
-        }
-        if self.eat("any other good within those subheadings") || self.eat("any other good within those headings") {
-            return Ok(Source::GroupGoods);
         }
         if self.is("any other") {
             let save = self.i;
