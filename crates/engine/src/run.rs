@@ -461,22 +461,39 @@ pub fn write_report_file(
 ) -> Result<(Summary, PhaseTimes), RunError> {
     let io = |e: std::io::Error| RunError::Internal(format!("cannot write `{}`: {e}", path.display()));
     let tmp = temp_path(path);
-    let file = std::fs::File::create(&tmp).map_err(io)?;
+    let file = std::fs::File::create(tmp.as_deref().unwrap_or(path)).map_err(io)?;
     let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
     let result = write_report_json(rules, batch, opts, progress, &mut w).and_then(|r| {
         w.into_inner().map_err(|e| io(e.into_error()))?;
-        std::fs::rename(&tmp, path).map_err(io)?;
+        finish(tmp.as_deref(), path).map_err(io)?;
         Ok(r)
     });
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    if result.is_err()
+        && let Some(tmp) = &tmp
+    {
+        let _ = std::fs::remove_file(tmp);
     }
     result
 }
 
-fn temp_path(path: &Path) -> PathBuf {
+/// Where to write before the rename onto `path`; `None` when `path` is not a regular file (`/dev/null`,
+/// a FIFO, a terminal): renaming onto it would replace the device with a plain file, so it is written
+/// in place.
+fn temp_path(path: &Path) -> Option<PathBuf> {
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return None;
+    }
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    dir.join(format!(".{}.tmp-{}", path.file_name().and_then(|n| n.to_str()).unwrap_or("report"), std::process::id()))
+    Some(dir.join(format!(
+        ".{}.tmp-{}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("report"),
+        std::process::id()
+    )))
+}
+
+/// Moves the written temporary file onto `path` (nothing to do when `path` was written in place).
+fn finish(tmp: Option<&Path>, path: &Path) -> std::io::Result<()> {
+    tmp.map_or(Ok(()), |t| std::fs::rename(t, path))
 }
 
 /// The lots BOM lines name (sub-BOMs included): the only ones whose facts the audit reads.
@@ -694,17 +711,17 @@ pub async fn run(
 /// the whole report in memory): never half-written.
 pub fn write_json_atomically(path: &Path, value: &impl Serialize) -> std::io::Result<()> {
     let tmp = temp_path(path);
-    let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(tmp.as_deref().unwrap_or(path))?);
     serde_json::to_writer_pretty(&mut w, value).map_err(std::io::Error::other)?;
     w.flush()?;
     drop(w);
-    std::fs::rename(&tmp, path)
+    finish(tmp.as_deref(), path)
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so a reader
 /// never sees a half-written report.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = temp_path(path);
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
+    std::fs::write(tmp.as_deref().unwrap_or(path), bytes)?;
+    finish(tmp.as_deref(), path)
 }
