@@ -1,4 +1,4 @@
-//! `origin-audit batch check | schema`: validate a batch's input without auditing it, and print the
+//! `origin-audit batch check | schema` and `report schema | check`: validate a batch's input without auditing it, print the
 //! batch JSON Schema.
 
 use std::io::Write;
@@ -72,4 +72,53 @@ pub fn check(path: &Path, pack: &PackSource, scope: FileScope, out: &mut dyn Wri
 pub fn schema(out: &mut dyn Write) -> std::io::Result<i32> {
     writeln!(out, "{}", serde_json::to_string_pretty(&origin_engine::input::json_schema()).unwrap_or_default())?;
     Ok(exit::OK)
+}
+
+/// `report schema`: the JSON Schema of the report, version 1.
+pub fn report_schema(out: &mut dyn Write) -> std::io::Result<i32> {
+    writeln!(out, "{}", serde_json::to_string_pretty(&origin_engine::report::v1::json_schema()).unwrap_or_default())?;
+    Ok(crate::exit::OK)
+}
+
+/// `report check FILE`: reads the file as a version 1 report (the types every reader uses), so a
+/// consumer learns before it relies on a file whether it is one, and where it is not.
+pub fn report_check(file: &Path, out: &mut dyn Write) -> std::io::Result<i32> {
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            writeln!(out, "error: cannot read `{}`: {e}", file.display())?;
+            return Ok(crate::exit::INVALID);
+        }
+    };
+    match serde_json::from_str::<origin_engine::report::v1::Report>(&text) {
+        Ok(r) if r.version == origin_engine::report::v1::VERSION => {
+            let s = &r.summary;
+            writeln!(
+                out,
+                "{}: report version {}, batch `{}`, {} goods ({} qualified, {} not qualified, {} needs evidence)",
+                file.display(),
+                r.version,
+                r.batch,
+                s.goods,
+                s.qualified,
+                s.not_qualified,
+                s.needs_evidence
+            )?;
+            Ok(crate::exit::OK)
+        }
+        Ok(r) => {
+            writeln!(out, "error: {}: report version {} is not version 1", file.display(), r.version)?;
+            Ok(crate::exit::INVALID)
+        }
+        Err(e) => {
+            writeln!(
+                out,
+                "error: {}:{}:{}: not a version 1 report: {e}\n  help: `origin-audit report schema` prints the format",
+                file.display(),
+                e.line(),
+                e.column()
+            )?;
+            Ok(crate::exit::INVALID)
+        }
+    }
 }

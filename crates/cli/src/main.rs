@@ -44,6 +44,11 @@ enum Command {
         #[command(subcommand)]
         command: BatchCommand,
     },
+    /// The report format (`run --out`): print its JSON Schema, or check a report file against it.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
     /// Check, explain and export rule packs.
     Rules {
         #[command(subcommand)]
@@ -113,6 +118,17 @@ enum BatchCommand {
     },
     /// Print the JSON Schema of the batch file.
     Schema,
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportCommand {
+    /// Print the JSON Schema of the report, version 1 (docs/report.schema.json).
+    Schema,
+    /// Read a report file as report version 1; exit 1, with the line and column, when it is not one.
+    Check {
+        /// The report (`run --out report.json`).
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -275,6 +291,10 @@ fn main() -> ExitCode {
                 origin_cli::batch_cmd::check(&file, &pack, origin_cli::run_cmd::bom_scope(allow_outside), &mut out)
             }
             BatchCommand::Schema => origin_cli::batch_cmd::schema(&mut out),
+        },
+        Command::Report { command } => match command {
+            ReportCommand::Schema => origin_cli::batch_cmd::report_schema(&mut out),
+            ReportCommand::Check { file } => origin_cli::batch_cmd::report_check(&file, &mut out),
         },
         Command::Rules { command } => match command {
             RulesCommand::Check { dir, format } => {

@@ -488,7 +488,7 @@ pub async fn certificate(store: &Store, cmd: &CertificateCommand, out: &mut dyn 
                         "<!-- certificate {} version {} ({}), good {}, run {}, issued by {} at {} -->\n",
                         c.id, c.version, c.status, c.good, c.run_id, c.issued_by, c.issued_at
                     )?;
-                    write!(out, "{}", origin_engine::certificate::markdown(&origin_store::draft_from_json(&c.draft)?))?;
+                    write!(out, "{}", origin_engine::certificate::markdown(&c.draft))?;
                 }
             }
         }

@@ -69,7 +69,7 @@ pub struct AuditContext<'a> {
 }
 
 /// The answer for a good.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     /// Originating under the criterion given.
@@ -114,21 +114,21 @@ pub struct RuleRef {
 }
 
 /// Values used, in the batch currency.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema, Default)]
 pub struct Values {
     /// Transaction value as given.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_value: Option<Decimal>,
     /// International shipping removed.
     pub international_shipping: Decimal,
     /// TV adjusted to FOB.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adjusted_transaction_value: Option<Decimal>,
     /// Net cost.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub net_cost: Option<Decimal>,
     /// Total cost.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_cost: Option<Decimal>,
     /// Value of non-originating materials (including undetermined), after roll-up.
     pub vnm: Decimal,
@@ -139,7 +139,8 @@ pub struct Values {
 /// One material's part in the determination. It shares the batch's [`Material`] (no copy of its
 /// texts per line) and keeps the explanations as data; both are written out only when serialized,
 /// with the fields in this order: `line`, `part`, `description`, `hs`, `value`, `vnm`, `role`,
-/// `declared_origin`, `traced_origin`, `status`, `why`, `shift`.
+/// `declared_origin`, `traced_origin`, `supplier`, `lot`, `status`, `why`, `shift`
+/// ([`crate::report::v1::Material`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MaterialOutcome {
     /// The BOM line (line id, part, description, classification, value, role, declared origin).
@@ -160,8 +161,16 @@ impl Serialize for MaterialOutcome {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let m = &*self.material;
-        let len =
-            9 + [m.part.is_some(), self.traced_origin.is_some(), self.shift.is_some()].iter().filter(|x| **x).count();
+        let len = 9 + [
+            m.part.is_some(),
+            self.traced_origin.is_some(),
+            m.supplier.is_some(),
+            m.lot.is_some(),
+            self.shift.is_some(),
+        ]
+        .iter()
+        .filter(|x| **x)
+        .count();
         let mut st = s.serialize_struct("MaterialOutcome", len)?;
         st.serialize_field("line", &*m.line)?;
         match &m.part {
@@ -183,6 +192,14 @@ impl Serialize for MaterialOutcome {
         match &self.traced_origin {
             Some(t) => st.serialize_field("traced_origin", t)?,
             None => st.skip_field("traced_origin")?,
+        }
+        match &m.supplier {
+            Some(s) => st.serialize_field("supplier", &**s)?,
+            None => st.skip_field("supplier")?,
+        }
+        match &m.lot {
+            Some(l) => st.serialize_field("lot", &**l)?,
+            None => st.skip_field("lot")?,
         }
         st.serialize_field("status", &self.status)?;
         st.serialize_field("why", &self.why)?;

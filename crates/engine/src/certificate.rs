@@ -9,7 +9,8 @@
 use std::fmt::Write as _;
 
 use chrono::{Months, NaiveDate};
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::audit::{GoodAudit, Outcome};
 use crate::input::{Batch, Good, Party};
@@ -18,26 +19,26 @@ use crate::input::{Batch, Good, Party};
 pub const STATEMENT: &str = "I certify that the goods described in this document qualify as originating and the information contained in this document is true and accurate. I assume responsibility for proving such representations and agree to maintain and present upon request or to make available during a verification visit, documentation necessary to support this certification.";
 
 /// A party as the certificate shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CertParty {
     /// Name.
     pub name: String,
     /// Title, for the certifier.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Address.
     pub address: String,
     /// Telephone.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub telephone: Option<String>,
     /// Email.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
 }
 
 /// A blanket period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BlanketPeriod {
     /// From.
@@ -47,7 +48,7 @@ pub struct BlanketPeriod {
 }
 
 /// The good as the certificate shows it (element 6-7).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CertGood {
     /// Description.
@@ -57,17 +58,17 @@ pub struct CertGood {
     /// Origin criterion A-D.
     pub origin_criterion: String,
     /// Invoice number for a single shipment.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invoice_number: Option<String>,
 }
 
 /// A draft certification of origin: the nine data elements, to be signed by the certifier.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CertificateDraft {
     /// Always `UsmcaCertificateOfOrigin`.
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    pub kind: String,
     /// The good's id in the batch.
     pub good_id: String,
     /// 1. Certifier role: importer, exporter or producer.
@@ -83,15 +84,15 @@ pub struct CertificateDraft {
     /// 6-7. The good, its classification and criterion.
     pub goods: Vec<CertGood>,
     /// 8. Blanket period (at most 12 months), when not a single shipment.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blanket_period: Option<BlanketPeriod>,
     /// 9. The certification statement; signature and date are left for the certifier.
-    pub certification_statement: &'static str,
+    pub certification_statement: String,
     /// Elements the batch does not give, which the certifier must complete before signing.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub missing_elements: Vec<String>,
     /// Caveats from the determination (unverified or incomplete rules).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub caveats: Vec<String>,
 }
 
@@ -181,7 +182,7 @@ pub fn draft(
         missing.push("6/8. an invoice number for a single shipment, or a blanket period".into());
     }
     Ok(CertificateDraft {
-        kind: "UsmcaCertificateOfOrigin",
+        kind: "UsmcaCertificateOfOrigin".into(),
         good_id: good.id.clone(),
         certifier_role: role.into(),
         certifier: party(certifier),
@@ -195,7 +196,7 @@ pub fn draft(
             invoice_number: if blanket_period.is_none() { good.invoice.clone() } else { None },
         }],
         blanket_period,
-        certification_statement: STATEMENT,
+        certification_statement: STATEMENT.into(),
         missing_elements: missing,
         caveats: audit.determination.caveats.clone(),
     })
@@ -304,7 +305,7 @@ mod tests {
     fn user_text_cannot_forge_rows_headings_or_images_in_the_markdown_to_sign() {
         let name = "Evil Co |\n| 7. Origin criterion | A |\n# Approved\n![x](http://evil.example/x.png)";
         let d = CertificateDraft {
-            kind: "UsmcaCertificateOfOrigin",
+            kind: "UsmcaCertificateOfOrigin".into(),
             good_id: "g".into(),
             certifier_role: "producer".into(),
             certifier: hostile_party(name),
@@ -318,7 +319,7 @@ mod tests {
                 invoice_number: Some("INV_1*".into()),
             }],
             blanket_period: None,
-            certification_statement: STATEMENT,
+            certification_statement: STATEMENT.into(),
             missing_elements: vec!["3. exporter: set `batch.exporter`".into()],
             caveats: vec![],
         };

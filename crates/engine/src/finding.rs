@@ -2,10 +2,11 @@
 //! severity, the legal basis, the evidence, a computed remedy, and a fingerprint that stays the same
 //! across runs of the same facts so review decisions carry over.
 
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 /// How much a finding matters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// The good cannot be certified while this is open.
@@ -28,7 +29,7 @@ impl Severity {
 }
 
 /// The stable finding codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Code {
     /// The batch gives the good in a form that cannot be audited.
@@ -131,7 +132,7 @@ impl Code {
 }
 
 /// A finding on one good.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
     /// Stable code.
     pub code: Code,
@@ -140,14 +141,14 @@ pub struct Finding {
     /// The good.
     pub good: String,
     /// The BOM lines concerned.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub materials: Vec<String>,
     /// What was found, with the numbers.
     pub message: String,
     /// Legal basis.
     pub citation: String,
     /// The facts it rests on.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<String>,
     /// What to do, computed from the facts.
     pub remedy: String,

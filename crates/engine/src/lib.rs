@@ -9,5 +9,6 @@ pub mod finding;
 pub mod r#gen;
 pub mod input;
 pub mod provenance;
+pub mod report;
 pub mod run;
 pub mod sink;

@@ -579,7 +579,7 @@ pub async fn show_certificate(
     match q.format.as_deref() {
         None | Some("json") => Ok(Json(c).into_response()),
         Some("markdown") => {
-            let text = origin_engine::certificate::markdown(&origin_store::draft_from_json(&c.draft)?);
+            let text = origin_engine::certificate::markdown(&c.draft);
             Ok(([(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], text).into_response())
         }
         Some(other) => {

@@ -658,7 +658,7 @@ pub async fn certificate(
     let e = fail(&c);
     let id = s.store().resolve_id(IdKind::Certificate, &id).await.map_err(|x| e(x.into()))?;
     let ct = s.store().certificate(&id).await.map_err(|x| e(x.into()))?;
-    let d = origin_store::draft_from_json(&ct.draft).map_err(|x| e(x.into()))?;
+    let d = &ct.draft;
     let party = |p: &Option<origin_engine::certificate::CertParty>| -> String {
         let Some(p) = p else { return "<em>not given in the batch</em>".into() };
         let mut out = esc(&p.name);

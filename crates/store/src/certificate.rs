@@ -3,8 +3,8 @@
 //! finds the good no longer qualifies withdraws it (see `complete_run`).
 
 use chrono::NaiveDate;
-use origin_engine::certificate::{BlanketPeriod, CertGood, CertParty, CertificateDraft, STATEMENT, check_blanket};
-use serde::{Deserialize, Serialize};
+use origin_engine::certificate::{CertificateDraft, check_blanket};
+use serde::Serialize;
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -40,8 +40,8 @@ pub struct CertificateRow {
     pub version: i64,
     /// `issued` or `withdrawn`.
     pub status: String,
-    /// The Annex 5-A draft as JSON.
-    pub draft: serde_json::Value,
+    /// The Annex 5-A draft (report v1 shape).
+    pub draft: CertificateDraft,
     /// Blanket period start.
     pub blanket_from: Option<String>,
     /// Blanket period end.
@@ -77,82 +77,6 @@ fn cert_from_row(r: &AnyRow) -> Result<CertificateRow, StoreError> {
         withdrawn_at: r.try_get("withdrawn_at")?,
         withdrawn_by_run: r.try_get("withdrawn_by_run")?,
         withdrawn_reason: r.try_get("withdrawn_reason")?,
-    })
-}
-
-// The draft as stored, read back (the engine's output types only serialize).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RawParty {
-    name: String,
-    title: Option<String>,
-    address: String,
-    telephone: Option<String>,
-    email: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RawGood {
-    description: String,
-    hs_tariff_classification: String,
-    origin_criterion: String,
-    invoice_number: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RawBlanket {
-    start_date: NaiveDate,
-    end_date: NaiveDate,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RawDraft {
-    good_id: String,
-    certifier_role: String,
-    certifier: Option<RawParty>,
-    exporter: Option<RawParty>,
-    producer: Option<RawParty>,
-    importer: Option<RawParty>,
-    goods: Vec<RawGood>,
-    blanket_period: Option<RawBlanket>,
-    #[serde(default)]
-    missing_elements: Vec<String>,
-    #[serde(default)]
-    caveats: Vec<String>,
-}
-
-fn party(p: Option<RawParty>) -> Option<CertParty> {
-    p.map(|p| CertParty { name: p.name, title: p.title, address: p.address, telephone: p.telephone, email: p.email })
-}
-
-/// A stored draft as the engine's type, for `certificate::markdown`.
-pub fn draft_from_json(v: &serde_json::Value) -> Result<CertificateDraft, StoreError> {
-    let r: RawDraft = serde_json::from_value(v.clone())?;
-    Ok(CertificateDraft {
-        kind: "UsmcaCertificateOfOrigin",
-        good_id: r.good_id,
-        certifier_role: r.certifier_role,
-        certifier: party(r.certifier),
-        exporter: party(r.exporter),
-        producer: party(r.producer),
-        importer: party(r.importer),
-        goods: r
-            .goods
-            .into_iter()
-            .map(|g| CertGood {
-                description: g.description,
-                hs_tariff_classification: g.hs_tariff_classification,
-                origin_criterion: g.origin_criterion,
-                invoice_number: g.invoice_number,
-            })
-            .collect(),
-        blanket_period: r.blanket_period.map(|b| BlanketPeriod { start_date: b.start_date, end_date: b.end_date }),
-        certification_statement: STATEMENT,
-        missing_elements: r.missing_elements,
-        caveats: r.caveats,
     })
 }
 
@@ -276,21 +200,15 @@ impl Store {
                 req.run, req.good
             )));
         };
-        let mut draft: serde_json::Value = serde_json::from_str(&draft)?;
+        let mut draft: CertificateDraft = serde_json::from_str(&draft)?;
         if let Some(b) = blanket {
-            draft["blanketPeriod"] = json!({"startDate": b.start_date, "endDate": b.end_date});
-            if let Some(goods) = draft.get_mut("goods").and_then(|g| g.as_array_mut()) {
-                for g in goods {
-                    if let Some(o) = g.as_object_mut() {
-                        o.remove("invoiceNumber");
-                    }
-                }
+            // A blanket certification covers shipments of the period, not one invoice (Annex 5-A 8).
+            draft.blanket_period = Some(b);
+            for g in &mut draft.goods {
+                g.invoice_number = None;
             }
-            if let Some(m) = draft.get_mut("missingElements").and_then(|m| m.as_array_mut()) {
-                m.retain(|e| !e.as_str().is_some_and(|s| s.starts_with("6/8.")));
-            }
+            draft.missing_elements.retain(|e| !e.starts_with("6/8."));
         }
-        draft_from_json(&draft)?;
         let prev =
             sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM certificates WHERE batch = $1 AND good = $2")
                 .bind(&batch)
@@ -325,7 +243,7 @@ impl Store {
             .bind(&req.good)
             .bind(&req.run)
             .bind(version)
-            .bind(draft.to_string())
+            .bind(serde_json::to_string(&draft)?)
             .bind(blanket.map(|b| b.start_date.to_string()))
             .bind(blanket.map(|b| b.end_date.to_string()))
             .bind(&req.actor)

@@ -30,7 +30,7 @@ use std::sync::Once;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Transaction};
 
-pub use certificate::{CertificateRow, IssueRequest, draft_from_json};
+pub use certificate::{CertificateRow, IssueRequest};
 pub use export::{Exported, export_run, restore_inputs};
 pub use facts::LotPicture;
 pub use inputs::{InputFile, RunInputs, batch_name, bom_files, collect_inputs, sha256_hex};

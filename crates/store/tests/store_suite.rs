@@ -387,8 +387,8 @@ async fn certificates(db: String, dir: PathBuf) {
     let e = store.issue_certificate(&issue("GBX-6MT-PV", Some(("2026-01-01", "2027-01-31")))).await.unwrap_err();
     assert!(e.to_string().contains("blanket period"), "{e}");
     let v1 = store.issue_certificate(&issue("GBX-6MT-PV", Some(("2026-01-01", "2026-12-31")))).await.unwrap();
-    assert_eq!(v1.draft["blanketPeriod"]["startDate"], "2026-01-01");
-    let md = origin_engine::certificate::markdown(&origin_store::draft_from_json(&v1.draft).unwrap());
+    assert_eq!(v1.draft.blanket_period.map(|b| b.start_date.to_string()).as_deref(), Some("2026-01-01"));
+    let md = origin_engine::certificate::markdown(&v1.draft);
     assert!(md.contains("| 8. Blanket period | 2026-01-01 to 2026-12-31 |"), "{md}");
     let v2 = store.issue_certificate(&issue("GBX-6MT-PV", None)).await.unwrap();
     assert_eq!(v2.version, 2);

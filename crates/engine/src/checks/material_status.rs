@@ -21,7 +21,7 @@ use crate::finding::{Code, Finding, Severity};
 use crate::input::{Material, Role, SupplierCertification};
 
 /// A material's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// Originating.

@@ -138,7 +138,7 @@ pub struct SupplierCertification {
 }
 
 /// How a material takes part in the determination (19 U.S.C. 4531(h)-(k)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
     /// A material incorporated in the good.
