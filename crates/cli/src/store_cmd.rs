@@ -204,7 +204,7 @@ pub fn run_summary(r: &RunRow) -> String {
         r.actor,
         r.engine_version,
         r.rule_pack,
-        r.options.get("rules_source").and_then(|s| s.as_str()).map(|s| format!(" from {s}")).unwrap_or_default(),
+        if r.options.rules_source.is_empty() { String::new() } else { format!(" from {}", r.options.rules_source) },
         r.rules_digest
     );
     let _ = writeln!(
@@ -216,22 +216,18 @@ pub fn run_summary(r: &RunRow) -> String {
         let _ = writeln!(o, "  NOT COMPLETED: results are partial; finish with `origin-audit run --resume {}`", r.id);
     }
     if let Some(s) = &r.summary {
-        let n = |k: &str| s.get(k).and_then(|v| v.as_array()).map_or(0, Vec::len);
-        let carried = s.get("carried_over").and_then(serde_json::Value::as_i64).unwrap_or(0);
+        let carried = s.carried_over;
         if carried > 0 {
             let _ = writeln!(o, "  {carried} finding(s) carried an earlier review decision over (same fingerprint)");
         }
-        if n("resolved") > 0 {
-            let _ = writeln!(o, "  {} earlier finding(s) resolved: this run no longer raises them", n("resolved"));
+        if !s.resolved.is_empty() {
+            let _ = writeln!(o, "  {} earlier finding(s) resolved: this run no longer raises them", s.resolved.len());
         }
-        for w in s.get("withdrawn_certificates").and_then(|v| v.as_array()).into_iter().flatten() {
+        for w in &s.withdrawn_certificates {
             let _ = writeln!(
                 o,
                 "  CERTIFICATE WITHDRAWN: {} (good {}, version {}): {}",
-                w["certificate"].as_str().unwrap_or(""),
-                w["good"].as_str().unwrap_or(""),
-                w["version"],
-                w["reason"].as_str().unwrap_or("")
+                w.certificate, w.good, w.version, w.reason
             );
         }
     }
@@ -293,8 +289,8 @@ pub async fn runs(store: &Store, cmd: &RunsCommand, out: &mut dyn Write) -> Resu
                     writeln!(out, "\n  {:<16}  {:<15}  {:<16}  digest", "good", "determination", "rule")?;
                     for d in store.determinations(&id).await? {
                         let det = match &d.criterion {
-                            Some(c) => format!("{} {c}", d.outcome),
-                            None => d.outcome.clone(),
+                            Some(c) => format!("{} {c}", d.outcome.slug()),
+                            None => d.outcome.slug().to_string(),
                         };
                         writeln!(
                             out,
@@ -347,7 +343,7 @@ pub async fn findings(store: &Store, cmd: &FindingsCommand, out: &mut dyn Write)
                             f.version,
                             f.good,
                             format!("{} ({})", f.code, f.severity),
-                            f.finding["message"].as_str().unwrap_or("")
+                            f.finding.message
                         )?;
                     }
                     writeln!(out, "{} finding(s)", rows.len())?;
@@ -365,7 +361,7 @@ pub async fn findings(store: &Store, cmd: &FindingsCommand, out: &mut dyn Write)
                     json(out, &serde_json::json!({"finding": f, "reviews": reviews, "determination": det}))?
                 }
                 Format::Table => {
-                    let s = |k: &str| f.finding[k].as_str().unwrap_or("").to_string();
+                    let v = &f.finding;
                     writeln!(
                         out,
                         "finding {}  {} ({})  status {}  version {}",
@@ -379,35 +375,28 @@ pub async fn findings(store: &Store, cmd: &FindingsCommand, out: &mut dyn Write)
                     if let Some(c) = &f.carried_from {
                         writeln!(out, "  decision carried over from finding {c}")?;
                     }
-                    writeln!(out, "\n  {}\n  basis: {}", s("message"), s("citation"))?;
-                    let list = |k: &str| {
-                        f.finding[k]
-                            .as_array()
-                            .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect::<Vec<_>>())
-                            .unwrap_or_default()
-                    };
-                    if !list("materials").is_empty() {
-                        writeln!(out, "  materials: {}", list("materials").join(", "))?;
+                    writeln!(out, "\n  {}\n  basis: {}", v.message, v.citation)?;
+                    if !v.materials.is_empty() {
+                        writeln!(out, "  materials: {}", v.materials.join(", "))?;
                     }
-                    for e in list("evidence") {
+                    for e in &v.evidence {
                         writeln!(out, "  evidence: {e}")?;
                     }
-                    if !s("remedy").is_empty() {
-                        writeln!(out, "  remedy: {}", s("remedy"))?;
+                    if !v.remedy.is_empty() {
+                        writeln!(out, "  remedy: {}", v.remedy)?;
                     }
                     if let Some(d) = &det {
                         writeln!(out, "\n  determination: {}", d.summary)?;
-                        writeln!(out, "  values: {}", d.determination["values"])?;
-                        if let Some(a) = d.determination["alternatives"].as_array() {
-                            for alt in a {
-                                writeln!(
-                                    out,
-                                    "  alternative {}: {} ({})",
-                                    alt["label"].as_str().unwrap_or(""),
-                                    alt["outcome"].as_str().unwrap_or(""),
-                                    alt["requirement"].as_str().unwrap_or("")
-                                )?;
-                            }
+                        writeln!(out, "  values: {}", serde_json::to_string(&d.determination.values)?)?;
+                        for alt in &d.determination.alternatives {
+                            let outcome = serde_json::to_value(alt.outcome)?;
+                            writeln!(
+                                out,
+                                "  alternative {}: {} ({})",
+                                alt.label,
+                                outcome.as_str().unwrap_or(""),
+                                alt.requirement
+                            )?;
                         }
                     }
                     writeln!(out, "\n  reviews:")?;

@@ -7,6 +7,9 @@
 
 use std::path::Path;
 
+use origin_core::Decimal;
+use origin_engine::finding::{Finding, Severity};
+use origin_engine::report::v1;
 use origin_engine::run::BatchReport;
 use origin_store::{DeterminationRow, FindingRow};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
@@ -114,45 +117,42 @@ const MATERIAL_HEADERS: [&str; 15] = [
     "Determination",
 ];
 
-/// Text of a JSON value: strings as they are, numbers and others compact.
-fn text(v: Option<&Value>) -> Cell {
-    match v {
-        None | Some(Value::Null) => Cell::Empty,
-        Some(Value::String(s)) => Cell::Text(s.clone()),
-        Some(Value::Array(a)) if a.is_empty() => Cell::Empty,
-        Some(Value::Array(a)) => Cell::Text(
-            a.iter()
-                .map(|x| x.as_str().map(String::from).unwrap_or_else(|| x.to_string()))
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
-        Some(other) => Cell::Text(other.to_string()),
-    }
-}
-
-/// A decimal as a number cell. The report writes decimals as strings (exact); Excel stores every number as
-/// a double, and the double parsed from the exact text is the one Excel itself stores for that text.
-fn number(v: Option<&Value>) -> Cell {
-    match v {
-        Some(Value::Number(n)) => n.as_f64().map_or(Cell::Empty, Cell::Number),
-        Some(Value::String(s)) => s.parse::<f64>().map_or_else(|_| Cell::Text(s.clone()), Cell::Number),
-        _ => Cell::Empty,
-    }
-}
-
 fn count(n: usize) -> Cell {
     Cell::Number(n as f64)
 }
 
-/// One good's rows, from its determination (as the report and the store serialize it) and findings.
+/// One good's rows, from its determination (report v1, as the report and the store write it) and
+/// findings.
 struct GoodIn<'a> {
     batch: &'a str,
     good: &'a str,
     description: Option<&'a str>,
     hs: &'a str,
-    determination: &'a Value,
+    determination: &'a v1::Determination,
     /// Each finding, with its review status when it comes from the store.
-    findings: Vec<(&'a Value, Option<&'a str>)>,
+    findings: Vec<(&'a Finding, Option<&'a str>)>,
+}
+
+/// A state as the report spells it (`not met`, `needs-evidence`).
+fn word<T: serde::Serialize>(v: T) -> Cell {
+    match serde_json::to_value(v) {
+        Ok(Value::String(s)) => Cell::Text(s),
+        _ => Cell::Empty,
+    }
+}
+
+fn opt_text(s: Option<&str>) -> Cell {
+    s.map_or(Cell::Empty, |s| Cell::Text(s.into()))
+}
+
+fn list(items: &[String]) -> Cell {
+    if items.is_empty() { Cell::Empty } else { Cell::Text(items.join("; ")) }
+}
+
+/// A decimal as a number cell. The report keeps decimals exact; Excel stores every number as a double,
+/// and the double parsed from the exact text is the one Excel itself stores for that text.
+fn decimal(d: Option<Decimal>) -> Cell {
+    d.and_then(|d| d.to_string().parse::<f64>().ok()).map_or(Cell::Empty, Cell::Number)
 }
 
 fn build(goods: &[GoodIn<'_>], with_status: bool) -> Results {
@@ -161,68 +161,66 @@ fn build(goods: &[GoodIn<'_>], with_status: bool) -> Results {
     let mut material_rows = Vec::new();
     for g in goods {
         let d = g.determination;
-        let sev =
-            |s: &str| g.findings.iter().filter(|(f, _)| f.get("severity").and_then(Value::as_str) == Some(s)).count();
-        let rule = d.get("rule");
-        let values = d.get("values");
+        let sev = |s: Severity| g.findings.iter().filter(|(f, _)| f.severity == s).count();
+        let rule = d.rule.as_ref();
         good_rows.push(vec![
             Cell::Text(g.batch.into()),
             Cell::Text(g.good.into()),
-            g.description.map_or(Cell::Empty, |s| Cell::Text(s.into())),
+            opt_text(g.description),
             Cell::Text(g.hs.into()),
-            text(d.get("outcome")),
-            text(d.get("criterion")),
-            text(rule.and_then(|r| r.get("id"))),
-            text(rule.and_then(|r| r.get("citation"))),
-            text(rule.and_then(|r| r.get("review"))),
-            text(d.get("alternative")),
-            text(d.get("summary")),
-            number(values.and_then(|v| v.get("transaction_value"))),
-            number(values.and_then(|v| v.get("net_cost"))),
-            number(values.and_then(|v| v.get("vnm"))),
-            number(values.and_then(|v| v.get("originating_materials"))),
-            count(sev("blocking")),
-            count(sev("warning")),
-            count(sev("info")),
-            text(d.get("caveats")),
+            word(d.outcome),
+            d.criterion.map_or(Cell::Empty, word),
+            opt_text(rule.map(|r| r.id.as_str())),
+            opt_text(rule.map(|r| r.citation.as_str())),
+            rule.map_or(Cell::Empty, |r| word(r.review)),
+            opt_text(d.alternative.as_deref()),
+            Cell::Text(d.summary.clone()),
+            decimal(d.values.transaction_value),
+            decimal(d.values.net_cost),
+            decimal(Some(d.values.vnm)),
+            decimal(Some(d.values.originating_materials)),
+            count(sev(Severity::Blocking)),
+            count(sev(Severity::Warning)),
+            count(sev(Severity::Info)),
+            list(&d.caveats),
         ]);
         for (f, status) in &g.findings {
             let mut row = vec![
                 Cell::Text(g.batch.into()),
                 Cell::Text(g.good.into()),
-                text(f.get("code")),
-                text(f.get("severity")),
+                Cell::Text(f.code.as_str().into()),
+                Cell::Text(f.severity.as_str().into()),
             ];
             if with_status {
-                row.push(status.map_or(Cell::Empty, |s| Cell::Text(s.into())));
+                row.push(opt_text(*status));
             }
             row.extend([
-                text(f.get("materials")),
-                text(f.get("message")),
-                text(f.get("citation")),
-                text(f.get("evidence")),
-                text(f.get("remedy")),
-                text(f.get("fingerprint")),
+                list(&f.materials),
+                Cell::Text(f.message.clone()),
+                Cell::Text(f.citation.clone()),
+                list(&f.evidence),
+                if f.remedy.is_empty() { Cell::Empty } else { Cell::Text(f.remedy.clone()) },
+                Cell::Text(f.fingerprint.clone()),
             ]);
             finding_rows.push(row);
         }
-        for m in d.get("materials").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
+        for m in &d.materials {
             material_rows.push(vec![
                 Cell::Text(g.batch.into()),
                 Cell::Text(g.good.into()),
-                text(m.get("line")),
-                text(m.get("part")),
-                text(m.get("description")),
-                text(m.get("hs")),
-                number(m.get("value")),
-                number(m.get("vnm")),
-                text(m.get("role")),
-                text(m.get("declared_origin")),
-                text(m.get("traced_origin")),
-                text(m.get("status")),
-                text(m.get("why")),
-                text(m.get("shift")),
-                text(d.get("outcome")),
+                Cell::Text(m.line.clone()),
+                opt_text(m.part.as_deref()),
+                Cell::Text(m.description.clone()),
+                Cell::Text(m.hs.clone()),
+                decimal(Some(m.value)),
+                decimal(Some(m.vnm)),
+                word(m.role),
+                Cell::Text(m.declared_origin.clone()),
+                m.traced_origin.map_or(Cell::Empty, |c| Cell::Text(c.to_string())),
+                word(m.status),
+                Cell::Text(m.why.clone()),
+                opt_text(m.shift.as_deref()),
+                word(d.outcome),
             ]);
         }
     }
@@ -238,24 +236,24 @@ fn build(goods: &[GoodIn<'_>], with_status: bool) -> Results {
     }
 }
 
-/// The rows of a fresh run's reports.
+/// The rows of a fresh run's reports (each determination read as report v1, as the store keeps it).
 pub fn from_reports(reports: &[BatchReport]) -> Result<Results, XlsxOutError> {
     let mut values = Vec::new();
     for r in reports {
         for g in &r.goods {
-            let findings: Vec<Value> = g.audit.findings.iter().map(serde_json::to_value).collect::<Result<_, _>>()?;
-            values.push((r.batch.as_str(), g, serde_json::to_value(&g.audit.determination)?, findings));
+            let d: v1::Determination = serde_json::from_value(serde_json::to_value(&g.audit.determination)?)?;
+            values.push((r.batch.as_str(), g, d));
         }
     }
     let goods: Vec<GoodIn<'_>> = values
         .iter()
-        .map(|(batch, g, d, fs)| GoodIn {
+        .map(|(batch, g, d)| GoodIn {
             batch,
             good: &g.audit.good,
             description: Some(&g.audit.description),
             hs: &g.audit.hs,
             determination: d,
-            findings: fs.iter().map(|f| (f, None)).collect(),
+            findings: g.audit.findings.iter().map(|f| (f, None)).collect(),
         })
         .collect();
     Ok(build(&goods, false))

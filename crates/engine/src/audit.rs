@@ -89,6 +89,15 @@ impl Outcome {
             Outcome::NeedsEvidence => "needs evidence",
         }
     }
+
+    /// The word files, the store and the API use (`not-qualified`).
+    pub fn slug(self) -> &'static str {
+        match self {
+            Outcome::Qualified => "qualified",
+            Outcome::NotQualified => "not-qualified",
+            Outcome::NeedsEvidence => "needs-evidence",
+        }
+    }
 }
 
 /// The rule applied, for the record.

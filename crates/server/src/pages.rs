@@ -9,9 +9,9 @@ use axum::extract::{Extension, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
+use origin_engine::audit::Outcome;
 use origin_store::{IdKind, UserRole, new_secret};
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::api::{self, FindingQuery};
 use crate::auth::{Caller, Permission, cookie, login_csrf_cookie, session_cookie};
@@ -27,12 +27,26 @@ fn fail(caller: &Caller) -> impl Fn(AppError) -> Response + '_ {
     move |e| error_page(&e, Some(caller))
 }
 
-fn str_of<'v>(v: &'v Value, key: &str) -> &'v str {
-    v[key].as_str().unwrap_or("")
+/// A state as the report writes it (`not met`, `non-originating`).
+fn word<T: serde::Serialize>(v: T) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
 }
 
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect()).unwrap_or_default()
+/// The values a determination used, in the report's order, leaving out those the batch did not give.
+fn values_shown(v: &origin_engine::report::v1::Values) -> Vec<(&'static str, String)> {
+    let opt = |d: Option<origin_core::Decimal>| d.map(|d| d.to_string());
+    [
+        ("transaction value", opt(v.transaction_value)),
+        ("international shipping", Some(v.international_shipping.to_string())),
+        ("adjusted transaction value", opt(v.adjusted_transaction_value)),
+        ("net cost", opt(v.net_cost)),
+        ("total cost", opt(v.total_cost)),
+        ("vnm", Some(v.vnm.to_string())),
+        ("originating materials", Some(v.originating_materials.to_string())),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| (k, v)))
+    .collect()
 }
 
 /// A cookie header value.
@@ -236,7 +250,7 @@ pub async fn run(State(s): State<AppState>, Extension(c): Extension<Caller>, Pat
             b,
             "<tr><td><a href=\"/queue?run={run}&amp;good={g}\">{g}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
             esc(&d.hs),
-            status_badge(&d.outcome),
+            status_badge(d.outcome.slug()),
             esc(d.criterion.as_deref().unwrap_or("-")),
             esc(d.rule_id.as_deref().unwrap_or("-")),
             esc(&d.summary),
@@ -244,7 +258,7 @@ pub async fn run(State(s): State<AppState>, Extension(c): Extension<Caller>, Pat
             g = esc(&d.good),
         );
         if can_certify {
-            if d.outcome == "qualified" {
+            if d.outcome == Outcome::Qualified {
                 let _ = write!(
                     b,
                     "<td class=\"noprint\"><form method=\"post\" action=\"/runs/{run}/certificates\">{csrf}<input type=\"hidden\" name=\"good\" value=\"{g}\">\
@@ -354,12 +368,12 @@ pub async fn queue(
         let _ = write!(
             b,
             "<tr><td>{}</td><td><a href=\"/findings/{id}\" class=\"finding-link\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            html::severity(&f.row.severity),
-            esc(&f.row.code),
+            html::severity(f.row.severity.as_str()),
+            esc(f.row.code.as_str()),
             esc(&f.row.good),
             esc(&f.hs),
             status_badge(&f.row.status),
-            esc(str_of(&f.row.finding, "message")),
+            esc(&f.row.finding.message),
             esc(&f.suppliers.join("; ")),
             esc(f.row.run_id.get(..8).unwrap_or(&f.row.run_id)),
             id = esc(&f.row.id),
@@ -401,11 +415,11 @@ async fn finding_page(s: &AppState, c: &Caller, id: &str, flash: Option<&str>, e
     let d = api::finding_detail(s, id).await.map_err(&e)?;
     let f = &d.finding;
     let v = &f.finding;
-    let lines = strings(&v["materials"]);
+    let lines = &v.materials;
     // The good's BOM lines (supplier, lot) as stored with the run: no batch file is read.
     let info = s.store().good_lines(&f.run_id, &f.batch, &f.good).await.map_err(|x| e(x.into()))?;
     let mut lots: Vec<String> = Vec::new();
-    for l in &lines {
+    for l in lines {
         if let Some(lot) = info.get(l).and_then(|i| i.1.clone())
             && !lots.contains(&lot)
         {
@@ -429,13 +443,13 @@ async fn finding_page(s: &AppState, c: &Caller, id: &str, flash: Option<&str>, e
     let _ = write!(
         b,
         "<h1>{} <span class=\"badge\">{}</span> {}</h1><div class=\"box\"><p id=\"message\">{}</p><dl class=\"kv\"><dt>good</dt><dd>{} (batch {})</dd><dt>run</dt><dd><a href=\"/runs/{run}\">{run}</a></dd><dt>basis</dt><dd>{}</dd><dt>status</dt><dd id=\"current-status\">{} (version {})</dd><dt>fingerprint</dt><dd>{}</dd>",
-        esc(&f.code),
-        html::severity(&f.severity),
+        esc(f.code.as_str()),
+        html::severity(f.severity.as_str()),
         status_badge(&f.status),
-        esc(str_of(v, "message")),
+        esc(&v.message),
         esc(&f.good),
         esc(&f.batch),
-        esc(str_of(v, "citation")),
+        esc(&v.citation),
         esc(&f.status),
         f.version,
         esc(&f.fingerprint),
@@ -451,79 +465,74 @@ async fn finding_page(s: &AppState, c: &Caller, id: &str, flash: Option<&str>, e
     if !lines.is_empty() {
         let _ = write!(b, "<dt>materials</dt><dd>{}</dd>", esc(&lines.join(", ")));
     }
-    let evidence = strings(&v["evidence"]);
-    if !evidence.is_empty() {
+    if !v.evidence.is_empty() {
         b.push_str("<dt>evidence</dt><dd><ul>");
-        for ev in &evidence {
+        for ev in &v.evidence {
             let _ = write!(b, "<li>{}</li>", esc(ev));
         }
         b.push_str("</ul></dd>");
     }
-    if !str_of(v, "remedy").is_empty() {
-        let _ = write!(b, "<dt>remedy</dt><dd id=\"remedy\">{}</dd>", esc(str_of(v, "remedy")));
+    if !v.remedy.is_empty() {
+        let _ = write!(b, "<dt>remedy</dt><dd id=\"remedy\">{}</dd>", esc(&v.remedy));
     }
     b.push_str("</dl></div>");
 
     if let Some(det) = &d.determination {
         let dj = &det.determination;
         let _ = write!(b, "<h2>Determination</h2><div class=\"box\"><p>{}</p>", esc(&det.summary));
-        let rule = &dj["rule"];
-        if rule.is_object() {
+        if let Some(rule) = &dj.rule {
             let _ = write!(
                 b,
                 "<p><strong>Rule {}</strong> ({}), {}, <em>{}</em></p><pre class=\"rule\">{}</pre>",
-                esc(str_of(rule, "id")),
-                esc(str_of(rule, "hs")),
-                esc(str_of(rule, "citation")),
-                esc(str_of(rule, "review")),
-                esc(str_of(rule, "text")),
+                esc(&rule.id),
+                esc(&rule.hs),
+                esc(&rule.citation),
+                esc(&word(rule.review)),
+                esc(&rule.text),
             );
         }
-        if let Some(values) = dj["values"].as_object() {
-            b.push_str("<table id=\"values\"><tr><th>value</th><th>amount</th></tr>");
-            for (k, val) in values {
-                let shown = val.as_str().map(String::from).unwrap_or_else(|| val.to_string());
-                let _ =
-                    write!(b, "<tr><td>{}</td><td class=\"num\">{}</td></tr>", esc(&k.replace('_', " ")), esc(&shown));
-            }
-            b.push_str("</table>");
+        b.push_str("<table id=\"values\"><tr><th>value</th><th>amount</th></tr>");
+        for (k, val) in values_shown(&dj.values) {
+            let _ = write!(b, "<tr><td>{}</td><td class=\"num\">{}</td></tr>", esc(k), esc(&val));
         }
-        if let Some(alts) = dj["alternatives"].as_array() {
+        b.push_str("</table>");
+        if !dj.alternatives.is_empty() {
             b.push_str("<table id=\"alternatives\"><tr><th>alternative</th><th>requirement</th><th>outcome</th><th>reasons</th></tr>");
-            for a in alts {
+            for a in &dj.alternatives {
                 let _ = write!(
                     b,
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    esc(str_of(a, "label")),
-                    esc(str_of(a, "requirement")),
-                    esc(str_of(a, "outcome")),
-                    esc(&strings(&a["reasons"]).join("; ")),
+                    esc(&a.label),
+                    esc(&a.requirement),
+                    esc(&word(a.outcome)),
+                    esc(&a.reasons.join("; ")),
                 );
             }
             b.push_str("</table>");
         }
         b.push_str("</div>");
-        if let Some(mats) = dj["materials"].as_array() {
+        if !dj.materials.is_empty() {
             b.push_str("<h2>Materials</h2><table id=\"materials\"><tr><th>line</th><th>part</th><th>description</th><th>HS</th><th class=\"num\">value</th><th class=\"num\">VNM</th><th>declared</th><th>supplier</th><th>status</th><th>why</th><th>tariff shift</th></tr>");
-            for m in mats {
-                let line = str_of(m, "line");
-                let named = lines.iter().any(|l| l == line);
-                let supplier = info.get(line).and_then(|i| i.0.as_deref()).unwrap_or("");
+            for m in &dj.materials {
+                let named = lines.contains(&m.line);
+                // Runs stored before report v1 carried the supplier keep it only in the good's lines.
+                let supplier =
+                    m.supplier.as_deref().or_else(|| info.get(&m.line).and_then(|i| i.0.as_deref())).unwrap_or("");
                 let _ = write!(
                     b,
                     "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                     if named { " style=\"background:#fff6d6\"" } else { "" },
-                    esc(line),
-                    esc(str_of(m, "part")),
-                    esc(str_of(m, "description")),
-                    esc(str_of(m, "hs")),
-                    esc(str_of(m, "value")),
-                    esc(str_of(m, "vnm")),
-                    esc(str_of(m, "declared_origin")),
+                    esc(&m.line),
+                    esc(m.part.as_deref().unwrap_or("")),
+                    esc(&m.description),
+                    esc(&m.hs),
+                    esc(&m.value.to_string()),
+                    esc(&m.vnm.to_string()),
+                    esc(&m.declared_origin),
                     esc(supplier),
-                    esc(str_of(m, "status")),
-                    esc(str_of(m, "why")),
-                    esc(str_of(m, "shift")),
+                    esc(&word(m.status)),
+                    esc(&m.why),
+                    esc(m.shift.as_deref().unwrap_or("")),
                 );
             }
             b.push_str("</table>");
@@ -588,7 +597,7 @@ async fn finding_page(s: &AppState, c: &Caller, id: &str, flash: Option<&str>, e
         b.push_str("<p>Only auditors review findings.</p>");
     }
     let status = error.map(|x| x.status).unwrap_or(StatusCode::OK);
-    Ok((status, Html(html::page(&format!("{} · {}", f.code, f.good), Some(c), &b))).into_response())
+    Ok((status, Html(html::page(&format!("{} · {}", f.code.as_str(), f.good), Some(c), &b))).into_response())
 }
 
 /// The review form.
@@ -710,7 +719,7 @@ pub async fn certificate(
             Some(bp) => format!("{} to {}", bp.start_date, bp.end_date),
             None => "single shipment (no blanket period)".into(),
         },
-        esc(d.certification_statement),
+        esc(&d.certification_statement),
     );
     for (items, title) in [(&d.missing_elements, "Missing data elements"), (&d.caveats, "Caveats")] {
         if !items.is_empty() {

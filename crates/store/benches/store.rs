@@ -120,7 +120,7 @@ async fn main() {
         engine_version: "bench".into(),
         rule_pack: "usmca@bench".into(),
         as_of: None,
-        options: serde_json::json!({}),
+        options: origin_store::RunSettings::default(),
         goods_total: n_goods as i64,
         inputs,
     };

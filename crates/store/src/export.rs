@@ -94,14 +94,18 @@ pub async fn export_run(store: &Store, run: &str, dir: &Path) -> Result<Exported
     let dets = store.determinations(run).await?;
     write_json(&dir.join("determinations.json"), &serde_json::to_value(&dets)?)?;
     let findings = store.findings(&FindingFilter { run: Some(run.to_string()), ..FindingFilter::default() }).await?;
+    /// A finding of the package with its review history.
+    #[derive(serde::Serialize)]
+    struct WithReviews<'a> {
+        #[serde(flatten)]
+        finding: &'a crate::FindingRow,
+        reviews: Vec<crate::ReviewRow>,
+    }
     let mut with_reviews = Vec::with_capacity(findings.len());
     for f in &findings {
-        let reviews = store.reviews(&f.id).await?;
-        let mut v = serde_json::to_value(f)?;
-        v["reviews"] = serde_json::to_value(reviews)?;
-        with_reviews.push(v);
+        with_reviews.push(WithReviews { finding: f, reviews: store.reviews(&f.id).await? });
     }
-    write_json(&dir.join("findings.json"), &serde_json::Value::Array(with_reviews))?;
+    write_json(&dir.join("findings.json"), &serde_json::to_value(&with_reviews)?)?;
     let certs: Vec<_> = store
         .certificates(None)
         .await?

@@ -81,11 +81,6 @@ pub struct LotPicture {
     pub laundering: bool,
 }
 
-/// The line ids a finding's JSON names.
-fn materials_of(finding: &serde_json::Value) -> Vec<&str> {
-    finding["materials"].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect()).unwrap_or_default()
-}
-
 impl Store {
     /// A good's BOM lines as stored: line id -> (supplier, lot). Empty for a good without lines.
     pub async fn good_lines(
@@ -162,7 +157,7 @@ impl Store {
             .bind(run)
             .fetch_all(&self.pool)
             .await?;
-        let mut by_good: HashMap<(String, String), Vec<(String, serde_json::Value)>> = HashMap::new();
+        let mut by_good: HashMap<(String, String), Vec<(String, origin_engine::finding::Finding)>> = HashMap::new();
         for f in &findings {
             let json: String = f.try_get("finding")?;
             by_good
@@ -192,7 +187,7 @@ impl Store {
                     .await?;
                 let Some(fs) = by_good.get(&(batch.header.id.clone(), good.id.clone())) else { continue };
                 for (id, f) in fs {
-                    let named = materials_of(f);
+                    let named: Vec<&str> = f.materials.iter().map(String::as_str).collect();
                     let suppliers = finding_suppliers(&lines, &named);
                     sqlx::query("UPDATE findings SET suppliers = $1, supplier_key = $2 WHERE id = $3")
                         .bind(serde_json::to_string(&suppliers)?)

@@ -37,8 +37,8 @@ pub use inputs::{InputFile, RunInputs, batch_name, bom_files, collect_inputs, sh
 pub use log::{Anchor, LogEntry, LogProblem, LogReport, RowCounts};
 pub use review::{Decision, FindingCounts, FindingFilter, FindingRow, ListedFinding, ReviewRequest, ReviewRow, Role};
 pub use runs::{
-    BLOB_PART, CompletedRun, DeterminationRow, NewRun, RunFileRow, RunRow, RunSink, RunStatus, Withdrawal,
-    sqlite_writer_options,
+    BLOB_PART, CompletedRun, DeterminationRow, NewRun, RunFileRow, RunRow, RunSettings, RunSink, RunStatus, RunSummary,
+    Withdrawal, sqlite_writer_options,
 };
 pub use users::{SESSION_HOURS, Session, User, UserRole, new_secret};
 

@@ -3,6 +3,9 @@
 //! run that no longer raises a finding marks it resolved. Every change bumps `version`; a review names
 //! the version it acted on and loses with a [`StoreError::Conflict`] when someone else changed it first.
 
+use origin_engine::finding::{Code, Finding, Severity};
+
+use crate::runs::from_word;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
@@ -92,9 +95,9 @@ pub struct FindingRow {
     /// Good.
     pub good: String,
     /// Code.
-    pub code: String,
+    pub code: Code,
     /// Severity.
-    pub severity: String,
+    pub severity: Severity,
     /// Fingerprint.
     pub fingerprint: String,
     /// Status.
@@ -103,8 +106,8 @@ pub struct FindingRow {
     pub version: i64,
     /// The earlier finding whose decision was carried over.
     pub carried_from: Option<String>,
-    /// The finding (message, citation, evidence, remedy).
-    pub finding: serde_json::Value,
+    /// The finding (message, citation, evidence, remedy), as report v1 writes it.
+    pub finding: Finding,
     /// Last change.
     pub updated_at: String,
 }
@@ -218,8 +221,8 @@ fn finding_from_row(r: &AnyRow) -> Result<FindingRow, StoreError> {
         run_id: r.try_get("run_id")?,
         batch: r.try_get("batch")?,
         good: r.try_get("good")?,
-        code: r.try_get("code")?,
-        severity: r.try_get("severity")?,
+        code: from_word(&r.try_get::<String, _>("code")?)?,
+        severity: from_word(&r.try_get::<String, _>("severity")?)?,
         fingerprint: r.try_get("fingerprint")?,
         status: r.try_get("status")?,
         version: r.try_get("version")?,

@@ -6,11 +6,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::RunSettings;
 use origin_engine::input::{Batch, FileScope, load_batch_in};
 use origin_engine::run::{BatchReport, Progress, RunError, RunOptions};
 use origin_engine::sink::{SinkRunError, run_into};
 use origin_rules::{PackSource, RuleSet};
-use serde_json::json;
 
 use crate::inputs::{batch_name, collect_inputs};
 use crate::runs::{CompletedRun, NewRun, RunSink, RunStatus};
@@ -132,24 +132,20 @@ pub async fn begin(store: &Store, rules: &RuleSet, req: &RunRequest) -> Result<(
     }
     let upload_dir = req.upload_dir.as_deref();
     let inputs = collect_inputs(&req.batches, &req.pack, req.bom_scope, upload_dir)?;
-    let mut options = json!({
-        "batches": req.batches.iter().map(|b| batch_name(b, upload_dir)).collect::<Vec<_>>(),
+    let options = RunSettings {
+        batches: req.batches.iter().map(|b| batch_name(b, upload_dir)).collect(),
         // A server's directory is not shown to whoever uploaded the batch (issue 13): only that it was one.
-        "rules_source": match (&req.pack, upload_dir) {
+        rules_source: match (&req.pack, upload_dir) {
             (PackSource::Dir(_), Some(_)) => "a rule-pack directory of the server".to_string(),
             _ => req.pack.record(),
         },
-        "as_of": req.opts.as_of.map(|d| d.to_string()),
-        "threads": req.opts.threads,
-        "chunk": req.chunk,
-    });
-    if upload_dir.is_none() {
+        as_of: req.opts.as_of,
+        threads: req.opts.threads,
+        chunk: Some(req.chunk),
         // For `run --resume` of relative batch paths; an upload is not resumed from its files.
-        options["cwd"] = json!(std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default());
-    }
-    if req.bom_scope == FileScope::Anywhere {
-        options["allow_outside"] = json!(true);
-    }
+        cwd: upload_dir.is_none().then(|| std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default()),
+        allow_outside: req.bom_scope == FileScope::Anywhere,
+    };
     let goods_total = batches.iter().map(|b| b.goods.len()).sum::<usize>();
     let new = NewRun {
         actor: req.actor.clone(),
@@ -178,40 +174,19 @@ pub async fn resume(
     if row.status == "completed" {
         return Err(StoreError::Invalid(format!("run `{run}` is already completed; nothing to resume")).into());
     }
-    let cwd = PathBuf::from(row.options.get("cwd").and_then(|c| c.as_str()).unwrap_or(""));
-    let batches: Vec<PathBuf> =
-        row.options
-            .get("batches")
-            .and_then(|b| b.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|p| p.as_str())
-                    .map(|p| {
-                        if Path::new(p).is_relative() && !Path::new(p).exists() {
-                            cwd.join(p)
-                        } else {
-                            PathBuf::from(p)
-                        }
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-    let as_of = row.options.get("as_of").and_then(|a| a.as_str()).and_then(|a| a.parse().ok());
-    let threads = row.options.get("threads").and_then(|t| t.as_u64()).and_then(|t| usize::try_from(t).ok());
-    let chunk = row
-        .options
-        .get("chunk")
-        .and_then(|t| t.as_u64())
-        .and_then(|t| usize::try_from(t).ok())
-        .unwrap_or(DEFAULT_CHUNK);
-    let scope = if row.options.get("allow_outside").and_then(serde_json::Value::as_bool) == Some(true) {
-        FileScope::Anywhere
-    } else {
-        FileScope::BatchDirectory
-    };
+    let settings = &row.options;
+    let cwd = PathBuf::from(settings.cwd.as_deref().unwrap_or(""));
+    let batches: Vec<PathBuf> = settings
+        .batches
+        .iter()
+        .map(|p| if Path::new(p).is_relative() && !Path::new(p).exists() { cwd.join(p) } else { PathBuf::from(p) })
+        .collect();
+    let (as_of, threads) = (settings.as_of, settings.threads);
+    let chunk = settings.chunk.unwrap_or(DEFAULT_CHUNK);
+    let scope = if settings.allow_outside { FileScope::Anywhere } else { FileScope::BatchDirectory };
     let inputs = collect_inputs(&batches, pack, scope, None)?;
     if inputs.rules_digest != row.rules_digest {
-        let then = row.options.get("rules_source").and_then(|s| s.as_str()).unwrap_or("a rule-pack directory");
+        let then = &row.options.rules_source;
         return Err(StoreError::Invalid(format!(
             "{pack} is not the one run `{run}` used ({then}; sha256 {} now, {} then)\n  help: pass the pack the run used with --rules",
             inputs.rules_digest,

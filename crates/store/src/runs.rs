@@ -14,7 +14,9 @@ use sqlx::any::AnyRow;
 
 use std::str::FromStr;
 
-use origin_engine::audit::GoodAudit;
+use origin_engine::audit::{GoodAudit, Outcome};
+use origin_engine::finding::Severity;
+use origin_engine::report::v1;
 use sha2::{Digest, Sha256};
 use sqlx::Sqlite;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
@@ -52,6 +54,51 @@ impl RunStatus {
     }
 }
 
+/// How a run was started, kept with it for `run --resume`, the workers and `runs show`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct RunSettings {
+    /// The batch files, as named on the command line (or the upload's names).
+    pub batches: Vec<String>,
+    /// Where the rule pack came from (`built-in`, a directory), for the record.
+    pub rules_source: String,
+    /// The as-of override.
+    pub as_of: Option<NaiveDate>,
+    /// Worker threads asked for.
+    pub threads: Option<usize>,
+    /// Goods stored per transaction.
+    pub chunk: Option<usize>,
+    /// The working directory relative batch paths are read from (not kept for uploads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    /// BOM files outside the batch's directory were allowed (`--allow-outside`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_outside: bool,
+}
+
+/// What the final commit of a run wrote: the counts, and what it did to earlier reviews and
+/// certificates. Also the payload of the log's `run.completed` entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct RunSummary {
+    /// Goods stored.
+    pub goods: i64,
+    /// Qualified.
+    pub qualified: i64,
+    /// Not qualified.
+    pub not_qualified: i64,
+    /// Needs evidence.
+    pub needs_evidence: i64,
+    /// Findings.
+    pub findings: i64,
+    /// Findings by severity.
+    pub findings_by_severity: std::collections::BTreeMap<Severity, i64>,
+    /// Findings that carried an earlier review decision over (same fingerprint).
+    pub carried_over: i64,
+    /// Earlier findings this run no longer raises (now `resolved`).
+    pub resolved: Vec<String>,
+    /// Certificates withdrawn because their good no longer qualifies.
+    pub withdrawn_certificates: Vec<Withdrawal>,
+}
+
 /// A run about to start.
 #[derive(Debug, Clone)]
 pub struct NewRun {
@@ -64,7 +111,7 @@ pub struct NewRun {
     /// The as-of override, if any.
     pub as_of: Option<NaiveDate>,
     /// How to redo it (batch paths, options), kept for `--resume`.
-    pub options: serde_json::Value,
+    pub options: RunSettings,
     /// Goods in all batches.
     pub goods_total: i64,
     /// The files used.
@@ -93,7 +140,7 @@ pub struct RunRow {
     /// As-of override.
     pub as_of: Option<String>,
     /// Options, for resume.
-    pub options: serde_json::Value,
+    pub options: RunSettings,
     /// Goods in the batches.
     pub goods_total: i64,
     /// Goods stored.
@@ -107,7 +154,7 @@ pub struct RunRow {
     /// Findings.
     pub findings: i64,
     /// The summary the final commit wrote.
-    pub summary: Option<serde_json::Value>,
+    pub summary: Option<RunSummary>,
 }
 
 /// A file a run used.
@@ -132,22 +179,22 @@ pub struct DeterminationRow {
     pub good: String,
     /// HS.
     pub hs: String,
-    /// `qualified`, `not-qualified`, `needs-evidence`.
-    pub outcome: String,
+    /// Qualified, not qualified, needs evidence.
+    pub outcome: Outcome,
     /// Criterion A-D.
     pub criterion: Option<String>,
     /// Rule id.
     pub rule_id: Option<String>,
     /// One sentence.
     pub summary: String,
-    /// The full determination.
-    pub determination: serde_json::Value,
+    /// The full determination (report v1).
+    pub determination: v1::Determination,
     /// sha256 of the good's audit (determination and findings) as JSON.
     pub digest: String,
 }
 
 /// A certificate withdrawn by a run.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct Withdrawal {
     /// Certificate id.
     pub certificate: String,
@@ -208,13 +255,19 @@ fn determination_from_row(r: &AnyRow) -> Result<DeterminationRow, StoreError> {
         batch: r.try_get("batch")?,
         good: r.try_get("good")?,
         hs: r.try_get("hs")?,
-        outcome: r.try_get("outcome")?,
+        outcome: from_word(&r.try_get::<String, _>("outcome")?)?,
         criterion: r.try_get("criterion")?,
         rule_id: r.try_get("rule_id")?,
         summary: r.try_get("summary")?,
         determination: serde_json::from_str(&d)?,
         digest: r.try_get("digest")?,
     })
+}
+
+/// A state stored as its word (`needs-evidence`), read back as the enum; a word the enum does not know
+/// is an error, never a default.
+pub(crate) fn from_word<T: serde::de::DeserializeOwned>(w: &str) -> Result<T, StoreError> {
+    Ok(serde_json::from_value(serde_json::Value::String(w.to_string()))?)
 }
 
 fn word<T: Serialize>(v: T) -> String {
@@ -263,7 +316,7 @@ impl Store {
         .bind(&new.rule_pack)
         .bind(&new.inputs.rules_digest)
         .bind(new.as_of.map(|d| d.to_string()))
-        .bind(new.options.to_string())
+        .bind(serde_json::to_string(&new.options)?)
         .bind(new.goods_total)
         .execute(&mut *tx)
         .await?;
@@ -1240,10 +1293,10 @@ impl Store {
         for c in &counts {
             let (o, n): (String, i64) = (c.try_get("outcome")?, c.try_get("n")?);
             goods += n;
-            match o.as_str() {
-                "qualified" => qualified += n,
-                "not-qualified" => not_qualified += n,
-                _ => needs_evidence += n,
+            match from_word::<Outcome>(&o)? {
+                Outcome::Qualified => qualified += n,
+                Outcome::NotQualified => not_qualified += n,
+                Outcome::NeedsEvidence => needs_evidence += n,
             }
         }
         // One pass over the run's findings for both counts.
@@ -1253,25 +1306,22 @@ impl Store {
         .bind(run)
         .fetch_all(&mut *tx)
         .await?;
-        let mut by_severity = serde_json::Map::new();
-        let (mut findings, mut carried_over) = (0i64, 0i64);
+        let mut summary = RunSummary {
+            goods,
+            qualified,
+            not_qualified,
+            needs_evidence,
+            resolved: resolved.clone(),
+            withdrawn_certificates: withdrawn.clone(),
+            ..RunSummary::default()
+        };
         for s in &sev {
             let (k, n, carried): (String, i64, i64) = (s.try_get("severity")?, s.try_get("n")?, s.try_get("carried")?);
-            findings += n;
-            carried_over += carried;
-            by_severity.insert(k, n.into());
+            summary.findings += n;
+            summary.carried_over += carried;
+            summary.findings_by_severity.insert(from_word(&k)?, n);
         }
-        let summary = json!({
-            "goods": goods,
-            "qualified": qualified,
-            "not_qualified": not_qualified,
-            "needs_evidence": needs_evidence,
-            "findings": findings,
-            "findings_by_severity": by_severity,
-            "carried_over": carried_over,
-            "resolved": resolved,
-            "withdrawn_certificates": withdrawn,
-        });
+        let (findings, carried_over) = (summary.findings, summary.carried_over);
         sqlx::query(
             "UPDATE runs SET status = 'completed', finished_at = $1, qualified = $2, not_qualified = $3, needs_evidence = $4, findings = $5, summary = $6 WHERE id = $7",
         )
@@ -1280,11 +1330,11 @@ impl Store {
         .bind(not_qualified)
         .bind(needs_evidence)
         .bind(findings)
-        .bind(summary.to_string())
+        .bind(serde_json::to_string(&summary)?)
         .bind(run)
         .execute(&mut *tx)
         .await?;
-        append(&mut tx, actor, "run.completed", &subject, &summary).await?;
+        append(&mut tx, actor, "run.completed", &subject, &serde_json::to_value(&summary)?).await?;
         tx.commit().await?;
         Ok(CompletedRun { run: self.run(run).await?, resolved, carried_over, withdrawn })
     }

@@ -76,12 +76,7 @@ async fn materialize(
     let row = store.run(run).await?;
     let files = store.run_files(run).await?;
     let rules_dir = dir.join("rules");
-    let names: Vec<String> = row
-        .options
-        .get("batches")
-        .and_then(|b| b.as_array())
-        .map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect())
-        .unwrap_or_default();
+    let names = &row.options.batches;
     let inside = |name: &str| -> PathBuf {
         Path::new(name).components().filter(|c| matches!(c, std::path::Component::Normal(_))).collect()
     };
@@ -123,8 +118,7 @@ async fn materialize(
             .map_err(|e| RunnerError::NotStarted(RunError::Header(e)))?;
         batches.push(b);
     }
-    let as_of = row.options.get("as_of").and_then(|a| a.as_str()).and_then(|a| a.parse().ok());
-    Ok((Arc::new(rules), batches, RunOptions { as_of, threads: Some(1) }))
+    Ok((Arc::new(rules), batches, RunOptions { as_of: row.options.as_of, threads: Some(1) }))
 }
 
 /// The oldest running run with goods left in the queue.

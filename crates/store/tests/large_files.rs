@@ -21,7 +21,7 @@ async fn an_input_file_larger_than_a_part_is_kept_in_parts_and_read_back_whole()
         engine_version: "test".into(),
         rule_pack: "usmca@test".into(),
         as_of: None,
-        options: serde_json::json!({}),
+        options: origin_store::RunSettings::default(),
         goods_total: 0,
         inputs: RunInputs { files, rules_digest: "0".repeat(64) },
     };
