@@ -90,25 +90,42 @@ pub fn report_check(file: &Path, out: &mut dyn Write) -> std::io::Result<i32> {
             return Ok(crate::exit::INVALID);
         }
     };
-    match serde_json::from_str::<origin_engine::report::v1::Report>(&text) {
-        Ok(r) if r.version == origin_engine::report::v1::VERSION => {
-            let s = &r.summary;
-            writeln!(
-                out,
-                "{}: report version {}, batch `{}`, {} goods ({} qualified, {} not qualified, {} needs evidence)",
-                file.display(),
-                r.version,
-                r.batch,
-                s.goods,
-                s.qualified,
-                s.not_qualified,
-                s.needs_evidence
-            )?;
-            Ok(crate::exit::OK)
-        }
-        Ok(r) => {
-            writeln!(out, "error: {}: report version {} is not version 1", file.display(), r.version)?;
-            Ok(crate::exit::INVALID)
+    use origin_engine::report::v1::{Report, VERSION};
+    // `run --out` writes one report for one batch, an array of them for several.
+    let read = if text.trim_start().starts_with('[') {
+        serde_json::from_str::<Vec<Report>>(&text)
+    } else {
+        serde_json::from_str::<Report>(&text).map(|r| vec![r])
+    };
+    match read {
+        Ok(reports) => {
+            let mut code = crate::exit::OK;
+            for r in &reports {
+                if r.version != VERSION {
+                    writeln!(
+                        out,
+                        "error: {}: batch `{}`: report version {} is not version 1",
+                        file.display(),
+                        r.batch,
+                        r.version
+                    )?;
+                    code = crate::exit::INVALID;
+                    continue;
+                }
+                let s = &r.summary;
+                writeln!(
+                    out,
+                    "{}: report version {}, batch `{}`, {} goods ({} qualified, {} not qualified, {} needs evidence)",
+                    file.display(),
+                    r.version,
+                    r.batch,
+                    s.goods,
+                    s.qualified,
+                    s.not_qualified,
+                    s.needs_evidence
+                )?;
+            }
+            Ok(code)
         }
         Err(e) => {
             writeln!(

@@ -132,7 +132,7 @@ async fn ten_runs_with_their_batch_files_spoiled_still_show_everything_in_pages(
         .await
         .unwrap()
         .into_iter()
-        .find(|f| f.code == "ORIGIN_LAUNDERING_SUSPECTED")
+        .find(|f| f.code.as_str() == "ORIGIN_LAUNDERING_SUSPECTED")
         .unwrap();
     let one =
         send(fx.app(), api(Method::GET, "/api/findings?code=ORIGIN_LAUNDERING_SUSPECTED", tok, None)).await.json();

@@ -115,7 +115,7 @@ async fn run_is_stored(db: String, dir: PathBuf) {
     assert!(findings.iter().all(|f| f.status == "open" && f.version == 1 && f.fingerprint.len() == 16));
     let d = dets.iter().find(|d| d.good == "GBX-6MT-PV").unwrap();
     assert_eq!((d.outcome.as_str(), d.criterion.as_deref()), ("qualified", Some("B")));
-    assert_eq!(d.determination["outcome"], "qualified");
+    assert_eq!(d.determination.outcome, origin_engine::audit::Outcome::Qualified);
     let log = store.log_entries(1, i64::MAX).await.unwrap();
     let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions.first(), Some(&"run.started"));
@@ -399,13 +399,13 @@ async fn certificates(db: String, dir: PathBuf) {
     edit(&batch, GBX_NC, &gbx_nc("1000.00"));
     let r2 = run(&store, &batch).await;
     let d = store.determinations(&r2.id).await.unwrap().into_iter().find(|d| d.good == "GBX-6MT-PV").unwrap();
-    assert_ne!(d.outcome, "qualified");
+    assert_ne!(d.outcome, origin_engine::audit::Outcome::Qualified);
     assert_eq!(r2.completed.withdrawn.len(), 1);
     assert_eq!(r2.completed.withdrawn[0].certificate, v2.id);
     let v2 = store.certificate(&v2.id).await.unwrap();
     assert_eq!((v2.status.as_str(), v2.withdrawn_by_run.as_deref()), ("withdrawn", Some(r2.id.as_str())));
     let summary = store.run(&r2.id).await.unwrap().summary.unwrap();
-    assert_eq!(summary["withdrawn_certificates"][0]["certificate"], v2.id.as_str());
+    assert_eq!(summary.withdrawn_certificates[0].certificate, v2.id);
     assert_eq!(store.certificate(&cal.id).await.unwrap().status, "issued", "CAL-BUS-2P still qualifies");
     let e = store.issue_certificate(&issue("WH-ENG-110", None)).await.unwrap_err();
     assert!(e.to_string().contains("issue from the latest run"), "{e}");

@@ -46,13 +46,13 @@ impl Fixture {
     /// The id of the first finding with this code.
     pub async fn finding(&self, code: &str) -> String {
         let all = self.store().findings(&Default::default()).await.unwrap();
-        all.into_iter().find(|f| f.code == code).map(|f| f.id).unwrap_or_default()
+        all.into_iter().find(|f| f.code.as_str() == code).map(|f| f.id).unwrap_or_default()
     }
 
     /// The id of the finding with this code on this good.
     pub async fn finding_of(&self, code: &str, good: &str) -> String {
         let all = self.store().findings(&Default::default()).await.unwrap();
-        all.into_iter().find(|f| f.code == code && f.good == good).map(|f| f.id).unwrap_or_default()
+        all.into_iter().find(|f| f.code.as_str() == code && f.good == good).map(|f| f.id).unwrap_or_default()
     }
 
     /// A browser session for an account: (cookie id, CSRF token).
