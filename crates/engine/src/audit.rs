@@ -23,10 +23,9 @@ use crate::checks::de_minimis::{self, DeMinimisOutcome};
 use crate::checks::material_status::{self, Status, Why};
 use crate::checks::rvc::{self, MethodResult, RvcOutcome};
 use crate::checks::transit;
-use crate::finding::Code;
 use crate::finding::{
-    Answer, CaveatOn, ClosingLine, DeMinimis, Facts, FailingMaterial, Finding, LineRef, MissingFact, ReadAs, RuleAt,
-    RuleQuestion, RvcMethod, SelfProduced, Set, Severity, Shown, SubFinding, UnknownEffect, Unsupported,
+    Answer, CaveatOn, ClosingLine, Code, DeMinimis, Facts, FailingMaterial, Finding, LineRef, MissingFact, ReadAs,
+    RuleAt, RuleQuestion, RvcMethod, SelfProduced, Set, Severity, Shown, SubFinding, UnknownEffect, Unsupported,
 };
 use crate::input::{Good, Material, Role, SupplierCertification};
 
