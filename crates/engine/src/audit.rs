@@ -11,7 +11,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use origin_core::{Amount, Country, Decimal, HsCode};
+use origin_core::{Country, Decimal, HsCode};
 use origin_rules::explain::describe_alternative;
 use origin_rules::nomenclature::evaluate_shift_mapped;
 use origin_rules::shift::{KindFact, MaterialShift, ShiftMaterial, Verdict};
@@ -23,7 +23,10 @@ use crate::checks::de_minimis::{self, DeMinimisOutcome};
 use crate::checks::material_status::{self, Status, Why};
 use crate::checks::rvc::{self, MethodResult, RvcOutcome};
 use crate::checks::transit;
-use crate::finding::{Code, Finding, Severity};
+use crate::finding::{
+    Answer, CaveatOn, ClosingLine, Code, DeMinimis, Facts, FailingMaterial, Finding, LineRef, MissingFact, ReadAs,
+    RuleAt, RuleQuestion, RvcMethod, SelfProduced, Set, Severity, Shown, SubFinding, UnknownEffect, Unsupported,
+};
 use crate::input::{Good, Material, Role, SupplierCertification};
 
 /// What the provenance trace says about one lot, precomputed once per batch.
@@ -416,21 +419,15 @@ fn audit(cx: &AuditContext<'_>, good: &Good, imported: Imported) -> GoodAudit {
             "originating under criterion C: produced in the Parties exclusively from originating materials".into();
     } else {
         if good.wholly_obtained {
-            findings.push(
-                Finding::new(
-                    Code::OriginUnsupported,
-                    Severity::Warning,
-                    &good.id,
-                    format!(
-                        "the good is stated wholly obtained, but {} material(s) count as non-originating",
-                        non_originating.len()
-                    ),
-                    "Art. 4.3 (wholly obtained goods)",
-                )
-                .materials(non_originating.iter().map(|d| d.m.line.to_string()))
-                .remedy("correct the wholly-obtained claim or support the materials' origin")
-                .seal(),
-            );
+            findings.push(Finding::of(
+                Severity::Warning,
+                &good.id,
+                Facts::OriginUnsupported {
+                    case: Unsupported::WhollyObtained {
+                        lines: non_originating.iter().map(|d| d.m.line.to_string()).collect(),
+                    },
+                },
+            ));
         }
         criterion_b_and_d(cx, good, &non_originating, &mut det, &mut findings, &mut shift_notes);
         if det.outcome == Outcome::NotQualified {
@@ -467,20 +464,19 @@ fn audit(cx: &AuditContext<'_>, good: &Good, imported: Imported) -> GoodAudit {
                 )
             });
             transit_verdict = transit::Transit::Clean;
-            findings.push(
-                Finding::new(
-                    Code::DeemedOriginating,
-                    Severity::Info,
-                    &good.id,
-                    format!(
-                        "`{}` is listed in GN 11(p) as {name} (`{code}`) and is imported into {} from {from}: deemed originating",
-                        good.hs, cx.importing_party
-                    ),
-                    citation,
-                )
-                .remedy(note.unwrap_or_else(|| "none".to_string()))
-                .seal(),
-            );
+            findings.push(Finding::of(
+                Severity::Info,
+                &good.id,
+                Facts::DeemedOriginating {
+                    hs: good.hs,
+                    listed: code,
+                    name: Shown(name),
+                    importing: cx.importing_party,
+                    from,
+                    citation: Shown(citation),
+                    note: Shown(note),
+                },
+            ));
         }
         Deemed::Unsettled(question) if det.outcome != Outcome::Qualified => {
             det.outcome = Outcome::NeedsEvidence;
@@ -514,28 +510,17 @@ fn audit(cx: &AuditContext<'_>, good: &Good, imported: Imported) -> GoodAudit {
     // asks for their origin, blocking when the determination could change with it.
     let unknown_origin: Vec<&Decided<'_>> = counted.iter().copied().filter(|d| d.m.origin.is_none()).collect();
     if !unknown_origin.is_empty() {
-        let lines: Vec<String> = unknown_origin.iter().map(|d| format!("{} ({})", d.m.line, d.m.description)).collect();
+        let lines: Set<LineRef> = unknown_origin.iter().map(|d| line_ref(d.m)).collect();
         let (severity, effect) = match det.outcome {
-            Outcome::NeedsEvidence => (Severity::Blocking, "the determination waits on it"),
-            Outcome::Qualified => (Severity::Warning, "the good qualifies even with them counted as non-originating"),
-            Outcome::NotQualified => (Severity::Warning, "the good would not qualify even if they were originating"),
+            Outcome::NeedsEvidence => (Severity::Blocking, UnknownEffect::Waits),
+            Outcome::Qualified => (Severity::Warning, UnknownEffect::QualifiesAnyway),
+            Outcome::NotQualified => (Severity::Warning, UnknownEffect::FailsAnyway),
         };
-        findings.push(
-            Finding::new(
-                Code::MaterialFactMissing,
-                severity,
-                &good.id,
-                format!(
-                    "the origin of {} BOM line(s) is stated unknown: {}; counted as non-originating ({effect})",
-                    lines.len(),
-                    lines.join(", ")
-                ),
-                "Art. 4.5 (VNM includes materials of undetermined origin)",
-            )
-            .materials(unknown_origin.iter().map(|d| d.m.line.to_string()))
-            .remedy("obtain each material's country of origin from its supplier (with a certification for a USMCA origin) and re-run")
-            .seal(),
-        );
+        findings.push(Finding::of(
+            severity,
+            &good.id,
+            Facts::MaterialFactMissing { question: MissingFact::UnknownOrigin { lines, effect } },
+        ));
     }
     det.materials = decided
         .into_iter()
@@ -634,24 +619,7 @@ fn vehicle_requirements(good: &Good, det: &mut Determination, findings: &mut Vec
     {
         return;
     }
-    findings.push(
-        Finding::new(
-            Code::VehicleRequirementNotEncoded,
-            Severity::Blocking,
-            &good.id,
-            format!(
-                "`{}` may be a passenger vehicle, light truck or heavy truck: it is originating only if its producer also meets the labor value content requirement and the steel and aluminum purchasing requirement, which the rule pack does not encode and the batch format cannot carry",
-                good.hs
-            ),
-            "Automotive Appendix Art. 6 and 7; 19 U.S.C. 4532(a)(7), (c)(1), (c)(2); 19 CFR 182.93, 182.94",
-        )
-        .evidence([
-            "missing: the producer's labor value content certification and calculation (Appendix Art. 7; 19 U.S.C. 4532(c)(1))".to_string(),
-            "missing: the producer's steel and aluminum purchasing certification (Appendix Art. 6; 19 U.S.C. 4532(c)(2); 19 CFR 182.94)".to_string(),
-        ])
-        .remedy("have a reviewer check the producer's LVC and steel/aluminum certifications; if the vehicle is not a passenger vehicle, light truck or heavy truck, state `automotive: { category: other-vehicle }`")
-        .seal(),
-    );
+    findings.push(Finding::of(Severity::Blocking, &good.id, Facts::VehicleRequirementNotEncoded { hs: good.hs }));
     if det.outcome == Outcome::Qualified {
         det.outcome = Outcome::NeedsEvidence;
         det.summary = format!(
@@ -677,22 +645,13 @@ fn decide_materials<'a>(cx: &AuditContext<'_>, good: &'a Good, findings: &mut Ve
                 .map(|x| format!("{}/{}", m.line, x.line))
                 .collect();
             if !nested.is_empty() {
-                findings.push(
-                    Finding::new(
-                        Code::SelfProducedMaterial,
-                        Severity::Blocking,
-                        &good.id,
-                        format!(
-                            "intermediate material `{}` is built from other materials also designated intermediate ({}); only one layer may be designated",
-                            m.line,
-                            nested.join(", ")
-                        ),
-                        "Art. 4.8; 19 U.S.C. 4531(d)(9)(B)",
-                    )
-                    .materials(nested)
-                    .remedy("withdraw the designation of the inner materials (or of this one) and re-run")
-                    .seal(),
-                );
+                findings.push(Finding::of(
+                    Severity::Blocking,
+                    &good.id,
+                    Facts::SelfProducedMaterial {
+                        case: SelfProduced::NestedIntermediate { line: m.line.to_string(), nested: Set(nested) },
+                    },
+                ));
             }
         }
         // A self-produced material always has a classification (the batch reader requires it).
@@ -737,39 +696,31 @@ fn decide_materials<'a>(cx: &AuditContext<'_>, good: &'a Good, findings: &mut Ve
                         | Code::ProvenanceGap
                 )
             }) {
-                findings.push(
-                    Finding::new(
-                        f.code,
-                        f.severity,
-                        &good.id,
-                        format!("in self-produced material `{}`: {}", m.line, f.message),
-                        f.citation.clone(),
-                    )
-                    .materials(f.materials.iter().map(|l| format!("{}/{l}", m.line)))
-                    .evidence(f.evidence.clone())
-                    .remedy(f.remedy.clone())
-                    .seal(),
-                );
+                findings.push(f.within(&good.id, &m.line));
             }
-            findings.push(
-                Finding::new(
-                    Code::SelfProducedMaterial,
-                    Severity::Info,
-                    &good.id,
-                    format!(
-                        "self-produced material `{}` ({}) audited on its own BOM: {}{}",
-                        m.line,
-                        sub_hs,
-                        sub_audit.determination.summary,
-                        if sp.intermediate { " (designated intermediate material)" } else { "" }
-                    ),
-                    "Art. 4.5 (roll-up), Art. 4.8 (intermediate materials); 19 U.S.C. 4531(d)(4), (d)(9)",
-                )
-                .materials([m.line.to_string()])
-                .evidence(sub_audit.findings.iter().map(|f| format!("{}: {}", f.code.as_str(), f.message)))
-                .remedy(if qualified { "none".to_string() } else { "see the sub-BOM's findings".to_string() })
-                .seal(),
-            );
+            findings.push(Finding::of(
+                Severity::Info,
+                &good.id,
+                Facts::SelfProducedMaterial {
+                    case: SelfProduced::Audited {
+                        line: m.line.to_string(),
+                        hs: sub_hs,
+                        intermediate: sp.intermediate,
+                        outcome: sub_audit.determination.outcome,
+                        criterion: sub_audit.determination.criterion,
+                        summary: Shown(sub_audit.determination.summary.clone()),
+                        findings: sub_audit
+                            .findings
+                            .iter()
+                            .map(|f| SubFinding {
+                                code: f.code,
+                                fingerprint: f.fingerprint.clone(),
+                                message: Shown(f.message.clone()),
+                            })
+                            .collect(),
+                    },
+                },
+            ));
             if qualified {
                 decided.why = Why::Text(format!("self-produced; {}", sub_audit.determination.summary));
             } else {
@@ -819,18 +770,14 @@ fn rule_ref(rule: &Rule, hs_mapping: Option<String>) -> RuleRef {
     }
 }
 
-/// "HS 2022 `9401.99` is HS 2017 `9401.90` (source)" when the good's code was read as another code.
-fn mapping_note(cx: &AuditContext<'_>, good: &Good, code: HsCode) -> Option<String> {
+/// How the good's code was read when it was read as another code: "HS 2022 `9401.99` is HS 2017
+/// `9401.90` (source)" ([`ReadAs::text`]).
+fn code_reading(cx: &AuditContext<'_>, good: &Good, code: HsCode) -> Option<ReadAs> {
     if code == good.hs {
         return None;
     }
-    let source = cx
-        .rules
-        .correlation
-        .as_ref()
-        .map(|c| format!(" ({}, pack file {})", c.citation, c.file.display()))
-        .unwrap_or_default();
-    Some(format!("{} `{}` is {} `{code}`{source}", cx.nomenclature, good.hs, cx.rules.nomenclature))
+    let source = cx.rules.correlation.as_ref().map(|c| format!("{}, pack file {}", c.citation, c.file.display()));
+    Some(ReadAs { from: cx.nomenclature, to: cx.rules.nomenclature, code, source: Shown(source) })
 }
 
 /// The good decided under one HS 2017 counterpart of its code: the code, the determination, its
@@ -853,20 +800,14 @@ fn criterion_b_and_d(
         Ok(c) => c,
         Err(e) => {
             det.summary = format!("needs evidence: the good's code cannot be read in the rules' HS edition: {e}");
-            findings.push(
-                Finding::new(
-                    Code::RuleNeedsFacts,
-                    Severity::Blocking,
-                    &good.id,
-                    format!("the rule for `{}` cannot be found: {e}", good.hs),
-                    "GN 11(o) (rules written in HS 2017); UNSD HS 2022-HS 2017 correlation",
-                )
-                .remedy(format!(
-                    "give the good's {} code, or set the batch header's `nomenclature` to the edition its codes are in",
-                    cx.nomenclature
-                ))
-                .seal(),
-            );
+            findings.push(Finding::of(
+                Severity::Blocking,
+                &good.id,
+                Facts::RuleNeedsFacts {
+                    hs: good.hs,
+                    question: RuleQuestion::Unreadable { nomenclature: cx.nomenclature, error: Shown(e.to_string()) },
+                },
+            ));
             return;
         }
     };
@@ -905,21 +846,21 @@ fn criterion_b_and_d(
         return;
     }
     // The answer depends on the HS 2017 code: a question naming the candidates and each answer.
-    let mut by_answer: Vec<(String, Vec<HsCode>)> = Vec::new();
+    let mut answers: Vec<Answer> = Vec::new();
     for Reading(c, d, _, _) in &tries {
-        let words = match (d.outcome, d.criterion, &d.rule) {
-            (Outcome::Qualified, Some(k), Some(r)) => format!("qualified ({k}) under rule {}", r.id),
-            (o, _, Some(r)) => format!("{} under rule {}", o.as_str(), r.id),
-            (o, _, None) if d.summary.contains("encodes no rule") => format!("{}: no rule encoded", o.as_str()),
-            (o, _, None) => o.as_str().to_string(),
+        let answer = Answer {
+            outcome: d.outcome,
+            // What the question shows of each answer: the criterion of a qualified one under a rule.
+            criterion: if d.outcome == Outcome::Qualified && d.rule.is_some() { d.criterion } else { None },
+            rule: d.rule.as_ref().map(|r| r.id.clone()),
+            no_rule: d.rule.is_none() && d.summary.contains("encodes no rule"),
+            codes: Set::default(),
         };
-        match by_answer.iter_mut().find(|(w, _)| *w == words) {
-            Some((_, cs)) => cs.push(*c),
-            None => by_answer.push((words, vec![*c])),
+        match answers.iter_mut().find(|a| Answer { codes: Set::default(), ..(*a).clone() } == answer) {
+            Some(a) => a.codes.0.push(*c),
+            None => answers.push(Answer { codes: Set(vec![*c]), ..answer }),
         }
     }
-    let evidence: Vec<String> =
-        by_answer.iter().map(|(w, cs)| format!("{w}: {}", origin_rules::nomenclature::list_codes(cs, 40))).collect();
     det.summary = format!(
         "needs evidence: {} `{}` corresponds to {} {} subheadings ({listed}) and the answer depends on which one the good was classified in",
         cx.nomenclature,
@@ -927,32 +868,20 @@ fn criterion_b_and_d(
         codes.len(),
         cx.rules.nomenclature
     );
-    findings.push(
-        Finding::new(
-            Code::RuleNeedsFacts,
-            Severity::Blocking,
-            &good.id,
-            format!(
-                "the rules of GN 11(o) are written in {}; {} `{}` corresponds to {} of its subheadings ({listed}), and they give different answers",
-                cx.rules.nomenclature,
-                cx.nomenclature,
-                good.hs,
-                codes.len()
-            ),
-            cx.rules
-                .correlation
-                .as_ref()
-                .map(|c| format!("GN 11(o); {}", c.citation))
-                .unwrap_or_else(|| "GN 11(o)".into()),
-        )
-        .evidence(evidence)
-        .remedy(format!(
-            "state which {} subheading the good was classified in (write it with the batch header `nomenclature: {}`), or show that one answer holds",
-            cx.rules.nomenclature,
-            cx.rules.nomenclature.as_str()
-        ))
-        .seal(),
-    );
+    findings.push(Finding::of(
+        Severity::Blocking,
+        &good.id,
+        Facts::RuleNeedsFacts {
+            hs: good.hs,
+            question: RuleQuestion::Correlation {
+                nomenclature: cx.nomenclature,
+                rules_nomenclature: cx.rules.nomenclature,
+                codes: Set(codes.clone()),
+                answers: Set(answers),
+                source: Shown(cx.rules.correlation.as_ref().map(|c| c.citation.to_string())),
+            },
+        },
+    ));
 }
 
 /// Criterion B by the product-specific rule, then D, with the good read as `code` of the rules' edition.
@@ -972,7 +901,8 @@ fn criterion_b_and_d_at(
         good_kind: good.kind.as_deref(),
         parties: Some(Parties { exporting: good.place_of_production, importing: cx.importing_party }),
     };
-    let mapping = mapping_note(cx, good, code);
+    let read_as_facts = code_reading(cx, good, code);
+    let mapping = read_as_facts.as_ref().map(|r| r.text(good.hs));
     let read_as = mapping.as_ref().map(|m| format!(" ({m})")).unwrap_or_default();
     let rule = match cx.rules.lookup(q) {
         Lookup::Found(r) => r,
@@ -981,42 +911,29 @@ fn criterion_b_and_d_at(
                 "needs evidence: the rule pack encodes no rule for `{}`{read_as} in force on {}",
                 good.hs, cx.as_of
             );
-            findings.push(
-                Finding::new(
-                    Code::NoRuleForHs,
-                    Severity::Blocking,
-                    &good.id,
-                    format!(
-                        "no product-specific rule is encoded for `{}`{read_as} on {}; origin is not decided by a default",
-                        good.hs, cx.as_of
-                    ),
-                    "Annex 4-B / GN 11(o) (rule not in the pack: see docs/rules-coverage.md)",
-                )
-                .remedy(format!(
-                    "add the rule for `{}` from the official GN 11(o) text to the rule pack, then re-run",
-                    good.hs
-                ))
-                .seal(),
-            );
+            findings.push(Finding::of(
+                Severity::Blocking,
+                &good.id,
+                Facts::NoRuleForHs { hs: good.hs, read_as: read_as_facts, as_of: cx.as_of },
+            ));
             return;
         }
         Lookup::NeedsUse(rules)
         | Lookup::NeedsDescription(rules)
         | Lookup::NeedsClassification(rules)
         | Lookup::NeedsParties(rules) => {
-            let ids: Vec<String> = rules.iter().map(|r| format!("{} ({})", r.id, r.hs_key())).collect();
             det.summary = "needs evidence: the rule depends on a fact the batch does not give".into();
-            findings.push(
-                Finding::new(
-                    Code::RuleNeedsFacts,
-                    Severity::Blocking,
-                    &good.id,
-                    format!("several rules could apply to `{}`{read_as}: {}", good.hs, ids.join("; ")),
-                    "Annex 4-B / GN 11(o)",
-                )
-                .remedy("state the good's `use` (vehicle), its `kind` as the rule describes it, or a deeper HS classification")
-                .seal(),
-            );
+            findings.push(Finding::of(
+                Severity::Blocking,
+                &good.id,
+                Facts::RuleNeedsFacts {
+                    hs: good.hs,
+                    question: RuleQuestion::SeveralRules {
+                        read_as: read_as_facts,
+                        rules: rules.iter().map(|r| RuleAt { id: r.id.clone(), hs: r.hs_key() }).collect(),
+                    },
+                },
+            ));
             return;
         }
     };
@@ -1025,17 +942,18 @@ fn criterion_b_and_d_at(
         det.caveats.push(format!("rule {}: {c}", rule.id));
         // A paraphrase is not the law's words: blocking, so no certificate draft leaves on it.
         let severity = if rule.review.blocks_certificate() { Severity::Blocking } else { Severity::Warning };
-        findings.push(
-            Finding::new(
-                Code::RuleTranscriptionCaveat,
-                severity,
-                &good.id,
-                format!("the determination relies on rule {} ({}), {c}", rule.id, rule.citation),
-                rule.citation.to_string(),
-            )
-            .remedy("check the rule against the official GN 11(o) text before certifying; then mark it verified in the pack")
-            .seal(),
-        );
+        findings.push(Finding::of(
+            severity,
+            &good.id,
+            Facts::RuleTranscriptionCaveat {
+                on: CaveatOn::Rule {
+                    rule: rule.id.clone(),
+                    review: rule.review.as_str().to_string(),
+                    citation: Shown(rule.citation.to_string()),
+                    caveat: Shown(c.to_string()),
+                },
+            },
+        ));
     }
     let staging = good.automotive.map(|cat| {
         let has_tv = rule.alternatives.iter().any(|a| a.rvc.is_some_and(|r| r.tv.is_some()));
@@ -1045,17 +963,15 @@ fn criterion_b_and_d_at(
         det.caveats.push(format!("staging table {table}: {c}"));
     }
     if let Some(Staging::NotEncoded(why)) = &staging {
-        findings.push(
-            Finding::new(
-                Code::AutomotiveStagingNotEncoded,
-                Severity::Blocking,
-                &good.id,
-                format!("the automotive RVC for this good's category on {} is not encoded: {why}", cx.as_of),
-                "GN 11(k); Automotive Appendix to Annex 4-B",
-            )
-            .remedy("add the staging step from the official text to automotive.yaml, then re-run")
-            .seal(),
-        );
+        findings.push(Finding::of(
+            Severity::Blocking,
+            &good.id,
+            Facts::AutomotiveStagingNotEncoded {
+                category: good.automotive.map(|c| c.as_str()).unwrap_or_default().to_string(),
+                as_of: cx.as_of,
+                why: Shown(why.clone()),
+            },
+        ));
     }
 
     // GN 11(k)(iii)(C): a Table A.1 core part "is originating only if" it meets the staged RVC, so
@@ -1064,17 +980,13 @@ fn criterion_b_and_d_at(
     let core_part_good = good.automotive == Some(origin_rules::StagingCategory::PvLtCorePart);
     let criterion_d_barred = core_part_good || matches!(staging, Some(Staging::NotEncoded(_)));
     if let Some(Staging::Requirement { table, caveat: Some(c), .. }) = &staging {
-        findings.push(
-            Finding::new(
-                Code::RuleTranscriptionCaveat,
-                Severity::Warning,
-                &good.id,
-                format!("the determination relies on automotive staging table {table}: {c}"),
-                "GN 11(k); automotive.yaml",
-            )
-            .remedy("check the staging step against the official GN 11(k) text before certifying")
-            .seal(),
-        );
+        findings.push(Finding::of(
+            Severity::Warning,
+            &good.id,
+            Facts::RuleTranscriptionCaveat {
+                on: CaveatOn::StagingTable { table: table.to_string(), caveat: Shown(c.to_string()) },
+            },
+        ));
     }
     // Direct non-originating materials are tested for the shift; those classified `unknown` cannot be.
     let (direct_non_orig, unclassified): (Vec<&Decided<'_>>, Vec<&Decided<'_>>) =
@@ -1311,24 +1223,17 @@ fn criterion_b_and_d_at(
         det.summary =
             format!("originating under criterion B: rule {}{which} is met: {}{read_as}", rule.id, alt.requirement);
         if let Some(dm) = alt.de_minimis.as_ref().filter(|d| d.applies) {
-            findings.push(
-                Finding::new(
-                    Code::DeMinimisApplied,
-                    Severity::Info,
-                    &good.id,
-                    format!(
-                        "the shift of alternative ({}) is met through de minimis: {}",
-                        alt.label,
-                        dm.shares(cx.currency)
-                    ),
-                    cx.rules.general.de_minimis.provision.citation.to_string(),
-                )
-                .materials(alt.failing_materials.clone())
-                .remedy(
-                    "none; keep the values and the classification of these materials on file (they still count in VNM)",
-                )
-                .seal(),
-            );
+            findings.push(Finding::of(
+                Severity::Info,
+                &good.id,
+                Facts::DeMinimisApplied {
+                    alternative: alt.label.clone(),
+                    lines: Set(alt.failing_materials.clone()),
+                    de_minimis: DeMinimis::from(dm),
+                    currency: cx.currency,
+                    citation: Shown(cx.rules.general.de_minimis.provision.citation.to_string()),
+                },
+            ));
         }
         return;
     }
@@ -1347,21 +1252,16 @@ fn criterion_b_and_d_at(
                 det.summary.replacen("originating under criterion D", "criterion D would be met", 1),
                 lines.join(", ")
             );
-            findings.push(
-                Finding::new(
-                    Code::MaterialFactMissing,
-                    Severity::Blocking,
-                    &good.id,
-                    format!(
-                        "criterion D depends on the classification of line(s) {}, stated unknown",
-                        lines.join(", ")
-                    ),
-                    cx.rules.general.origin_criteria.provision.citation.to_string(),
-                )
-                .materials(unclassified.iter().map(|d| d.m.line.to_string()))
-                .remedy("classify these materials (HS subheading) and re-run")
-                .seal(),
-            );
+            findings.push(Finding::of(
+                Severity::Blocking,
+                &good.id,
+                Facts::MaterialFactMissing {
+                    question: MissingFact::CriterionDClassification {
+                        lines: unclassified.iter().map(|d| line_ref(d.m)).collect(),
+                        citation: Shown(cx.rules.general.origin_criteria.provision.citation.to_string()),
+                    },
+                },
+            ));
         }
         return;
     }
@@ -1370,49 +1270,36 @@ fn criterion_b_and_d_at(
             continue;
         }
         if !alt.failing_materials.is_empty() && alt.de_minimis.as_ref().is_none_or(|d| !d.applies) {
-            let breaking: Vec<String> = direct_non_orig
+            let failing: Set<FailingMaterial> = direct_non_orig
                 .iter()
                 .zip(&per_alt_shift[i])
                 .filter_map(|(d, a)| match a {
-                    MaterialShift::Fails(r) => Some(format!(
-                        "{} {} ({}, {} {}): {r}",
-                        d.m.line,
-                        d.m.description,
-                        d.m.hs_text(),
-                        Amount(d.m.value),
-                        d.m.origin_text()
-                    )),
+                    MaterialShift::Fails(r) => Some(FailingMaterial {
+                        line: d.m.line.to_string(),
+                        description: Shown(d.m.description.to_string()),
+                        hs: d.m.hs_text(),
+                        value: d.m.value,
+                        origin: d.m.origin_text(),
+                        why: Shown(r.to_string()),
+                        part: Shown(d.m.part.as_deref().unwrap_or(&d.m.description).to_string()),
+                        supplier: Shown(d.m.supplier.as_deref().map(str::to_string)),
+                    }),
                     _ => None,
                 })
                 .collect();
-            let suppliers: Vec<String> = direct_non_orig
-                .iter()
-                .filter(|d| alt.failing_materials.iter().any(|l| **l == *d.m.line))
-                .map(|d| {
-                    format!(
-                        "{} from {}",
-                        d.m.part.as_deref().unwrap_or(&d.m.description),
-                        d.m.supplier.as_deref().unwrap_or("its supplier")
-                    )
-                })
-                .collect();
-            findings.push(
-                Finding::new(
-                    Code::TariffShiftNotMet,
-                    Severity::Blocking,
-                    &good.id,
-                    format!("alternative ({}) of rule {}: {} non-originating material(s) do not make the change required ({})", alt.label, rule.id, alt.failing_materials.len(), alt.requirement),
-                    rule.citation.to_string(),
-                )
-                .materials(alt.failing_materials.clone())
-                .evidence(breaking)
-                .remedy(format!(
-                    "source originating (certified USMCA) material for: {}; or meet another alternative of the rule{}",
-                    suppliers.join("; "),
-                    alt.de_minimis.as_ref().map(|d| format!(" ({})", d.why_not(cx.currency))).unwrap_or_default()
-                ))
-                .seal(),
-            );
+            findings.push(Finding::of(
+                Severity::Blocking,
+                &good.id,
+                Facts::TariffShiftNotMet {
+                    rule: rule.id.clone(),
+                    alternative: alt.label.clone(),
+                    requirement: Shown(alt.requirement.clone()),
+                    failing,
+                    de_minimis: alt.de_minimis.as_ref().map(DeMinimis::from),
+                    currency: cx.currency,
+                    citation: Shown(rule.citation.to_string()),
+                },
+            ));
         }
         if let Some(r) = alt.rvc.as_ref().filter(|r| !r.met && !r.methods.is_empty()) {
             let gap = r.methods.iter().map(|m| m.shortfall).min().unwrap_or_default();
@@ -1422,36 +1309,28 @@ fn criterion_b_and_d_at(
                 .map(|d| (d.m.line.to_string(), d.vnm))
                 .collect();
             let (set, closes) = rvc::smallest_closing_set(candidates, gap);
-            let cur = cx.currency;
-            let lines: Vec<String> = set
+            let closing: Set<ClosingLine> = set
                 .iter()
                 .map(|(l, v)| {
                     let desc =
                         non_originating.iter().find(|d| *d.m.line == **l).map(|d| &*d.m.description).unwrap_or("");
-                    format!("line {l} ({desc}, {} {cur})", Amount(*v))
+                    ClosingLine { line: l.clone(), description: Shown(desc.to_string()), vnm: *v }
                 })
                 .collect();
-            let nums: Vec<String> = r.methods.iter().map(MethodResult::worked).collect();
-            findings.push(
-                Finding::new(
-                    Code::RvcBelowThreshold,
-                    Severity::Blocking,
-                    &good.id,
-                    format!("alternative ({}) of rule {}: regional value content below the threshold ({})", alt.label, rule.id, nums.join("; ")),
-                    format!("{}; {}", rule.citation, cx.rules.general.rvc.provision.citation),
-                )
-                .evidence(nums)
-                .remedy(if closes {
-                    format!(
-                        "non-originating value must fall by {} {cur}; the smallest set of materials whose origin would close the gap: {} (source them from USMCA-originating suppliers with certifications)",
-                        Amount::at_least(gap),
-                        lines.join(", ")
-                    )
-                } else {
-                    format!("non-originating value must fall by {} {cur}; even all non-originating materials together do not close it", Amount::at_least(gap))
-                })
-                .seal(),
-            );
+            findings.push(Finding::of(
+                Severity::Blocking,
+                &good.id,
+                Facts::RvcBelowThreshold {
+                    rule: rule.id.clone(),
+                    alternative: alt.label.clone(),
+                    methods: r.methods.iter().map(RvcMethod::from).collect(),
+                    shortfall: gap,
+                    closing,
+                    closes,
+                    currency: cx.currency,
+                    citation: Shown(format!("{}; {}", rule.citation, cx.rules.general.rvc.provision.citation)),
+                },
+            ));
         }
     }
     if any_undetermined {
@@ -1467,18 +1346,13 @@ fn criterion_b_and_d_at(
             rule.id,
             questions.first().map(String::as_str).unwrap_or("see MATERIAL_FACT_MISSING")
         );
-        findings.push(
-            Finding::new(
-                Code::MaterialFactMissing,
-                Severity::Blocking,
-                &good.id,
-                format!("the determination under rule {} needs facts the batch does not give", rule.id),
-                rule.citation.to_string(),
-            )
-            .evidence(questions.clone())
-            .remedy(format!("answer: {}", questions.join("; ")))
-            .seal(),
-        );
+        findings.push(Finding::of(
+            Severity::Blocking,
+            &good.id,
+            Facts::MaterialFactMissing {
+                question: rule_questions(good, rule, det, &direct_non_orig, &unclassified, &per_alt_shift, questions),
+            },
+        ));
     } else if rule.review == Review::Incomplete || rule.missing.is_some() {
         // Part of the rule is not encoded (cut in the copy, or read by the importer only in part):
         // failing the encoded alternatives does not show the good fails the rule.
@@ -1497,23 +1371,79 @@ fn criterion_b_and_d_at(
             "needs evidence: no alternative of rule {} is met at the rule's own RVC, but for a heavy-truck part the staging of Automotive Appendix Art. 4.2 / 4.4 (Tables D and E) may set a lower figure on {}: state the good's automotive category",
             rule.id, cx.as_of
         );
-        findings.push(
-            Finding::new(
-                Code::RuleNeedsFacts,
-                Severity::Blocking,
-                &good.id,
-                format!(
-                    "rule {} is for use in a heavy truck and its RVC is not met; whether the good is a Table D principal part or a Table E complementary part (Appendix Art. 4.2, 4.4) decides the figure in force on {}",
-                    rule.id, cx.as_of
-                ),
-                format!("{}; Automotive Appendix Art. 4.2, 4.4", rule.citation),
-            )
-            .remedy("state `automotive: { category: heavy-truck-principal-part }` or `heavy-truck-complementary-part`; if the part is in neither table, a reviewer confirms the rule's own figure")
-            .seal(),
-        );
+        findings.push(Finding::of(
+            Severity::Blocking,
+            &good.id,
+            Facts::RuleNeedsFacts {
+                hs: good.hs,
+                question: RuleQuestion::HeavyTruckCategory {
+                    rule: rule.id.clone(),
+                    as_of: cx.as_of,
+                    citation: Shown(rule.citation.to_string()),
+                },
+            },
+        ));
     } else {
         det.outcome = Outcome::NotQualified;
         det.summary = format!("not originating: no alternative of rule {} is met", rule.id);
+    }
+}
+
+/// A BOM line with its description, for a finding's facts.
+fn line_ref(m: &Material) -> LineRef {
+    LineRef { line: m.line.to_string(), description: Shown(m.description.to_string()) }
+}
+
+/// The facts the undetermined alternatives' questions rest on: the alternatives, the BOM lines they
+/// name (a shift that cannot be tested, a classification stated unknown), the conditions not evidenced
+/// and the RVC methods lacking data. The sentences (`questions`) are shown, not hashed: they quote the
+/// rules crate and the pack.
+fn rule_questions(
+    good: &Good,
+    rule: &Rule,
+    det: &Determination,
+    direct_non_orig: &[&Decided<'_>],
+    unclassified: &[&Decided<'_>],
+    per_alt_shift: &[Vec<MaterialShift>],
+    questions: Vec<String>,
+) -> MissingFact {
+    let (mut alternatives, mut lines, mut conditions, mut missing_data) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let add = |v: &mut Vec<String>, x: &str| {
+        if !v.iter().any(|y| y == x) {
+            v.push(x.to_string());
+        }
+    };
+    for (i, (out, alt)) in det.alternatives.iter().zip(&rule.alternatives).enumerate() {
+        if out.outcome != "undetermined" {
+            continue;
+        }
+        add(&mut alternatives, &out.label);
+        for (d, a) in direct_non_orig.iter().zip(per_alt_shift.get(i).map(Vec::as_slice).unwrap_or_default()) {
+            if matches!(a, MaterialShift::Unknown(_)) {
+                add(&mut lines, &d.m.line);
+            }
+        }
+        if matches!(alt.shift, ShiftRequirement::Shift(_)) {
+            for d in unclassified {
+                add(&mut lines, &d.m.line);
+            }
+        }
+        for c in alt.conditions.iter().filter(|c| !good.conditions_met.iter().any(|x| x == &c.id)) {
+            add(&mut conditions, &c.id);
+        }
+        for m in out.rvc.iter().filter(|r| r.methods.is_empty()).flat_map(|r| r.missing_data.iter()) {
+            add(&mut missing_data, m);
+        }
+    }
+    MissingFact::RuleQuestions {
+        rule: rule.id.clone(),
+        alternatives: Set(alternatives),
+        lines: Set(lines),
+        conditions: Set(conditions),
+        missing_data: Set(missing_data),
+        questions: Shown(questions),
+        citation: Shown(rule.citation.to_string()),
     }
 }
 

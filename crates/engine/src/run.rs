@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::audit::{AuditContext, GoodAudit, LotFacts, Outcome, audit_good};
 use crate::certificate::{CertificateDraft, draft};
-use crate::finding::{Code, Finding, Severity};
+use crate::finding::{Facts, Finding, InputErrorAt, Set, Severity};
 use crate::input::{Batch, Good, GoodInput, HeaderError, InputError, load_batch};
 
 /// Version of the report shape; bumped when a field changes meaning or goes away.
@@ -568,11 +568,7 @@ fn audit_input(cx: &AuditContext<'_>, batch: &Batch, prepared: &Prepared, g: &Go
                     &good.id,
                     &good.description,
                     &good.hs.to_string(),
-                    format!(
-                        "the provenance of BOM line(s) {} has errors, so their origin cannot be traced: {} problem(s)",
-                        lines.join(", "),
-                        errors.len()
-                    ),
+                    Some(lines.iter().map(|l| l.to_string()).collect()),
                     &errors,
                 );
             }
@@ -580,22 +576,22 @@ fn audit_input(cx: &AuditContext<'_>, batch: &Batch, prepared: &Prepared, g: &Go
             let certificate = draft(batch, good, &audit, None).ok();
             GoodReport { audit, certificate }
         }
-        GoodInput::Invalid { id, errors } => input_error_report(
-            id,
-            "",
-            "",
-            format!("the good could not be read: {} problem(s)", errors.len()),
-            &errors.iter().collect::<Vec<_>>(),
-        ),
+        GoodInput::Invalid { id, errors } => input_error_report(id, "", "", None, &errors.iter().collect::<Vec<_>>()),
     }
 }
 
 /// The report of a good blocked by input errors: needs evidence, one INPUT_ERROR finding, no draft.
-fn input_error_report(id: &str, description: &str, hs: &str, message: String, errors: &[&InputError]) -> GoodReport {
-    let f = Finding::new(Code::InputError, Severity::Blocking, id, message, "batch input (docs/batch-format.md)")
-        .evidence(errors.iter().map(|e| e.to_string()))
-        .remedy(errors.iter().map(|e| e.help.clone()).collect::<Vec<_>>().join("; "))
-        .seal();
+/// `provenance_of`: the BOM lines whose lots' provenance has errors; `None` when the good itself could
+/// not be read.
+fn input_error_report(
+    id: &str,
+    description: &str,
+    hs: &str,
+    provenance_of: Option<Set<String>>,
+    errors: &[&InputError],
+) -> GoodReport {
+    let facts = Facts::InputError { provenance_of, errors: errors.iter().map(|e| InputErrorAt::from(*e)).collect() };
+    let f = Finding::of(Severity::Blocking, id, facts);
     GoodReport {
         audit: GoodAudit {
             good: id.to_string(),

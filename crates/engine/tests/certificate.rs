@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use common::*;
 use origin_engine::audit::Outcome;
 use origin_engine::certificate::{DraftError, STATEMENT, check_blanket, draft, markdown};
-use origin_engine::finding::{Code, Finding, Severity};
+use origin_engine::finding::{Code, Facts, Finding, Set, Severity, Shown, Signal};
 use origin_engine::input::GoodInput;
 
 fn date(s: &str) -> NaiveDate {
@@ -134,10 +134,21 @@ fn no_draft_with_a_blocking_finding() {
     let GoodInput::Ok(good) = &batch.goods[0] else { panic!("valid good") };
     let mut audit = only(&r).audit.clone();
     assert_eq!(audit.determination.outcome, Outcome::Qualified);
-    audit.findings.push(
-        Finding::new(Code::OriginLaunderingSuspected, Severity::Blocking, "boiler-part", "test".into(), "Art. 4.2")
-            .seal(),
-    );
+    let signal = Signal {
+        code: "ORIGIN_LAUNDERING_SUSPECTED".into(),
+        lot: "L1".into(),
+        lots: Set(vec!["L1".into()]),
+        sites: Set::default(),
+        events: Set::default(),
+        message: Shown("test".into()),
+        clear: Shown("clear it".into()),
+    };
+    audit.findings.push(Finding::of(
+        Severity::Blocking,
+        "boiler-part",
+        Facts::OriginLaunderingSuspected { line: "1".into(), lot: "L1".into(), claimed: true, signal },
+    ));
+    assert_eq!(audit.findings.last().map(|f| f.code), Some(Code::OriginLaunderingSuspected));
     assert_eq!(draft(&batch, good, &audit, None).err(), Some(DraftError::Blocking("boiler-part".into())));
 }
 

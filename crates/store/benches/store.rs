@@ -9,8 +9,11 @@
 
 use std::time::Instant;
 
+use origin_core::{Country, Currency, Decimal, Percent};
 use origin_engine::audit::{Determination, GoodAudit, Outcome};
-use origin_engine::finding::{Code, Finding, Severity};
+use origin_engine::finding::{
+    ClosingLine, DeMinimis, Facts, FailingMaterial, Finding, Mismatch, RvcMethod, Set, Severity, Shown,
+};
 use origin_engine::run::GoodReport;
 use origin_engine::sink::GoodResult;
 use origin_store::{InputFile, NewRun, RunInputs, Store};
@@ -18,37 +21,101 @@ use sqlx::Connection;
 
 const FINDINGS_PER_GOOD: usize = 5;
 
+/// Finding `k` of good `i`: five codes with facts of the sizes a real audit gives.
+fn finding(id: &str, i: usize, k: usize) -> Finding {
+    let line = format!("L{k:02}");
+    let value: Decimal = format!("{}.{:02}", 100 + i % 900, i % 100).parse().unwrap();
+    let pct = |s: &str| Percent(s.parse().unwrap());
+    let de_minimis = DeMinimis {
+        failing_value: value,
+        share_of_adjusted_tv: Some(pct("9.5")),
+        share_of_total_cost: None,
+        threshold: pct("10"),
+        applies: k == 4,
+        excluded: None,
+    };
+    let (severity, facts) = match k % 5 {
+        0 => (
+            Severity::Blocking,
+            Facts::RvcBelowThreshold {
+                rule: "gn11-87-029".into(),
+                alternative: "B".into(),
+                methods: vec![RvcMethod {
+                    method: "net-cost".into(),
+                    base: value * Decimal::from(4),
+                    vnm: value,
+                    rvc: pct(&format!("{}.{:02}", 60 + k, i % 100)),
+                    threshold: pct("75"),
+                    met: false,
+                }],
+                shortfall: value,
+                closing: Set(vec![ClosingLine {
+                    line: line.clone(),
+                    description: Shown("Synthetic part".into()),
+                    vnm: value,
+                }]),
+                closes: true,
+                currency: Currency::USD,
+                citation: Shown("GN 11(o), chapter 87, rule 29; Art. 4.5".into()),
+            },
+        ),
+        1 => (
+            Severity::Blocking,
+            Facts::TariffShiftNotMet {
+                rule: "gn11-87-029".into(),
+                alternative: "A".into(),
+                requirement: Shown("a change to subheading 8708.40 from any other heading".into()),
+                failing: Set(vec![FailingMaterial {
+                    line: line.clone(),
+                    description: Shown("Synthetic part".into()),
+                    hs: "8708.40".into(),
+                    value,
+                    origin: "CN".into(),
+                    why: Shown("`8708.40` is the good's own subheading".into()),
+                    part: Shown(format!("P-{k}")),
+                    supplier: Shown(Some(format!("Supplier {i}"))),
+                }]),
+                de_minimis: Some(de_minimis),
+                currency: Currency::USD,
+                citation: Shown("GN 11(o), chapter 87, rule 29".into()),
+            },
+        ),
+        2 => (
+            Severity::Warning,
+            Facts::DeclaredOriginMismatch {
+                line: line.clone(),
+                lot: format!("LOT-{i}-{k}"),
+                mismatch: Mismatch::BomAndLot { bom: Country::MX, lot_declared: Country::CN },
+            },
+        ),
+        3 => (
+            Severity::Warning,
+            Facts::HsDiscrepancy {
+                line: line.clone(),
+                part: Some(format!("P-{k}")),
+                bom: "8708.40".parse().unwrap(),
+                certification: format!("SC-{i}"),
+                certified: "8708.50".parse().unwrap(),
+                issuer: Shown(format!("Supplier {i}")),
+            },
+        ),
+        _ => (
+            Severity::Info,
+            Facts::DeMinimisApplied {
+                alternative: "A".into(),
+                lines: Set(vec![line]),
+                de_minimis,
+                currency: Currency::USD,
+                citation: Shown("19 U.S.C. 4531(f)(1) (USMCA Art. 4.12)".into()),
+            },
+        ),
+    };
+    Finding::of(severity, id, facts)
+}
+
 fn good(i: usize) -> GoodReport {
     let id = format!("G{i:07}");
-    let codes = [
-        Code::RvcBelowThreshold,
-        Code::TariffShiftNotMet,
-        Code::DeclaredOriginMismatch,
-        Code::HsDiscrepancy,
-        Code::DeMinimisApplied,
-    ];
-    let sev = [Severity::Blocking, Severity::Blocking, Severity::Warning, Severity::Warning, Severity::Info];
-    let findings = (0..FINDINGS_PER_GOOD)
-        .map(|k| {
-            Finding::new(
-                codes[k],
-                sev[k],
-                &id,
-                format!(
-                    "BOM line `L{k:02}`: value {}.{:02} USD, RVC {}.{:02}% < 75.00%",
-                    100 + i % 900,
-                    i % 100,
-                    60 + k,
-                    i % 100
-                ),
-                "Art. 4.5; Annex 4-B",
-            )
-            .materials([format!("L{k:02}")])
-            .evidence([format!("supplier certification SC-{i} does not cover part P-{k}")])
-            .remedy("source the line from a USMCA supplier with a valid certification")
-            .seal()
-        })
-        .collect();
+    let findings = (0..FINDINGS_PER_GOOD).map(|k| finding(&id, i, k)).collect();
     GoodReport {
         audit: GoodAudit {
             good: id,

@@ -1392,7 +1392,7 @@ mod tests {
     #![allow(clippy::unwrap_used, reason = "tests")]
 
     use origin_engine::audit::{Determination, GoodAudit, Outcome};
-    use origin_engine::finding::{Code, Finding, Severity};
+    use origin_engine::finding::{Facts, Finding, Severity};
     use origin_engine::run::GoodReport;
     use origin_engine::sink::GoodResult;
     use serde_json::json;
@@ -1403,17 +1403,12 @@ mod tests {
     fn report(good: &str, findings: usize) -> GoodReport {
         let findings = (0..findings)
             .map(|k| {
-                Finding::new(
-                    Code::RvcBelowThreshold,
+                // Quotes, a backslash and non-ASCII text in the facts and the rendered message.
+                Finding::of(
                     Severity::Blocking,
                     good,
-                    format!("line \"L{k}\": 60.5% < 75% — ñ"),
-                    "Art. 4.5",
+                    Facts::ProvenanceGap { line: format!("\"L{k}\" — ñ"), lot: "a \\ b".into() },
                 )
-                .materials([format!("L{k}")])
-                .evidence(["a \\ b".to_string()])
-                .remedy("source it elsewhere")
-                .seal()
             })
             .collect();
         GoodReport {

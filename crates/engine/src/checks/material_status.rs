@@ -17,7 +17,7 @@ use origin_core::Country;
 use serde::Serialize;
 
 use crate::audit::{AuditContext, LotFacts};
-use crate::finding::{Code, Finding, Severity};
+use crate::finding::{CertificationProblem, Facts, Finding, LineRef, Mismatch, Severity, Shown, Signal, Unsupported};
 use crate::input::{Material, Role, SupplierCertification};
 
 /// A material's status.
@@ -106,7 +106,6 @@ pub struct Decided {
 /// Decides `m`'s status; pushes findings for unsupported claims, certification problems and provenance
 /// signals.
 pub fn decide(cx: &AuditContext<'_>, good: &str, m: &Material, findings: &mut Vec<Finding>) -> Decided {
-    let line = || vec![m.line.to_string()];
     match m.role {
         Role::Packing => {
             return Decided {
@@ -166,27 +165,18 @@ pub fn decide(cx: &AuditContext<'_>, good: &str, m: &Material, findings: &mut Ve
             if let (Some(certified), Some(hs)) = (c.hs, m.hs)
                 && certified.subheading() != hs.subheading()
             {
-                findings.push(
-                    Finding::new(
-                        Code::HsDiscrepancy,
-                        Severity::Warning,
-                        good,
-                        format!(
-                            "BOM line `{}` classifies part {} as `{}`, but certification `{}` certifies `{certified}`",
-                            m.line,
-                            m.part.as_deref().unwrap_or("-"),
-                            hs,
-                            c.id
-                        ),
-                        "Art. 4.5 / 19 CFR 182.11 (certification data element 6: HS classification)",
-                    )
-                    .materials(line())
-                    .remedy(format!(
-                        "confirm the classification with {}; correct the BOM or obtain a corrected certification",
-                        c.supplier
-                    ))
-                    .seal(),
-                );
+                findings.push(Finding::of(
+                    Severity::Warning,
+                    good,
+                    Facts::HsDiscrepancy {
+                        line: m.line.to_string(),
+                        part: m.part.as_deref().map(str::to_string),
+                        bom: hs,
+                        certification: c.id.to_string(),
+                        certified,
+                        issuer: Shown(c.supplier.to_string()),
+                    },
+                ));
             }
             Decided {
                 status: Status::Originating,
@@ -206,20 +196,9 @@ pub fn decide(cx: &AuditContext<'_>, good: &str, m: &Material, findings: &mut Ve
             why: Why::Fixed("self-produced material shown originating on its own BOM"),
             traced_origin: traced,
         },
-        Support::Problem { code, why, remedy } => {
-            let citation = "Art. 4.5 (VNM includes materials of undetermined origin); 19 CFR 182.11-182.12";
-            findings.push(
-                Finding::new(
-                    code,
-                    Severity::Warning,
-                    good,
-                    format!("BOM line `{}` ({}): {why}", m.line, m.description),
-                    citation,
-                )
-                .materials(line())
-                .remedy(remedy)
-                .seal(),
-            );
+        Support::Problem(facts) => {
+            let why = facts.certification_problem().unwrap_or_default();
+            findings.push(Finding::of(Severity::Warning, good, *facts));
             Decided {
                 status: Status::Undetermined,
                 why: Why::Text(format!("declared `{origin}` but {why}; counted as non-originating")),
@@ -232,90 +211,70 @@ pub fn decide(cx: &AuditContext<'_>, good: &str, m: &Material, findings: &mut Ve
 enum Support<'a> {
     Certified(&'a SupplierCertification),
     SelfProduced,
-    Problem { code: Code, why: String, remedy: String },
+    /// The facts of the finding (ORIGIN_UNSUPPORTED or SUPPLIER_CERTIFICATION_*).
+    Problem(Box<Facts>),
 }
 
 fn support<'a>(cx: &'a AuditContext<'_>, m: &Material) -> Support<'a> {
-    let who = m.supplier.as_deref().unwrap_or("the supplier");
-    let part = m.part.as_deref().unwrap_or(&m.description);
+    let who = || Shown(m.supplier.as_deref().unwrap_or("the supplier").to_string());
+    let part = || Shown(m.part.as_deref().unwrap_or(&m.description).to_string());
+    let line = || LineRef { line: m.line.to_string(), description: Shown(m.description.to_string()) };
     if m.self_produced.is_some() {
         // The caller replaces this with the sub-BOM's own determination.
         return Support::SelfProduced;
     }
     let Some(id) = &m.certification else {
-        return Support::Problem {
-            code: Code::OriginUnsupported,
-            why: "no supplier certification backs the USMCA origin".into(),
-            remedy: format!("request a USMCA certification of origin from {who} for part {part} covering {}", cx.as_of),
-        };
+        return Support::Problem(Box::new(Facts::OriginUnsupported {
+            case: Unsupported::NoCertification { line: line(), supplier: who(), part: part(), as_of: Shown(cx.as_of) },
+        }));
+    };
+    let invalid = |problem| {
+        Support::Problem(Box::new(Facts::SupplierCertificationInvalid {
+            line: line(),
+            certification: id.to_string(),
+            problem,
+        }))
     };
     let Some(c) = cx.certifications.get(&**id) else {
-        let why = if cx.bad_certifications.contains(&**id) {
-            format!("certification `{id}` could not be read (see the input errors)")
+        return invalid(if cx.bad_certifications.contains(&**id) {
+            CertificationProblem::Unreadable { supplier: who(), part: part() }
         } else {
-            format!("certification `{id}` is not in the batch")
-        };
-        return Support::Problem {
-            code: Code::SupplierCertificationInvalid,
-            why,
-            remedy: format!(
-                "add certification `{id}` to `supplier_certifications`, or request one from {who} for part {part}"
-            ),
-        };
+            CertificationProblem::NotInBatch { supplier: who(), part: part() }
+        });
     };
+    let issuer = || Shown(c.supplier.to_string());
     if !c.country.is_usmca_party() {
-        return Support::Problem {
-            code: Code::SupplierCertificationInvalid,
-            why: format!("certification `{id}` certifies `{}`, not a USMCA Party", c.country),
-            remedy: format!(
-                "treat part {part} as non-originating, or obtain a valid certification from {}",
-                c.supplier
-            ),
-        };
+        return invalid(CertificationProblem::NotParty { country: c.country, issuer: issuer(), part: part() });
     }
     if let Some(s) = &m.supplier
         && !s.trim().eq_ignore_ascii_case(c.supplier.trim())
     {
-        return Support::Problem {
-            code: Code::SupplierCertificationInvalid,
-            why: format!("certification `{id}` was issued by {}, not by this line's supplier {s}", c.supplier),
-            remedy: format!("cite {s}'s own certification for part {part}, or correct the BOM's supplier"),
-        };
+        return invalid(CertificationProblem::OtherSupplier {
+            issuer: c.supplier.to_string(),
+            supplier: s.to_string(),
+            part: part(),
+        });
     }
     if !c.parts.is_empty() && !m.part.as_deref().is_some_and(|p| c.parts.iter().any(|x| x == p)) {
-        return Support::Problem {
-            code: Code::SupplierCertificationInvalid,
-            why: format!("certification `{id}` does not list part {part}"),
-            remedy: format!("ask {} to add part {part} to the certification", c.supplier),
-        };
+        return invalid(CertificationProblem::PartNotListed { part: part().0, issuer: issuer() });
     }
     if c.signed > cx.as_of {
-        return Support::Problem {
-            code: Code::SupplierCertificationInvalid,
-            why: format!("certification `{id}` is signed {} , after the as-of date {}", c.signed, cx.as_of),
-            remedy: format!("audit as of a date the certification covers, or obtain one signed by {}", cx.as_of),
-        };
+        return invalid(CertificationProblem::SignedAfter { signed: c.signed, as_of: cx.as_of });
     }
     if let Some((from, to)) = c.blanket {
         if !covers(from, to, cx.as_of) {
-            return Support::Problem {
-                code: Code::SupplierCertificationExpired,
-                why: format!("certification `{id}` covers {from} to {to}, not the as-of date {}", cx.as_of),
-                remedy: format!(
-                    "request a current certification from {} for part {part} (blanket period including {})",
-                    c.supplier, cx.as_of
-                ),
-            };
+            return Support::Problem(Box::new(Facts::SupplierCertificationExpired {
+                line: line(),
+                certification: id.to_string(),
+                from,
+                to,
+                as_of: cx.as_of,
+                issuer: issuer(),
+                part: part(),
+            }));
         }
         if crate::certificate::check_blanket(from, to).is_err() {
-            return Support::Problem {
-                code: Code::SupplierCertificationInvalid,
-                why: format!("certification `{id}` has a blanket period of {from} to {to}, longer than 12 months"),
-                remedy: format!(
-                    "obtain a certification from {} with a blanket period of at most 12 months",
-                    c.supplier
-                ),
-            };
+            return invalid(CertificationProblem::BlanketTooLong { from, to, issuer: issuer() });
         }
     }
     Support::Certified(c)
@@ -336,111 +295,58 @@ fn provenance_findings(
     let Some(lot) = &m.lot else { return };
     let Some(f) = facts else {
         if cx.has_provenance {
-            findings.push(
-                Finding::new(
-                    Code::ProvenanceGap,
-                    Severity::Warning,
-                    good,
-                    format!("BOM line `{}` names lot `{lot}`, which the provenance data does not hold", m.line),
-                    "19 CFR 182.15 (records supporting the origin of materials)",
-                )
-                .materials([m.line.to_string()])
-                .remedy(format!("add the shipments and transformations of lot `{lot}` to the provenance data"))
-                .seal(),
-            );
+            findings.push(Finding::of(
+                Severity::Warning,
+                good,
+                Facts::ProvenanceGap { line: m.line.to_string(), lot: lot.to_string() },
+            ));
         }
         return;
     };
+    // Blocking when the line claims a USMCA origin the records contradict (or may have laundered); a
+    // warning otherwise.
+    let claimed = m.origin.is_some_and(|o| o.is_usmca_party());
     if let Some(l) = &f.laundering {
         // A material claimed USMCA-originating that may be laundered blocks the claim. One already
         // counted non-originating does not change the USMCA determination, but its true origin still
         // matters for marking, Section 232/301 duties and transshipment penalties: a warning.
-        let (severity, effect) = if m.origin.is_some_and(|o| o.is_usmca_party()) {
-            (Severity::Blocking, "the USMCA origin claimed for it is in doubt")
-        } else {
-            (
-                Severity::Warning,
-                "it already counts as non-originating, so the USMCA determination stands, but its country of origin for marking and trade remedies is in doubt",
-            )
-        };
-        findings.push(
-            Finding::new(
-                Code::OriginLaunderingSuspected,
-                severity,
-                good,
-                format!("BOM line `{}` (lot `{}`): {} ({effect})", m.line, f.lot, l.message),
-                "Art. 4.2, 4.18 and the transshipment scrutiny of 19 U.S.C. 1517 / EO of 2025-07-31",
-            )
-            .materials([m.line.to_string()])
-            .evidence(evidence(l))
-            .remedy(l.clear.clone())
-            .seal(),
-        );
-    }
-    // Blocking when the line claims a USMCA origin the records contradict; a warning otherwise.
-    let mismatch = |message: String, citation: &str, remedy: String| {
-        Finding::new(
-            Code::DeclaredOriginMismatch,
-            if m.origin.is_some_and(|o| o.is_usmca_party()) { Severity::Blocking } else { Severity::Warning },
+        findings.push(Finding::of(
+            if claimed { Severity::Blocking } else { Severity::Warning },
             good,
-            message,
-            citation.to_string(),
+            Facts::OriginLaunderingSuspected {
+                line: m.line.to_string(),
+                lot: f.lot.clone(),
+                claimed,
+                signal: Signal::from(l),
+            },
+        ));
+    }
+    let mismatch = |mismatch| {
+        Finding::of(
+            if claimed { Severity::Blocking } else { Severity::Warning },
+            good,
+            Facts::DeclaredOriginMismatch { line: m.line.to_string(), lot: f.lot.clone(), mismatch },
         )
-        .materials([m.line.to_string()])
-        .remedy(remedy)
-        .seal()
     };
     if let Some(origin) = m.origin
         && origin != f.declared_origin
     {
-        findings.push(mismatch(
-            format!(
-                "BOM line `{}` declares origin `{}`, but its lot `{}` is declared `{}` in the provenance data",
-                m.line, origin, f.lot, f.declared_origin
-            ),
-            "19 CFR 182.15 (records supporting origin); Annex 5-A",
-            format!("reconcile the BOM with the lot records of `{}` and the supplier's documents", f.lot),
-        ));
+        findings.push(mismatch(Mismatch::BomAndLot { bom: origin, lot_declared: f.declared_origin }));
     }
     if f.declared_origin != f.traced_origin {
-        findings.push(mismatch(
-            format!(
-                "BOM line `{}` lot `{}` is declared `{}`, traced `{}` (origin set by {})",
-                m.line, f.lot, f.declared_origin, f.traced_origin, f.origin_set_by
-            ),
-            "Art. 4.2; substantial transformation (CBP HQ H300226)",
-            format!("obtain production records for lot `{}` showing where it was transformed, or correct the declared origin", f.lot),
-        ));
+        findings.push(mismatch(Mismatch::DeclaredAndTraced {
+            declared: f.declared_origin,
+            traced: f.traced_origin,
+            set_by: Shown(f.origin_set_by.clone()),
+        }));
     }
     if f.laundering.is_none() {
         for s in f.signals.iter().filter(|s| s.code != "DECLARED_ORIGIN_MISMATCH") {
-            findings.push(
-                Finding::new(
-                    Code::ProvenanceSignal,
-                    Severity::Warning,
-                    good,
-                    format!("BOM line `{}` (lot `{}`): {} {}", m.line, f.lot, s.code, s.message),
-                    "provenance screening (transformation policy of the rule pack)",
-                )
-                .materials([m.line.to_string()])
-                .evidence(evidence(s))
-                .remedy(s.clear.clone())
-                .seal(),
-            );
+            findings.push(Finding::of(
+                Severity::Warning,
+                good,
+                Facts::ProvenanceSignal { line: m.line.to_string(), lot: f.lot.clone(), signal: Signal::from(s) },
+            ));
         }
     }
-}
-
-fn evidence(s: &origin_graph::SignalReport) -> Vec<String> {
-    let mut e = Vec::new();
-    if !s.evidence.lots.is_empty() {
-        e.push(format!("lots: {}", s.evidence.lots.join(", ")));
-    }
-    if !s.evidence.sites.is_empty() {
-        e.push(format!("sites: {}", s.evidence.sites.join(", ")));
-    }
-    if !s.evidence.events.is_empty() {
-        e.push(format!("events: {}", s.evidence.events.join(", ")));
-    }
-    e
 }

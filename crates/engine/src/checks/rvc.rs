@@ -44,11 +44,16 @@ impl MethodResult {
     /// The computation an auditor redoes by hand, `transaction-value: (100.00 - 40.01) / 100.00 =
     /// 59.99% < 60.00%`, amounts in the report's one form ([`Amount`]).
     pub fn worked(&self) -> String {
-        let (rvc, threshold) = self.rvc.shown_against(self.threshold);
-        let op = if self.met { ">=" } else { "<" };
-        let base = Amount(self.base);
-        format!("{}: ({base} - {}) / {base} = {rvc} {op} {threshold}", self.method, Amount(self.vnm))
+        worked(self.method, self.base, self.vnm, self.rvc, self.threshold, self.met)
     }
+}
+
+/// [`MethodResult::worked`] from its parts (a finding's facts carry them).
+pub fn worked(method: &str, base: Decimal, vnm: Decimal, rvc: Percent, threshold: Percent, met: bool) -> String {
+    let (rvc, threshold) = rvc.shown_against(threshold);
+    let op = if met { ">=" } else { "<" };
+    let base = Amount(base);
+    format!("{method}: ({base} - {}) / {base} = {rvc} {op} {threshold}", Amount(vnm))
 }
 
 /// The RVC outcome for an alternative.

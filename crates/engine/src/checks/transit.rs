@@ -8,7 +8,7 @@
 
 use origin_rules::RuleSet;
 
-use crate::finding::{Code, Finding, Severity};
+use crate::finding::{Facts, Finding, Severity, Shown, TransitProblem};
 use crate::input::Good;
 
 /// What the route does to an originating status.
@@ -32,18 +32,11 @@ pub fn check(rules: &RuleSet, good: &Good) -> (Transit, Vec<Finding>) {
     let produced_at = good.route.iter().take_while(|s| s.country == good.place_of_production).count();
     let Some(t) = &rules.general.transit else {
         if good.route.iter().skip(produced_at).any(|s| !s.country.is_usmca_party()) {
-            out.push(
-                Finding::new(
-                    Code::TransitOutsideParties,
-                    Severity::Warning,
-                    &good.id,
-                    "the route passes outside the Parties and the rule pack encodes no transit provision to judge it"
-                        .into(),
-                    "Art. 4.18 (not encoded in the pack)",
-                )
-                .remedy("add the transit provision to general.yaml, or have a reviewer judge the route")
-                .seal(),
-            );
+            out.push(Finding::of(
+                Severity::Warning,
+                &good.id,
+                Facts::TransitOutsideParties { problem: TransitProblem::NoProvision },
+            ));
             return (Transit::Unknown, out);
         }
         return (Transit::Clean, out);
@@ -55,58 +48,42 @@ pub fn check(rules: &RuleSet, good: &Good) -> (Transit, Vec<Finding>) {
             .map(String::as_str)
             .filter(|op| !t.allowed_operations.iter().any(|a| a == op))
             .collect();
-        let mut why = Vec::new();
-        if !bad_ops.is_empty() {
-            why.push(format!("operations not allowed outside the Parties: {}", bad_ops.join(", ")));
-        }
-        if t.customs_control_required && stop.customs_control == Some(false) {
-            why.push("the good left customs control".to_string());
-        }
-        if why.is_empty() && t.customs_control_required && stop.customs_control.is_none() {
-            out.push(
-                Finding::new(
-                    Code::TransitOutsideParties,
-                    Severity::Blocking,
-                    &good.id,
-                    format!(
-                        "route stop {} in `{}`: the batch does not say whether the good stayed under customs control there",
-                        i + 1,
-                        stop.country
-                    ),
-                    t.provision.citation.to_string(),
-                )
-                .remedy(format!(
-                    "provide the customs documents showing the good stayed under customs control in `{}` (and set `customs_control: true` on the stop)",
-                    stop.country
-                ))
-                .seal(),
-            );
+        let left_customs_control = t.customs_control_required && stop.customs_control == Some(false);
+        let broken = !bad_ops.is_empty() || left_customs_control;
+        if !broken && t.customs_control_required && stop.customs_control.is_none() {
+            out.push(Finding::of(
+                Severity::Blocking,
+                &good.id,
+                Facts::TransitOutsideParties {
+                    problem: TransitProblem::CustomsControlUnknown {
+                        stop: i + 1,
+                        country: stop.country,
+                        citation: Shown(t.provision.citation.to_string()),
+                    },
+                },
+            ));
             if verdict == Transit::Clean {
                 verdict = Transit::Unknown;
             }
             continue;
         }
-        if !why.is_empty() {
+        if broken {
             verdict = Transit::Broken;
-            out.push(
-                Finding::new(
-                    Code::TransitOutsideParties,
-                    Severity::Blocking,
-                    &good.id,
-                    format!("route stop {} in `{}`: {}", i + 1, stop.country, why.join("; ")),
-                    t.provision.citation.to_string(),
-                )
-                .evidence([format!(
-                    "route: {}",
-                    good.route.iter().map(|s| s.country.to_string()).collect::<Vec<_>>().join(" -> ")
-                )])
-                .remedy(format!(
-                    "provide customs documents showing the good stayed under customs control in `{}` and underwent only {}; otherwise the good is not originating",
-                    stop.country,
-                    t.allowed_operations.join(", ")
-                ))
-                .seal(),
-            );
+            out.push(Finding::of(
+                Severity::Blocking,
+                &good.id,
+                Facts::TransitOutsideParties {
+                    problem: TransitProblem::Broken {
+                        stop: i + 1,
+                        country: stop.country,
+                        operations: bad_ops.iter().map(|op| op.to_string()).collect(),
+                        left_customs_control,
+                        route: good.route.iter().map(|s| s.country).collect(),
+                        allowed: Shown(t.allowed_operations.clone()),
+                        citation: Shown(t.provision.citation.to_string()),
+                    },
+                },
+            ));
         }
     }
     (verdict, out)
