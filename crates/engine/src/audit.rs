@@ -431,7 +431,7 @@ fn audit(cx: &AuditContext<'_>, good: &Good, imported: Imported) -> GoodAudit {
         }
         criterion_b_and_d(cx, good, &non_originating, &mut det, &mut findings, &mut shift_notes);
         if det.outcome == Outcome::NotQualified {
-            would_qualify_if_supported(cx, good, &non_originating, &mut det);
+            would_qualify_if_supported(cx, good, &non_originating, &mut det, &mut findings);
         }
     }
     // GN 11(p): listed goods imported into the United States from Mexico or Canada are originating
@@ -1521,14 +1521,17 @@ fn try_criterion_d(
     false
 }
 
-/// A good that is not originating as documented, but would be if the USMCA origin claimed for its
-/// undetermined materials were supported, needs evidence rather than a "no": the findings say which
-/// certifications to request. Determined by auditing again with those materials as originating.
+/// A good that is not originating as documented, but would be (or could be) if the USMCA origin
+/// claimed for its undetermined materials were supported, needs evidence rather than a "no": the
+/// findings say which certifications to request. Determined by auditing again with those materials as
+/// originating. When that audit itself needs evidence (another unknown fact, such as a line's
+/// classification, decides it), the answer is not "no" either: its blocking findings join the good's.
 fn would_qualify_if_supported(
     cx: &AuditContext<'_>,
     good: &Good,
     non_originating: &[&Decided<'_>],
     det: &mut Determination,
+    findings: &mut Vec<Finding>,
 ) {
     let undetermined: Vec<&Decided<'_>> =
         non_originating.iter().copied().filter(|d| d.status == Status::Undetermined).collect();
@@ -1541,13 +1544,14 @@ fn would_qualify_if_supported(
     hypo.alternatives.clear();
     hypo.criterion_d_rvc.clear();
     hypo.values.vnm -= undetermined.iter().map(|d| d.vnm).sum::<Decimal>();
-    let qualifies = if rest.is_empty() {
-        true
+    let mut hypo_findings = Vec::new();
+    let outcome = if rest.is_empty() {
+        Outcome::Qualified
     } else {
-        criterion_b_and_d(cx, good, &rest, &mut hypo, &mut Vec::new(), &mut []);
-        hypo.outcome == Outcome::Qualified
+        criterion_b_and_d(cx, good, &rest, &mut hypo, &mut hypo_findings, &mut []);
+        hypo.outcome
     };
-    if qualifies {
+    if outcome != Outcome::NotQualified {
         let lines: Vec<String> = undetermined
             .iter()
             .map(|d| match d.m.origin {
@@ -1556,8 +1560,19 @@ fn would_qualify_if_supported(
             })
             .collect();
         det.outcome = Outcome::NeedsEvidence;
+        let would = if outcome == Outcome::Qualified {
+            "it would qualify if".to_string()
+        } else {
+            // What else is unknown, said once: the hypothetical audit's blocking questions.
+            for f in hypo_findings.into_iter().filter(|f| f.severity == Severity::Blocking) {
+                if !findings.iter().any(|g| g.fingerprint == f.fingerprint) {
+                    findings.push(f);
+                }
+            }
+            format!("it could qualify, depending on {}, if", hypo.summary.trim_start_matches("needs evidence: "))
+        };
         det.summary = format!(
-            "needs evidence: not originating as documented ({}); it would qualify if the USMCA origin claimed for line(s) {} were supported",
+            "needs evidence: not originating as documented ({}); {would} the USMCA origin claimed for line(s) {} were supported",
             det.summary.trim_start_matches("not originating: "),
             lines.join(", ")
         );

@@ -118,6 +118,43 @@ fn an_hs_code_stated_unknown_makes_the_shift_undetermined() {
     assert_eq!(criterion(only(&r)), Some('B'));
 }
 
+/// Found by the property test (facts_properties.rs, seed kept beside it): two unknown facts that decide
+/// together. TV 100; line 1 of origin stated unknown, 8402.90 (no change of heading), worth 11; line 2
+/// Chinese, classification stated unknown, worth 41. As documented: (A) fails on line 1 (counted
+/// non-originating, same heading as the good) and (B) gives (100 - 52) / 100 = 48 % < 60 %. With line 1's
+/// origin supported: (B) gives (100 - 41) / 100 = 59 % < 60 %, but (A) then hangs on line 2's
+/// classification (a 7208.51 would make the change). The good was answered "not qualified"; it needs
+/// evidence, naming both the unsupported origin and the unknown classification.
+#[test]
+fn two_unknown_facts_that_decide_together_need_evidence_not_a_no() {
+    let lines = unknown_origin_line("1", "8402.90", "11") + &line("2", "unknown", "41", "CN", "dragon", "");
+    let r = check(&batch_now(&good_yaml("g", "8402.90", "transaction_value: 100", "", &lines)));
+    let g = only(&r);
+    assert_eq!(outcome(g), Outcome::NeedsEvidence, "{}", g.audit.determination.summary);
+    assert!(g.audit.determination.summary.contains("could qualify"), "{}", g.audit.determination.summary);
+    let missing: Vec<&origin_engine::finding::Finding> =
+        g.audit.findings.iter().filter(|f| f.code.as_str() == "MATERIAL_FACT_MISSING").collect();
+    assert!(
+        missing.iter().any(|f| f.severity == origin_engine::finding::Severity::Blocking
+            && f.evidence.iter().any(|e| e.contains("BOM line 2") && e.contains("classification is stated unknown"))),
+        "{missing:#?}"
+    );
+    // Each way the two facts can turn out: supported + 7208.51 qualifies, every other answer does not.
+    let with = |origin: &str, hs: &str| {
+        let l1 = if origin == "US" { us_line("1", "8402.90", "11") } else { unknown_origin_line("1", "8402.90", "11") };
+        let r = check(&batch_now(&good_yaml(
+            "g",
+            "8402.90",
+            "transaction_value: 100",
+            "",
+            &(l1 + &line("2", hs, "41", "CN", "dragon", "")),
+        )));
+        outcome(only(&r))
+    };
+    assert_eq!(with("US", "7208.51"), Outcome::Qualified);
+    assert_eq!(with("US", "8402.90"), Outcome::NotQualified);
+}
+
 /// `unknown` is read on every input path: a CSV BOM line too (a blank cell is not `unknown`).
 #[test]
 fn unknown_origin_and_hs_are_read_from_a_csv_bom() {

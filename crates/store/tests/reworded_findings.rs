@@ -158,20 +158,20 @@ async fn reworded_findings_keep_their_reviews() {
     let completed = store.complete_run(&id, "tester").await.unwrap();
 
     for (before, status) in [(&shift, "accepted"), (&mismatch, "dismissed")] {
-        let after = finding(&store, &id, &before.good, &before.code).await;
-        let message = |f: &FindingRow| f.finding["message"].as_str().unwrap_or_default().to_string();
+        let after = finding(&store, &id, &before.good, before.code.as_str()).await;
+        let message = |f: &FindingRow| f.finding.message.clone();
         assert_ne!(message(&after), message(before));
         assert!(message(&after).starts_with("Reworded: "), "{}", message(&after));
         assert_eq!(after.fingerprint, before.fingerprint);
         assert_eq!(after.status, status, "the decision on {} carried over the rewording", before.code);
         assert_eq!(after.carried_from.as_deref(), Some(before.id.as_str()));
         // The stored finding carries its facts, tagged with the code.
-        assert_eq!(after.finding["facts"]["kind"], before.code.as_str());
+        assert_eq!(after.finding.facts.as_ref().map(origin_engine::finding::Facts::code), Some(before.code));
     }
     // The reworded shift finding says the new words the facts carry.
     let after = finding(&store, &id, "ST-DRV-BKT", "TARIFF_SHIFT_NOT_MET").await;
-    assert!(after.finding["message"].as_str().unwrap().contains("(in other words, "), "{}", after.finding);
-    assert_eq!(after.finding["citation"], "USMCA Annex 4-B, as reworded");
+    assert!(after.finding.message.contains("(in other words, "), "{}", after.finding.message);
+    assert_eq!(after.finding.citation, "USMCA Annex 4-B, as reworded");
 
     let changed = finding(&store, &id, "ST-DRV-BKT", "RVC_BELOW_THRESHOLD").await;
     assert_ne!(changed.fingerprint, rvc.fingerprint);
