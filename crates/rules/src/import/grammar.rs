@@ -276,8 +276,9 @@ enum Source {
     AnyWithin(&'static str, Vec<String>),
     /// "any other good within those subheadings": the rule's own group of codes.
     GroupGoods,
-    /// "any other subheading within that group": read only beside [`Source::GroupGoods`].
-    GroupOther,
+    /// "any other subheading within that group": read beside [`Source::GroupGoods`], or beside a change from
+    /// any other code of the same level.
+    GroupOther(&'static str),
     /// "from any heading" / "from any chapter" (not "any other"): a code of any heading, the good's own
     /// included.
     AnyOwnIncluded(&'static str),
@@ -479,6 +480,11 @@ impl P {
                 }
                 if self.code_here(0) {
                     let codes = self.codes()?;
+                    // "flat yarns of subheading 5402.45 (flat yarns means 7 denier/5 filament, ...)": a definition
+                    // in brackets after the codes is part of the description.
+                    if let Some(p) = self.parenthetical() {
+                        words.push(p);
+                    }
                     return Ok((join_words(&words), codes));
                 }
                 self.i = save;
@@ -591,7 +597,7 @@ impl P {
             if let Some((lvl, n)) = self.level_word() {
                 self.i += n;
                 if self.eat("within that group") {
-                    return Ok(Source::GroupOther);
+                    return Ok(Source::GroupOther(lvl));
                 }
                 // "from any other heading outside that group" reads as "from any heading outside that group".
                 if self.eat("outside that group") {
@@ -733,6 +739,10 @@ impl P {
         let mut kind = None;
         if self.eat("any other good of") {
             other = true;
+        } else if self.is("any other tariff item within") && self.level_word_at(5).is_some() {
+            // "A change to any other tariff item within subheading 8471.80": the subheading's goods; its tariff
+            // items with rules of their own are governed by those (the deeper rule wins a look-up).
+            self.i += 5;
         } else if self.is("any other good")
             && self.peek(3).is_some_and(|w| {
                 matches!(w.to_ascii_lowercase().as_str(), "subheading" | "subheadings" | "heading" | "headings")
@@ -798,16 +808,18 @@ impl P {
         let starts = matches!(self.peek(0), Some(","))
             && self.peek(1).is_some_and(|w| !w.eq_ignore_ascii_case("provided") && !w.eq_ignore_ascii_case("whether"))
             || self.peek(0).is_some_and(|w| {
-                ["which", "classified", "that", "other", "except", "having", "containing", "not", "put"]
+                ["which", "classified", "that", "other", "except", "having", "containing", "not", "put", "made"]
                     .iter()
                     .any(|x| w.eq_ignore_ascii_case(x))
+                    || w.starts_with('(') && alt_label(w).is_none() && item_label(w).is_none()
             });
         if !starts {
             return None;
         }
         let save = self.i;
         let mut words: Vec<String> = Vec::new();
-        while let Some(w) = self.peek(0) {
+        while let Some(w) = self.peek(0).map(str::to_string) {
+            let w = w.as_str();
             if matches!(w, ";" | "." | ":") || alt_label(w).is_some() && self.peek(1) == Some("A") {
                 break;
             }
@@ -820,7 +832,22 @@ impl P {
                         next.to_ascii_lowercase().as_str(),
                         "chapter" | "chapters" | "heading" | "headings" | "subheading" | "subheadings" | "tariff"
                     );
-                if source_start {
+                // "curtains ... made of fabrics wholly of non-textured polyester filaments from yarn, with a twist
+                // ..., of subheadings 5402.44, 5402.47 or 5402.52, provided ...": a "from" before materials
+                // described in words starts the sources when what follows reads as sources to the end.
+                let described_sources = !source_start && !words.is_empty() && {
+                    let at = self.i;
+                    self.i += 1;
+                    let ok = self.sources().is_ok()
+                        && (self.at_end()
+                            || self.alt_ends()
+                            || self.is(", provided")
+                            || self.is(", except")
+                            || self.is(", whether"));
+                    self.i = at;
+                    ok
+                };
+                if source_start || described_sources {
                     let desc = join_words(&words);
                     if desc.is_empty() {
                         break;
@@ -831,6 +858,28 @@ impl P {
             }
             words.push(w.to_string());
             self.i += 1;
+        }
+        self.i = save;
+        None
+    }
+
+    /// A bracketed phrase starting here ("(if such fabrics are ... color)"), brackets inside it balanced,
+    /// consumed and returned as printed; `None` (nothing consumed) when there is none or it is a label.
+    fn parenthetical(&mut self) -> Option<String> {
+        let first = self.peek(0)?;
+        if !first.starts_with('(') || alt_label(first).is_some() || item_label(first).is_some() {
+            return None;
+        }
+        let save = self.i;
+        let mut depth = 0i32;
+        let mut words: Vec<String> = Vec::new();
+        while let Some(w) = self.peek(0) {
+            depth += w.matches('(').count() as i32 - w.matches(')').count() as i32;
+            words.push(w.to_string());
+            self.i += 1;
+            if depth <= 0 {
+                return Some(join_words(&words));
+            }
         }
         self.i = save;
         None
@@ -1192,6 +1241,7 @@ impl P {
         let mut any: Option<(&'static str, bool)> = None;
         let mut any_within: Option<(&'static str, Vec<String>)> = None;
         let group_goods = srcs.contains(&Source::GroupGoods);
+        let mut group_other: Option<&'static str> = None;
         for s in &srcs {
             match s {
                 Source::Any(l, o) => any = Some((l, *o)),
@@ -1199,12 +1249,8 @@ impl P {
                 Source::Items(items) => shift.also_from.extend(items.iter().cloned()),
                 Source::AnyWithin(l, codes) => any_within = Some((l, codes.clone())),
                 Source::GroupGoods => shift.also_from.push(RawMaterialSpec { hs: self.hs.clone(), kind: None }),
-                Source::GroupOther if group_goods => {}
-                Source::GroupOther => {
-                    return Err(self.err(
-                        "\"any other subheading within that group\" without \"any other good within those subheadings\" is not encoded (it would admit the good's own subheading)",
-                    ));
-                }
+                Source::GroupOther(_) if group_goods => {}
+                Source::GroupOther(l) => group_other = Some(*l),
                 Source::AnyOwnIncluded(l) => {
                     any = Some((l, false));
                     shift.also_from.push(RawMaterialSpec { hs: codes_at_level(&self.hs, l), kind: None });
@@ -1296,6 +1342,19 @@ impl P {
             shift.from = Some(l.to_string());
             if outside {
                 shift.group = Some("outside".into());
+            }
+        }
+        // "from any other subheading within that group ..., whether or not there is also a change from any
+        // other subheading": the change from any other subheading covers the group's other subheadings,
+        // which the text names: "including another subheading within that group". Beside anything else it
+        // would admit the good's own subheading (or need the nomenclature to say what else the group holds).
+        if let Some(l) = group_other {
+            if shift.from.as_deref() == Some(l) && shift.group.is_none() {
+                shift.group = Some("including-within".into());
+            } else {
+                return Err(self.err(
+                    "\"any other subheading within that group\" without \"any other good within those subheadings\" or a change from any other subheading is not encoded (it would admit the good's own subheading)",
+                ));
             }
         }
         // "from any other subheading within chapter 20[, whether or not there is also a change from any other
@@ -1417,6 +1476,11 @@ fn join_words(words: &[String]) -> String {
 /// ("any heading", "any other good within that heading or any other heading", "from any other chapter").
 fn reads_as_codes(kind: &str) -> bool {
     let k = kind.to_ascii_lowercase();
+    // "any good, other than absorption-type electrical household refrigerators, of subheadings 8418.29 or
+    // 8418.91": a description of the goods of the codes that follow, not a phrase of codes.
+    if k.starts_with("any good, other than ") || k.starts_with("any good other than ") {
+        return false;
+    }
     ["any ", "from ", "within "].iter().any(|p| k.starts_with(p))
         || [" within th", "any other heading", "any other subheading", "any other chapter", "any other tariff item"]
             .iter()
@@ -1683,6 +1747,11 @@ fn parse_rule_inner(text: &str, fragment: bool) -> Result<ParsedRule, ParseError
         }
         p.expect(":")?;
         rule.good_kind = Some(format!("good {}", join_words(&words)));
+    }
+    // "(D) For any other good of subheading 8708.92: (E) ..." (chapter 87 rule 42 continued, as transcribed):
+    // a label printed before the lead-in labels no alternative.
+    if p.number.is_none() && p.peek(0).and_then(alt_label).is_some() && p.peek(1) == Some("For") {
+        p.i += 1;
     }
     if p.is("For") {
         p.i += 1;
