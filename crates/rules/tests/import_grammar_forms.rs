@@ -388,3 +388,32 @@ fn misprints_stay_unread() {
     let e = parse_rule("(a) A change to subheading [7308.xx] from any other heading, except from headings 7208, 7211, 7216, 7225 or 7226.").unwrap_err();
     assert!(e.message.contains("expected an HS code"), "{e:?}");
 }
+
+/// Chapter 96 rule 16: "a good of textile wadding of heading 9619" and "any other good of textile material
+/// of heading 9619" name a description before the codes; (D) "any other good of heading 9619" is the goods
+/// of none of them. Chapter 90 rule 1 (B): "from any other good of heading 7002 except pre-forms" is the
+/// goods of 7002 other than pre-forms (not an exception of the alternative: pre-forms are from another
+/// chapter, which (B) allows too).
+#[test]
+fn descriptions_before_the_codes_and_other_than() {
+    let r = parse_rule("16. (A) A change to sanitary towels or tampons of heading 9619 from any other chapter, except from headings 5106 through 5113, 5204 through 5212, 5310 through 5311 or chapters 54 through 55; (B) A change to a good of textile wadding of heading 9619 from any other heading, except from headings 5106 through 5113, 5204 through 5212, 5310 through 5311, chapters 54 through 56 or 61 through 62; (C) A change to any other good of textile material of heading 9619 from any other chapter, except from headings 5106 through 5113, 5204 through 5212, 5310 through 5311, chapter 54, headings 5508 through 5516 or 6001 through 6006 or chapters 61 through 62, provided the good is cut or knit to shape, or both, and sewn or otherwise assembled in the territory of one or more of the USMCA countries; or (D) A change to any other good of heading 9619 from any other heading.").unwrap();
+    assert_eq!(r.hs, codes(&["9619"]));
+    assert_eq!(r.alternatives[1].good_kind.as_deref(), Some("good of textile wadding"));
+    assert_eq!(r.alternatives[2].good_kind.as_deref(), Some("any other good of textile material"));
+    assert_eq!(r.alternatives[2].conditions.len(), 1);
+    assert_eq!(
+        r.alternatives[3].good_kind_other_than,
+        Some(codes(&["sanitary towels or tampons", "good of textile wadding", "any other good of textile material"]))
+    );
+    assert_eq!(
+        shift(&r.alternatives[1]).except[0].hs,
+        codes(&["5106-5113", "5204-5212", "5310-5311", "54-56", "61-62"])
+    );
+
+    let r = parse_rule("1. (A) A change to subheading 9001.10 from any other chapter, except from pre-forms of heading 7002; or (B) A change to subheading 9001.10 from any other good of heading 7002 except pre-forms, whether or not there is also a change from any other chapter, provided there is a regional value content of not less than: (1) 60 percent where the transaction value method is used; or (2) 50 percent where the net cost method is used.").unwrap();
+    let b = shift(&r.alternatives[1]);
+    assert_eq!(b.from.as_deref(), Some("chapter"));
+    assert!(b.except.is_empty());
+    assert_eq!(b.also_from[0].hs, codes(&["7002"]));
+    assert_eq!(b.also_from[0].kind.as_deref(), Some("other than pre-forms"));
+}

@@ -564,6 +564,22 @@ impl P {
                 if self.hs.len() == 1 && !self.hs[0].contains('-') && others.len() + 1 == codes.len() {
                     return Ok(Source::WithinAnd(others));
                 }
+                // "from any other good of heading 7002 except pre-forms" (chapter 90 rule 1 (B)): the goods of
+                // those codes other than the kind named.
+                if !codes.iter().any(|c| self.hs.contains(c)) && self.is("except") && !self.is("except from") {
+                    self.i += 1;
+                    let mut words: Vec<String> = Vec::new();
+                    while !self.list_ends(0) && self.peek(0) != Some(",") {
+                        words.push(self.toks[self.i].s.clone());
+                        self.i += 1;
+                    }
+                    if !words.is_empty() {
+                        return Ok(Source::Spec(RawMaterialSpec {
+                            hs: codes,
+                            kind: Some(format!("other than {}", join_words(&words))),
+                        }));
+                    }
+                }
             }
             self.i = save;
         }
@@ -737,7 +753,11 @@ impl P {
     fn target(&mut self) -> R<Target> {
         let mut other = false;
         let mut kind = None;
-        if self.eat("any other good of") {
+        // "any other good of textile material of heading 9619", "a good of textile wadding of heading 9619"
+        // (chapter 96 rule 16): words before the codes are a description, read below.
+        let codes_follow = |p: &Self, k: usize| p.level_word_at(k).is_some() || p.code_here(k);
+        if self.is("any other good of") && codes_follow(self, 4) {
+            self.i += 4;
             other = true;
         } else if self.is("any other tariff item within") && self.level_word_at(5).is_some() {
             // "A change to any other tariff item within subheading 8471.80": the subheading's goods; its tariff
@@ -751,7 +771,10 @@ impl P {
             // "A change to any other good subheading 8708.80" (chapter 87 rule 38 as transcribed).
             self.i += 3;
             other = true;
-        } else if self.eat("a good of any of") || self.eat("a good of") {
+        } else if self.is("a good of any of") && codes_follow(self, 5) {
+            self.i += 5;
+        } else if self.is("a good of") && codes_follow(self, 3) {
+            self.i += 3;
         } else if self.level_word().is_none() && !self.code_here(0) {
             let mut words = Vec::new();
             loop {
