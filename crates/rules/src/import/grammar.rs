@@ -177,8 +177,9 @@ pub(crate) fn normalize(text: &str) -> String {
             s.replace_range(i..i + j + 1, " ");
         }
     }
-    let fixes: [(&str, &str); 9] = [
+    let fixes: [(&str, &str); 10] = [
         ("includinganother", "including another"),
+        ("thatgroup", "that group"),
         ("aregional", "a regional"),
         (",or ", ", or "),
         (".;", ";"),
@@ -275,11 +276,15 @@ enum Source {
     AnyWithin(&'static str, Vec<String>),
     /// "any other good within those subheadings": the rule's own group of codes.
     GroupGoods,
-    /// "any other subheading within that group": read only beside [`Source::GroupGoods`].
-    GroupOther,
+    /// "any other subheading within that group": read beside [`Source::GroupGoods`], or beside a change from
+    /// any other code of the same level.
+    GroupOther(&'static str),
     /// "from any heading" / "from any chapter" (not "any other"): a code of any heading, the good's own
     /// included.
     AnyOwnIncluded(&'static str),
+    /// "any other good of subheadings 8708.40 or 8708.99" in a rule of 8708.40: within the good's own
+    /// subheading, and these codes.
+    WithinAnd(Vec<String>),
 }
 
 #[derive(Debug)]
@@ -368,6 +373,24 @@ impl P {
         }
     }
 
+    /// [`Self::level_word`], `k` words ahead.
+    fn level_word_at(&self, k: usize) -> Option<&'static str> {
+        let w = self.peek(k)?.to_ascii_lowercase();
+        match w.as_str() {
+            "chapter" | "chapters" => Some("chapter"),
+            "heading" | "headings" => Some("heading"),
+            "subheading" | "subheadings" => Some("subheading"),
+            "tariff"
+                if self
+                    .peek(k + 1)
+                    .is_some_and(|n| n.eq_ignore_ascii_case("item") || n.eq_ignore_ascii_case("items")) =>
+            {
+                Some("tariff-item")
+            }
+            _ => None,
+        }
+    }
+
     fn code_here(&self, k: usize) -> bool {
         self.peek(k).is_some_and(is_code)
     }
@@ -403,6 +426,12 @@ impl P {
                 self.i += k;
                 continue;
             }
+            // "5204 through 5212 5310 through 5311" (chapter 63 as transcribed): a code of the same length
+            // right after the last, the comma left out.
+            let last_len = self.toks[self.i - 1].s.len();
+            if k == 0 && self.peek(0).is_some_and(|w| is_code(w) && w.len() == last_len) {
+                continue;
+            }
             self.i = save;
             return Ok(out);
         }
@@ -413,6 +442,11 @@ impl P {
         match self.peek(k) {
             None => true,
             Some(";") | Some(".") => true,
+            // ", whether or not plaited," / ", whether or not motorized," describe a material; only
+            // "whether or not there is also a change" is a clause.
+            Some(s) if s.eq_ignore_ascii_case("whether") => {
+                self.peek(k + 3).is_some_and(|w| w.eq_ignore_ascii_case("there"))
+            }
             Some(s) => {
                 alt_label(s).is_some()
                     || item_label(s).is_some()
@@ -428,8 +462,8 @@ impl P {
             if self.at_end() || matches!(self.peek(0), Some(";") | Some(".")) {
                 break;
             }
-            // "klystrons within that subheading": a kind of the good's own codes.
-            if !words.is_empty() && self.eat("within that subheading") {
+            // "klystrons within that subheading", "phenols of that subheading": a kind of the good's own codes.
+            if !words.is_empty() && (self.eat("within that subheading") || self.eat("of that subheading")) {
                 return Ok((join_words(&words), self.hs.clone()));
             }
             // "a non-smoked good within those subheadings": a kind of the rule's own codes.
@@ -446,6 +480,11 @@ impl P {
                 }
                 if self.code_here(0) {
                     let codes = self.codes()?;
+                    // "flat yarns of subheading 5402.45 (flat yarns means 7 denier/5 filament, ...)": a definition
+                    // in brackets after the codes is part of the description.
+                    if let Some(p) = self.parenthetical() {
+                        words.push(p);
+                    }
                     return Ok((join_words(&words), codes));
                 }
                 self.i = save;
@@ -519,6 +558,28 @@ impl P {
                 if codes == self.hs || self.hs.is_empty() {
                     return Ok(Source::Within);
                 }
+                // "from any other good of subheadings 8708.40 or 8708.99" in a rule of 8708.40: the good's own
+                // subheading, and every good of the others.
+                let others: Vec<String> = codes.iter().filter(|c| !self.hs.contains(c)).cloned().collect();
+                if self.hs.len() == 1 && !self.hs[0].contains('-') && others.len() + 1 == codes.len() {
+                    return Ok(Source::WithinAnd(others));
+                }
+                // "from any other good of heading 7002 except pre-forms" (chapter 90 rule 1 (B)): the goods of
+                // those codes other than the kind named.
+                if !codes.iter().any(|c| self.hs.contains(c)) && self.is("except") && !self.is("except from") {
+                    self.i += 1;
+                    let mut words: Vec<String> = Vec::new();
+                    while !self.list_ends(0) && self.peek(0) != Some(",") {
+                        words.push(self.toks[self.i].s.clone());
+                        self.i += 1;
+                    }
+                    if !words.is_empty() {
+                        return Ok(Source::Spec(RawMaterialSpec {
+                            hs: codes,
+                            kind: Some(format!("other than {}", join_words(&words))),
+                        }));
+                    }
+                }
             }
             self.i = save;
         }
@@ -552,7 +613,7 @@ impl P {
             if let Some((lvl, n)) = self.level_word() {
                 self.i += n;
                 if self.eat("within that group") {
-                    return Ok(Source::GroupOther);
+                    return Ok(Source::GroupOther(lvl));
                 }
                 // "from any other heading outside that group" reads as "from any heading outside that group".
                 if self.eat("outside that group") {
@@ -598,6 +659,16 @@ impl P {
                 "chapter" => "chapter",
                 _ => "subheading",
             }));
+        }
+        // "from heading outside that group" (chapter 37 as transcribed, "any" left out).
+        if let Some((lvl, n)) = self.level_word()
+            && self.toks.get(self.i + n).is_some_and(|t| t.s.eq_ignore_ascii_case("outside"))
+        {
+            self.i += n;
+            if self.eat("outside that group") {
+                return Ok(Source::Any(lvl, true));
+            }
+            self.i -= n;
         }
         if self.eat("more than one of the following") {
             let _ = self.eat(":");
@@ -682,8 +753,16 @@ impl P {
     fn target(&mut self) -> R<Target> {
         let mut other = false;
         let mut kind = None;
-        if self.eat("any other good of") {
+        // "any other good of textile material of heading 9619", "a good of textile wadding of heading 9619"
+        // (chapter 96 rule 16): words before the codes are a description, read below.
+        let codes_follow = |p: &Self, k: usize| p.level_word_at(k).is_some() || p.code_here(k);
+        if self.is("any other good of") && codes_follow(self, 4) {
+            self.i += 4;
             other = true;
+        } else if self.is("any other tariff item within") && self.level_word_at(5).is_some() {
+            // "A change to any other tariff item within subheading 8471.80": the subheading's goods; its tariff
+            // items with rules of their own are governed by those (the deeper rule wins a look-up).
+            self.i += 5;
         } else if self.is("any other good")
             && self.peek(3).is_some_and(|w| {
                 matches!(w.to_ascii_lowercase().as_str(), "subheading" | "subheadings" | "heading" | "headings")
@@ -692,7 +771,10 @@ impl P {
             // "A change to any other good subheading 8708.80" (chapter 87 rule 38 as transcribed).
             self.i += 3;
             other = true;
-        } else if self.eat("a good of any of") || self.eat("a good of") {
+        } else if self.is("a good of any of") && codes_follow(self, 5) {
+            self.i += 5;
+        } else if self.is("a good of") && codes_follow(self, 3) {
+            self.i += 3;
         } else if self.level_word().is_none() && !self.code_here(0) {
             let mut words = Vec::new();
             loop {
@@ -705,12 +787,15 @@ impl P {
                     let lw = self.level_word().is_some();
                     let code = self.code_here(0);
                     self.i = save;
-                    if lw || code {
+                    if (lw || code) && !self.codes_inside_description() {
                         self.i += 1;
                         break;
                     }
                 }
-                if self.is("from") || self.is("provided") || self.is(",") && self.peek(1) == Some("provided") {
+                // "drive-axles with differential, whether or not provided with other transmission components":
+                // "provided with" describes the goods; "provided there is / that" is a clause.
+                let provided_clause = self.is("provided") && !self.is("provided with");
+                if self.is("from") || provided_clause || self.is(",") && self.peek(1) == Some("provided") {
                     return Err(self.err("expected the goods of the rule (`of subheading ...`)"));
                 }
                 words.push(self.toks[self.i].s.clone());
@@ -746,16 +831,18 @@ impl P {
         let starts = matches!(self.peek(0), Some(","))
             && self.peek(1).is_some_and(|w| !w.eq_ignore_ascii_case("provided") && !w.eq_ignore_ascii_case("whether"))
             || self.peek(0).is_some_and(|w| {
-                ["which", "classified", "that", "other", "except", "having", "containing", "not", "put"]
+                ["which", "classified", "that", "other", "except", "having", "containing", "not", "put", "made"]
                     .iter()
                     .any(|x| w.eq_ignore_ascii_case(x))
+                    || w.starts_with('(') && alt_label(w).is_none() && item_label(w).is_none()
             });
         if !starts {
             return None;
         }
         let save = self.i;
         let mut words: Vec<String> = Vec::new();
-        while let Some(w) = self.peek(0) {
+        while let Some(w) = self.peek(0).map(str::to_string) {
+            let w = w.as_str();
             if matches!(w, ";" | "." | ":") || alt_label(w).is_some() && self.peek(1) == Some("A") {
                 break;
             }
@@ -768,7 +855,22 @@ impl P {
                         next.to_ascii_lowercase().as_str(),
                         "chapter" | "chapters" | "heading" | "headings" | "subheading" | "subheadings" | "tariff"
                     );
-                if source_start {
+                // "curtains ... made of fabrics wholly of non-textured polyester filaments from yarn, with a twist
+                // ..., of subheadings 5402.44, 5402.47 or 5402.52, provided ...": a "from" before materials
+                // described in words starts the sources when what follows reads as sources to the end.
+                let described_sources = !source_start && !words.is_empty() && {
+                    let at = self.i;
+                    self.i += 1;
+                    let ok = self.sources().is_ok()
+                        && (self.at_end()
+                            || self.alt_ends()
+                            || self.is(", provided")
+                            || self.is(", except")
+                            || self.is(", whether"));
+                    self.i = at;
+                    ok
+                };
+                if source_start || described_sources {
                     let desc = join_words(&words);
                     if desc.is_empty() {
                         break;
@@ -776,6 +878,74 @@ impl P {
                     // A leading comma is kept: ", of a kind ..." reads as printed after the kind.
                     return Some(desc);
                 }
+            }
+            words.push(w.to_string());
+            self.i += 1;
+        }
+        self.i = save;
+        None
+    }
+
+    /// A bracketed phrase starting here ("(if such fabrics are ... color)"), brackets inside it balanced,
+    /// consumed and returned as printed; `None` (nothing consumed) when there is none or it is a label.
+    fn parenthetical(&mut self) -> Option<String> {
+        let first = self.peek(0)?;
+        if !first.starts_with('(') || alt_label(first).is_some() || item_label(first).is_some() {
+            return None;
+        }
+        let save = self.i;
+        let mut depth = 0i32;
+        let mut words: Vec<String> = Vec::new();
+        while let Some(w) = self.peek(0) {
+            depth += w.matches('(').count() as i32 - w.matches(')').count() as i32;
+            words.push(w.to_string());
+            self.i += 1;
+            if depth <= 0 {
+                return Some(join_words(&words));
+            }
+        }
+        self.i = save;
+        None
+    }
+
+    /// At `of <codes>` inside the goods of a change: whether the codes are followed by `, of <codes>`
+    /// ("drive-axles ..., for vehicles of heading 8703, of subheading 8708.50 from ..."): then they are part
+    /// of the description, and the goods are the later codes.
+    fn codes_inside_description(&self) -> bool {
+        let mut k = 1;
+        if let Some(l) = self.level_word_at(k) {
+            k += if l == "tariff-item" { 2 } else { 1 };
+        }
+        while self.peek(k).is_some_and(|w| is_code(w) || matches!(w, "," | "or" | "and" | "through")) {
+            if self.peek(k) == Some(",") && !self.peek(k + 1).is_some_and(is_code) {
+                break;
+            }
+            k += 1;
+        }
+        // ", of subheading 8708.50" right after the codes (", of a kind for use in ..." is a description
+        // after the goods, read by `description_before_from`).
+        self.peek(k) == Some(",")
+            && self.peek(k + 1).is_some_and(|w| w.eq_ignore_ascii_case("of"))
+            && (self.level_word_at(k + 2).is_some() || self.peek(k + 2).is_some_and(is_code))
+    }
+
+    /// Words between a "No change ... to <goods>" target's codes and `provided` (", used as the primary
+    /// source of electrical power ... light truck provided that ..."): they narrow the goods, as after a
+    /// change's target; `None` (and nothing consumed) when the text does not reach `provided`.
+    fn description_before_provided(&mut self) -> Option<String> {
+        let starts = self.is(",")
+            && self.peek(1).is_some_and(|w| !w.eq_ignore_ascii_case("provided") && !w.eq_ignore_ascii_case("whether"));
+        if !starts {
+            return None;
+        }
+        let save = self.i;
+        let mut words: Vec<String> = Vec::new();
+        while let Some(w) = self.peek(0) {
+            if matches!(w, ";" | "." | ":") {
+                break;
+            }
+            if w.eq_ignore_ascii_case("provided") && words.len() > 1 {
+                return Some(join_words(&words));
             }
             words.push(w.to_string());
             self.i += 1;
@@ -842,22 +1012,31 @@ impl P {
         start: usize,
     ) -> R<()> {
         let rvc_follows = self.is("that the regional value content is");
-        if self.is("that") && !rvc_follows {
+        // "provided the nonoriginating materials ... do not exceed 50 percent by weight" ("that" left out).
+        if (self.is("that") || self.is("the")) && !rvc_follows {
             // A condition the BOM cannot show: "provided that at least 70 percent by weight ...", "provided
             // that the good is both cut (or knit to shape) and sewn or otherwise assembled ...", "provided
             // that a single juice ingredient ... no more than 60 percent by volume", "provided that, with
             // respect to ...". Kept verbatim as a condition a reviewer answers.
             let from = self.toks[start].pos;
             // "provided that, with respect to ...: (A) ...; and (B) ...": a condition with lettered paragraphs of
-            // its own, which the alternatives' labels cannot be told from: not read.
-            if self.peek(1) == Some(",") {
-                return Err(self.err("a condition with lettered paragraphs of its own (\"provided that, with respect to ...\") is not read"));
+            // its own. In a rule of one unlabelled alternative the letters can only be the condition's, so the
+            // condition runs to the end of the text; after a labelled alternative they cannot be told from
+            // the next alternative's label: not read. "provided that, if bar or rod is used, ..." has none.
+            let lettered = self.peek(1) == Some(",");
+            if lettered && alt.label == "-" {
+                self.i = self.toks.len();
             }
+            let cond_start = self.i;
             while !self.at_end() && !self.alt_ends() {
                 self.i += 1;
             }
+            if lettered && self.toks[cond_start..self.i].iter().any(|t| t.s == ":") {
+                self.i = cond_start;
+                return Err(self.err("a condition with lettered paragraphs of its own (\"provided that, with respect to ...\") is not read"));
+            }
             let to = self.toks.get(self.i).map_or(self.norm.len(), |t| t.pos);
-            let text = self.norm[from..to].trim().trim_end_matches([',', ';']).trim().to_string();
+            let text = self.norm[from..to].trim().trim_end_matches([',', ';', '.']).trim().to_string();
             alt.conditions.push(RawCondition { id: condition_id(&text), text });
             return Ok(());
         }
@@ -866,7 +1045,8 @@ impl P {
         } else {
             self.expect("there is")?;
             let _ = self.eat("also");
-            if !(self.eat("a regional value content") || self.eat("an RVC")) {
+            // "provided there is regional value content of ..." (chapter 87 rule 42 as transcribed).
+            if !(self.eat("a regional value content") || self.eat("an RVC") || self.eat("regional value content")) {
                 return Err(self.err("expected `a regional value content`"));
             }
             if self.eat("under the") {
@@ -897,8 +1077,19 @@ impl P {
             self.i += 1;
             let pct = self.percent()?;
             if self.eat("where the") {
-                let m = self.method()?;
-                self.expect("is used")?;
+                // The transcription's slips: "where the net cost is used" ("method" left out), "where the
+                // transaction value method; or" ("is used" left out). The method is named either way.
+                let m = if self.eat("transaction value is used") {
+                    "tv"
+                } else if self.eat("net cost is used") {
+                    "nc"
+                } else {
+                    let m = self.method()?;
+                    if !self.eat("is used") && !matches!(self.peek(0), Some(";") | Some(".") | None) {
+                        return Err(self.err("expected `is used`"));
+                    }
+                    m
+                };
                 set_method(&mut rvc, m, pct);
             } else if self.eat("under the") {
                 let m = self.method()?;
@@ -914,7 +1105,9 @@ impl P {
             }
             let save = self.i;
             let mut k = 0;
-            while matches!(self.peek(k), Some(";") | Some(",") | Some("or") | Some("and")) {
+            // "(2) 50 percent where the net cost method is used. (1) 60 percent ..." (chapter 85 rule 113 as
+            // transcribed: the thresholds printed out of order, a full stop between them).
+            while matches!(self.peek(k), Some(";") | Some(",") | Some(".") | Some("or") | Some("and")) {
                 k += 1;
             }
             let next_is_item = self.peek(k).and_then(|s| item_label(s).or_else(|| alt_label(s))).is_some();
@@ -970,8 +1163,22 @@ impl P {
             || self.eat("No required tariff change")
             || self.eat("No required change in tariff classification")
         {
-            if self.eat("to") {
-                let t = self.target()?;
+            // "No change in tariff classification electronic microassemblies of subheading 8543.90" (chapter
+            // 85 rule 113 as transcribed): "to" left out before the goods.
+            let to_left_out = !self.is("to")
+                && !self.is("is")
+                && !self.is(",")
+                && !self.is("provided")
+                && !self.at_end()
+                && !self.alt_ends();
+            if self.eat("to") || to_left_out {
+                let mut t = self.target()?;
+                if let Some(d) = self.description_before_provided() {
+                    t.kind = Some(match t.kind {
+                        Some(k) => format!("{k}{d}"),
+                        None => d.trim_start_matches(", ").to_string(),
+                    });
+                }
                 self.apply_target(&mut alt, &t, rule_kind, kinds_seen);
             }
             let _ = self.eat("is required");
@@ -979,6 +1186,18 @@ impl P {
             // "(A) No change in tariff classification to electronic microassemblies of subheading 8548.90; or"
             if self.at_end() || self.alt_ends() {
                 return Ok(alt);
+            }
+            // "No change ... to a good of subheading 3301.29, whether or not there is also a change from any
+            // other chapter, provided ...": with no change required, a change from any other chapter is
+            // allowed anyway; the clause adds nothing.
+            // (" whether ..." without the comma: chapter 81 as transcribed.)
+            if self.eat(", whether or not there is also a change from")
+                || self.eat("whether or not there is also a change from")
+            {
+                let also = self.sources()?;
+                if also.iter().any(|s| !matches!(s, Source::Any(..))) {
+                    return Err(self.err("expected `any other ...` after `whether or not there is also a change from`"));
+                }
             }
             let _ = self.eat(",");
             let start = self.i;
@@ -989,10 +1208,43 @@ impl P {
         if self.is("No change in tariff classification") {
             return Err(self.err("expected `No change in tariff classification ... provided`"));
         }
-        if !self.eat("A change to") {
-            return Err(self.err("expected `A change to`, `No change in tariff classification` or `Whether or not`"));
+        // "(B) Production of any good of heading 2710 as the result of atmospheric distillation, ...": an
+        // alternative of processes only, kept verbatim as a condition a reviewer answers.
+        if self.is("Production of any good of") {
+            let from = self.toks[self.i].pos;
+            self.i += 5;
+            if let Some((_, n)) = self.level_word() {
+                self.i += n;
+            }
+            let codes = self.codes()?;
+            if !same_codes(&codes, &self.hs) {
+                return Err(self.err(format!(
+                    "this alternative is for goods of {}, not the rule's {}",
+                    codes.join(", "),
+                    self.hs.join(", ")
+                )));
+            }
+            while !self.at_end() && !self.alt_ends() {
+                self.i += 1;
+            }
+            let to = self.toks.get(self.i).map_or(self.norm.len(), |t| t.pos);
+            let text = self.norm[from..to].trim().trim_end_matches([',', ';', '.']).trim().to_string();
+            alt.conditions.push(RawCondition { id: condition_id(&text), text });
+            return Ok(alt);
         }
-        let t = self.target()?;
+        // "(B) A change from any other subheading ..." (chapter 81 as transcribed): the goods left out after
+        // an alternative that named them; the change is to the rule's goods.
+        let t = if self.is("A change from") && !self.hs.is_empty() && !self.done.is_empty() {
+            self.i += 2;
+            Target { codes: self.hs.clone(), kind: None, other: false }
+        } else {
+            if !self.eat("A change to") {
+                return Err(
+                    self.err("expected `A change to`, `No change in tariff classification` or `Whether or not`")
+                );
+            }
+            self.target()?
+        };
         self.apply_target(&mut alt, &t, rule_kind, kinds_seen);
         if self.is(",") && !self.is(", from") {
             // ", of a kind used as ..." and similar descriptions before "from" are not read.
@@ -1012,6 +1264,7 @@ impl P {
         let mut any: Option<(&'static str, bool)> = None;
         let mut any_within: Option<(&'static str, Vec<String>)> = None;
         let group_goods = srcs.contains(&Source::GroupGoods);
+        let mut group_other: Option<&'static str> = None;
         for s in &srcs {
             match s {
                 Source::Any(l, o) => any = Some((l, *o)),
@@ -1019,15 +1272,15 @@ impl P {
                 Source::Items(items) => shift.also_from.extend(items.iter().cloned()),
                 Source::AnyWithin(l, codes) => any_within = Some((l, codes.clone())),
                 Source::GroupGoods => shift.also_from.push(RawMaterialSpec { hs: self.hs.clone(), kind: None }),
-                Source::GroupOther if group_goods => {}
-                Source::GroupOther => {
-                    return Err(self.err(
-                        "\"any other subheading within that group\" without \"any other good within those subheadings\" is not encoded (it would admit the good's own subheading)",
-                    ));
-                }
+                Source::GroupOther(_) if group_goods => {}
+                Source::GroupOther(l) => group_other = Some(*l),
                 Source::AnyOwnIncluded(l) => {
                     any = Some((l, false));
                     shift.also_from.push(RawMaterialSpec { hs: codes_at_level(&self.hs, l), kind: None });
+                }
+                Source::WithinAnd(codes) => {
+                    shift.within = Some(true);
+                    shift.also_from.push(RawMaterialSpec { hs: codes.clone(), kind: None });
                 }
                 Source::Spec(_) => {}
             }
@@ -1038,12 +1291,20 @@ impl P {
             if self.is("or ,") && self.peek(2).is_some_and(|w| CLAUSE_WORDS.iter().any(|c| w.eq_ignore_ascii_case(c))) {
                 self.i += 1;
             }
-            if self.eat(", whether or not there is also a change from") {
+            // (" whether ..." without the comma: chapter 81 as transcribed.)
+            if self.eat(", whether or not there is also a change from")
+                || self.eat("whether or not there is also a change from")
+            {
                 // "any other heading", or named materials ("subheadings 8415.20 through 8415.83"): allowed too.
                 let also = self.sources()?;
                 for src in &also {
                     match src {
-                        Source::Any(l, o) => any = Some((l, *o)),
+                        // "from any other subheading, whether or not there is also a change from any other
+                        // chapter": a change of chapter is a change of subheading; the finer level stays.
+                        Source::Any(l, o) if any.is_none_or(|(prev, _)| level_rank(l) > level_rank(prev)) => {
+                            any = Some((l, *o))
+                        }
+                        Source::Any(..) => {}
                         Source::Spec(_) => {}
                         _ => {
                             return Err(self.err(
@@ -1063,10 +1324,24 @@ impl P {
             } else if self.eat(", except from more than one of the following") {
                 let _ = self.eat(":");
                 shift.except_more_than_one_of = self.items()?;
-            } else if self.eat(", except from") || self.eat(", excluding") {
+            } else if self.eat(", except from")
+                || self.eat(", excluding")
+                || self.is(", except") && self.level_word_at(2).is_some() && {
+                    // ", except headings 5106 through 5113, ..." (chapter 58 as transcribed): "from" left out.
+                    self.i += 2;
+                    true
+                }
+            {
                 let ex = self.sources()?;
-                if ex.iter().any(|s| !matches!(s, Source::Spec(_))) {
-                    return Err(self.err("an exception must name materials"));
+                for s in &ex {
+                    match s {
+                        Source::Spec(_) => {}
+                        // "except from heading 8459 or more than one of the following: (A) ..., (B) ...".
+                        Source::Items(items) if shift.except_more_than_one_of.is_empty() => {
+                            shift.except_more_than_one_of = items.clone();
+                        }
+                        _ => return Err(self.err("an exception must name materials")),
+                    }
                 }
                 shift.except.extend(specs_of(&ex));
             } else if self.is(", except for") {
@@ -1092,12 +1367,35 @@ impl P {
                 shift.group = Some("outside".into());
             }
         }
+        // "from any other subheading within that group ..., whether or not there is also a change from any
+        // other subheading": the change from any other subheading covers the group's other subheadings,
+        // which the text names: "including another subheading within that group". Beside anything else it
+        // would admit the good's own subheading (or need the nomenclature to say what else the group holds).
+        if let Some(l) = group_other {
+            if shift.from.as_deref() == Some(l) && shift.group.is_none() {
+                shift.group = Some("including-within".into());
+            } else {
+                return Err(self.err(
+                    "\"any other subheading within that group\" without \"any other good within those subheadings\" or a change from any other subheading is not encoded (it would admit the good's own subheading)",
+                ));
+            }
+        }
         // "from any other subheading within chapter 20[, whether or not there is also a change from any other
         // chapter]": with the whole chapter as the scope and the other chapters allowed too, that is "from any
         // other subheading"; otherwise the materials allowed are the scope's codes, never the good's own.
         if let Some((lvl, scope)) = any_within {
             let chapter_scope = scope.len() == 1 && scope[0].len() == 2;
-            if chapter_scope && shift.from.as_deref() == Some("chapter") {
+            // "from any other subheading within heading 8518, whether or not there is also a change from any
+            // other heading" in a rule of 8518.90: another subheading of the good's own heading or any other
+            // heading, which is "from any other subheading".
+            let own_heading_scope = scope.len() == 1
+                && scope[0].len() == 4
+                && scope[0].chars().all(|c| c.is_ascii_digit())
+                && !self.hs.is_empty()
+                && self.hs.iter().all(|h| h.split('-').all(|c| c.starts_with(scope[0].as_str())));
+            if chapter_scope && shift.from.as_deref() == Some("chapter")
+                || own_heading_scope && shift.from.as_deref() == Some("heading")
+            {
                 shift.from = Some(lvl.to_string());
             } else if shift.from.is_none() || shift.from.as_deref() == Some("chapter") {
                 shift.also_from.push(RawMaterialSpec { hs: scope, kind: None });
@@ -1154,6 +1452,16 @@ impl P {
     }
 }
 
+/// Chapter < heading < subheading < tariff item: "from any other <level>" allows more the finer the level.
+fn level_rank(level: &str) -> u8 {
+    match level {
+        "chapter" => 0,
+        "heading" => 1,
+        "subheading" => 2,
+        _ => 3,
+    }
+}
+
 fn set_method(rvc: &mut RawRvc, m: &str, pct: Decimal) {
     if m == "tv" {
         rvc.tv = Some(pct);
@@ -1191,6 +1499,11 @@ fn join_words(words: &[String]) -> String {
 /// ("any heading", "any other good within that heading or any other heading", "from any other chapter").
 fn reads_as_codes(kind: &str) -> bool {
     let k = kind.to_ascii_lowercase();
+    // "any good, other than absorption-type electrical household refrigerators, of subheadings 8418.29 or
+    // 8418.91": a description of the goods of the codes that follow, not a phrase of codes.
+    if k.starts_with("any good, other than ") || k.starts_with("any good other than ") {
+        return false;
+    }
     ["any ", "from ", "within "].iter().any(|p| k.starts_with(p))
         || [" within th", "any other heading", "any other subheading", "any other chapter", "any other tariff item"]
             .iter()
@@ -1457,6 +1770,11 @@ fn parse_rule_inner(text: &str, fragment: bool) -> Result<ParsedRule, ParseError
         }
         p.expect(":")?;
         rule.good_kind = Some(format!("good {}", join_words(&words)));
+    }
+    // "(D) For any other good of subheading 8708.92: (E) ..." (chapter 87 rule 42 continued, as transcribed):
+    // a label printed before the lead-in labels no alternative.
+    if p.number.is_none() && p.peek(0).and_then(alt_label).is_some() && p.peek(1) == Some("For") {
+        p.i += 1;
     }
     if p.is("For") {
         p.i += 1;
