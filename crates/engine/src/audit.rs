@@ -1359,9 +1359,11 @@ fn criterion_b_and_d_at(
                     _ => None,
                 })
                 .collect();
+            // A set, not a scan of the list per material: a good may have tens of thousands of lines.
+            let failing: HashSet<&str> = alt.failing_materials.iter().map(String::as_str).collect();
             let suppliers: Vec<String> = direct_non_orig
                 .iter()
-                .filter(|d| alt.failing_materials.iter().any(|l| **l == *d.m.line))
+                .filter(|d| failing.contains(&*d.m.line))
                 .map(|d| {
                     format!(
                         "{} from {}",
@@ -1397,11 +1399,16 @@ fn criterion_b_and_d_at(
                 .collect();
             let (set, closes) = rvc::smallest_closing_set(candidates, gap);
             let cur = cx.currency;
+            // Each line's description looked up once (the first line of that id, as a scan would find):
+            // the set can hold tens of thousands of lines (issue 14).
+            let mut descriptions: HashMap<&str, &str> = HashMap::with_capacity(non_originating.len());
+            for d in non_originating {
+                descriptions.entry(&*d.m.line).or_insert(&*d.m.description);
+            }
             let lines: Vec<String> = set
                 .iter()
                 .map(|(l, v)| {
-                    let desc =
-                        non_originating.iter().find(|d| *d.m.line == **l).map(|d| &*d.m.description).unwrap_or("");
+                    let desc = descriptions.get(l.as_str()).copied().unwrap_or("");
                     format!("line {l} ({desc}, {} {cur})", Amount(*v))
                 })
                 .collect();
