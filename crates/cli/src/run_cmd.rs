@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use origin_engine::audit::Outcome;
-use origin_engine::run::{BatchReport, Progress, RunError, RunOptions, write_atomically, write_json_atomically};
+use origin_engine::run::{
+    BatchReport, Progress, RunError, RunOptions, log_phase, write_atomically, write_json_atomically,
+};
 use origin_engine::sink::SinkRunError;
 use origin_store::runner::{self, DEFAULT_CHUNK, RunRequest, RunnerError};
 use origin_store::{IdKind, Store};
@@ -115,7 +117,10 @@ pub async fn run_command_in(
         )?;
         return Ok(exit::USAGE);
     }
+    let begun = std::time::Instant::now();
     let Some(rules) = load_valid(pack, &mut err)? else { return Ok(exit::INVALID) };
+    log_phase("load rules", begun.elapsed(), format_args!("{}@{}", rules.pack.id, rules.pack.version));
+    let started = std::time::Instant::now();
     let (backend, _) = origin_store::database_url(db);
     let created = backend == origin_store::Backend::Sqlite
         && !Path::new(db.trim_start_matches("sqlite://").trim_start_matches("sqlite:").split('?').next().unwrap_or(db))
@@ -127,6 +132,7 @@ pub async fn run_command_in(
             return Ok(exit::USAGE);
         }
     };
+    log_phase("open store", started.elapsed(), format_args!("{}", store.location()));
     let progress = Arc::new(Progress::default());
     let cancel = progress.clone();
     let ctrl_c = tokio::spawn(async move {
@@ -227,6 +233,7 @@ pub async fn run_command_in(
     // report (2 GiB for a 5,000,000-line batch) in memory.
     let one = reports.len() == 1;
     if let Some(path) = &args.out {
+        let started = std::time::Instant::now();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
@@ -245,6 +252,8 @@ pub async fn run_command_in(
         } else {
             write_json_atomically(path, &reports)?
         }
+        let bytes = std::fs::metadata(path).map_or(0, |m| m.len());
+        log_phase("write report", started.elapsed(), format_args!("{}, {bytes} bytes", path.display()));
     }
     if let Some(dir) = &args.certificates {
         std::fs::create_dir_all(dir)?;
@@ -301,6 +310,7 @@ pub async fn run_command_in(
             )?;
         }
     }
+    log_phase("run", begun.elapsed(), format_args!("in all"));
     let fail = match args.fail_on {
         None => false,
         Some(FailOn::Blocking) => reports.iter().any(|r| r.summary.findings_by_severity.contains_key("blocking")),

@@ -6,7 +6,8 @@
 //! and asserts only that every good was audited. Under `cargo test --all-targets` (no `--bench`
 //! argument) it runs a small batch once, as a smoke test. `AUDIT_BENCH_GOODS`, `AUDIT_BENCH_LINES`,
 //! `AUDIT_BENCH_EVENTS` and `AUDIT_BENCH_THREADS` override the sizes; `AUDIT_BENCH_KEEP=DIR` keeps the
-//! batch and the report there.
+//! batch and the report there. Then one good of 80,000 BOM lines (issue 14; `AUDIT_BENCH_CASE=one-good`
+//! runs only that case).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::BufWriter;
@@ -63,8 +64,60 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, Phase) {
     (out, Phase { wall: w.elapsed(), cpu: process_cpu() - c })
 }
 
+/// Issue 14: one good with 80,000 BOM lines (16,000 provenance events, as `gen-batch` makes by default),
+/// read, traced, audited and written as a report, `ONE_GOOD_RUNS` times; each phase's best and the
+/// end-to-end times are printed. Target: under 1 s end to end. `AUDIT_BENCH_ONE_GOOD_LINES` sets the
+/// size (2,000 without `--bench`).
+fn one_good(rules: &origin_rules::RuleSet, full: bool, dir: &Path) {
+    const ONE_GOOD_RUNS: usize = 5;
+    let lines = env("AUDIT_BENCH_ONE_GOOD_LINES", if full { 80_000 } else { 2_000 });
+    let spec = GenSpec { goods: 1, lines, seed: 42, events: lines / 5 };
+    let batch_path = dir.join("one-good.json");
+    let report_path = dir.join("one-good-report.json");
+    let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(&batch_path).unwrap());
+    let stats = write_batch(&spec, &mut w).unwrap();
+    w.into_inner().unwrap();
+    println!(
+        "\none good, {} BOM lines ({} naming a lot), {} events, {:.1} MiB JSON; {ONE_GOOD_RUNS} runs; load average at start: {}",
+        stats.materials,
+        stats.materials_with_lot,
+        stats.shipments + stats.transformations,
+        stats.bytes as f64 / 1048576.0,
+        loadavg()
+    );
+    let opts = RunOptions::default();
+    let mut rows: Vec<[f64; 4]> = Vec::with_capacity(ONE_GOOD_RUNS);
+    for _ in 0..ONE_GOOD_RUNS {
+        let start = Instant::now();
+        let (batch, parse_t) = timed(|| load_batch(&batch_path).unwrap_or_else(|e| panic!("{e}")));
+        let ((summary, times), _) = timed(|| {
+            write_report_file(rules, &batch, &opts, &Progress::default(), &report_path)
+                .unwrap_or_else(|e| panic!("{e}"))
+        });
+        let total = start.elapsed().as_secs_f64();
+        assert_eq!(summary.goods, 1);
+        let graph = times.graph.as_secs_f64();
+        let audit_and_output = times.evaluation.as_secs_f64();
+        rows.push([parse_t.wall.as_secs_f64(), graph, audit_and_output, total]);
+        drop(batch);
+    }
+    let best = |i: usize| rows.iter().map(|r| r[i]).fold(f64::INFINITY, f64::min);
+    let report_mib = std::fs::metadata(&report_path).map_or(0.0, |m| m.len() as f64 / 1048576.0);
+    println!("  phase (wall, seconds)           best    all runs");
+    for (i, name) in ["parse (read + JSON + checks)", "graph build + trace", "audit + report output"].iter().enumerate()
+    {
+        let all: Vec<String> = rows.iter().map(|r| format!("{:.3}", r[i])).collect();
+        println!("  {name:<30} {:>6.3}   {}", best(i), all.join(" "));
+    }
+    let all: Vec<String> = rows.iter().map(|r| format!("{:.3}", r[3])).collect();
+    println!("  {:<30} {:>6.3}   {}   (target 1 s; report {report_mib:.1} MiB)", "end to end", best(3), all.join(" "));
+    println!("load average at end: {}", loadavg());
+}
+
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
+    // `AUDIT_BENCH_CASE=one-good`: only the single good of 80,000 BOM lines (issue 14).
+    let case = std::env::var("AUDIT_BENCH_CASE").unwrap_or_default();
     let spec = GenSpec {
         goods: env("AUDIT_BENCH_GOODS", if full { 100_000 } else { 300 }),
         lines: env("AUDIT_BENCH_LINES", if full { 50 } else { 10 }),
@@ -78,6 +131,10 @@ fn main() {
     let dir: PathBuf = std::env::var_os("AUDIT_BENCH_KEEP").map_or_else(|| tmp.path().to_path_buf(), PathBuf::from);
     let batch_path = dir.join("batch.json");
     let report_path = dir.join("report.json");
+    if case == "one-good" {
+        one_good(&rules, full, &dir);
+        return;
+    }
 
     println!(
         "load average at start: {}; threads: {}",
@@ -159,5 +216,7 @@ fn main() {
         (rss_parsed - rss0) * 1048576.0 / bom_lines.max(1) as f64
     );
     println!("load average at end: {}", loadavg());
+    drop(batch);
+    one_good(&rules, full, &dir);
     drop(tmp);
 }

@@ -1309,11 +1309,16 @@ fn criterion_b_and_d_at(
                 .map(|d| (d.m.line.to_string(), d.vnm))
                 .collect();
             let (set, closes) = rvc::smallest_closing_set(candidates, gap);
+            // Each line's description looked up once (the first line of that id, as a scan would find):
+            // the set can hold tens of thousands of lines (issue 14).
+            let mut descriptions: HashMap<&str, &str> = HashMap::with_capacity(non_originating.len());
+            for d in non_originating {
+                descriptions.entry(&*d.m.line).or_insert(&*d.m.description);
+            }
             let closing: Set<ClosingLine> = set
                 .iter()
                 .map(|(l, v)| {
-                    let desc =
-                        non_originating.iter().find(|d| *d.m.line == **l).map(|d| &*d.m.description).unwrap_or("");
+                    let desc = descriptions.get(l.as_str()).copied().unwrap_or("");
                     ClosingLine { line: l.clone(), description: Shown(desc.to_string()), vnm: *v }
                 })
                 .collect();

@@ -9,6 +9,7 @@
 use std::collections::HashSet;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use origin_rules::RuleSet;
 
@@ -17,7 +18,8 @@ use crate::certificate::{CertificateDraft, draft};
 use crate::input::{Batch, GoodInput};
 use crate::provenance::Pictures;
 use crate::run::{
-    BatchReport, Prepared, Progress, RunError, RunOptions, audit_prepared_with, batch_report, prepare, summarize,
+    BatchReport, Prepared, Progress, RunError, RunOptions, audit_prepared_with, batch_report, log_phase, prepare,
+    summarize,
 };
 
 /// One audited good as the sink receives it.
@@ -81,6 +83,7 @@ pub async fn run_into<S: ResultSink + Send>(
     for batch in batches {
         let batch = Arc::new(batch);
         // The provenance graph is built and traced once per batch, not once per chunk.
+        let started = Instant::now();
         let prepared = {
             let (rules, opts, batch) = (rules.clone(), opts.clone(), batch.clone());
             tokio::task::spawn_blocking(move || prepare(&rules, &batch, &opts))
@@ -88,12 +91,20 @@ pub async fn run_into<S: ResultSink + Send>(
                 .map_err(|e| RunError::Internal(e.to_string()))??
         };
         let prepared = Arc::new(prepared);
+        let id = &batch.header.id;
+        let lots = prepared.lots_traced();
+        log_phase("trace provenance", started.elapsed(), format_args!("batch {id}, {lots} lot(s) named by BOM lines"));
         let pictures = match &batch.provenance {
             Some(_) => {
+                let started = Instant::now();
                 let (rules, batch) = (rules.clone(), batch.clone());
-                tokio::task::spawn_blocking(move || batch.provenance.as_ref().and_then(|p| Pictures::build(&rules, p)))
-                    .await
-                    .map_err(|e| RunError::Internal(e.to_string()))?
+                let p = tokio::task::spawn_blocking(move || {
+                    batch.provenance.as_ref().and_then(|p| Pictures::build(&rules, p))
+                })
+                .await
+                .map_err(|e| RunError::Internal(e.to_string()))?;
+                log_phase("draw provenance", started.elapsed(), format_args!("batch {id}"));
+                p
             }
             None => None,
         };
@@ -104,13 +115,18 @@ pub async fn run_into<S: ResultSink + Send>(
         let mut whole: Option<BatchReport> = None;
         let pieces: Vec<Vec<usize>> =
             if todo.is_empty() { vec![Vec::new()] } else { todo.chunks(chunk.max(1)).map(<[usize]>::to_vec).collect() };
+        // Audit and store alternate chunk by chunk: each phase's time is summed over the chunks.
+        let (mut audit_time, mut store_time, chunks) = (Duration::ZERO, Duration::ZERO, pieces.len());
         for piece in pieces {
             let (rules, opts, progress, batch, prepared) =
                 (rules.clone(), opts.clone(), progress.clone(), batch.clone(), prepared.clone());
+            let started = Instant::now();
             let (report, drafts) =
                 tokio::task::spawn_blocking(move || audit_goods(&rules, &batch, &prepared, &piece, &opts, &progress))
                     .await
                     .map_err(|e| RunError::Internal(e.to_string()))??;
+            audit_time += started.elapsed();
+            let started = Instant::now();
             let results: Vec<GoodResult<'_>> = report
                 .goods
                 .iter()
@@ -125,17 +141,35 @@ pub async fn run_into<S: ResultSink + Send>(
             if !results.is_empty() {
                 sink.write_chunk(&results).await.map_err(SinkRunError::Sink)?;
             }
+            store_time += started.elapsed();
             match &mut whole {
                 None => whole = Some(report),
                 Some(w) => w.goods.extend(report.goods),
             }
         }
+        let (goods, lines) = (todo.len(), bom_lines(&batch, &todo));
+        log_phase("audit", audit_time, format_args!("batch {id}, {goods} good(s), {lines} BOM line(s)"));
+        log_phase("store results", store_time, format_args!("batch {id}, {goods} good(s) in {chunks} chunk(s)"));
         if let Some(mut w) = whole {
             w.summary = summarize(&w.goods);
             reports.push(w);
         }
     }
     Ok(SinkRun { reports, skipped })
+}
+
+/// BOM lines of the goods at `indices` (sub-BOMs included), for the `-v` log.
+fn bom_lines(batch: &Batch, indices: &[usize]) -> usize {
+    fn count(ms: &[Arc<crate::input::Material>]) -> usize {
+        ms.iter().map(|m| 1 + m.self_produced.as_ref().map_or(0, |s| count(&s.materials))).sum()
+    }
+    indices
+        .iter()
+        .filter_map(|&i| match batch.goods.get(i) {
+            Some(GoodInput::Ok(g)) => Some(count(&g.materials)),
+            _ => None,
+        })
+        .sum()
 }
 
 /// Audits the goods at `indices` of a [`prepare`]d `batch` (CPU-bound: call it from a blocking thread).

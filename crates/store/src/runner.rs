@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::RunSettings;
 use origin_engine::input::{Batch, FileScope, load_batch_in};
-use origin_engine::run::{BatchReport, Progress, RunError, RunOptions};
+use origin_engine::run::{BatchReport, Progress, RunError, RunOptions, log_phase};
 use origin_engine::sink::{SinkRunError, run_into};
 use origin_rules::{PackSource, RuleSet};
 
@@ -79,6 +79,7 @@ pub struct StoredRun {
 }
 
 async fn load_all(paths: &[PathBuf], scope: FileScope) -> Result<Vec<Batch>, RunnerError> {
+    let started = std::time::Instant::now();
     let mut batches = Vec::with_capacity(paths.len());
     for p in paths {
         let p = p.clone();
@@ -92,6 +93,8 @@ async fn load_all(paths: &[PathBuf], scope: FileScope) -> Result<Vec<Batch>, Run
     // is written.
     origin_engine::input::check_distinct_batch_ids(&batches)
         .map_err(|e| RunnerError::NotStarted(RunError::Header(e)))?;
+    let goods: usize = batches.iter().map(|b| b.goods.len()).sum();
+    log_phase("read inputs", started.elapsed(), format_args!("{} batch(es), {goods} good(s)", batches.len()));
     Ok(batches)
 }
 
@@ -130,6 +133,7 @@ pub async fn begin(store: &Store, rules: &RuleSet, req: &RunRequest) -> Result<(
             }));
         }
     }
+    let started = std::time::Instant::now();
     let upload_dir = req.upload_dir.as_deref();
     let inputs = collect_inputs(&req.batches, &req.pack, req.bom_scope, upload_dir)?;
     let options = RunSettings {
@@ -156,7 +160,9 @@ pub async fn begin(store: &Store, rules: &RuleSet, req: &RunRequest) -> Result<(
         goods_total: i64::try_from(goods_total).unwrap_or(i64::MAX),
         inputs,
     };
+    let files = new.inputs.files.len();
     let id = store.begin_run(&new).await?;
+    log_phase("record run", started.elapsed(), format_args!("run {id}, {files} input file(s) digested and kept"));
     Ok((id, batches))
 }
 
@@ -237,7 +243,9 @@ async fn execute(
     let mut sink = RunSink { store, run: id.clone(), actor: actor.to_string() };
     match run_into(rules, batches, opts, progress, &mut sink, chunk).await {
         Ok(done) => {
+            let started = std::time::Instant::now();
             let completed = store.complete_run(&id, actor).await?;
+            log_phase("complete run", started.elapsed(), format_args!("run {id}"));
             Ok(StoredRun { id, reports: done.reports, skipped: done.skipped, completed })
         }
         Err(e) => {

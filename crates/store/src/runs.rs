@@ -1202,12 +1202,16 @@ impl Store {
         }
         let at = now();
         let subject = format!("run:{run}");
-        // Earlier findings on the goods of this run that this run no longer raises: resolved.
+        // Earlier findings on the goods of this run that this run no longer raises: resolved. `NOT IN` over
+        // this run's (batch, good, fingerprint) is read once into a lookup; a correlated `NOT EXISTS`
+        // scanned this run's findings of the good once per earlier finding (no index has the
+        // fingerprint): 6,829 findings on one good of 80,000 lines, run again, took 36-45 s (issue 14).
+        // The columns are NOT NULL, so both say the same.
         let stale = sqlx::query(
             "SELECT f.id, f.version, f.status FROM findings f WHERE f.run_id <> $1 AND f.status IN ('open', 'accepted') \
              AND f.run_id IN (SELECT id FROM runs WHERE status = 'completed') \
              AND EXISTS (SELECT 1 FROM determinations d WHERE d.run_id = $1 AND d.batch = f.batch AND d.good = f.good) \
-             AND NOT EXISTS (SELECT 1 FROM findings n WHERE n.run_id = $1 AND n.batch = f.batch AND n.good = f.good AND n.fingerprint = f.fingerprint) \
+             AND (f.batch, f.good, f.fingerprint) NOT IN (SELECT n.batch, n.good, n.fingerprint FROM findings n WHERE n.run_id = $1) \
              ORDER BY f.id",
         )
         .bind(run)

@@ -86,6 +86,11 @@ pub(super) fn parse<R: Read>(
                 return Ok(None);
             }
             let Ok(text) = String::from_utf8(v) else { return Ok(None) };
+            // `goods` that is not a list is never parsed below (the batch has no goods): its text must
+            // still be JSON, as the general path requires of the whole file.
+            if k == "goods" && !super::well_formed(&text) {
+                return Ok(None);
+            }
             if k == "provenance" {
                 // Parsed beside the goods; its own thread.
                 let file = path.to_path_buf();
@@ -252,6 +257,9 @@ fn each(
     let elems: Vec<&RawValue> = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) if e.is_syntax() || e.is_eof() => return None,
+        // Not a list: serde_json stopped at its first byte, so the rest must still be checked. Text that
+        // is not JSON (`{"x": "a"b}`) is malformed on the general path, which reads the whole file.
+        Err(_) if !super::well_formed(text) => return None,
         Err(_) => return Some(()),
     };
     for (i, e) in elems.iter().enumerate() {
@@ -726,6 +734,34 @@ mod tests {
             assert_eq!(fast, general, "{t}");
             let e = fast.err().unwrap_or_default();
             assert!(e.contains("malformed YAML/JSON"), "{e}");
+        }
+    }
+
+    /// Found by fuzzing (fuzz/regressions/batch_json/fast-path-accepts-trailing-content-after-a-string):
+    /// a top-level part that is not a list (`parties`, `exchange_rates`, `supplier_certifications`,
+    /// `goods`) was skipped by the fast path at its first byte, so text after a string in it
+    /// (`"a"b`) went unnoticed; the general path says malformed, with the line. Both say it now; a
+    /// well-formed part that is not a list is still read alike by both.
+    #[test]
+    fn a_part_that_is_not_a_list_must_still_be_json() {
+        let path = Path::new("batch.json");
+        let header = r#""batch": {"id": "b", "importing_party": "US", "as_of": "2026-11-01", "currency": "USD"}"#;
+        for part in ["parties", "exchange_rates", "supplier_certifications", "goods"] {
+            for (value, malformed) in [(r#"{"x": "a"b}"#, true), (r#"{"x": "a", "y": 1}"#, false), (r#""a""#, false)] {
+                let t = format!("{{{header},\n\"{part}\": {value}}}");
+                let fast = parse_batch(path, &t).map(|b| errors(&b)).map_err(|e| e.to_string());
+                let general = parse_text(path, &t, crate::input::FileScope::BatchDirectory)
+                    .map(|b| errors(&b))
+                    .map_err(|e| e.to_string());
+                assert_eq!(fast, general, "{t}");
+                let e = fast.err().unwrap_or_default();
+                // Malformed: located on the part's line; otherwise the batch has no goods.
+                if malformed {
+                    assert!(e.contains("batch.json:2: ``: malformed YAML/JSON"), "{t}: {e}");
+                } else {
+                    assert!(e.contains("the batch has no goods"), "{t}: {e}");
+                }
+            }
         }
     }
 
