@@ -23,6 +23,7 @@ pub mod v1 {
     pub use crate::checks::material_status::Status;
     pub use crate::finding::{Code, Finding, Severity};
     pub use crate::input::Role;
+    pub use origin_rules::Review;
 
     /// The shape version this module reads and writes.
     pub const VERSION: u32 = 1;
@@ -158,34 +159,6 @@ pub mod v1 {
         /// How the good's code was read in the rule's HS edition, when it is not the code as given.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub hs_mapping: Option<String>,
-    }
-
-    /// A rule's review status (docs/rules-format.md).
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-    #[serde(rename_all = "kebab-case")]
-    pub enum Review {
-        /// Read in an official copy.
-        Verified,
-        /// A quotation read only in a third-party transcription.
-        UnverifiedTranscription,
-        /// Not the law's words: blocking until a rule editor checks it.
-        Paraphrase,
-        /// Cut in the copy read: only the certain part is encoded.
-        Incomplete,
-        /// Written by `rules import`, not yet reviewed.
-        ImportedUnreviewed,
-    }
-
-    impl From<origin_rules::Review> for Review {
-        fn from(r: origin_rules::Review) -> Review {
-            match r {
-                origin_rules::Review::Verified => Review::Verified,
-                origin_rules::Review::UnverifiedTranscription => Review::UnverifiedTranscription,
-                origin_rules::Review::Paraphrase => Review::Paraphrase,
-                origin_rules::Review::Incomplete => Review::Incomplete,
-                origin_rules::Review::ImportedUnreviewed => Review::ImportedUnreviewed,
-            }
-        }
     }
 
     /// How an alternative of the rule fared.

@@ -3,6 +3,8 @@
 //! (so no field is dropped, renamed or written in a form the types do not know), and validates against
 //! `docs/report.schema.json`, which is the schema generated from those types.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -113,4 +115,20 @@ fn material_lines_carry_supplier_lot_and_traced_origin() {
     let traced =
         report.goods.iter().flat_map(|g| &g.determination.materials).filter(|m| m.traced_origin.is_some()).count();
     assert!(with_lot > 0 && traced > 0, "the demo's provenance traces some lots: {with_lot} lots, {traced} traced");
+}
+
+/// A rule's review status is written as the pack files and `rules explain` spell it.
+#[test]
+fn review_statuses_are_written_as_the_pack_spells_them() {
+    use origin_rules::Review;
+    for r in [
+        Review::Verified,
+        Review::UnverifiedTranscription,
+        Review::Paraphrase,
+        Review::Incomplete,
+        Review::ImportedUnreviewed,
+    ] {
+        assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        assert_eq!(serde_json::from_value::<v1::Review>(r.as_str().into()).unwrap(), r);
+    }
 }

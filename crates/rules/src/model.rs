@@ -7,8 +7,12 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use origin_core::{Country, Currency, Decimal, HsCode, HsLevel, HsSet, Percent};
 
-/// How far an entry's transcription can be trusted; every output relying on it says so.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// How far an entry's transcription can be trusted; every output relying on it says so. Serialised as
+/// [`Review::as_str`] spells it (the report's `rule.review`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
 pub enum Review {
     /// Read in full in a copy of the official text.
     Verified,
