@@ -54,8 +54,10 @@ impl RunStatus {
     }
 }
 
-/// How a run was started, kept with it for `run --resume`, the workers and `runs show`.
+/// How a run was started, kept with it for `run --resume`, the workers and `runs show`. A key missing
+/// from a run stored by an earlier version (`rules_source` came later) reads as its default.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(default)]
 pub struct RunSettings {
     /// The batch files, as named on the command line (or the upload's names).
     pub batches: Vec<String>,
@@ -76,8 +78,10 @@ pub struct RunSettings {
 }
 
 /// What the final commit of a run wrote: the counts, and what it did to earlier reviews and
-/// certificates. Also the payload of the log's `run.completed` entry.
+/// certificates. Also the payload of the log's `run.completed` entry. Keys missing from a summary stored
+/// by an earlier version read as their defaults.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(default)]
 pub struct RunSummary {
     /// Goods stored.
     pub goods: i64,
@@ -1401,8 +1405,22 @@ mod tests {
     use origin_engine::sink::GoodResult;
     use serde_json::json;
 
-    use super::{Chunk, hex};
+    use super::{Chunk, RunSettings, from_word, hex};
     use crate::inputs::sha256_hex;
+
+    /// A run stored before `rules_source` was recorded still reads (resume, `runs show`), and a state
+    /// word the enum does not know is refused, not read as a default.
+    #[test]
+    fn settings_of_an_older_run_read_and_unknown_words_are_refused() {
+        let old = r#"{"batches":["demo/batch.yaml"],"as_of":"2026-11-01","threads":null,"cwd":"/work"}"#;
+        let s: RunSettings = serde_json::from_str(old).unwrap();
+        assert_eq!(s.batches, ["demo/batch.yaml"]);
+        assert_eq!(s.as_of.map(|d| d.to_string()).as_deref(), Some("2026-11-01"));
+        assert_eq!((s.rules_source.as_str(), s.chunk, s.allow_outside), ("", None, false));
+        assert!(serde_json::from_str::<RunSettings>(r#"{"as_of":"1 Nov 2026"}"#).is_err());
+        assert_eq!(from_word::<Outcome>("not-qualified").unwrap(), Outcome::NotQualified);
+        assert!(from_word::<Outcome>("not qualified").is_err());
+    }
 
     fn report(good: &str, findings: usize) -> GoodReport {
         let findings = (0..findings)
