@@ -669,6 +669,14 @@ mod tests {
         out
     }
 
+    /// What the fast path and the general path read from `t`: each batch's errors, or its header error.
+    fn both(path: &Path, t: &str) -> (Result<Vec<String>, String>, Result<Vec<String>, String>) {
+        let fast = parse_batch(path, t).map(|b| errors(&b)).map_err(|e| e.to_string());
+        let general =
+            parse_text(path, t, crate::input::FileScope::BatchDirectory).map(|b| errors(&b)).map_err(|e| e.to_string());
+        (fast, general)
+    }
+
     /// The fast path gives what the general path gives: the same goods, and the same errors with the
     /// same fields and lines.
     #[test]
@@ -687,10 +695,7 @@ mod tests {
         assert_ne!(broken, text);
         let path = Path::new("batch.json");
         for t in [&text, &broken] {
-            let fast = parse_batch(path, t).map(|b| errors(&b)).map_err(|e| e.to_string());
-            let general = parse_text(path, t, crate::input::FileScope::BatchDirectory)
-                .map(|b| errors(&b))
-                .map_err(|e| e.to_string());
+            let (fast, general) = both(path, t);
             assert_eq!(fast, general);
         }
         let e = parse_batch(path, &broken).map(|b| errors(&b)).unwrap_or_else(|e| vec![e.to_string()]);
@@ -698,13 +703,8 @@ mod tests {
         // A duplicate good id stops the batch (a header error), on both paths alike.
         let twin = text.replacen(r#""id": "G0000004""#, r#""id": "G0000003""#, 1);
         assert_ne!(twin, text);
-        let fast = parse_batch(path, &twin).map(|b| errors(&b)).map_err(|e| e.to_string());
-        assert_eq!(
-            fast,
-            parse_text(path, &twin, crate::input::FileScope::BatchDirectory)
-                .map(|b| errors(&b))
-                .map_err(|e| e.to_string())
-        );
+        let (fast, general) = both(path, &twin);
+        assert_eq!(fast, general);
         let dup = fast.err().unwrap_or_default();
         assert!(dup.contains("goods[4].id") && dup.contains("used twice"), "{dup}");
         assert!(e.iter().any(|e| e.contains("unknown field `colour`")), "{e:#?}");
@@ -727,10 +727,7 @@ mod tests {
                 "{{\n\"batch\": {{{header}}},\n\"supplier_certifications\": [{{\"id\": \"c\", \"y\": 1, \"id\": \"d\"}}]}}"
             ),
         ] {
-            let fast = parse_batch(path, &t).map(|b| errors(&b)).map_err(|e| e.to_string());
-            let general = parse_text(path, &t, crate::input::FileScope::BatchDirectory)
-                .map(|b| errors(&b))
-                .map_err(|e| e.to_string());
+            let (fast, general) = both(path, &t);
             assert_eq!(fast, general, "{t}");
             let e = fast.err().unwrap_or_default();
             assert!(e.contains("malformed YAML/JSON"), "{e}");
@@ -749,10 +746,7 @@ mod tests {
         for part in ["parties", "exchange_rates", "supplier_certifications", "goods"] {
             for (value, malformed) in [(r#"{"x": "a"b}"#, true), (r#"{"x": "a", "y": 1}"#, false), (r#""a""#, false)] {
                 let t = format!("{{{header},\n\"{part}\": {value}}}");
-                let fast = parse_batch(path, &t).map(|b| errors(&b)).map_err(|e| e.to_string());
-                let general = parse_text(path, &t, crate::input::FileScope::BatchDirectory)
-                    .map(|b| errors(&b))
-                    .map_err(|e| e.to_string());
+                let (fast, general) = both(path, &t);
                 assert_eq!(fast, general, "{t}");
                 let e = fast.err().unwrap_or_default();
                 // Malformed: located on the part's line; otherwise the batch has no goods.
@@ -779,10 +773,7 @@ mod tests {
             text.replacen("}", "", 1),
             text.replacen(r#""line": "10""#, r#""line": "10", "line": "11""#, 1),
         ] {
-            let fast = parse_batch(path, &t).map(|b| errors(&b)).map_err(|e| e.to_string());
-            let general = parse_text(path, &t, crate::input::FileScope::BatchDirectory)
-                .map(|b| errors(&b))
-                .map_err(|e| e.to_string());
+            let (fast, general) = both(path, &t);
             assert_eq!(fast, general);
         }
     }
