@@ -2,6 +2,9 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
+
+use origin_store::runner::RunPack;
 
 use chrono::NaiveDate;
 use origin_core::HsCode;
@@ -102,6 +105,12 @@ fn render(d: &origin_rules::Diagnostic, files: Option<&PackFiles>, root: &Path) 
 /// Loads a pack for a command that needs a valid one; prints the errors otherwise. A `--rules`
 /// directory that does not exist is one message saying so (and what to do), nothing more.
 pub fn load_valid(pack: &PackSource, err: &mut dyn Write) -> std::io::Result<Option<RuleSet>> {
+    Ok(load_valid_pack(pack, err)?.map(|p| Arc::unwrap_or_clone(p.rules)))
+}
+
+/// [`load_valid`] keeping the files the rules were loaded from, for a run to digest and keep exactly
+/// the pack it audits with.
+pub fn load_valid_pack(pack: &PackSource, err: &mut dyn Write) -> std::io::Result<Option<RunPack>> {
     let files = match pack.files() {
         Ok(f) => f,
         Err(e) => {
@@ -121,7 +130,7 @@ pub fn load_valid(pack: &PackSource, err: &mut dyn Write) -> std::io::Result<Opt
         };
         writeln!(err, "{pack} has errors; run `{check}`")?;
     }
-    Ok(loaded.rules)
+    Ok(loaded.rules.map(|rules| RunPack { source: pack.clone(), files: Arc::new(files), rules: Arc::new(rules) }))
 }
 
 /// `rules export DIR`: writes the built-in pack (or the `--rules` pack) into DIR for editing; refuses to

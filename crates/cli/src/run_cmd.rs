@@ -1,7 +1,8 @@
 //! `origin-audit run BATCH...`: audit batches, store every result (SQLite `origin-audit.db` by default,
 //! `--db URL` or `ORIGIN_AUDIT_DB`), print a summary a compliance manager understands, and write the
 //! full report (every determination with its numbers and reasons) as JSON. `--resume RUN` finishes a
-//! run that was killed or stopped.
+//! run that was killed or stopped. One pipeline ([`origin_store::runner::start`]) feeds the store, the
+//! report file, the certificate files and the table as the goods are audited; no report is held whole.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -11,15 +12,13 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use origin_engine::audit::Outcome;
-use origin_engine::run::{
-    BatchReport, Progress, RunError, RunOptions, log_phase, write_atomically, write_json_atomically,
-};
-use origin_engine::sink::SinkRunError;
+use origin_engine::run::{Progress, ReportHead, RunError, RunOptions, Summary, log_phase};
+use origin_engine::sink::{CertificateFiles, GoodResult, ReportSink, ResultSink, SinkRunError, Tee};
 use origin_store::runner::{self, DEFAULT_CHUNK, RunRequest, RunnerError};
-use origin_store::{IdKind, Store};
+use origin_store::{FindingFilter, IdKind, Store};
 
 use crate::exit;
-use crate::rules_cmd::load_valid;
+use crate::rules_cmd::load_valid_pack;
 use origin_rules::PackSource;
 
 /// Output format of `run`.
@@ -67,6 +66,9 @@ pub struct RunArgs {
     /// Write the full JSON report here (with `--format xlsx`, the workbook); written whole or not at all.
     #[arg(long, value_name = "FILE", required_if_eq("format", "xlsx"))]
     pub out: Option<PathBuf>,
+    /// Indent the JSON report (`--out` and `--format json`); compact by default, a third of the size.
+    #[arg(long)]
+    pub pretty: bool,
     /// What to print (`xlsx`: write the workbook to `--out` and print the table).
     #[arg(long, value_enum, default_value_t = RunFormat::Table)]
     pub format: RunFormat,
@@ -118,7 +120,8 @@ pub async fn run_command_in(
         return Ok(exit::USAGE);
     }
     let begun = std::time::Instant::now();
-    let Some(rules) = load_valid(pack, &mut err)? else { return Ok(exit::INVALID) };
+    let Some(pack) = load_valid_pack(pack, &mut err)? else { return Ok(exit::INVALID) };
+    let rules = &pack.rules;
     log_phase("load rules", begun.elapsed(), format_args!("{}@{}", rules.pack.id, rules.pack.version));
     let started = std::time::Instant::now();
     let (backend, _) = origin_store::database_url(db);
@@ -141,17 +144,17 @@ pub async fn run_command_in(
         }
     });
     let actor = args.actor.clone().unwrap_or_else(crate::store_cmd::current_user);
+    let req = RunRequest {
+        batches: args.batches.clone(),
+        pack: pack.clone(),
+        opts: RunOptions { as_of: args.as_of, threads: args.threads },
+        actor,
+        chunk: args.chunk,
+        bom_scope: bom_scope(args.allow_outside),
+        upload_dir: None,
+    };
     if args.queue {
-        let req = RunRequest {
-            batches: args.batches.clone(),
-            pack: pack.clone(),
-            opts: RunOptions { as_of: args.as_of, threads: args.threads },
-            actor,
-            chunk: args.chunk,
-            bom_scope: bom_scope(args.allow_outside),
-            upload_dir: None,
-        };
-        return match origin_store::worker::queue(&store, &rules, &req).await {
+        return match origin_store::worker::queue(&store, &req).await {
             Ok(id) => {
                 writeln!(
                     out,
@@ -166,31 +169,39 @@ pub async fn run_command_in(
             }
         };
     }
-    let rules = Arc::new(rules);
     let bar = spawn_progress(progress.clone(), args.quiet);
+    let json = args.format == RunFormat::Json;
+    // What the run writes besides the store, fed chunk by chunk: the report file (a workbook is made
+    // from the store at the end), the report on stdout, the certificate files, the table's lines.
+    let report_file = match (&args.out, args.format) {
+        (Some(path), RunFormat::Table | RunFormat::Json) if args.resume.is_none() => {
+            Some(ReportSink::file(path, args.pretty, args.batches.len())?)
+        }
+        _ => None,
+    };
+    let stdout_json = if json && args.resume.is_none() {
+        Some(ReportSink::writer(&mut *out, args.pretty, args.batches.len())?)
+    } else {
+        None
+    };
+    let certificates = match &args.certificates {
+        Some(dir) if args.resume.is_none() => Some(CertificateFiles::new(dir)?),
+        _ => None,
+    };
+    let mut outputs = Tee(Tee(report_file, stdout_json), Tee(certificates, TableLines::default()));
     let result = match &args.resume {
         Some(run) => match store.resolve_id(IdKind::Run, run).await {
-            Ok(id) => runner::resume(&store, rules, &id, pack, &actor, progress.clone()).await,
+            Ok(id) => runner::resume(&store, &id, &pack, &req.actor, progress.clone()).await,
             Err(e) => Err(e.into()),
         },
-        None => {
-            let req = RunRequest {
-                batches: args.batches.clone(),
-                pack: pack.clone(),
-                opts: RunOptions { as_of: args.as_of, threads: args.threads },
-                actor,
-                chunk: args.chunk,
-                bom_scope: bom_scope(args.allow_outside),
-                upload_dir: None,
-            };
-            runner::start(&store, rules, &req, progress.clone()).await
-        }
+        None => runner::start(&store, &req, progress.clone(), &mut outputs).await,
     };
     ctrl_c.abort();
     if let Some((task, pb)) = bar {
         task.abort();
         pb.finish_and_clear();
     }
+    let Tee(Tee(report_file, stdout_json), Tee(_, lines)) = outputs;
     let stored = match result {
         Ok(r) => r,
         Err(RunnerError::NotStarted(RunError::Header(e))) => {
@@ -221,24 +232,21 @@ pub async fn run_command_in(
             out,
             "resumed run {}: {} good(s) were already stored, {} audited now",
             stored.id,
-            stored.skipped,
-            stored.reports.iter().map(|r| r.goods.len()).sum::<usize>()
+            stored.job.skipped,
+            stored.job.audited()
         )?;
         write!(out, "{}", crate::store_cmd::run_summary(&stored.completed.run))?;
         writeln!(out, "{stored_line}")?;
         return Ok(exit::OK);
     }
-    let reports = stored.reports;
-    // Streamed straight from the report types to the file: no JSON tree and no string of the whole
-    // report (2 GiB for a 5,000,000-line batch) in memory.
-    let one = reports.len() == 1;
+    if let Some(json) = stdout_json {
+        json.into_inner()?;
+    }
     if let Some(path) = &args.out {
         let started = std::time::Instant::now();
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
-        }
         if args.format == RunFormat::Xlsx {
-            let written = crate::xlsx::from_reports(&reports).and_then(|r| crate::xlsx::write(&r, path));
+            // From the store, as `export --format xlsx` makes it: the same rows, with review status.
+            let written = workbook(&store, &stored.id, path).await;
             if let Err(e) = written {
                 writeln!(err, "error: {e}")?;
                 writeln!(
@@ -247,45 +255,18 @@ pub async fn run_command_in(
                 )?;
                 return Ok(exit::USAGE);
             }
-        } else if one {
-            write_json_atomically(path, &reports[0])?
-        } else {
-            write_json_atomically(path, &reports)?
+        } else if let Some(file) = report_file {
+            file.into_inner()?.commit()?;
         }
         let bytes = std::fs::metadata(path).map_or(0, |m| m.len());
         log_phase("write report", started.elapsed(), format_args!("{}, {bytes} bytes", path.display()));
     }
-    if let Some(dir) = &args.certificates {
-        std::fs::create_dir_all(dir)?;
-        for r in &reports {
-            for g in &r.goods {
-                if let Some(c) = &g.certificate {
-                    let name = sanitize(&g.audit.good);
-                    write_atomically(
-                        &dir.join(format!("{name}.md")),
-                        origin_engine::certificate::markdown(c).as_bytes(),
-                    )?;
-                    write_atomically(
-                        &dir.join(format!("{name}.json")),
-                        serde_json::to_string_pretty(c).unwrap_or_default().as_bytes(),
-                    )?;
-                }
-            }
-        }
-    }
+    let summaries = &stored.job.batches;
     match args.format {
-        RunFormat::Json => {
-            let written = if one {
-                serde_json::to_writer_pretty(&mut *out, &reports[0])
-            } else {
-                serde_json::to_writer_pretty(&mut *out, &reports)
-            };
-            written.map_err(std::io::Error::other)?;
-            writeln!(out)?;
-        }
+        RunFormat::Json => {}
         RunFormat::Table | RunFormat::Xlsx => {
-            for r in &reports {
-                write!(out, "{}", table(r))?;
+            for ((head, summary), lines) in summaries.iter().zip(&lines.batches) {
+                write!(out, "{}", table(head, summary, lines))?;
             }
             if let Some(p) = &args.out {
                 writeln!(out, "full report: {}", p.display())?;
@@ -300,7 +281,7 @@ pub async fn run_command_in(
             writeln!(out, "{stored_line}")?;
         }
     }
-    if args.format == RunFormat::Json {
+    if json {
         writeln!(err, "{stored_line}")?;
         for w in &stored.completed.withdrawn {
             writeln!(
@@ -313,15 +294,73 @@ pub async fn run_command_in(
     log_phase("run", begun.elapsed(), format_args!("in all"));
     let fail = match args.fail_on {
         None => false,
-        Some(FailOn::Blocking) => reports.iter().any(|r| r.summary.findings_by_severity.contains_key("blocking")),
-        Some(FailOn::NotQualified) => reports.iter().any(|r| r.summary.qualified < r.summary.goods),
+        Some(FailOn::Blocking) => summaries.iter().any(|(_, s)| s.findings_by_severity.contains_key("blocking")),
+        Some(FailOn::NotQualified) => summaries.iter().any(|(_, s)| s.qualified < s.goods),
     };
     Ok(if fail { exit::INVALID } else { exit::OK })
 }
 
-/// A file name from a good id: letters, digits, `-`, `_` and `.` kept, anything else `_`.
-fn sanitize(id: &str) -> String {
-    id.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect()
+/// The run's results as a workbook, read from the store.
+async fn workbook(store: &Store, run: &str, path: &Path) -> Result<(), String> {
+    let dets = store.determinations(run).await.map_err(|e| e.to_string())?;
+    let filter = FindingFilter { run: Some(run.to_string()), ..FindingFilter::default() };
+    let findings = store.findings(&filter).await.map_err(|e| e.to_string())?;
+    crate::xlsx::write(&crate::xlsx::from_store(&dets, &findings), path).map_err(|e| e.to_string())
+}
+
+/// One good's line of the table, kept as the run goes: a few dozen bytes per good, never its report.
+#[derive(Debug)]
+pub struct GoodLine {
+    good: String,
+    hs: String,
+    determination: String,
+    findings: String,
+    summary: String,
+}
+
+impl GoodLine {
+    fn of(g: &GoodResult<'_>) -> GoodLine {
+        let a = &g.report.audit;
+        let d = &a.determination;
+        let determination = match (d.outcome, d.criterion) {
+            (Outcome::Qualified, Some(c)) => format!("qualified {c}"),
+            (o, _) => o.as_str().to_string(),
+        };
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for f in &a.findings {
+            *counts.entry(f.severity.as_str()).or_default() += 1;
+        }
+        let findings = format!("{}b {}w", counts.get("blocking").unwrap_or(&0), counts.get("warning").unwrap_or(&0));
+        GoodLine {
+            good: a.good.to_string(),
+            hs: a.hs.to_string(),
+            determination,
+            findings,
+            summary: d.summary.to_string(),
+        }
+    }
+}
+
+/// The table's lines per batch.
+#[derive(Debug, Default)]
+pub struct TableLines {
+    batches: Vec<Vec<GoodLine>>,
+}
+
+impl ResultSink for TableLines {
+    type Error = std::convert::Infallible;
+
+    async fn begin_batch(&mut self, _head: &ReportHead) -> Result<(), Self::Error> {
+        self.batches.push(Vec::new());
+        Ok(())
+    }
+
+    async fn write_chunk(&mut self, goods: &[GoodResult<'_>]) -> Result<(), Self::Error> {
+        if let Some(b) = self.batches.last_mut() {
+            b.extend(goods.iter().map(GoodLine::of));
+        }
+        Ok(())
+    }
 }
 
 /// A progress bar on stderr when it is a terminal and not `--quiet`, fed from the run's counters.
@@ -341,10 +380,9 @@ fn spawn_progress(p: Arc<Progress>, quiet: bool) -> Option<(tokio::task::JoinHan
 }
 
 /// The summary table of one batch, then one line per good.
-pub fn table(r: &BatchReport) -> String {
+pub fn table(r: &ReportHead, s: &Summary, goods: &[GoodLine]) -> String {
     use std::fmt::Write as _;
     let mut o = String::new();
-    let s = &r.summary;
     let _ = writeln!(
         o,
         "batch {} ({}), importing party {}, as of {}, rules {}",
@@ -388,20 +426,11 @@ pub fn table(r: &BatchReport) -> String {
         }
     }
     let _ = writeln!(o);
-    let w = r.goods.iter().map(|g| g.audit.good.len()).max().unwrap_or(4).max(4);
+    let w = goods.iter().map(|g| g.good.len()).max().unwrap_or(4).max(4);
     let _ = writeln!(o, "  {:<w$}  {:<13}  {:<15}  {:<9}  summary", "good", "hs", "determination", "findings");
-    for g in &r.goods {
-        let d = &g.audit.determination;
-        let det = match (d.outcome, d.criterion) {
-            (Outcome::Qualified, Some(c)) => format!("qualified {c}"),
-            (o, _) => o.as_str().to_string(),
-        };
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for f in &g.audit.findings {
-            *counts.entry(f.severity.as_str()).or_default() += 1;
-        }
-        let fc = format!("{}b {}w", counts.get("blocking").unwrap_or(&0), counts.get("warning").unwrap_or(&0));
-        let _ = writeln!(o, "  {:<w$}  {:<13}  {:<15}  {:<9}  {}", g.audit.good, g.audit.hs, det, fc, d.summary);
+    for g in goods {
+        let _ =
+            writeln!(o, "  {:<w$}  {:<13}  {:<15}  {:<9}  {}", g.good, g.hs, g.determination, g.findings, g.summary);
     }
     let _ = writeln!(o);
     o

@@ -4,13 +4,12 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use origin_server::{AppState, Config};
 use origin_store::{Store, UserRole};
 
 use crate::exit;
-use crate::rules_cmd::load_valid;
+use crate::rules_cmd::load_valid_pack;
 use crate::store_cmd::{current_user, report};
 use origin_rules::PackSource;
 
@@ -86,7 +85,7 @@ async fn open(db: &str, err: &mut dyn Write) -> std::io::Result<Option<Store>> {
 /// `origin-audit serve`.
 pub fn serve(args: &ServeArgs, pack: &PackSource, db: &str) -> std::io::Result<i32> {
     let mut err = std::io::stderr();
-    let Some(rules) = load_valid(pack, &mut err)? else { return Ok(exit::INVALID) };
+    let Some(pack) = load_valid_pack(pack, &mut err)? else { return Ok(exit::INVALID) };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
         let Some(store) = open(db, &mut err).await? else { return Ok(exit::USAGE) };
@@ -96,7 +95,7 @@ pub fn serve(args: &ServeArgs, pack: &PackSource, db: &str) -> std::io::Result<i
                 "origin-audit: no accounts yet; make one with `origin-audit users add NAME --role auditor` (and an admin with --role admin)"
             )?;
         }
-        let rules = Arc::new(rules);
+        let rules = pack.rules.clone();
         // Runs stored by an older version: the facts the pages read, from their stored batches, once.
         match store.fill_read_facts(&rules).await {
             Ok(filled) if !filled.is_empty() => {
@@ -108,8 +107,8 @@ pub fn serve(args: &ServeArgs, pack: &PackSource, db: &str) -> std::io::Result<i
                 return Ok(exit::USAGE);
             }
         }
-        let config = Config { pack: pack.clone(), secure_cookies: !args.insecure_cookies };
-        let state = AppState::new(store.clone(), rules, config);
+        let config = Config { pack, secure_cookies: !args.insecure_cookies };
+        let state = AppState::new(store.clone(), config);
         origin_server::serve(state, args.bind).await?;
         store.close().await;
         Ok(exit::OK)

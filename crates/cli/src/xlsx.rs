@@ -10,7 +10,6 @@ use std::path::Path;
 use origin_core::Decimal;
 use origin_engine::finding::{Finding, Severity};
 use origin_engine::report::v1;
-use origin_engine::run::BatchReport;
 use origin_store::{DeterminationRow, FindingRow};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 use serde_json::Value;
@@ -234,29 +233,6 @@ fn build(goods: &[GoodIn<'_>], with_status: bool) -> Results {
         findings: Sheet { name: "Findings", headers: finding_headers, rows: finding_rows },
         materials: Sheet { name: "Materials", headers: MATERIAL_HEADERS.to_vec(), rows: material_rows },
     }
-}
-
-/// The rows of a fresh run's reports (each determination read as report v1, as the store keeps it).
-pub fn from_reports(reports: &[BatchReport]) -> Result<Results, XlsxOutError> {
-    let mut values = Vec::new();
-    for r in reports {
-        for g in &r.goods {
-            let d: v1::Determination = serde_json::from_value(serde_json::to_value(&g.audit.determination)?)?;
-            values.push((r.batch.as_str(), g, d));
-        }
-    }
-    let goods: Vec<GoodIn<'_>> = values
-        .iter()
-        .map(|(batch, g, d)| GoodIn {
-            batch,
-            good: &g.audit.good,
-            description: Some(&g.audit.description),
-            hs: &g.audit.hs,
-            determination: d,
-            findings: g.audit.findings.iter().map(|f| (f, None)).collect(),
-        })
-        .collect();
-    Ok(build(&goods, false))
 }
 
 /// The rows of a stored run: its determinations and its findings with their review status.

@@ -165,7 +165,7 @@ fn installed_binary_audits_the_demo_from_another_directory_with_the_built_in_pac
     let show = ok(&run_in(&bin, &work, &["runs", "show", &run]));
     let dir_digest = origin_store::collect_inputs(
         &[],
-        &PackSource::Dir(repo().join("rules/usmca")),
+        &PackSource::Dir(repo().join("rules/usmca")).files().unwrap(),
         origin_engine::input::FileScope::BatchDirectory,
         None,
     )

@@ -26,14 +26,28 @@ fn the_demo_report_checks_and_a_misspelt_outcome_is_located() {
     let demo = root().join("fixtures/demo/batch.yaml");
     let report = tmp.path().join("report.json");
     let db = tmp.path().join("s.db");
-    let (code, text) = cli(
-        &["--db", db.to_str().unwrap(), "run", demo.to_str().unwrap(), "--out", report.to_str().unwrap()],
-        tmp.path(),
-    );
-    assert_eq!(code, 0, "{text}");
+    let run = |out: &Path, pretty: bool| {
+        let mut args =
+            vec!["--db", db.to_str().unwrap(), "run", demo.to_str().unwrap(), "--out", out.to_str().unwrap()];
+        if pretty {
+            args.push("--pretty");
+        }
+        let (code, text) = cli(&args, tmp.path());
+        assert_eq!(code, 0, "{text}");
+    };
+    // Compact by default (one line), indented with --pretty: the same report either way.
+    let compact = tmp.path().join("compact.json");
+    run(&compact, false);
+    run(&report, true);
     let (code, text) = cli(&["report", "check", "report.json"], tmp.path());
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("13 goods (8 qualified, 3 not qualified, 2 needs evidence)"), "{text}");
+    let (code, text) = cli(&["report", "check", "compact.json"], tmp.path());
+    assert_eq!(code, 0, "{text}");
+    let compact = std::fs::read_to_string(&compact).unwrap();
+    assert_eq!(compact.lines().count(), 1, "compact by default");
+    let value = |t: &str| serde_json::from_str::<serde_json::Value>(t).unwrap();
+    assert_eq!(value(&compact), value(&std::fs::read_to_string(&report).unwrap()));
 
     let written = std::fs::read_to_string(&report).unwrap();
     let bad = written.replacen("\"outcome\": \"not-qualified\"", "\"outcome\": \"not qualified\"", 1);

@@ -236,6 +236,20 @@ impl Prepared {
     pub fn lots_traced(&self) -> usize {
         self.lots.len()
     }
+
+    /// The report's head: known once the batch is prepared, before any good is audited, so a report can
+    /// be written as its goods are audited.
+    pub fn head(&self, rules: &RuleSet, batch: &Batch) -> ReportHead {
+        ReportHead {
+            batch: batch.header.id.clone(),
+            file: batch.file.clone(),
+            importing_party: batch.header.importing_party.to_string(),
+            as_of: self.as_of,
+            currency: batch.header.currency.to_string(),
+            rule_pack: format!("{}@{}", rules.pack.id, rules.pack.version),
+            input_warnings: self.warnings.clone(),
+        }
+    }
 }
 
 /// Checks the batch against the pack and builds what its audit needs (see [`Prepared`]).
@@ -305,7 +319,6 @@ pub fn audit_prepared_with<T: Send>(
     mut sink: impl FnMut(T) -> Result<(), RunError>,
 ) -> Result<(ReportHead, PhaseTimes), RunError> {
     let as_of = prepared.as_of;
-    let warnings = prepared.warnings.clone();
     let mut times = PhaseTimes { graph: prepared.graph_time, ..PhaseTimes::default() };
     let lots = &prepared.lots;
     let bad = &prepared.bad_certifications;
@@ -395,16 +408,7 @@ pub fn audit_prepared_with<T: Send>(
     });
     result?;
     times.evaluation = started.elapsed();
-    let head = ReportHead {
-        batch: batch.header.id.clone(),
-        file: batch.file.clone(),
-        importing_party: batch.header.importing_party.to_string(),
-        as_of,
-        currency: batch.header.currency.to_string(),
-        rule_pack: format!("{}@{}", rules.pack.id, rules.pack.version),
-        input_warnings: warnings,
-    };
-    Ok((head, times))
+    Ok((prepared.head(rules, batch), times))
 }
 
 /// Audits a batch and writes its report as JSON to `w` while the goods are audited: each good is
@@ -419,24 +423,17 @@ pub fn write_report_json(
     w: &mut dyn Write,
 ) -> Result<(Summary, PhaseTimes), RunError> {
     let io = |e: std::io::Error| RunError::Internal(format!("cannot write the report: {e}"));
+    let prepared = prepare(rules, batch, opts)?;
+    let head = prepared.head(rules, batch);
+    let mut json = crate::sink::ReportJson::new(w, false, false).map_err(io)?;
+    json.begin_batch(&head).map_err(io)?;
     let mut summary = Summary::default();
-    let mut first = true;
-    w.write_all(b"{").map_err(io)?;
-    // The keys before `goods` come from the batch alone; those after it need the audit.
-    let as_of = opts.as_of.unwrap_or(batch.header.as_of);
-    let pre = serde_json::json!({
-        "as_of": as_of,
-        "batch": batch.header.id,
-        "currency": batch.header.currency.to_string(),
-        "engine_version": env!("CARGO_PKG_VERSION"),
-        "file": batch.file,
-    });
-    let pre = serde_json::to_string(&pre).map_err(|e| RunError::Internal(e.to_string()))?;
-    w.write_all(&pre.as_bytes()[1..pre.len() - 1]).map_err(io)?;
-    w.write_all(b",\"goods\":[").map_err(io)?;
-    let (head, times) = audit_batch_with(
+    let all: Vec<usize> = (0..batch.goods.len()).collect();
+    let (_, times) = audit_prepared_with(
         rules,
         batch,
+        &prepared,
+        &all,
         opts,
         progress,
         |g| {
@@ -449,27 +446,11 @@ pub fn write_report_json(
         |(bytes, s)| {
             let bytes = bytes.map_err(|e| RunError::Internal(e.to_string()))?;
             summary.merge(s);
-            if !std::mem::replace(&mut first, false) {
-                w.write_all(b",").map_err(io)?;
-            }
-            w.write_all(&bytes).map_err(io)
+            json.good_json(&bytes).map_err(io)
         },
     )?;
-    let post = serde_json::json!({
-        "importing_party": head.importing_party,
-        "input_warnings": head.input_warnings,
-        "rule_pack": head.rule_pack,
-        "summary": summary,
-        "version": REPORT_VERSION,
-    });
-    let mut post = serde_json::to_string(&post).map_err(|e| RunError::Internal(e.to_string()))?;
-    if head.input_warnings.is_empty() {
-        // As in `BatchReport`: no warnings, no key.
-        post = post.replacen("\"input_warnings\":[],", "", 1);
-    }
-    w.write_all(b"],").map_err(io)?;
-    w.write_all(&post.as_bytes()[1..]).map_err(io)?;
-    w.flush().map_err(io)?;
+    json.end_batch(&head, &summary).map_err(io)?;
+    json.finish().map_err(io)?;
     Ok((summary, times))
 }
 
@@ -502,7 +483,7 @@ pub fn write_report_file(
 /// Where to write before the rename onto `path`; `None` when `path` is not a regular file (`/dev/null`,
 /// a FIFO, a terminal): renaming onto it would replace the device with a plain file, so it is written
 /// in place.
-fn temp_path(path: &Path) -> Option<PathBuf> {
+pub(crate) fn temp_path(path: &Path) -> Option<PathBuf> {
     if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
         return None;
     }
@@ -515,7 +496,7 @@ fn temp_path(path: &Path) -> Option<PathBuf> {
 }
 
 /// Moves the written temporary file onto `path` (nothing to do when `path` was written in place).
-fn finish(tmp: Option<&Path>, path: &Path) -> std::io::Result<()> {
+pub(crate) fn finish(tmp: Option<&Path>, path: &Path) -> std::io::Result<()> {
     tmp.map_or(Ok(()), |t| std::fs::rename(t, path))
 }
 

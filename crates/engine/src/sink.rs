@@ -1,13 +1,18 @@
-//! The result sink: where a run's results go as they are produced, chunk by chunk. The store crate
-//! implements it on SQLite and PostgreSQL; the engine defines it and does no SQL.
+//! The audit pipeline and its sinks. Every command that audits (the CLI's `run`, the server's upload,
+//! the store's runner and its workers) builds an [`AuditJob`] from one read of its inputs and the pack
+//! and runs it with [`run_job`] into a [`ResultSink`]: the store, a report file, certificate files,
+//! several of them ([`Tee`]) or nothing ([`Discard`]). The engine defines the sinks and does no SQL.
 //!
-//! [`run_into`] audits batches in chunks of goods and hands every chunk to the sink before auditing the
-//! next, so a sink that commits each chunk in one transaction never holds a half-written good, and a
-//! killed run can be resumed: goods the sink already holds ([`ResultSink::stored`]) are not audited
-//! again.
+//! [`run_job`] audits on blocking threads while the sink writes the chunk before: a bounded channel of
+//! one chunk between them, so auditing and storing overlap and memory is bounded by the chunk, not the
+//! batch. Each chunk reaches the sink whole, so a sink that commits each chunk in one transaction never
+//! holds a half-written good, and a killed run can be resumed: goods the sink already holds
+//! ([`ResultSink::stored`]) are not audited again.
 
 use std::collections::HashSet;
 use std::future::Future;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,9 +23,10 @@ use crate::certificate::{CertificateDraft, draft};
 use crate::input::{Batch, GoodInput};
 use crate::provenance::Pictures;
 use crate::run::{
-    BatchReport, Prepared, Progress, RunError, RunOptions, audit_prepared_with, batch_report, log_phase, prepare,
-    summarize,
+    GoodReport, Prepared, Progress, REPORT_VERSION, ReportHead, RunError, RunOptions, Summary, audit_prepared_with,
+    finish, log_phase, prepare, temp_path, write_atomically,
 };
+use serde::Serialize;
 
 /// One audited good as the sink receives it.
 #[derive(Debug, Clone, Copy)]
@@ -36,19 +42,162 @@ pub struct GoodResult<'a> {
     pub pictures: Option<&'a Pictures>,
 }
 
-/// Where results go. Each call to [`ResultSink::write_chunk`] must be all-or-nothing.
+/// Where results go. Each call to [`ResultSink::write_chunk`] must be all-or-nothing. [`run_job`]
+/// calls, per batch, `begin_batch`, `write_chunk` for each chunk, `end_batch`; then `finish` once, only
+/// when every batch went through.
 pub trait ResultSink {
     /// The sink's error.
     type Error: std::error::Error + Send + Sync + 'static;
 
     /// `(batch id, good id)` of every good already stored for this run (empty for a new run).
-    fn stored(&mut self) -> impl Future<Output = Result<HashSet<(String, String)>, Self::Error>> + Send;
+    fn stored(&mut self) -> impl Future<Output = Result<HashSet<(String, String)>, Self::Error>> + Send {
+        async { Ok(HashSet::new()) }
+    }
+
+    /// A batch starts: its report's head, known before any good is audited.
+    fn begin_batch(&mut self, _head: &ReportHead) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        async { Ok(()) }
+    }
 
     /// Stores one chunk of audited goods, all or nothing.
     fn write_chunk(&mut self, goods: &[GoodResult<'_>]) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
+    /// A batch's goods are all through; `summary` counts the goods audited now (not those skipped).
+    fn end_batch(
+        &mut self,
+        _head: &ReportHead,
+        _summary: &Summary,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        async { Ok(()) }
+    }
+
+    /// Every batch went through: make the output final (a report file is renamed into place).
+    fn finish(&mut self) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        async { Ok(()) }
+    }
 }
 
-/// Why [`run_into`] stopped.
+/// An audit: the batches read once, the pack they are audited under (the one whose digest a stored
+/// run records), the options and the chunk size.
+#[derive(Debug, Clone)]
+pub struct AuditJob {
+    /// The rule pack.
+    pub rules: Arc<RuleSet>,
+    /// The batches, in order.
+    pub batches: Vec<Arc<Batch>>,
+    /// Date and threads.
+    pub opts: RunOptions,
+    /// Goods handed to the sink at a time (one transaction of a stored run).
+    pub chunk: usize,
+}
+
+impl AuditJob {
+    /// A job over `batches`.
+    pub fn new(rules: Arc<RuleSet>, batches: Vec<Batch>, opts: RunOptions, chunk: usize) -> AuditJob {
+        AuditJob { rules, batches: batches.into_iter().map(Arc::new).collect(), opts, chunk: chunk.max(1) }
+    }
+
+    /// Goods in all batches.
+    pub fn goods(&self) -> usize {
+        self.batches.iter().map(|b| b.goods.len()).sum()
+    }
+
+    /// Checks batch `i` against the pack and traces its provenance once (CPU-bound: on a blocking
+    /// thread), and draws its pictures: what every chunk of its goods is audited with.
+    pub async fn prepare(&self, i: usize) -> Result<PreparedBatch, RunError> {
+        let batch = self.batches.get(i).cloned().ok_or_else(|| RunError::Internal(format!("no batch {i}")))?;
+        let id = batch.header.id.clone();
+        let started = Instant::now();
+        let (rules, opts, b) = (self.rules.clone(), self.opts.clone(), batch.clone());
+        let prepared = tokio::task::spawn_blocking(move || prepare(&rules, &b, &opts)).await.map_err(joined)??;
+        let lots = prepared.lots_traced();
+        log_phase("trace provenance", started.elapsed(), format_args!("batch {id}, {lots} lot(s) named by BOM lines"));
+        let pictures = match &batch.provenance {
+            Some(_) => {
+                let started = Instant::now();
+                let (rules, b) = (self.rules.clone(), batch.clone());
+                let p =
+                    tokio::task::spawn_blocking(move || b.provenance.as_ref().and_then(|p| Pictures::build(&rules, p)))
+                        .await
+                        .map_err(joined)?;
+                log_phase("draw provenance", started.elapsed(), format_args!("batch {id}"));
+                p.map(Arc::new)
+            }
+            None => None,
+        };
+        let head = prepared.head(&self.rules, &batch);
+        Ok(PreparedBatch { batch, prepared: Arc::new(prepared), pictures, head })
+    }
+}
+
+/// A batch ready to audit in any order of chunks (see [`AuditJob::prepare`]).
+#[derive(Debug, Clone)]
+pub struct PreparedBatch {
+    /// The batch.
+    pub batch: Arc<Batch>,
+    prepared: Arc<Prepared>,
+    pictures: Option<Arc<Pictures>>,
+    /// Its report's head.
+    pub head: ReportHead,
+}
+
+/// Audited goods of one batch, as [`audit_chunk`] hands them on.
+#[derive(Debug)]
+pub struct AuditedChunk {
+    /// The goods' reports, in the order asked.
+    pub goods: Vec<GoodReport>,
+    /// Per good, the draft it gets once its blocking findings are cleared by review.
+    pub drafts: Vec<Option<CertificateDraft>>,
+}
+
+impl AuditedChunk {
+    /// The goods as a sink receives them.
+    pub fn results<'a>(&'a self, batch: &'a PreparedBatch) -> Vec<GoodResult<'a>> {
+        self.goods
+            .iter()
+            .zip(&self.drafts)
+            .map(|(g, d)| GoodResult {
+                batch: &batch.head.batch,
+                report: g,
+                draft_if_cleared: d.as_ref(),
+                pictures: batch.pictures.as_deref(),
+            })
+            .collect()
+    }
+}
+
+/// Audits the goods at `indices` of a prepared batch (CPU-bound: call it from a blocking thread).
+pub fn audit_chunk(
+    rules: &RuleSet,
+    batch: &PreparedBatch,
+    indices: &[usize],
+    opts: &RunOptions,
+    progress: &Progress,
+) -> Result<AuditedChunk, RunError> {
+    let b = &batch.batch;
+    let mut goods = Vec::with_capacity(indices.len());
+    audit_prepared_with(
+        rules,
+        b,
+        &batch.prepared,
+        indices,
+        opts,
+        progress,
+        |g| g,
+        |g| {
+            goods.push(g);
+            Ok(())
+        },
+    )?;
+    let drafts = goods
+        .iter()
+        .zip(indices)
+        .map(|(g, &i)| cleared_draft(b, b.goods.get(i), &g.audit, g.certificate.as_ref()))
+        .collect();
+    Ok(AuditedChunk { goods, drafts })
+}
+
+/// Why [`run_job`] stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum SinkRunError<E: std::error::Error + 'static> {
     /// The audit stopped (cancelled, wrong pack, internal error).
@@ -59,103 +208,105 @@ pub enum SinkRunError<E: std::error::Error + 'static> {
     Sink(#[source] E),
 }
 
-/// What [`run_into`] did.
-#[derive(Debug)]
-pub struct SinkRun {
-    /// The reports of the goods audited now (goods already stored are not in them).
-    pub reports: Vec<BatchReport>,
+/// What [`run_job`] did: per batch its head and the counts of the goods audited now; no good's report
+/// is kept (the sink has them).
+#[derive(Debug, Default)]
+pub struct JobDone {
+    /// Per batch, in order.
+    pub batches: Vec<(ReportHead, Summary)>,
     /// Goods skipped because the sink already held them.
     pub skipped: usize,
 }
 
-/// Audits `batches` into `sink`, `chunk` goods at a time, skipping goods the sink already holds.
-pub async fn run_into<S: ResultSink + Send>(
-    rules: Arc<RuleSet>,
-    batches: Vec<Batch>,
-    opts: RunOptions,
+impl JobDone {
+    /// Goods audited now, in all batches.
+    pub fn audited(&self) -> usize {
+        self.batches.iter().map(|(_, s)| s.goods).sum()
+    }
+}
+
+/// The one audit pipeline: audits every good of `job` the sink does not hold yet into `sink`, chunk
+/// by chunk, the next chunk audited while the sink writes the one before.
+pub async fn run_job<S: ResultSink + Send>(
+    job: &AuditJob,
     progress: Arc<Progress>,
     sink: &mut S,
-    chunk: usize,
-) -> Result<SinkRun, SinkRunError<S::Error>> {
+) -> Result<JobDone, SinkRunError<S::Error>> {
     let stored = sink.stored().await.map_err(SinkRunError::Sink)?;
-    let mut skipped = 0;
-    let mut reports = Vec::with_capacity(batches.len());
-    for batch in batches {
-        let batch = Arc::new(batch);
-        // The provenance graph is built and traced once per batch, not once per chunk.
-        let started = Instant::now();
-        let prepared = {
-            let (rules, opts, batch) = (rules.clone(), opts.clone(), batch.clone());
-            tokio::task::spawn_blocking(move || prepare(&rules, &batch, &opts))
-                .await
-                .map_err(|e| RunError::Internal(e.to_string()))??
-        };
-        let prepared = Arc::new(prepared);
-        let id = &batch.header.id;
-        let lots = prepared.lots_traced();
-        log_phase("trace provenance", started.elapsed(), format_args!("batch {id}, {lots} lot(s) named by BOM lines"));
-        let pictures = match &batch.provenance {
-            Some(_) => {
-                let started = Instant::now();
-                let (rules, batch) = (rules.clone(), batch.clone());
-                let p = tokio::task::spawn_blocking(move || {
-                    batch.provenance.as_ref().and_then(|p| Pictures::build(&rules, p))
-                })
-                .await
-                .map_err(|e| RunError::Internal(e.to_string()))?;
-                log_phase("draw provenance", started.elapsed(), format_args!("batch {id}"));
-                p
-            }
-            None => None,
-        };
-        let todo: Vec<usize> = (0..batch.goods.len())
-            .filter(|&i| !stored.contains(&(batch.header.id.clone(), batch.goods[i].id().to_string())))
+    let mut done = JobDone::default();
+    for i in 0..job.batches.len() {
+        let batch = job.prepare(i).await?;
+        let id = batch.head.batch.clone();
+        let todo: Vec<usize> = (0..batch.batch.goods.len())
+            .filter(|&g| !stored.contains(&(id.clone(), batch.batch.goods[g].id().to_string())))
             .collect();
-        skipped += batch.goods.len() - todo.len();
-        let mut whole: Option<BatchReport> = None;
-        let pieces: Vec<Vec<usize>> =
-            if todo.is_empty() { vec![Vec::new()] } else { todo.chunks(chunk.max(1)).map(<[usize]>::to_vec).collect() };
-        // Audit and store alternate chunk by chunk: each phase's time is summed over the chunks.
-        let (mut audit_time, mut store_time, chunks) = (Duration::ZERO, Duration::ZERO, pieces.len());
-        for piece in pieces {
-            let (rules, opts, progress, batch, prepared) =
-                (rules.clone(), opts.clone(), progress.clone(), batch.clone(), prepared.clone());
-            let started = Instant::now();
-            let (report, drafts) =
-                tokio::task::spawn_blocking(move || audit_goods(&rules, &batch, &prepared, &piece, &opts, &progress))
-                    .await
-                    .map_err(|e| RunError::Internal(e.to_string()))??;
-            audit_time += started.elapsed();
-            let started = Instant::now();
-            let results: Vec<GoodResult<'_>> = report
-                .goods
-                .iter()
-                .zip(&drafts)
-                .map(|(g, d)| GoodResult {
-                    batch: &report.batch,
-                    report: g,
-                    draft_if_cleared: d.as_ref(),
-                    pictures: pictures.as_ref(),
-                })
-                .collect();
-            if !results.is_empty() {
-                sink.write_chunk(&results).await.map_err(SinkRunError::Sink)?;
+        done.skipped += batch.batch.goods.len() - todo.len();
+        sink.begin_batch(&batch.head).await.map_err(SinkRunError::Sink)?;
+        let started = Instant::now();
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<AuditedChunk, RunError>>(1);
+        let producer = {
+            let (rules, opts, progress, batch, todo, chunk) =
+                (job.rules.clone(), job.opts.clone(), progress.clone(), batch.clone(), todo.clone(), job.chunk);
+            tokio::task::spawn_blocking(move || {
+                let mut busy = Duration::ZERO;
+                for piece in todo.chunks(chunk) {
+                    let t = Instant::now();
+                    let audited = audit_chunk(&rules, &batch, piece, &opts, &progress);
+                    busy += t.elapsed();
+                    let failed = audited.is_err();
+                    // The receiver is gone when the sink failed: stop auditing.
+                    if tx.blocking_send(audited).is_err() || failed {
+                        break;
+                    }
+                }
+                busy
+            })
+        };
+        let mut summary = Summary::default();
+        let (mut store_time, mut chunks) = (Duration::ZERO, 0usize);
+        let mut outcome: Result<(), SinkRunError<S::Error>> = Ok(());
+        while let Some(audited) = rx.recv().await {
+            let audited = match audited {
+                Ok(a) => a,
+                Err(e) => {
+                    outcome = Err(e.into());
+                    break;
+                }
+            };
+            let t = Instant::now();
+            for g in &audited.goods {
+                summary.add(g);
             }
-            store_time += started.elapsed();
-            match &mut whole {
-                None => whole = Some(report),
-                Some(w) => w.goods.extend(report.goods),
+            if let Err(e) = sink.write_chunk(&audited.results(&batch)).await {
+                outcome = Err(SinkRunError::Sink(e));
+                break;
             }
+            store_time += t.elapsed();
+            chunks += 1;
         }
-        let (goods, lines) = (todo.len(), bom_lines(&batch, &todo));
+        drop(rx);
+        let audit_time = producer.await.map_err(joined)?;
+        outcome?;
+        let (goods, lines) = (todo.len(), bom_lines(&batch.batch, &todo));
         log_phase("audit", audit_time, format_args!("batch {id}, {goods} good(s), {lines} BOM line(s)"));
-        log_phase("store results", store_time, format_args!("batch {id}, {goods} good(s) in {chunks} chunk(s)"));
-        if let Some(mut w) = whole {
-            w.summary = summarize(&w.goods);
-            reports.push(w);
-        }
+        log_phase(
+            "store results",
+            store_time,
+            format_args!(
+                "batch {id}, {goods} good(s) in {chunks} chunk(s), overlapping the audit ({:.3} s wall)",
+                started.elapsed().as_secs_f64()
+            ),
+        );
+        sink.end_batch(&batch.head, &summary).await.map_err(SinkRunError::Sink)?;
+        done.batches.push((batch.head.clone(), summary));
     }
-    Ok(SinkRun { reports, skipped })
+    sink.finish().await.map_err(SinkRunError::Sink)?;
+    Ok(done)
+}
+
+/// A blocking task that did not finish (it panicked: a bug).
+fn joined(e: tokio::task::JoinError) -> RunError {
+    RunError::Internal(e.to_string())
 }
 
 /// BOM lines of the goods at `indices` (sub-BOMs included), for the `-v` log.
@@ -170,40 +321,6 @@ fn bom_lines(batch: &Batch, indices: &[usize]) -> usize {
             _ => None,
         })
         .sum()
-}
-
-/// Audits the goods at `indices` of a [`prepare`]d `batch` (CPU-bound: call it from a blocking thread).
-/// Returns the report of those goods and, per good, the draft it gets once its blocking findings are
-/// cleared.
-pub fn audit_goods(
-    rules: &RuleSet,
-    batch: &Batch,
-    prepared: &Prepared,
-    indices: &[usize],
-    opts: &RunOptions,
-    progress: &Progress,
-) -> Result<(BatchReport, Vec<Option<CertificateDraft>>), RunError> {
-    let mut goods = Vec::with_capacity(indices.len());
-    let (head, _) = audit_prepared_with(
-        rules,
-        batch,
-        prepared,
-        indices,
-        opts,
-        progress,
-        |g| g,
-        |g| {
-            goods.push(g);
-            Ok(())
-        },
-    )?;
-    // One report per index, in the order of `indices`.
-    let drafts = goods
-        .iter()
-        .zip(indices)
-        .map(|(g, &i)| cleared_draft(batch, batch.goods.get(i), &g.audit, g.certificate.as_ref()))
-        .collect();
-    Ok((batch_report(head, goods), drafts))
 }
 
 /// The draft a qualified good gets once its blocking findings are cleared by review.
@@ -226,4 +343,417 @@ fn cleared_draft(
     let mut cleared = audit.clone();
     cleared.findings.retain(|f| f.severity != crate::finding::Severity::Blocking);
     draft(batch, good, &cleared, None).ok()
+}
+
+/// A sink that keeps nothing (the server's upload stores through the runner only; a dry run).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Discard;
+
+impl ResultSink for Discard {
+    type Error = std::convert::Infallible;
+
+    async fn write_chunk(&mut self, _goods: &[GoodResult<'_>]) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// A sink's failure with its type erased, for a [`Tee`] of sinks of different kinds.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SinkFailure(pub Box<dyn std::error::Error + Send + Sync>);
+
+impl SinkFailure {
+    fn from<E: std::error::Error + Send + Sync + 'static>(e: E) -> SinkFailure {
+        SinkFailure(Box::new(e))
+    }
+}
+
+/// Two sinks fed the same chunks: the first (the store) is written first and says which goods are
+/// already held; the second (report and certificate files) follows.
+#[derive(Debug)]
+pub struct Tee<A, B>(pub A, pub B);
+
+impl<A: ResultSink + Send, B: ResultSink + Send> ResultSink for Tee<A, B> {
+    type Error = SinkFailure;
+
+    async fn stored(&mut self) -> Result<HashSet<(String, String)>, SinkFailure> {
+        self.0.stored().await.map_err(SinkFailure::from)
+    }
+
+    async fn begin_batch(&mut self, head: &ReportHead) -> Result<(), SinkFailure> {
+        self.0.begin_batch(head).await.map_err(SinkFailure::from)?;
+        self.1.begin_batch(head).await.map_err(SinkFailure::from)
+    }
+
+    async fn write_chunk(&mut self, goods: &[GoodResult<'_>]) -> Result<(), SinkFailure> {
+        self.0.write_chunk(goods).await.map_err(SinkFailure::from)?;
+        self.1.write_chunk(goods).await.map_err(SinkFailure::from)
+    }
+
+    async fn end_batch(&mut self, head: &ReportHead, summary: &Summary) -> Result<(), SinkFailure> {
+        self.0.end_batch(head, summary).await.map_err(SinkFailure::from)?;
+        self.1.end_batch(head, summary).await.map_err(SinkFailure::from)
+    }
+
+    async fn finish(&mut self) -> Result<(), SinkFailure> {
+        self.0.finish().await.map_err(SinkFailure::from)?;
+        self.1.finish().await.map_err(SinkFailure::from)
+    }
+}
+
+impl<S: ResultSink + Send> ResultSink for Option<S> {
+    type Error = S::Error;
+
+    async fn stored(&mut self) -> Result<HashSet<(String, String)>, S::Error> {
+        match self {
+            Some(s) => s.stored().await,
+            None => Ok(HashSet::new()),
+        }
+    }
+
+    async fn begin_batch(&mut self, head: &ReportHead) -> Result<(), S::Error> {
+        match self {
+            Some(s) => s.begin_batch(head).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn write_chunk(&mut self, goods: &[GoodResult<'_>]) -> Result<(), S::Error> {
+        match self {
+            Some(s) => s.write_chunk(goods).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn end_batch(&mut self, head: &ReportHead, summary: &Summary) -> Result<(), S::Error> {
+        match self {
+            Some(s) => s.end_batch(head, summary).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn finish(&mut self) -> Result<(), S::Error> {
+        match self {
+            Some(s) => s.finish().await,
+            None => Ok(()),
+        }
+    }
+}
+
+/// Writes batch reports as JSON while their goods are audited: the head's keys, each good as it comes,
+/// then the summary, so no report is held whole. Keys in alphabetical order, `goods` before `summary`;
+/// compact, or indented like `serde_json`'s pretty printer. One batch is one object; `many` writes an
+/// array of them (as `run --out` does for several batch files).
+#[derive(Debug)]
+pub struct ReportJson<W: Write> {
+    w: W,
+    pretty: bool,
+    many: bool,
+    batches: usize,
+    goods: usize,
+}
+
+impl<W: Write> ReportJson<W> {
+    /// Starts the output (`[` for `many`).
+    pub fn new(mut w: W, pretty: bool, many: bool) -> io::Result<ReportJson<W>> {
+        if many {
+            w.write_all(b"[")?;
+        }
+        Ok(ReportJson { w, pretty, many, batches: 0, goods: 0 })
+    }
+
+    /// Indentation of the batch object's keys.
+    fn depth(&self) -> usize {
+        usize::from(self.many) + 1
+    }
+
+    fn newline(&mut self, depth: usize) -> io::Result<()> {
+        if self.pretty {
+            self.w.write_all(b"\n")?;
+            for _ in 0..depth {
+                self.w.write_all(b"  ")?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `value` at `depth`: compact, or pretty with every line after the first indented to `depth`
+    /// (JSON strings hold no raw newline, so each newline of the pretty text is a line break).
+    fn value(&mut self, value: &impl Serialize, depth: usize) -> io::Result<()> {
+        if !self.pretty {
+            return serde_json::to_writer(&mut self.w, value).map_err(io::Error::other);
+        }
+        let text = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
+        self.indented(&text, depth)
+    }
+
+    fn indented(&mut self, text: &[u8], depth: usize) -> io::Result<()> {
+        for (n, line) in text.split(|&b| b == b'\n').enumerate() {
+            if n > 0 {
+                self.newline(depth)?;
+            }
+            self.w.write_all(line)?;
+        }
+        Ok(())
+    }
+
+    fn key(&mut self, key: &str, first: bool) -> io::Result<()> {
+        if !first {
+            self.w.write_all(b",")?;
+        }
+        let depth = self.depth();
+        self.newline(depth)?;
+        serde_json::to_writer(&mut self.w, key).map_err(io::Error::other)?;
+        self.w.write_all(if self.pretty { b": " } else { b":" })
+    }
+
+    /// Opens a batch's object and its `goods` array.
+    pub fn begin_batch(&mut self, head: &ReportHead) -> io::Result<()> {
+        if self.batches > 0 {
+            self.w.write_all(b",")?;
+        }
+        if self.many {
+            self.newline(1)?;
+        }
+        self.batches += 1;
+        self.goods = 0;
+        self.w.write_all(b"{")?;
+        let depth = self.depth();
+        self.key("as_of", true)?;
+        self.value(&head.as_of, depth)?;
+        self.key("batch", false)?;
+        self.value(&head.batch, depth)?;
+        self.key("currency", false)?;
+        self.value(&head.currency, depth)?;
+        self.key("engine_version", false)?;
+        self.value(&env!("CARGO_PKG_VERSION"), depth)?;
+        self.key("file", false)?;
+        self.value(&head.file, depth)?;
+        self.key("goods", false)?;
+        self.w.write_all(b"[")
+    }
+
+    /// One good of the open batch.
+    pub fn good(&mut self, good: &GoodReport) -> io::Result<()> {
+        self.separate_good()?;
+        let depth = self.depth() + 1;
+        self.value(good, depth)
+    }
+
+    /// One good already serialized compactly (the engine-only path serializes on the audit workers).
+    pub fn good_json(&mut self, json: &[u8]) -> io::Result<()> {
+        self.separate_good()?;
+        if self.pretty {
+            let v: serde_json::Value = serde_json::from_slice(json).map_err(io::Error::other)?;
+            let depth = self.depth() + 1;
+            return self.value(&v, depth);
+        }
+        self.w.write_all(json)
+    }
+
+    fn separate_good(&mut self) -> io::Result<()> {
+        if self.goods > 0 {
+            self.w.write_all(b",")?;
+        }
+        self.goods += 1;
+        let depth = self.depth() + 1;
+        self.newline(depth)
+    }
+
+    /// Closes the `goods` array and writes the keys that follow it, `summary` among them.
+    pub fn end_batch(&mut self, head: &ReportHead, summary: &Summary) -> io::Result<()> {
+        let depth = self.depth();
+        if self.goods > 0 {
+            self.newline(depth)?;
+        }
+        self.w.write_all(b"]")?;
+        self.key("importing_party", false)?;
+        self.value(&head.importing_party, depth)?;
+        // As in `BatchReport`: no warnings, no key.
+        if !head.input_warnings.is_empty() {
+            self.key("input_warnings", false)?;
+            self.value(&head.input_warnings, depth)?;
+        }
+        self.key("rule_pack", false)?;
+        self.value(&head.rule_pack, depth)?;
+        self.key("summary", false)?;
+        self.value(summary, depth)?;
+        self.key("version", false)?;
+        self.value(&REPORT_VERSION, depth)?;
+        self.newline(depth - 1)?;
+        self.w.write_all(b"}")
+    }
+
+    /// Closes the array (for `many`), ends with a newline, flushes; returns the writer.
+    pub fn finish(mut self) -> io::Result<W> {
+        if self.many {
+            if self.batches > 0 {
+                self.newline(0)?;
+            }
+            self.w.write_all(b"]")?;
+        }
+        self.w.write_all(b"\n")?;
+        self.w.flush()?;
+        Ok(self.w)
+    }
+}
+
+/// A file written through a temporary file in its directory and renamed into place by
+/// [`AtomicFile::commit`]; dropped uncommitted, the temporary file is removed, so a failed or cancelled
+/// run never leaves a half-written report. A path that is not a regular file (`/dev/null`, a FIFO) is
+/// written in place.
+#[derive(Debug)]
+pub struct AtomicFile {
+    w: Option<io::BufWriter<std::fs::File>>,
+    tmp: Option<PathBuf>,
+    path: PathBuf,
+}
+
+impl AtomicFile {
+    /// Creates the temporary file (and the directory of `path` when missing).
+    pub fn create(path: &Path) -> io::Result<AtomicFile> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = temp_path(path);
+        let file = std::fs::File::create(tmp.as_deref().unwrap_or(path))
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot write `{}`: {e}", path.display())))?;
+        Ok(AtomicFile { w: Some(io::BufWriter::with_capacity(1 << 20, file)), tmp, path: path.to_path_buf() })
+    }
+
+    /// Flushes and renames the file into place.
+    pub fn commit(mut self) -> io::Result<()> {
+        if let Some(w) = self.w.take() {
+            w.into_inner().map_err(io::IntoInnerError::into_error)?;
+        }
+        finish(self.tmp.take().as_deref(), &self.path)
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.w.as_mut().ok_or_else(|| io::Error::other("the file is closed"))?.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.w.as_mut().map_or(Ok(()), Write::flush)
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if let Some(tmp) = self.tmp.take() {
+            drop(self.w.take());
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+}
+
+/// The report, streamed as JSON to a file (renamed into place at the end) or to any writer.
+#[derive(Debug)]
+pub struct ReportSink<W: Write> {
+    json: Option<ReportJson<W>>,
+}
+
+impl ReportSink<AtomicFile> {
+    /// The report of `batches` batch files into `path` (an array when there are several).
+    pub fn file(path: &Path, pretty: bool, batches: usize) -> io::Result<ReportSink<AtomicFile>> {
+        Ok(ReportSink { json: Some(ReportJson::new(AtomicFile::create(path)?, pretty, batches > 1)?) })
+    }
+}
+
+impl<W: Write> ReportSink<W> {
+    /// The report into `w` (stdout).
+    pub fn writer(w: W, pretty: bool, batches: usize) -> io::Result<ReportSink<W>> {
+        Ok(ReportSink { json: Some(ReportJson::new(w, pretty, batches > 1)?) })
+    }
+
+    fn json(&mut self) -> io::Result<&mut ReportJson<W>> {
+        self.json.as_mut().ok_or_else(|| io::Error::other("the report is already finished"))
+    }
+
+    /// Ends the report; returns the writer (to commit a file).
+    pub fn into_inner(mut self) -> io::Result<W> {
+        self.json.take().ok_or_else(|| io::Error::other("the report is already finished"))?.finish()
+    }
+}
+
+impl<W: Write + Send> ResultSink for ReportSink<W> {
+    type Error = io::Error;
+
+    async fn begin_batch(&mut self, head: &ReportHead) -> io::Result<()> {
+        self.json()?.begin_batch(head)
+    }
+
+    async fn write_chunk(&mut self, goods: &[GoodResult<'_>]) -> io::Result<()> {
+        let json = self.json()?;
+        goods.iter().try_for_each(|g| json.good(g.report))
+    }
+
+    async fn end_batch(&mut self, head: &ReportHead, summary: &Summary) -> io::Result<()> {
+        self.json()?.end_batch(head, summary)
+    }
+}
+
+/// Each certificate draft written as it is made: `GOOD.md` (to read and sign) and `GOOD.json`, each
+/// through a temporary file and a rename.
+#[derive(Debug)]
+pub struct CertificateFiles {
+    dir: PathBuf,
+    /// Drafts written.
+    pub written: usize,
+}
+
+impl CertificateFiles {
+    /// Into `dir` (created).
+    pub fn new(dir: &Path) -> io::Result<CertificateFiles> {
+        std::fs::create_dir_all(dir)?;
+        Ok(CertificateFiles { dir: dir.to_path_buf(), written: 0 })
+    }
+}
+
+impl ResultSink for CertificateFiles {
+    type Error = io::Error;
+
+    async fn write_chunk(&mut self, goods: &[GoodResult<'_>]) -> io::Result<()> {
+        for g in goods {
+            if let Some(c) = &g.report.certificate {
+                let name = file_name(&g.report.audit.good);
+                write_atomically(&self.dir.join(format!("{name}.md")), crate::certificate::markdown(c).as_bytes())?;
+                let json = serde_json::to_vec_pretty(c).map_err(io::Error::other)?;
+                write_atomically(&self.dir.join(format!("{name}.json")), &json)?;
+                self.written += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A file name from a good id: letters, digits, `-`, `_` and `.` kept, anything else `_`.
+pub fn file_name(id: &str) -> String {
+    id.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect()
+}
+
+impl<S: ResultSink + Send> ResultSink for &mut S {
+    type Error = S::Error;
+
+    fn stored(&mut self) -> impl Future<Output = Result<HashSet<(String, String)>, S::Error>> + Send {
+        (**self).stored()
+    }
+
+    fn begin_batch(&mut self, head: &ReportHead) -> impl Future<Output = Result<(), S::Error>> + Send {
+        (**self).begin_batch(head)
+    }
+
+    fn write_chunk(&mut self, goods: &[GoodResult<'_>]) -> impl Future<Output = Result<(), S::Error>> + Send {
+        (**self).write_chunk(goods)
+    }
+
+    fn end_batch(&mut self, head: &ReportHead, summary: &Summary) -> impl Future<Output = Result<(), S::Error>> + Send {
+        (**self).end_batch(head, summary)
+    }
+
+    fn finish(&mut self) -> impl Future<Output = Result<(), S::Error>> + Send {
+        (**self).finish()
+    }
 }

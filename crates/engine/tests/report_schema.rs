@@ -8,11 +8,13 @@
 mod common;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use common::{pack, root};
 use origin_engine::input::{GoodInput, load_batch};
 use origin_engine::report::v1;
 use origin_engine::run::{Progress, RunOptions, write_report_json};
+use origin_engine::sink::{AuditJob, ReportSink, run_job};
 use serde_json::Value;
 
 /// Every fixture batch and the demo batch.
@@ -68,8 +70,8 @@ fn every_report_reads_back_into_v1_and_validates() {
         assert_eq!(typed.version, v1::VERSION);
         let again = serde_json::to_value(&typed).unwrap();
         assert_eq!(again, written, "{}: report v1 does not write back the same report", path.display());
-        // `run --out` writes the report held in memory (`BatchReport`), the streamed path writes it as
-        // it goes: the two are one format.
+        // The report held in memory (`BatchReport`, what the tests audit) and the streamed one are one
+        // format.
         let held = serde_json::to_value(common::run(&load_batch(&path).unwrap())).unwrap();
         assert_eq!(held, written, "{}: the held and the streamed report differ", path.display());
         let errors: Vec<String> =
@@ -130,5 +132,32 @@ fn review_statuses_are_written_as_the_pack_spells_them() {
     ] {
         assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
         assert_eq!(serde_json::from_value::<v1::Review>(r.as_str().into()).unwrap(), r);
+    }
+}
+
+/// `run --out` streams the report through the one pipeline (`run_job` into a `ReportSink`, chunk by
+/// chunk): compact or indented, for one batch file or several (an array), it is the JSON of the reports
+/// held in memory, and the compact form is one line.
+#[test]
+fn the_pipeline_writes_the_held_reports_compact_or_pretty() {
+    let paths = batches();
+    let held: Vec<Value> =
+        paths.iter().map(|p| serde_json::to_value(common::run(&load_batch(p).unwrap())).unwrap()).collect();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    for pretty in [false, true] {
+        for n in [1, paths.len()] {
+            let batches = paths[..n].iter().map(|p| load_batch(p).unwrap()).collect();
+            let opts = RunOptions { as_of: None, threads: Some(1) };
+            // Chunks of 3 goods: the demo's 13 goods reach the sink in 5 chunks.
+            let job = AuditJob::new(Arc::new(pack().clone()), batches, opts, 3);
+            let mut sink = ReportSink::writer(Vec::new(), pretty, n).unwrap();
+            let done = rt.block_on(run_job(&job, Arc::new(Progress::default()), &mut sink)).unwrap();
+            assert_eq!(done.batches.len(), n);
+            let text = String::from_utf8(sink.into_inner().unwrap()).unwrap();
+            let written: Value = serde_json::from_str(&text).unwrap();
+            let want = if n == 1 { held[0].clone() } else { Value::Array(held[..n].to_vec()) };
+            assert_eq!(written, want, "pretty {pretty}, {n} batch(es)");
+            assert_eq!(text.lines().count() == 1, !pretty, "pretty {pretty}: {} lines", text.lines().count());
+        }
     }
 }

@@ -250,8 +250,9 @@ pub async fn run_uploads(s: &AppState, caller: &Caller, mut form: Multipart) -> 
         bom_scope: origin_engine::input::FileScope::BatchDirectory,
         upload_dir: Some(dir.path().to_path_buf()),
     };
-    let stored = runner::start(s.store(), s.rules().clone(), &req, Arc::new(Progress::default())).await.map_err(
-        |e| match e {
+    let progress = Arc::new(Progress::default());
+    let stored =
+        runner::start(s.store(), &req, progress, &mut origin_engine::sink::Discard).await.map_err(|e| match e {
             // A reader that stopped (a bug) is a 500 with a log reference, never its text in a 422.
             RunnerError::NotStarted(RunError::Internal(detail)) => AppError::internal(detail),
             // Files are named as uploaded: the temporary directory is the server's business.
@@ -262,8 +263,7 @@ pub async fn run_uploads(s: &AppState, caller: &Caller, mut form: Multipart) -> 
             RunnerError::Store(e) => e.into(),
             RunnerError::Stopped { run, source } => AppError::internal(format!("run {run} stopped: {source}")),
             other => AppError::internal(other),
-        },
-    )?;
+        })?;
     drop(dir);
     let withdrawn = stored.completed.withdrawn.iter().map(|w| w.certificate.clone()).collect();
     Ok(RunStarted { run: stored.completed.run, withdrawn_certificates: withdrawn })

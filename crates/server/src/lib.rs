@@ -40,8 +40,9 @@ pub const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
 /// How the server is set up.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The rule pack runs started from the API use (built-in or a directory); the same the server loaded.
-    pub pack: origin_rules::PackSource,
+    /// The rule pack the server loaded at start: every page and every run started from the API use it,
+    /// and a run records the digest of these very files.
+    pub pack: origin_store::runner::RunPack,
     /// Mark cookies `Secure` (browsers then send them over HTTPS and to localhost only). On by default;
     /// off only for plain-HTTP access from another host in a trusted test network.
     pub secure_cookies: bool,
@@ -56,7 +57,6 @@ pub struct AppState {
 #[derive(Debug)]
 struct Inner {
     store: Store,
-    rules: Arc<RuleSet>,
     config: Config,
     /// Finding counts per filter and store version.
     counts: counts::CountCache,
@@ -69,12 +69,11 @@ struct Inner {
 
 impl AppState {
     /// A state over an open store and a loaded rule pack.
-    pub fn new(store: Store, rules: Arc<RuleSet>, config: Config) -> AppState {
+    pub fn new(store: Store, config: Config) -> AppState {
         let login_secret = origin_store::new_secret("").ok().map(String::into_bytes);
         AppState {
             inner: Arc::new(Inner {
                 store,
-                rules,
                 config,
                 counts: counts::CountCache::default(),
                 login_secret,
@@ -106,7 +105,7 @@ impl AppState {
 
     /// The rule pack.
     pub fn rules(&self) -> &Arc<RuleSet> {
-        &self.inner.rules
+        &self.inner.config.pack.rules
     }
 
     /// The configuration.

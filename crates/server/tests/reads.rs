@@ -17,14 +17,14 @@ use support::app::{Fixture, api, fixture, page, repo, send};
 async fn store_demo_again(fx: &Fixture) {
     let req = RunRequest {
         batches: vec![repo().join("fixtures/demo/batch.yaml")],
-        pack: repo().join("rules/usmca").into(),
+        pack: fx.state.config().pack.clone(),
         opts: RunOptions { as_of: None, threads: Some(1) },
         actor: "fixture".into(),
         chunk: DEFAULT_CHUNK,
         bom_scope: Default::default(),
         upload_dir: None,
     };
-    runner::start(fx.store(), fx.state.rules().clone(), &req, Arc::new(Progress::default())).await.unwrap();
+    runner::start(fx.store(), &req, Arc::new(Progress::default()), &mut origin_engine::sink::Discard).await.unwrap();
 }
 
 /// The findings of every page, following `next` from `first`; asserts each page's size and counts.

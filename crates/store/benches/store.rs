@@ -178,7 +178,7 @@ async fn main() {
             kind: "batch",
             name: "bench.json".into(),
             digest: origin_store::sha256_hex(&content),
-            content,
+            content: content.into(),
         }],
         rules_digest: "0".repeat(64),
     };

@@ -5,8 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use origin_engine::input::{FileScope, resolve_bom_file};
-use origin_rules::{PackError, PackSource};
+use origin_rules::PackFiles;
 use sha2::{Digest, Sha256};
+
+use crate::runs::BLOB_PART;
 
 /// One file a run used.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,7 +20,23 @@ pub struct InputFile {
     /// sha256 of the content, hex.
     pub digest: String,
     /// The content.
-    pub content: Vec<u8>,
+    pub content: Content,
+}
+
+/// A file's content: in memory, or (a file larger than one [`BLOB_PART`]) on disk, digested in a
+/// streaming pass and stored part by part, so a 1.4 GB batch is never held whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Content {
+    /// The bytes.
+    Bytes(Vec<u8>),
+    /// A large file, read again part by part when stored (and refused if its digest changed).
+    File(PathBuf),
+}
+
+impl From<Vec<u8>> for Content {
+    fn from(bytes: Vec<u8>) -> Content {
+        Content::Bytes(bytes)
+    }
 }
 
 /// Every file of a run, and the digest of the rule pack as a whole.
@@ -37,26 +55,53 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 fn file(kind: &'static str, name: String, path: &Path) -> std::io::Result<InputFile> {
-    let content =
-        std::fs::read(path).map_err(|e| std::io::Error::new(e.kind(), format!("reading `{}`: {e}", path.display())))?;
-    Ok(InputFile { kind, name, digest: sha256_hex(&content), content })
+    let located = |e: std::io::Error| std::io::Error::new(e.kind(), format!("reading `{}`: {e}", path.display()));
+    let len = std::fs::metadata(path).map_err(located)?.len();
+    if len <= BLOB_PART as u64 {
+        let content = std::fs::read(path).map_err(located)?;
+        return Ok(InputFile { kind, name, digest: sha256_hex(&content), content: Content::Bytes(content) });
+    }
+    let mut hasher = Sha256::new();
+    let mut f = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path).map_err(located)?);
+    std::io::copy(&mut f, &mut hasher).map_err(located)?;
+    let digest = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    Ok(InputFile { kind, name, digest, content: Content::File(path.to_path_buf()) })
 }
 
-/// Reads the batch files, the BOM files they name (`batch.bom_files`), and every file of the rule pack
-/// used (the built-in pack's embedded files, or the `--rules` directory's). BOM files are resolved as
+/// `batch.bom_files` of a batch file (see [`bom_files`]); a large JSON batch is read as a stream.
+fn bom_files_of(f: &InputFile) -> std::io::Result<Vec<String>> {
+    match &f.content {
+        Content::Bytes(b) => Ok(bom_files(b)),
+        Content::File(path) => {
+            let mut r = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
+            let first = std::io::BufRead::fill_buf(&mut r)?.iter().find(|b| !b.is_ascii_whitespace()).copied();
+            if first == Some(b'{') {
+                return Ok(serde_json::from_reader::<_, Head>(r)
+                    .ok()
+                    .and_then(|h| h.batch)
+                    .map(|b| b.bom_files)
+                    .unwrap_or_default());
+            }
+            Ok(bom_files(&std::fs::read(path)?))
+        }
+    }
+}
+
+/// Reads the batch files and the BOM files they name (`batch.bom_files`), and takes every file of the
+/// rule pack used as it was read to load the rules (never read again from disk). BOM files are resolved as
 /// the engine resolves them ([`resolve_bom_file`] in `scope`): one the engine would refuse is not read
 /// here either. A batch under `upload_dir` is named by its path inside it, so that a server's temporary
 /// directory is never recorded.
 pub fn collect_inputs(
     batches: &[PathBuf],
-    pack: &PackSource,
+    pack: &PackFiles,
     scope: FileScope,
     upload_dir: Option<&Path>,
 ) -> std::io::Result<RunInputs> {
     let mut files = Vec::new();
     for b in batches {
         let f = file("batch", batch_name(b, upload_dir), b)?;
-        let boms = bom_files(&f.content);
+        let boms = bom_files_of(&f)?;
         files.push(f);
         for name in boms {
             let Ok(path) = resolve_bom_file(b, &name, scope) else { continue };
@@ -65,18 +110,30 @@ pub fn collect_inputs(
             }
         }
     }
-    let rules = pack.files().map_err(|e| match e {
-        PackError::Io(e) => e,
-        e @ PackError::MissingDir(_) => std::io::Error::new(std::io::ErrorKind::NotFound, e.to_string()),
-    })?;
     let mut listing = String::new();
-    for (name, content) in rules.iter() {
-        let f =
-            InputFile { kind: "rules", name: name.to_string(), digest: sha256_hex(content), content: content.to_vec() };
+    for (name, content) in pack.iter() {
+        let f = InputFile {
+            kind: "rules",
+            name: name.to_string(),
+            digest: sha256_hex(content),
+            content: content.to_vec().into(),
+        };
         listing.push_str(&format!("{}  {}\n", f.digest, f.name));
         files.push(f);
     }
     Ok(RunInputs { files, rules_digest: sha256_hex(listing.as_bytes()) })
+}
+
+/// The part of a batch header that names its BOM files.
+#[derive(serde::Deserialize)]
+struct Head {
+    batch: Option<HeadBatch>,
+}
+
+#[derive(serde::Deserialize)]
+struct HeadBatch {
+    #[serde(default)]
+    bom_files: Vec<String>,
 }
 
 /// How a run records a batch path: as given, or relative to the upload directory it is in.
@@ -92,15 +149,6 @@ pub fn batch_name(batch: &Path, upload_dir: Option<&Path>) -> String {
 /// A JSON batch is read with serde_json into just that field, skipping the rest without building it:
 /// a generic YAML value of a 1.4 GB JSON batch would take tens of gigabytes.
 pub fn bom_files(content: &[u8]) -> Vec<String> {
-    #[derive(serde::Deserialize)]
-    struct Head {
-        batch: Option<HeadBatch>,
-    }
-    #[derive(serde::Deserialize)]
-    struct HeadBatch {
-        #[serde(default)]
-        bom_files: Vec<String>,
-    }
     if content.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
         return serde_json::from_slice::<Head>(content)
             .ok()

@@ -33,7 +33,7 @@ use sqlx::{Any, AnyPool, Transaction};
 pub use certificate::{CertificateRow, IssueRequest};
 pub use export::{Exported, export_run, restore_inputs};
 pub use facts::LotPicture;
-pub use inputs::{InputFile, RunInputs, batch_name, bom_files, collect_inputs, sha256_hex};
+pub use inputs::{Content, InputFile, RunInputs, batch_name, bom_files, collect_inputs, sha256_hex};
 pub use log::{Anchor, LogEntry, LogProblem, LogReport, RowCounts};
 pub use review::{Decision, FindingCounts, FindingFilter, FindingRow, ListedFinding, ReviewRequest, ReviewRow, Role};
 pub use runs::{

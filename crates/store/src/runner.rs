@@ -1,5 +1,6 @@
 //! A stored run from start to end: read the batches (a bad header stops everything before the store is
-//! touched), record the run and its files, audit chunk by chunk into the store, then the final commit.
+//! touched), record the run and its files, run the engine's one pipeline ([`run_job`]) into the store and
+//! whatever else the caller asks for (a report file, certificate files), then the final commit.
 //! [`resume`] finishes a run that was killed, failed or cancelled, after checking that its input files
 //! and rule pack are byte-for-byte the ones it started with.
 
@@ -8,9 +9,9 @@ use std::sync::Arc;
 
 use crate::RunSettings;
 use origin_engine::input::{Batch, FileScope, load_batch_in};
-use origin_engine::run::{BatchReport, Progress, RunError, RunOptions, log_phase};
-use origin_engine::sink::{SinkRunError, run_into};
-use origin_rules::{PackSource, RuleSet};
+use origin_engine::run::{Progress, RunError, RunOptions, log_phase};
+use origin_engine::sink::{AuditJob, JobDone, ResultSink, SinkFailure, SinkRunError, Tee, run_job};
+use origin_rules::{PackFiles, PackSource, RuleSet};
 
 use crate::inputs::{batch_name, collect_inputs};
 use crate::runs::{CompletedRun, NewRun, RunSink, RunStatus};
@@ -19,14 +20,38 @@ use crate::{Store, StoreError};
 /// Goods per transaction unless told otherwise.
 pub const DEFAULT_CHUNK: usize = 256;
 
+/// The rule pack of a run, read once: where it came from, its files as read, and the rules loaded from
+/// exactly those files, so the digest a run records is of the pack its audit used (a server that loaded
+/// its pack at start records that pack, whatever is on disk now).
+#[derive(Debug, Clone)]
+pub struct RunPack {
+    /// Built-in or a directory (recorded in the run's options as `rules_source`).
+    pub source: PackSource,
+    /// The files the rules were loaded from (digested and kept with the run).
+    pub files: Arc<PackFiles>,
+    /// The rules.
+    pub rules: Arc<RuleSet>,
+}
+
+impl RunPack {
+    /// Reads `source` once and loads it; the errors, one per line, when it does not load.
+    pub fn load(source: PackSource) -> Result<RunPack, String> {
+        let files = source.files().map_err(|e| e.to_string())?;
+        let loaded = origin_rules::load_files(&files);
+        match loaded.rules {
+            Some(rules) => Ok(RunPack { source, files: Arc::new(files), rules: Arc::new(rules) }),
+            None => Err(loaded.diagnostics.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")),
+        }
+    }
+}
+
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct RunRequest {
     /// Batch files.
     pub batches: Vec<PathBuf>,
-    /// The rule pack used: built-in or a directory (its files are digested and kept; which one is recorded
-    /// in the run's options as `rules_source`).
-    pub pack: PackSource,
+    /// The rule pack used.
+    pub pack: RunPack,
     /// Engine options.
     pub opts: RunOptions,
     /// Who runs it.
@@ -61,7 +86,7 @@ pub enum RunnerError {
         /// The run id.
         run: String,
         /// Why.
-        source: SinkRunError<StoreError>,
+        source: SinkRunError<SinkFailure>,
     },
 }
 
@@ -70,10 +95,9 @@ pub enum RunnerError {
 pub struct StoredRun {
     /// Run id.
     pub id: String,
-    /// Reports of the goods audited in this invocation.
-    pub reports: Vec<BatchReport>,
-    /// Goods already stored before (resume).
-    pub skipped: usize,
+    /// What the pipeline did: per batch its head and the counts of the goods audited in this invocation
+    /// (the reports went to the store and the other sinks, none is held).
+    pub job: JobDone,
     /// The final commit's outcome.
     pub completed: CompletedRun,
 }
@@ -105,20 +129,22 @@ fn joined(e: &tokio::task::JoinError) -> String {
     "reading the batch stopped unexpectedly (a bug, logged); nothing was stored".to_string()
 }
 
-/// Starts and completes a stored run.
-pub async fn start(
+/// Starts and completes a stored run; every chunk goes to the store first, then to `also` (a report
+/// file, certificate files, or [`origin_engine::sink::Discard`]).
+pub async fn start<S: ResultSink + Send>(
     store: &Store,
-    rules: Arc<RuleSet>,
     req: &RunRequest,
     progress: Arc<Progress>,
+    also: &mut S,
 ) -> Result<StoredRun, RunnerError> {
-    let (id, batches) = begin(store, &rules, req).await?;
-    execute(store, id, rules, batches, req.opts.clone(), progress, &req.actor, req.chunk).await
+    let (id, job) = begin(store, req).await?;
+    execute(store, id, &job, progress, &req.actor, also).await
 }
 
 /// Reads the batches and records a `running` run with its files; returns the run id and the batches.
 /// A bad header or the wrong pack stops here, before anything is stored.
-pub async fn begin(store: &Store, rules: &RuleSet, req: &RunRequest) -> Result<(String, Vec<Batch>), RunnerError> {
+pub async fn begin(store: &Store, req: &RunRequest) -> Result<(String, AuditJob), RunnerError> {
+    let rules = &req.pack.rules;
     let batches = load_all(&req.batches, req.bom_scope).await?;
     let pack = format!("{}@{}", rules.pack.id, rules.pack.version);
     for b in &batches {
@@ -135,13 +161,13 @@ pub async fn begin(store: &Store, rules: &RuleSet, req: &RunRequest) -> Result<(
     }
     let started = std::time::Instant::now();
     let upload_dir = req.upload_dir.as_deref();
-    let inputs = collect_inputs(&req.batches, &req.pack, req.bom_scope, upload_dir)?;
+    let inputs = collect_inputs(&req.batches, &req.pack.files, req.bom_scope, upload_dir)?;
     let options = RunSettings {
         batches: req.batches.iter().map(|b| batch_name(b, upload_dir)).collect(),
         // A server's directory is not shown to whoever uploaded the batch (issue 13): only that it was one.
-        rules_source: match (&req.pack, upload_dir) {
+        rules_source: match (&req.pack.source, upload_dir) {
             (PackSource::Dir(_), Some(_)) => "a rule-pack directory of the server".to_string(),
-            _ => req.pack.record(),
+            _ => req.pack.source.record(),
         },
         as_of: req.opts.as_of,
         threads: req.opts.threads,
@@ -163,16 +189,15 @@ pub async fn begin(store: &Store, rules: &RuleSet, req: &RunRequest) -> Result<(
     let files = new.inputs.files.len();
     let id = store.begin_run(&new).await?;
     log_phase("record run", started.elapsed(), format_args!("run {id}, {files} input file(s) digested and kept"));
-    Ok((id, batches))
+    Ok((id, AuditJob::new(rules.clone(), batches, req.opts.clone(), req.chunk)))
 }
 
 /// Finishes a run that did not complete: same files (checked by digest), same options; goods already
 /// stored are skipped.
 pub async fn resume(
     store: &Store,
-    rules: Arc<RuleSet>,
     run: &str,
-    pack: &PackSource,
+    pack: &RunPack,
     actor: &str,
     progress: Arc<Progress>,
 ) -> Result<StoredRun, RunnerError> {
@@ -190,9 +215,9 @@ pub async fn resume(
     let (as_of, threads) = (settings.as_of, settings.threads);
     let chunk = settings.chunk.unwrap_or(DEFAULT_CHUNK);
     let scope = if settings.allow_outside { FileScope::Anywhere } else { FileScope::BatchDirectory };
-    let inputs = collect_inputs(&batches, pack, scope, None)?;
+    let inputs = collect_inputs(&batches, &pack.files, scope, None)?;
     if inputs.rules_digest != row.rules_digest {
-        let then = &row.options.rules_source;
+        let (then, pack) = (&row.options.rules_source, &pack.source);
         return Err(StoreError::Invalid(format!(
             "{pack} is not the one run `{run}` used ({then}; sha256 {} now, {} then)\n  help: pass the pack the run used with --rules",
             inputs.rules_digest,
@@ -226,27 +251,25 @@ pub async fn resume(
     }
     let loaded = load_all(&batches, scope).await?;
     store.reopen_run(run, actor).await?;
-    execute(store, run.to_string(), rules, loaded, RunOptions { as_of, threads }, progress, actor, chunk).await
+    let job = AuditJob::new(pack.rules.clone(), loaded, RunOptions { as_of, threads }, chunk);
+    execute(store, run.to_string(), &job, progress, actor, &mut origin_engine::sink::Discard).await
 }
 
-#[expect(clippy::too_many_arguments, reason = "one call site each in start and resume")]
-async fn execute(
+async fn execute<S: ResultSink + Send>(
     store: &Store,
     id: String,
-    rules: Arc<RuleSet>,
-    batches: Vec<Batch>,
-    opts: RunOptions,
+    job: &AuditJob,
     progress: Arc<Progress>,
     actor: &str,
-    chunk: usize,
+    also: &mut S,
 ) -> Result<StoredRun, RunnerError> {
-    let mut sink = RunSink { store, run: id.clone(), actor: actor.to_string() };
-    match run_into(rules, batches, opts, progress, &mut sink, chunk).await {
+    let mut sink = Tee(RunSink { store, run: id.clone(), actor: actor.to_string() }, also);
+    match run_job(job, progress, &mut sink).await {
         Ok(done) => {
             let started = std::time::Instant::now();
             let completed = store.complete_run(&id, actor).await?;
             log_phase("complete run", started.elapsed(), format_args!("run {id}"));
-            Ok(StoredRun { id, reports: done.reports, skipped: done.skipped, completed })
+            Ok(StoredRun { id, job: done, completed })
         }
         Err(e) => {
             let status = if matches!(e, SinkRunError::Run(RunError::Cancelled)) {

@@ -24,7 +24,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSy
 use crate::bind::{FindingsDigest, determination_digest, review_digest};
 use crate::certificate::certificate_digest_in;
 use crate::facts::{Lines, finding_suppliers, lines_json, named_lots, supplier_key};
-use crate::inputs::RunInputs;
+use crate::inputs::{Content, InputFile, RunInputs};
 use crate::log::{LogEntry, append};
 use crate::{Backend, Store, StoreError, new_id, now};
 
@@ -286,29 +286,83 @@ fn word<T: Serialize>(v: T) -> String {
 /// value of 1 GB or more.
 pub const BLOB_PART: usize = 64 * 1024 * 1024;
 
+/// Keeps one input file's content under its digest (once: a digest already kept is not written again).
+/// A large file is read part by part and hashed again as it is stored; if it changed since it was
+/// digested, the run is refused (the transaction rolls back) instead of keeping bytes that do not match.
+async fn store_blob(tx: &mut sqlx::Transaction<'_, sqlx::Any>, f: &InputFile) -> Result<(), StoreError> {
+    let path = match &f.content {
+        Content::Bytes(bytes) if bytes.len() <= BLOB_PART => {
+            sqlx::query("INSERT INTO blobs (digest, content) VALUES ($1, $2) ON CONFLICT (digest) DO NOTHING")
+                .bind(&f.digest)
+                .bind(bytes.as_slice())
+                .execute(&mut **tx)
+                .await?;
+            return Ok(());
+        }
+        Content::Bytes(_) => None,
+        Content::File(path) => Some(path.clone()),
+    };
+    let stored = sqlx::query("INSERT INTO blobs (digest, content) VALUES ($1, $2) ON CONFLICT (digest) DO NOTHING")
+        .bind(&f.digest)
+        .bind(Vec::<u8>::new())
+        .execute(&mut **tx)
+        .await?;
+    if stored.rows_affected() == 0 {
+        return Ok(());
+    }
+    let part = |seq: usize, bytes: Vec<u8>| {
+        sqlx::query("INSERT INTO blob_parts (digest, seq, content) VALUES ($1, $2, $3)")
+            .bind(f.digest.clone())
+            .bind(i64::try_from(seq).unwrap_or(i64::MAX))
+            .bind(bytes)
+    };
+    match (path, &f.content) {
+        (None, Content::Bytes(bytes)) => {
+            for (seq, p) in bytes.chunks(BLOB_PART).enumerate() {
+                part(seq, p.to_vec()).execute(&mut **tx).await?;
+            }
+        }
+        (Some(path), _) => {
+            let mut file = std::fs::File::open(&path)?;
+            let mut hasher = Sha256::new();
+            for seq in 0.. {
+                let (back, bytes) = tokio::task::spawn_blocking(move || {
+                    let mut buf = Vec::with_capacity(BLOB_PART);
+                    let read =
+                        std::io::Read::read_to_end(&mut std::io::Read::take(&mut file, BLOB_PART as u64), &mut buf);
+                    (file, read.map(|_| buf))
+                })
+                .await
+                .map_err(|e| StoreError::Invalid(format!("reading `{}` stopped: {e}", path.display())))?;
+                file = back;
+                let bytes = bytes?;
+                if bytes.is_empty() {
+                    break;
+                }
+                hasher.update(&bytes);
+                part(seq, bytes).execute(&mut **tx).await?;
+            }
+            let digest: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+            if digest != f.digest {
+                return Err(StoreError::Invalid(format!(
+                    "`{}` changed while the run started (sha256 {} when read, {digest} when kept); nothing was stored\n  help: run again once the file is final",
+                    path.display(),
+                    f.digest
+                )));
+            }
+        }
+        (None, Content::File(_)) => {}
+    }
+    Ok(())
+}
+
 impl Store {
     /// Starts a run: stores the files it uses and a `running` row. Returns the run id.
     pub async fn begin_run(&self, new: &NewRun) -> Result<String, StoreError> {
         let id = new_id();
         let mut tx = self.write_tx().await?;
         for f in &new.inputs.files {
-            let whole = f.content.len() <= BLOB_PART;
-            let stored =
-                sqlx::query("INSERT INTO blobs (digest, content) VALUES ($1, $2) ON CONFLICT (digest) DO NOTHING")
-                    .bind(&f.digest)
-                    .bind(if whole { f.content.clone() } else { Vec::new() })
-                    .execute(&mut *tx)
-                    .await?;
-            if !whole && stored.rows_affected() == 1 {
-                for (seq, part) in f.content.chunks(BLOB_PART).enumerate() {
-                    sqlx::query("INSERT INTO blob_parts (digest, seq, content) VALUES ($1, $2, $3)")
-                        .bind(&f.digest)
-                        .bind(i64::try_from(seq).unwrap_or(i64::MAX))
-                        .bind(part.to_vec())
-                        .execute(&mut *tx)
-                        .await?;
-                }
-            }
+            store_blob(&mut tx, f).await?;
         }
         sqlx::query(
             "INSERT INTO runs (id, started_at, status, actor, engine_version, rule_pack, rules_digest, as_of, options, goods_total, read_facts) VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9, 1)",

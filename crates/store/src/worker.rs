@@ -14,11 +14,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use origin_engine::certificate::CertificateDraft;
 use origin_engine::input::{Batch, load_batch};
-use origin_engine::provenance::Pictures;
-use origin_engine::run::{BatchReport, Progress, RunError, RunOptions, prepare};
-use origin_engine::sink::{GoodResult, audit_goods};
+use origin_engine::run::{Progress, RunError, RunOptions};
+use origin_engine::sink::{AuditJob, AuditedChunk, GoodResult, audit_chunk};
 use origin_rules::RuleSet;
 use sqlx::Row;
 
@@ -40,17 +38,17 @@ pub struct WorkerReport {
 }
 
 /// Records a run and queues its goods for workers; returns the run id. PostgreSQL only.
-pub async fn queue(store: &Store, rules: &RuleSet, req: &RunRequest) -> Result<String, RunnerError> {
+pub async fn queue(store: &Store, req: &RunRequest) -> Result<String, RunnerError> {
     if store.backend() != Backend::Postgres {
         return Err(StoreError::Invalid(
             "workers share a run through PostgreSQL only\n  help: pass --db postgres://...".into(),
         )
         .into());
     }
-    let (id, batches) = begin(store, rules, req).await?;
+    let (id, job) = begin(store, req).await?;
     let mut tx = store.write_tx().await?;
     let mut ordinal = 0i64;
-    for (bn, b) in batches.iter().enumerate() {
+    for (bn, b) in job.batches.iter().enumerate() {
         for (gn, g) in b.goods.iter().enumerate() {
             sqlx::query("INSERT INTO run_goods (run_id, ordinal, batch_no, good_no, good) VALUES ($1, $2, $3, $4, $5)")
                 .bind(&id)
@@ -155,23 +153,13 @@ pub async fn work(
     };
     let dir = tempfile_dir()?;
     let (rules, batches, opts) = materialize(store, &run, dir.path()).await?;
-    let batches = Arc::new(batches);
-    // Each batch's provenance graph is built and traced once for this worker, not once per chunk.
-    let prepared = {
-        let (rules, batches, opts) = (rules.clone(), batches.clone(), opts.clone());
-        tokio::task::spawn_blocking(move || {
-            batches
-                .iter()
-                .map(|b| {
-                    let pictures = b.provenance.as_ref().and_then(|p| Pictures::build(&rules, p));
-                    prepare(&rules, b, &opts).map(|prep| (prep, pictures))
-                })
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .await
-        .map_err(|e| RunnerError::NotStarted(RunError::Internal(e.to_string())))?
-        .map_err(RunnerError::NotStarted)?
-    };
+    // The same job and preparation as a run audited in one process; each batch's provenance graph is
+    // built and traced once for this worker, not once per chunk.
+    let job = AuditJob::new(rules, batches, opts, chunk);
+    let mut prepared = Vec::with_capacity(job.batches.len());
+    for i in 0..job.batches.len() {
+        prepared.push(job.prepare(i).await.map_err(RunnerError::NotStarted)?);
+    }
     let prepared = Arc::new(prepared);
     let mut report = WorkerReport { run: Some(run.clone()), goods: 0, chunks: 0, completed: None };
     loop {
@@ -209,36 +197,24 @@ pub async fn work(
                 .or_default()
                 .push(usize::try_from(g).unwrap_or(usize::MAX));
         }
-        let (rules2, batches2, opts2, progress2, prepared2) =
-            (rules.clone(), batches.clone(), opts.clone(), progress.clone(), prepared.clone());
-        let audited: Vec<(usize, BatchReport, Vec<Option<CertificateDraft>>)> =
-            tokio::task::spawn_blocking(move || {
-                by_batch
-                    .iter()
-                    .map(|(b, goods)| {
-                        let (batch, prep) = batches2
-                            .get(*b)
-                            .zip(prepared2.get(*b))
-                            .ok_or_else(|| RunError::Internal(format!("queued batch {b} is not in the run")))?;
-                        audit_goods(&rules2, batch, &prep.0, goods, &opts2, &progress2).map(|(r, d)| (*b, r, d))
-                    })
-                    .collect::<Result<_, _>>()
-            })
-            .await
-            .map_err(|e| RunnerError::NotStarted(RunError::Internal(e.to_string())))?
-            .map_err(RunnerError::NotStarted)?;
-        let results: Vec<GoodResult<'_>> = audited
-            .iter()
-            .flat_map(|(b, r, drafts)| {
-                let pictures = prepared.get(*b).and_then(|p| p.1.as_ref());
-                r.goods.iter().zip(drafts).map(move |(g, d)| GoodResult {
-                    batch: &r.batch,
-                    report: g,
-                    draft_if_cleared: d.as_ref(),
-                    pictures,
+        let (rules2, opts2, progress2, prepared2) =
+            (job.rules.clone(), job.opts.clone(), progress.clone(), prepared.clone());
+        let audited: Vec<(usize, AuditedChunk)> = tokio::task::spawn_blocking(move || {
+            by_batch
+                .iter()
+                .map(|(b, goods)| {
+                    let batch = prepared2
+                        .get(*b)
+                        .ok_or_else(|| RunError::Internal(format!("queued batch {b} is not in the run")))?;
+                    audit_chunk(&rules2, batch, goods, &opts2, &progress2).map(|c| (*b, c))
                 })
-            })
-            .collect();
+                .collect::<Result<_, _>>()
+        })
+        .await
+        .map_err(|e| RunnerError::NotStarted(RunError::Internal(e.to_string())))?
+        .map_err(RunnerError::NotStarted)?;
+        let results: Vec<GoodResult<'_>> =
+            audited.iter().filter_map(|(b, c)| prepared.get(*b).map(|p| c.results(p))).flatten().collect();
         sqlx::query("UPDATE log_head SET touched_at = $1 WHERE id = 1").bind(now()).execute(&mut *tx).await?;
         write_goods_in(&mut tx, store.backend(), &run, actor, &results).await?;
         for o in &ordinals {

@@ -3,7 +3,7 @@
 //! whole.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use origin_store::{BLOB_PART, InputFile, NewRun, RunInputs, Store, sha256_hex};
+use origin_store::{BLOB_PART, Content, InputFile, NewRun, RunInputs, Store, sha256_hex};
 
 #[tokio::test]
 async fn an_input_file_larger_than_a_part_is_kept_in_parts_and_read_back_whole() {
@@ -13,8 +13,18 @@ async fn an_input_file_larger_than_a_part_is_kept_in_parts_and_read_back_whole()
     let content: Vec<u8> = (0..2 * BLOB_PART + 1234).map(|i| (i % 251) as u8).collect();
     let small = b"batch:\n  id: small\n".to_vec();
     let files = vec![
-        InputFile { kind: "batch", name: "big.json".into(), digest: sha256_hex(&content), content: content.clone() },
-        InputFile { kind: "batch", name: "small.yaml".into(), digest: sha256_hex(&small), content: small.clone() },
+        InputFile {
+            kind: "batch",
+            name: "big.json".into(),
+            digest: sha256_hex(&content),
+            content: content.clone().into(),
+        },
+        InputFile {
+            kind: "batch",
+            name: "small.yaml".into(),
+            digest: sha256_hex(&small),
+            content: small.clone().into(),
+        },
     ];
     let new = NewRun {
         actor: "test".into(),
@@ -33,4 +43,39 @@ async fn an_input_file_larger_than_a_part_is_kept_in_parts_and_read_back_whole()
     use sqlx::Row;
     let parts = sqlx::query("SELECT COUNT(*) AS n FROM blob_parts").fetch_one(store.pool()).await.unwrap();
     assert_eq!(parts.try_get::<i64, _>("n").unwrap(), 3);
+}
+
+/// A batch larger than a part is digested as a stream and kept part by part from the file, never held
+/// whole; a file that changed between its digest and its keeping is refused, and nothing is stored.
+#[tokio::test]
+async fn a_large_file_is_kept_from_disk_and_refused_if_it_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("o.db").to_str().unwrap()).await.unwrap();
+    let content: Vec<u8> = (0..BLOB_PART + 77).map(|i| (i % 241) as u8).collect();
+    let path = dir.path().join("big.json");
+    std::fs::write(&path, &content).unwrap();
+    let new = |digest: String| NewRun {
+        actor: "test".into(),
+        engine_version: "test".into(),
+        rule_pack: "usmca@test".into(),
+        as_of: None,
+        options: origin_store::RunSettings::default(),
+        goods_total: 0,
+        inputs: RunInputs {
+            files: vec![InputFile {
+                kind: "batch",
+                name: "big.json".into(),
+                digest,
+                content: Content::File(path.clone()),
+            }],
+            rules_digest: "0".repeat(64),
+        },
+    };
+    // Digested before the file changes: the digest no longer matches what is read when kept.
+    let stale = new(sha256_hex(b"what the file held before"));
+    let e = store.begin_run(&stale).await.unwrap_err().to_string();
+    assert!(e.contains("changed while the run started"), "{e}");
+    assert!(store.runs().await.unwrap().is_empty(), "nothing stored");
+    store.begin_run(&new(sha256_hex(&content))).await.unwrap();
+    assert_eq!(store.blob(&sha256_hex(&content)).await.unwrap(), content);
 }

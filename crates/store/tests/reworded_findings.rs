@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use origin_engine::finding::{CaveatOn, Facts, Finding, Mismatch, MissingFact};
 use origin_engine::run::{GoodReport, Progress, RunOptions};
-use origin_engine::sink::{GoodResult, ResultSink, run_into};
-use origin_store::runner::{self, RunRequest};
+use origin_engine::sink::{Discard, GoodResult, ResultSink, run_job};
+use origin_store::runner::{self, RunPack, RunRequest};
 use origin_store::{Decision, FindingFilter, FindingRow, ReviewRequest, Role, RunSink, Store, StoreError};
 
 use common::{demo_copy, repo};
@@ -20,7 +20,7 @@ use common::{demo_copy, repo};
 fn request(batch: &Path) -> RunRequest {
     RunRequest {
         batches: vec![batch.to_path_buf()],
-        pack: repo().join("rules/usmca").into(),
+        pack: RunPack::load(repo().join("rules/usmca").into()).unwrap(),
         opts: RunOptions { as_of: None, threads: Some(1) },
         actor: "tester".into(),
         chunk: 4,
@@ -137,9 +137,8 @@ async fn reworded_findings_keep_their_reviews() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("audit.db").display().to_string()).await.unwrap();
     let batch = demo_copy(dir.path());
-    let rules = Arc::new(origin_rules::load_pack(&repo().join("rules/usmca")).rules.unwrap());
     let req = request(&batch);
-    let r1 = runner::start(&store, rules.clone(), &req, Arc::new(Progress::default())).await.unwrap();
+    let r1 = runner::start(&store, &req, Arc::new(Progress::default()), &mut Discard).await.unwrap();
     // Three decisions: two findings whose facts stay the same, one whose facts will change.
     let shift = finding(&store, &r1.id, "ST-DRV-BKT", "TARIFF_SHIFT_NOT_MET").await;
     let mismatch = finding(&store, &r1.id, "CAL-BUS-2P", "DECLARED_ORIGIN_MISMATCH").await;
@@ -149,12 +148,12 @@ async fn reworded_findings_keep_their_reviews() {
     decide(&store, &rvc.id, Decision::Accept, "confirmed with the cost accountant").await;
 
     // The second run stores every finding in other words, and the RVC finding with one fact changed.
-    let (id, batches) = runner::begin(&store, &rules, &req).await.unwrap();
+    let (id, job) = runner::begin(&store, &req).await.unwrap();
     let mut sink = Reworded {
         inner: RunSink { store: &store, run: id.clone(), actor: "tester".into() },
         changed: ("ST-DRV-BKT", "RVC_BELOW_THRESHOLD"),
     };
-    run_into(rules.clone(), batches, req.opts.clone(), Arc::new(Progress::default()), &mut sink, 4).await.unwrap();
+    run_job(&job, Arc::new(Progress::default()), &mut sink).await.unwrap();
     let completed = store.complete_run(&id, "tester").await.unwrap();
 
     for (before, status) in [(&shift, "accepted"), (&mismatch, "dismissed")] {

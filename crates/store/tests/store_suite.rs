@@ -9,20 +9,17 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use origin_engine::run::{Progress, RunOptions};
-use origin_engine::sink::{GoodResult, ResultSink, run_into};
-use origin_rules::RuleSet;
-use origin_store::runner::{self, RunRequest, StoredRun};
+use origin_engine::sink::{Discard, GoodResult, ResultSink, run_job};
+use origin_store::runner::{self, RunPack, RunRequest, StoredRun};
 use origin_store::{
     Decision, FindingFilter, FindingRow, IssueRequest, ReviewRequest, Role, RunSink, Store, StoreError,
 };
 
 use common::{PgCluster, demo_copy, repo};
 
-fn rules() -> Arc<RuleSet> {
-    static RULES: OnceLock<Arc<RuleSet>> = OnceLock::new();
-    RULES
-        .get_or_init(|| Arc::new(origin_rules::load_pack(&rules_dir()).rules.expect("the bundled rule pack loads")))
-        .clone()
+fn pack() -> RunPack {
+    static PACK: OnceLock<RunPack> = OnceLock::new();
+    PACK.get_or_init(|| RunPack::load(rules_dir().into()).expect("the bundled rule pack loads")).clone()
 }
 
 fn rules_dir() -> PathBuf {
@@ -32,7 +29,7 @@ fn rules_dir() -> PathBuf {
 fn request(batch: &Path, chunk: usize) -> RunRequest {
     RunRequest {
         batches: vec![batch.to_path_buf()],
-        pack: rules_dir().into(),
+        pack: pack(),
         opts: RunOptions { as_of: None, threads: Some(1) },
         actor: "tester".into(),
         chunk,
@@ -42,7 +39,7 @@ fn request(batch: &Path, chunk: usize) -> RunRequest {
 }
 
 async fn run(store: &Store, batch: &Path) -> StoredRun {
-    runner::start(store, rules(), &request(batch, 4), Arc::new(Progress::default())).await.unwrap()
+    runner::start(store, &request(batch, 4), Arc::new(Progress::default()), &mut Discard).await.unwrap()
 }
 
 async fn digests(store: &Store, run: &str) -> BTreeMap<String, String> {
@@ -154,19 +151,17 @@ async fn killed_run_resumes(db: String, dir: PathBuf) {
     let batch = demo_copy(&dir);
     let whole = run(&store, &batch).await;
     let req = request(&batch, 3);
-    let (id, batches) = runner::begin(&store, &rules(), &req).await.unwrap();
+    let (id, job) = runner::begin(&store, &req).await.unwrap();
     let mut sink = Killed { inner: RunSink { store: &store, run: id.clone(), actor: "tester".into() }, left: 2 };
-    let err = run_into(rules(), batches, req.opts.clone(), Arc::new(Progress::default()), &mut sink, 3).await;
+    let err = run_job(&job, Arc::new(Progress::default()), &mut sink).await;
     assert!(err.is_err());
     let row = store.run(&id).await.unwrap();
     assert_eq!(row.status, "running", "a killed run never shows as completed");
     assert_eq!(row.goods_done, 6);
     assert_eq!(store.determinations(&id).await.unwrap().len(), 6);
     assert!(row.summary.is_none());
-    let resumed = runner::resume(&store, rules(), &id, &rules_dir().into(), "tester", Arc::new(Progress::default()))
-        .await
-        .unwrap();
-    assert_eq!(resumed.skipped, 6);
+    let resumed = runner::resume(&store, &id, &pack(), "tester", Arc::new(Progress::default())).await.unwrap();
+    assert_eq!(resumed.job.skipped, 6);
     let row = store.run(&id).await.unwrap();
     assert_eq!(row.status, "completed");
     assert_eq!(row.goods_done, row.goods_total);
@@ -181,13 +176,11 @@ async fn killed_run_resumes(db: String, dir: PathBuf) {
         store.findings(&FindingFilter { run: Some(whole.id.clone()), ..FindingFilter::default() }).await.unwrap().len()
     );
     // Completed runs are not resumed; changed inputs are refused.
-    let again =
-        runner::resume(&store, rules(), &id, &rules_dir().into(), "tester", Arc::new(Progress::default())).await;
+    let again = runner::resume(&store, &id, &pack(), "tester", Arc::new(Progress::default())).await;
     assert!(matches!(again, Err(runner::RunnerError::Store(StoreError::Invalid(_)))));
-    let (id2, _) = runner::begin(&store, &rules(), &req).await.unwrap();
+    let (id2, _) = runner::begin(&store, &req).await.unwrap();
     edit(&batch, GBX_NC, &gbx_nc("1000.00"));
-    let changed =
-        runner::resume(&store, rules(), &id2, &rules_dir().into(), "tester", Arc::new(Progress::default())).await;
+    let changed = runner::resume(&store, &id2, &pack(), "tester", Arc::new(Progress::default())).await;
     let msg = changed.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(msg.contains("changed since run"), "{msg}");
     assert!(store.verify_log().await.unwrap().ok());
@@ -782,8 +775,8 @@ async fn workers_share_a_run(db: String, dir: PathBuf) {
     drop(f);
     let mut req = request(&demo, 7);
     req.batches.push(big);
-    let single = runner::start(&store, rules(), &req, Arc::new(Progress::default())).await.unwrap();
-    let id = origin_store::worker::queue(&store, &rules(), &req).await.unwrap();
+    let single = runner::start(&store, &req, Arc::new(Progress::default()), &mut Discard).await.unwrap();
+    let id = origin_store::worker::queue(&store, &req).await.unwrap();
     // A worker that claims the first chunk and dies before committing.
     let mut dead = store.pool().begin().await.unwrap();
     let held = sqlx::query(

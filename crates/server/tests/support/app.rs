@@ -9,8 +9,9 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use origin_engine::run::{Progress, RunOptions};
+use origin_engine::sink::Discard;
 use origin_server::{AppState, Config};
-use origin_store::runner::{self, DEFAULT_CHUNK, RunRequest};
+use origin_store::runner::{self, DEFAULT_CHUNK, RunPack, RunRequest};
 use origin_store::{IssueRequest, Store, UserRole};
 use tower::ServiceExt;
 
@@ -67,17 +68,17 @@ pub async fn fixture() -> Fixture {
     let db = dir.path().join("origin-audit.db");
     let store = Store::open(db.to_str().unwrap()).await.unwrap();
     let rules_dir = repo().join("rules/usmca");
-    let rules = Arc::new(origin_rules::load_pack(&rules_dir).rules.expect("the bundled rule pack loads"));
+    let pack = RunPack::load(rules_dir.into()).expect("the bundled rule pack loads");
     let req = RunRequest {
         batches: vec![repo().join("fixtures/demo/batch.yaml")],
-        pack: rules_dir.clone().into(),
+        pack: pack.clone(),
         opts: RunOptions { as_of: None, threads: Some(1) },
         actor: "fixture".into(),
         chunk: DEFAULT_CHUNK,
         bom_scope: Default::default(),
         upload_dir: None,
     };
-    let stored = runner::start(&store, rules.clone(), &req, Arc::new(Progress::default())).await.unwrap();
+    let stored = runner::start(&store, &req, Arc::new(Progress::default()), &mut Discard).await.unwrap();
     let run = stored.id;
     let cert = store
         .issue_certificate(&IssueRequest {
@@ -100,7 +101,7 @@ pub async fn fixture() -> Fixture {
         tokens.insert(name, token);
     }
     store.disable_user("gone", "fixture").await.unwrap();
-    let state = AppState::new(store, rules, Config { pack: rules_dir.into(), secure_cookies: true });
+    let state = AppState::new(store, Config { pack, secure_cookies: true });
     Fixture { _dir: dir, state, run, certificate: cert.id, tokens }
 }
 
