@@ -1,0 +1,830 @@
+//! Storing a chunk of audited goods in one transaction: determinations, findings (earlier review
+//! decisions carried over by fingerprint) and the log entry that binds them. One writer per dialect:
+//! SQLite through the store's native connection, PostgreSQL through the `Any` pool (also the workers'
+//! claim transactions).
+
+use super::*;
+
+impl Store {
+    /// Stores one chunk of goods in one transaction: determinations and findings, carrying earlier review
+    /// decisions over to findings with the same fingerprint.
+    ///
+    /// On SQLite the chunk goes through the store's native SQLite connection (see [`sqlite_writer_options`]),
+    /// not the `Any` pool: same SQL, same rows, same log entry, without the `Any` driver's per-value
+    /// conversions.
+    pub async fn write_goods(&self, run: &str, actor: &str, goods: &[GoodResult<'_>]) -> Result<(), StoreError> {
+        if let Some(writer) = &self.sqlite_writer {
+            return write_goods_sqlite(writer, run, actor, goods).await;
+        }
+        let mut tx = self.write_tx().await?;
+        write_goods_in(&mut tx, self.backend, run, actor, goods).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Options of the SQLite connection that writes result chunks (and of the benchmark's bare INSERT, so the
+/// two are compared on equal terms). Atomicity is SQLite's in every case; what these settings trade is
+/// durability against power loss, for chunks only (docs/store.md, "Storage benchmark"):
+///
+/// - `journal_mode = WAL`, `synchronous = NORMAL`: a committed chunk survives the process being killed
+///   (`kill -9`); after a power loss or OS crash the last chunks committed before the last fsync may be
+///   rolled back, whole: the run then shows fewer goods stored, stays `running`, and `--resume` redoes
+///   them. Every other transaction (run start, final commit, reviews, certificates) goes through the main
+///   pool with `synchronous = FULL`, whose commit fsyncs the WAL and so every chunk before it.
+/// - `wal_autocheckpoint` of 16,384 pages (64 MiB) instead of 1,000: a chunk of a few thousand goods is
+///   larger than 1,000 pages, so the default checkpoints after every chunk and rewrites the same index
+///   pages into the database file again and again. `journal_size_limit` keeps the WAL file at 64 MiB
+///   after a checkpoint.
+/// - a 64 MiB page cache, so a chunk's index pages stay in memory.
+pub fn sqlite_writer_options(url: &str) -> Result<SqliteConnectOptions, StoreError> {
+    Ok(SqliteConnectOptions::from_str(url)?
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(std::time::Duration::from_secs(30))
+        .pragma("cache_size", "-65536")
+        .pragma("wal_autocheckpoint", "16384")
+        .pragma("journal_size_limit", "67108864"))
+}
+
+/// The status of the run, which must be `running` for results to be added.
+fn check_running(run: &str, status: Option<String>) -> Result<(), StoreError> {
+    match status.as_deref() {
+        Some("running") => Ok(()),
+        Some(s) => Err(StoreError::Invalid(format!("run `{run}` is {s}; results can only be added to a running run"))),
+        None => Err(StoreError::NotFound(format!("no run `{run}`"))),
+    }
+}
+
+/// [`Store::write_goods`] on SQLite, through the native connection: one `BEGIN IMMEDIATE` transaction
+/// (the write lock first, as `write_tx` takes it by updating `log_head`). The chunk is prepared (JSON,
+/// digests, ids) in parts of [`SQLITE_GOODS_PER_PART`] goods, each part while SQLite (on its own
+/// worker thread) inserts the part before it.
+async fn write_goods_sqlite(
+    writer: &SqlitePool,
+    run: &str,
+    actor: &str,
+    goods: &[GoodResult<'_>],
+) -> Result<(), StoreError> {
+    let mut parts = goods.chunks(SQLITE_GOODS_PER_PART);
+    let mut next = parts.next().map(Chunk::prepare).transpose()?;
+    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+    sqlx::query("UPDATE log_head SET touched_at = ?1 WHERE id = 1").bind(now()).execute(&mut *tx).await?;
+    let status: Option<String> =
+        sqlx::query_scalar("SELECT status FROM runs WHERE id = ?1").bind(run).fetch_optional(&mut *tx).await?;
+    check_running(run, status)?;
+    let priors = prior_decisions_sqlite(&mut tx, run, goods).await?;
+    let at = now();
+    let mut done = Vec::with_capacity(goods.len().div_ceil(SQLITE_GOODS_PER_PART));
+    while let Some(mut part) = next.take() {
+        part.apply_priors(&priors);
+        // Overlap: each `join!` polls the INSERT first, which hands the statement to the connection's
+        // worker thread, then prepares a share of the next part on this thread meanwhile. The shares
+        // follow the statements' sizes (one determination row per good, several finding rows).
+        let upcoming = parts.next().unwrap_or_default();
+        let split = upcoming.len() * part.dets.len() / (part.dets.len() + part.finds.len()).max(1);
+        let (first, second) = upcoming.split_at(split.min(upcoming.len()));
+        let (inserted, a) = tokio::join!(insert_dets_sqlite(&mut tx, run, &part), async { Chunk::prepare(first) });
+        inserted?;
+        let (inserted, b) =
+            tokio::join!(insert_finds_sqlite(&mut tx, run, &at, &part), async { Chunk::prepare(second) });
+        inserted?;
+        let mut prepared = a?;
+        prepared.append(b?);
+        next = (!upcoming.is_empty()).then_some(prepared);
+        done.push(part);
+    }
+    sqlx::query("UPDATE runs SET goods_done = goods_done + ?1 WHERE id = ?2")
+        .bind(i64::try_from(goods.len()).unwrap_or(i64::MAX))
+        .bind(run)
+        .execute(&mut *tx)
+        .await?;
+    // The log entry, as `log::append` writes it: same canonical form, same hash.
+    let payload = serde_json::to_string(&chunk_log(&done))?;
+    let head = sqlx::query("SELECT seq, hash FROM log_head WHERE id = 1").fetch_one(&mut *tx).await?;
+    let (seq, prev_hash): (i64, String) = (head.try_get("seq")?, head.try_get("hash")?);
+    let mut entry = LogEntry {
+        seq: seq + 1,
+        at: now(),
+        actor: actor.to_string(),
+        action: "run.chunk_stored".into(),
+        subject: format!("run:{run}"),
+        payload,
+        prev_hash,
+        hash: String::new(),
+    };
+    entry.hash = entry.expected_hash(&entry.prev_hash);
+    sqlx::query("INSERT INTO audit_log (seq, at, actor, action, subject, payload, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+        .bind(entry.seq)
+        .bind(&entry.at)
+        .bind(&entry.actor)
+        .bind(&entry.action)
+        .bind(&entry.subject)
+        .bind(&entry.payload)
+        .bind(&entry.prev_hash)
+        .bind(&entry.hash)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE log_head SET seq = ?1, hash = ?2 WHERE id = 1")
+        .bind(entry.seq)
+        .bind(&entry.hash)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Inserts a part's determinations (multi-row INSERTs, `?` placeholders).
+async fn insert_dets_sqlite(tx: &mut sqlx::SqliteConnection, run: &str, part: &Chunk<'_>) -> Result<(), sqlx::Error> {
+    for rows in part.dets.chunks(SQLITE_DETERMINATIONS_PER_INSERT) {
+        let sql = insert_sql(DET_INSERT, Backend::Sqlite, rows.len(), 12, &[]);
+        let mut q = sqlx::query(&sql);
+        for r in rows {
+            q = q
+                .bind(run)
+                .bind(r.batch)
+                .bind(r.good)
+                .bind(r.hs)
+                .bind(r.outcome.as_str())
+                .bind(r.criterion.as_deref())
+                .bind(r.rule_id)
+                .bind(r.summary)
+                .bind(r.determination.as_str())
+                .bind(r.digest.as_str())
+                .bind(r.draft.as_deref())
+                .bind(r.lines.as_str());
+        }
+        q.execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+/// Inserts a part's findings (multi-row INSERTs, `?` placeholders).
+async fn insert_finds_sqlite(
+    tx: &mut sqlx::SqliteConnection,
+    run: &str,
+    at: &str,
+    part: &Chunk<'_>,
+) -> Result<(), sqlx::Error> {
+    for rows in part.finds.chunks(SQLITE_FINDINGS_PER_INSERT) {
+        let sql = insert_sql(FINDING_INSERT, Backend::Sqlite, rows.len(), 15, &["1"]);
+        let mut q = sqlx::query(&sql);
+        for r in rows {
+            q = q
+                .bind(r.id.as_str())
+                .bind(run)
+                .bind(r.batch)
+                .bind(r.good)
+                .bind(r.ordinal)
+                .bind(r.code)
+                .bind(r.severity)
+                .bind(r.fingerprint)
+                .bind(r.status())
+                .bind(r.carried_from())
+                .bind(r.finding.as_str())
+                .bind(at)
+                .bind(r.hs)
+                .bind(r.suppliers.as_str())
+                .bind(r.supplier_key.as_str());
+        }
+        q.execute(&mut *tx).await?;
+    }
+    for rows in part.pictures.chunks(PICTURES_PER_INSERT) {
+        let mut sql = insert_sql(PICTURE_INSERT, Backend::Sqlite, rows.len(), 5, &[]);
+        sql.push_str(PICTURE_CONFLICT);
+        let mut q = sqlx::query(&sql);
+        for r in rows {
+            q = q.bind(run).bind(r.batch).bind(r.lot).bind(r.laundering).bind(r.svg.as_str());
+        }
+        q.execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+/// [`Store::write_goods`] inside the caller's transaction, which took the writers' lock (PostgreSQL, and
+/// the workers' path).
+pub(crate) async fn write_goods_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    backend: Backend,
+    run: &str,
+    actor: &str,
+    goods: &[GoodResult<'_>],
+) -> Result<(), StoreError> {
+    let status: Option<String> = sqlx::query("SELECT status FROM runs WHERE id = $1")
+        .bind(run)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|r| r.try_get("status"))
+        .transpose()?;
+    check_running(run, status)?;
+    let mut chunk = Chunk::prepare(goods)?;
+    let priors = prior_decisions(tx, backend, run, goods).await?;
+    chunk.apply_priors(&priors);
+    let at = now();
+    // Multi-row INSERTs: far fewer round trips than one statement per row (see docs/store.md).
+    for part in chunk.dets.chunks(64) {
+        let sql = insert_sql(DET_INSERT, backend, part.len(), 12, &[]);
+        let mut q = sqlx::query(&sql);
+        for r in part {
+            q = q
+                .bind(run)
+                .bind(r.batch)
+                .bind(r.good)
+                .bind(r.hs)
+                .bind(&r.outcome)
+                .bind(r.criterion.clone())
+                .bind(r.rule_id.map(String::from))
+                .bind(r.summary)
+                .bind(&r.determination)
+                .bind(&r.digest)
+                .bind(r.draft.clone())
+                .bind(&r.lines);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    for part in chunk.finds.chunks(FINDINGS_PER_INSERT) {
+        let sql = insert_sql(FINDING_INSERT, backend, part.len(), 15, &["1"]);
+        let mut q = sqlx::query(&sql);
+        for r in part {
+            q = q
+                .bind(&r.id)
+                .bind(run)
+                .bind(r.batch)
+                .bind(r.good)
+                .bind(r.ordinal)
+                .bind(r.code)
+                .bind(r.severity)
+                .bind(r.fingerprint)
+                .bind(r.status())
+                .bind(r.carried_from().map(String::from))
+                .bind(&r.finding)
+                .bind(&at)
+                .bind(r.hs)
+                .bind(&r.suppliers)
+                .bind(&r.supplier_key);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    for part in chunk.pictures.chunks(PICTURES_PER_INSERT) {
+        let mut sql = insert_sql(PICTURE_INSERT, backend, part.len(), 5, &[]);
+        sql.push_str(PICTURE_CONFLICT);
+        let mut q = sqlx::query(&sql);
+        for r in part {
+            q = q.bind(run).bind(r.batch).bind(r.lot).bind(r.laundering).bind(&r.svg);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    let n = i64::try_from(goods.len()).unwrap_or(i64::MAX);
+    sqlx::query("UPDATE runs SET goods_done = goods_done + $1 WHERE id = $2")
+        .bind(n)
+        .bind(run)
+        .execute(&mut **tx)
+        .await?;
+    append(
+        tx,
+        actor,
+        "run.chunk_stored",
+        &format!("run:{run}"),
+        &serde_json::to_value(chunk_log(std::slice::from_ref(&chunk)))?,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Finding rows per multi-row INSERT through `Any` (15 parameters each: well under SQLite's 32,766 and
+/// PostgreSQL's 65,535).
+pub(crate) const FINDINGS_PER_INSERT: usize = 500;
+/// Finding rows per multi-row INSERT on the native SQLite path: 15,000 parameters.
+pub(crate) const SQLITE_FINDINGS_PER_INSERT: usize = 1000;
+/// Goods per part of a chunk on the native SQLite path (one part prepared while the one before is
+/// inserted).
+const SQLITE_GOODS_PER_PART: usize = 200;
+/// Determination rows per multi-row INSERT on the native SQLite path.
+const SQLITE_DETERMINATIONS_PER_INSERT: usize = 500;
+
+const DET_INSERT: &str = "INSERT INTO determinations (run_id, batch, good, hs, outcome, criterion, rule_id, summary, determination, digest, draft, lines) VALUES ";
+/// The findings INSERT: 15 bound columns, then `version` = 1.
+pub(crate) const FINDING_INSERT: &str = "INSERT INTO findings (id, run_id, batch, good, ordinal, code, severity, fingerprint, status, carried_from, finding, updated_at, hs, suppliers, supplier_key, version) VALUES ";
+/// The lot pictures INSERT (5 columns); a lot drawn by an earlier chunk of the run is kept as it is.
+const PICTURE_INSERT: &str = "INSERT INTO lot_pictures (run_id, batch, lot, laundering, svg) VALUES ";
+const PICTURE_CONFLICT: &str = " ON CONFLICT (run_id, batch, lot) DO NOTHING";
+/// Lot pictures per multi-row INSERT (each a few kilobytes of SVG).
+const PICTURES_PER_INSERT: usize = 100;
+
+/// `head` followed by the placeholders of `rows` rows (see [`values`]).
+pub(crate) fn insert_sql(head: &str, backend: Backend, rows: usize, cols: usize, literals: &[&str]) -> String {
+    let mut sql = String::with_capacity(head.len() + rows * (cols * 3 + 8));
+    sql.push_str(head);
+    values(&mut sql, backend, rows, cols, literals);
+    sql
+}
+
+/// A chunk's rows, computed once for either backend: each determination and finding serialized once,
+/// the good's digest taken over those same bytes, ids drawn.
+struct Chunk<'a> {
+    dets: Vec<DetRow<'a>>,
+    finds: Vec<FindRow<'a>>,
+    pictures: Vec<PictureRow<'a>>,
+}
+
+/// The picture of a lot a finding of the chunk names.
+struct PictureRow<'a> {
+    batch: &'a str,
+    lot: &'a str,
+    laundering: i64,
+    svg: String,
+}
+
+struct DetRow<'a> {
+    batch: &'a str,
+    good: &'a str,
+    hs: &'a str,
+    outcome: String,
+    criterion: Option<String>,
+    rule_id: Option<&'a str>,
+    summary: &'a str,
+    determination: String,
+    digest: String,
+    draft: Option<String>,
+    /// `determinations.lines` (see `facts::lines_json`).
+    lines: String,
+    /// Digests of this row's and this good's findings' bound content (`bind.rs`), for the log entry.
+    row_digest: String,
+    findings_digest: String,
+    /// This good's findings: `finds[first..first + count]`.
+    first: usize,
+    count: usize,
+}
+
+struct FindRow<'a> {
+    id: String,
+    batch: &'a str,
+    good: &'a str,
+    ordinal: i64,
+    code: &'static str,
+    severity: &'static str,
+    fingerprint: &'a str,
+    /// The earlier finding whose decision carries over, and that decision.
+    prior: Option<(String, String)>,
+    finding: String,
+    /// The good's HS code.
+    hs: &'a str,
+    /// JSON array of the suppliers of the lines it names (see `facts::finding_suppliers`).
+    suppliers: String,
+    /// See `facts::supplier_key`.
+    supplier_key: String,
+}
+
+impl FindRow<'_> {
+    fn status(&self) -> &str {
+        self.prior.as_ref().map_or("open", |p| p.1.as_str())
+    }
+
+    fn carried_from(&self) -> Option<&str> {
+        self.prior.as_ref().map(|p| p.0.as_str())
+    }
+}
+
+/// The `run.chunk_stored` payload. Fields in alphabetical order, so it serializes exactly as the
+/// `serde_json::json!` object it replaced.
+#[derive(Serialize)]
+struct ChunkLog<'c> {
+    carried_over: Vec<CarriedLog<'c>>,
+    goods: Vec<GoodLog<'c>>,
+}
+
+#[derive(Serialize)]
+struct CarriedLog<'c> {
+    finding: &'c str,
+    from: &'c str,
+    status: &'c str,
+}
+
+#[derive(Serialize)]
+struct GoodLog<'c> {
+    batch: &'c str,
+    digest: &'c str,
+    findings: Vec<&'c str>,
+    findings_digest: &'c str,
+    good: &'c str,
+    outcome: &'c str,
+    row_digest: &'c str,
+}
+
+type Priors<'g> = std::collections::HashMap<(&'g str, &'g str, &'g str), (String, String)>;
+
+impl<'a> Chunk<'a> {
+    fn prepare(goods: &[GoodResult<'a>]) -> Result<Chunk<'a>, StoreError> {
+        let mut dets = Vec::with_capacity(goods.len());
+        let mut finds = Vec::with_capacity(goods.iter().map(|g| g.report.audit.findings.len()).sum());
+        let mut buf = Vec::new();
+        let mut pictures: Vec<PictureRow<'a>> = Vec::new();
+        let mut drawn: HashSet<(&str, &str)> = HashSet::new();
+        for g in goods {
+            let audit: &'a GoodAudit = &g.report.audit;
+            let d = &audit.determination;
+            let determination = serde_json::to_string(d)?;
+            let lines: Lines<'a> = d
+                .materials
+                .iter()
+                .map(|m| (&*m.material.line, (m.material.supplier.as_deref(), m.material.lot.as_deref())))
+                .collect();
+            let first = finds.len();
+            for (i, f) in audit.findings.iter().enumerate() {
+                let named: Vec<&str> = f.materials.iter().map(String::as_str).collect();
+                let suppliers = finding_suppliers(&lines, &named);
+                if let Some(p) = g.pictures {
+                    for lot in named_lots(&lines, &named) {
+                        if drawn.insert((g.batch, lot))
+                            && let Some((svg, laundering)) = p.lot_svg(lot)
+                        {
+                            pictures.push(PictureRow { batch: g.batch, lot, laundering: i64::from(laundering), svg });
+                        }
+                    }
+                }
+                finds.push(FindRow {
+                    id: finding_id(),
+                    batch: g.batch,
+                    good: &audit.good,
+                    ordinal: i64::try_from(i).unwrap_or(i64::MAX),
+                    code: f.code.as_str(),
+                    severity: f.severity.as_str(),
+                    fingerprint: &f.fingerprint,
+                    prior: None,
+                    finding: serde_json::to_string(f)?,
+                    hs: &audit.hs,
+                    suppliers: serde_json::to_string(&suppliers)?,
+                    supplier_key: supplier_key(&suppliers),
+                });
+            }
+            let own = finds.get(first..).unwrap_or_default();
+            let digest = audit_digest(&mut buf, audit, &determination, own)?;
+            let mut findings_digest = FindingsDigest::default();
+            for f in own {
+                findings_digest.add(&f.id, f.ordinal, f.code, f.severity, f.fingerprint, &f.finding)?;
+            }
+            let outcome = word(d.outcome);
+            let criterion = d.criterion.map(String::from);
+            let rule_id = d.rule.as_ref().map(|r| r.id.as_str());
+            let draft = g.draft_if_cleared.map(serde_json::to_string).transpose()?;
+            let row_digest = determination_digest(
+                &audit.hs,
+                &outcome,
+                criterion.as_deref(),
+                rule_id,
+                &d.summary,
+                &digest,
+                draft.as_deref(),
+                &determination,
+            )?;
+            dets.push(DetRow {
+                batch: g.batch,
+                good: &audit.good,
+                hs: &audit.hs,
+                outcome,
+                criterion,
+                rule_id,
+                summary: &d.summary,
+                determination,
+                digest,
+                lines: lines_json(&lines)?,
+                draft,
+                row_digest,
+                findings_digest: findings_digest.finish(),
+                first,
+                count: audit.findings.len(),
+            });
+        }
+        Ok(Chunk { dets, finds, pictures })
+    }
+
+    /// Appends a chunk prepared from the goods that follow this one's.
+    fn append(&mut self, mut other: Chunk<'a>) {
+        let offset = self.finds.len();
+        for d in &mut other.dets {
+            d.first += offset;
+        }
+        self.dets.append(&mut other.dets);
+        self.finds.append(&mut other.finds);
+        self.pictures.append(&mut other.pictures);
+    }
+
+    fn apply_priors(&mut self, priors: &Priors<'_>) {
+        if priors.is_empty() {
+            return;
+        }
+        for f in &mut self.finds {
+            f.prior = priors.get(&(f.batch, f.good, f.fingerprint)).cloned();
+        }
+    }
+}
+
+/// The `run.chunk_stored` payload of a chunk prepared in parts.
+fn chunk_log<'c>(parts: &'c [Chunk<'_>]) -> ChunkLog<'c> {
+    let mut log = ChunkLog { carried_over: Vec::new(), goods: Vec::new() };
+    for part in parts {
+        log.carried_over.extend(
+            part.finds
+                .iter()
+                .filter_map(|f| f.prior.as_ref().map(|(from, status)| CarriedLog { finding: &f.id, from, status })),
+        );
+        log.goods.extend(part.dets.iter().map(|d| GoodLog {
+            batch: d.batch,
+            digest: &d.digest,
+            findings:
+                part.finds.get(d.first..d.first + d.count).unwrap_or_default().iter().map(|f| f.id.as_str()).collect(),
+            findings_digest: &d.findings_digest,
+            good: d.good,
+            outcome: &d.outcome,
+            row_digest: &d.row_digest,
+        }));
+    }
+    log
+}
+
+/// sha256 (hex) of `serde_json::to_string(audit)`, assembled from the determination and finding JSON
+/// already made for the rows instead of serializing them a second time. The destructuring below fails to
+/// compile if `GoodAudit` gains a field; a test checks the bytes against `serde_json::to_string`.
+fn audit_digest(
+    buf: &mut Vec<u8>,
+    audit: &GoodAudit,
+    determination: &str,
+    finds: &[FindRow<'_>],
+) -> Result<String, StoreError> {
+    let GoodAudit { good, description, hs, determination: _, findings } = audit;
+    buf.clear();
+    buf.extend_from_slice(b"{\"good\":");
+    serde_json::to_writer(&mut *buf, good)?;
+    buf.extend_from_slice(b",\"description\":");
+    serde_json::to_writer(&mut *buf, description)?;
+    buf.extend_from_slice(b",\"hs\":");
+    serde_json::to_writer(&mut *buf, hs)?;
+    buf.extend_from_slice(b",\"determination\":");
+    buf.extend_from_slice(determination.as_bytes());
+    buf.extend_from_slice(b",\"findings\":[");
+    for (i, f) in finds.iter().take(findings.len()).enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        buf.extend_from_slice(f.finding.as_bytes());
+    }
+    buf.extend_from_slice(b"]}");
+    Ok(hex(&Sha256::digest(buf.as_slice())))
+}
+
+/// A finding's id: a UUID v7, time-ordered, so a chunk's findings land at the end of the primary-key
+/// index instead of all over it (see docs/store.md, "Storage benchmark").
+fn finding_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    s
+}
+
+/// Appends `($1, ..., $cols, literal...), (...)` for `rows` rows; on SQLite `(?, ..., ?)` instead:
+/// SQLite matches `$N` parameters by name, which makes a statement with thousands of them quadratic
+/// (measured: 11,000 rows/s with `$N` against 200,000 with `?` for 500-row INSERTs).
+pub(crate) fn values(sql: &mut String, backend: Backend, rows: usize, cols: usize, literals: &[&str]) {
+    use std::fmt::Write as _;
+    let mut n = 0;
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..cols {
+            n += 1;
+            let sep = if c == 0 { "" } else { ", " };
+            let _ = match backend {
+                Backend::Sqlite => write!(sql, "{sep}?"),
+                Backend::Postgres => write!(sql, "{sep}${n}"),
+            };
+        }
+        for l in literals {
+            let _ = write!(sql, ", {l}");
+        }
+        sql.push(')');
+    }
+}
+
+/// The SELECT of [`prior_decisions`] for `n` goods (then the run id).
+fn priors_sql(backend: Backend, n: usize) -> String {
+    let mut sql = String::from(
+        "SELECT id, status, batch, good, fingerprint, updated_at FROM findings WHERE status IN ('accepted', 'dismissed', 'waived') AND good IN (",
+    );
+    for i in 0..n {
+        let sep = if i == 0 { "" } else { ", " };
+        match backend {
+            Backend::Sqlite => sql.push_str(&format!("{sep}?")),
+            Backend::Postgres => sql.push_str(&format!("{sep}${}", i + 1)),
+        }
+    }
+    let last = match backend {
+        Backend::Sqlite => "?".to_string(),
+        Backend::Postgres => format!("${}", n + 1),
+    };
+    sql.push_str(&format!(") AND run_id <> {last} ORDER BY updated_at"));
+    sql
+}
+
+/// The distinct good ids of a chunk.
+fn chunk_goods<'g>(goods: &[GoodResult<'g>]) -> Vec<&'g str> {
+    let mut wanted: HashSet<&str> = HashSet::new();
+    for g in goods {
+        wanted.insert(g.report.audit.good.as_str());
+    }
+    wanted.into_iter().collect()
+}
+
+/// Records a decided finding of an earlier run (rows come ordered by time: the latest decision wins)
+/// under the chunk's own keys.
+/// A prior decision's `(id, status, batch, good, fingerprint)`, from either connection's rows.
+fn prior_row<R>(r: &R) -> Result<(String, String, String, String, String), sqlx::Error>
+where
+    R: Row,
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    String: for<'v> sqlx::Decode<'v, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok((r.try_get("id")?, r.try_get("status")?, r.try_get("batch")?, r.try_get("good")?, r.try_get("fingerprint")?))
+}
+
+fn record_prior<'g>(out: &mut Priors<'g>, goods: &[GoodResult<'g>], row: (String, String, String, String, String)) {
+    let (id, status, batch, good, fp) = row;
+    for g in goods.iter().filter(|g| g.batch == batch && g.report.audit.good == good) {
+        for f in g.report.audit.findings.iter().filter(|f| f.fingerprint == fp) {
+            out.insert((g.batch, g.report.audit.good.as_str(), f.fingerprint.as_str()), (id.clone(), status.clone()));
+        }
+    }
+}
+
+/// The latest review decision (accepted, dismissed, waived) of earlier runs per (batch, good,
+/// fingerprint) for the goods of a chunk: one query per 500 goods, none when nothing was ever decided.
+async fn prior_decisions<'g>(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    backend: Backend,
+    run: &str,
+    goods: &[GoodResult<'g>],
+) -> Result<Priors<'g>, StoreError> {
+    let mut out = Priors::new();
+    let any = sqlx::query("SELECT 1 AS one FROM findings WHERE status IN ('accepted', 'dismissed', 'waived') LIMIT 1")
+        .fetch_optional(&mut **tx)
+        .await?;
+    if any.is_none() || goods.is_empty() {
+        return Ok(out);
+    }
+    for part in chunk_goods(goods).chunks(500) {
+        let sql = priors_sql(backend, part.len());
+        let mut q = sqlx::query(&sql);
+        for g in part {
+            q = q.bind(*g);
+        }
+        q = q.bind(run);
+        for r in q.fetch_all(&mut **tx).await? {
+            record_prior(&mut out, goods, prior_row(&r)?);
+        }
+    }
+    Ok(out)
+}
+
+/// [`prior_decisions`] on the native SQLite connection.
+async fn prior_decisions_sqlite<'g>(
+    tx: &mut sqlx::Transaction<'static, Sqlite>,
+    run: &str,
+    goods: &[GoodResult<'g>],
+) -> Result<Priors<'g>, StoreError> {
+    let mut out = Priors::new();
+    let any: Option<i64> =
+        sqlx::query_scalar("SELECT 1 AS one FROM findings WHERE status IN ('accepted', 'dismissed', 'waived') LIMIT 1")
+            .fetch_optional(&mut **tx)
+            .await?;
+    if any.is_none() || goods.is_empty() {
+        return Ok(out);
+    }
+    for part in chunk_goods(goods).chunks(500) {
+        let sql = priors_sql(Backend::Sqlite, part.len());
+        let mut q = sqlx::query(&sql);
+        for g in part {
+            q = q.bind(*g);
+        }
+        q = q.bind(run);
+        for r in q.fetch_all(&mut **tx).await? {
+            record_prior(&mut out, goods, prior_row(&r)?);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+
+    use origin_engine::audit::{Determination, GoodAudit, Outcome};
+    use origin_engine::finding::{Facts, Finding, Severity};
+    use origin_engine::run::GoodReport;
+    use origin_engine::sink::GoodResult;
+    use serde_json::json;
+
+    use super::{Chunk, chunk_log, hex};
+    use crate::inputs::sha256_hex;
+
+    fn report(good: &str, findings: usize) -> GoodReport {
+        let findings = (0..findings)
+            .map(|k| {
+                // Quotes, a backslash and non-ASCII text in the facts and the rendered message.
+                Finding::of(
+                    Severity::Blocking,
+                    good,
+                    Facts::ProvenanceGap { line: format!("\"L{k}\" — ñ"), lot: "a \\ b".into() },
+                )
+            })
+            .collect();
+        GoodReport {
+            audit: GoodAudit {
+                good: good.into(),
+                description: "A \"quoted\" good\n".into(),
+                hs: "8708.40".into(),
+                determination: Determination {
+                    outcome: Outcome::Qualified,
+                    criterion: Some('B'),
+                    summary: "qualified".into(),
+                    rule: None,
+                    alternative: None,
+                    values: Default::default(),
+                    alternatives: Vec::new(),
+                    criterion_d_rvc: Vec::new(),
+                    materials: Vec::new(),
+                    caveats: vec!["unverified".into()],
+                },
+                findings,
+            },
+            certificate: None,
+        }
+    }
+
+    #[test]
+    fn digest_and_log_are_those_of_the_whole_audit_json() {
+        let reports = [report("G1", 3), report("G2", 0), report("G\u{e9}3", 1)];
+        let goods: Vec<GoodResult<'_>> = reports
+            .iter()
+            .map(|r| GoodResult { batch: "b", report: r, draft_if_cleared: None, pictures: None })
+            .collect();
+        let chunk = Chunk::prepare(&goods).unwrap();
+        for (d, r) in chunk.dets.iter().zip(&reports) {
+            assert_eq!(d.digest, sha256_hex(serde_json::to_string(&r.audit).unwrap().as_bytes()));
+            assert_eq!(d.determination, serde_json::to_string(&r.audit.determination).unwrap());
+        }
+        for (f, r) in chunk.finds.iter().zip(reports.iter().flat_map(|r| &r.audit.findings)) {
+            assert_eq!(f.finding, serde_json::to_string(r).unwrap());
+        }
+        let logged: Vec<_> = chunk
+            .dets
+            .iter()
+            .map(|d| {
+                let own = &chunk.finds[d.first..d.first + d.count];
+                let ids: Vec<_> = own.iter().map(|f| f.id.clone()).collect();
+                // The bound digests, recomputed here from the row values as `log verify` reads them.
+                let row_digest = crate::bind::determination_digest(
+                    d.hs,
+                    &d.outcome,
+                    d.criterion.as_deref(),
+                    d.rule_id,
+                    d.summary,
+                    &d.digest,
+                    d.draft.as_deref(),
+                    &d.determination,
+                )
+                .unwrap();
+                let mut fd = crate::bind::FindingsDigest::default();
+                for f in own {
+                    fd.add(&f.id, f.ordinal, f.code, f.severity, f.fingerprint, &f.finding).unwrap();
+                }
+                json!({"batch": d.batch, "good": d.good, "outcome": d.outcome, "digest": d.digest, "findings": ids,
+                       "findings_digest": fd.finish(), "row_digest": row_digest})
+            })
+            .collect();
+        let carried: Vec<serde_json::Value> = Vec::new();
+        assert_eq!(
+            serde_json::to_string(&chunk_log(std::slice::from_ref(&chunk))).unwrap(),
+            json!({"goods": logged, "carried_over": carried}).to_string()
+        );
+        // Prepared in two parts and appended: the same rows, digests and log shape (ids differ).
+        let mut two = Chunk::prepare(&goods[..1]).unwrap();
+        two.append(Chunk::prepare(&goods[1..]).unwrap());
+        let shape = |c: &Chunk<'_>| {
+            c.dets
+                .iter()
+                .map(|d| (d.good.to_string(), d.digest.clone(), c.finds[d.first..d.first + d.count].len()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(shape(&two), shape(&chunk));
+        assert_eq!(
+            two.finds.iter().map(|f| &f.finding).collect::<Vec<_>>(),
+            chunk.finds.iter().map(|f| &f.finding).collect::<Vec<_>>()
+        );
+        assert_eq!(hex(&[0, 15, 16, 255]), "000f10ff");
+    }
+}
