@@ -843,6 +843,44 @@ pub enum Facts {
         /// The good's code.
         hs: HsCode,
     },
+    /// Under scenario `scenario`, content traced to `group` is above the cap on every base measured.
+    ContentCapExceeded {
+        /// The scenario id.
+        scenario: String,
+        /// The capped group as the scenario names it.
+        group: String,
+        /// The cap.
+        max_share: Percent,
+        /// Each base measured: (`transaction-value` or `net-cost`, base, share).
+        bases: Vec<CapBase>,
+        /// The capped lines (non-originating, traced or declared origin in the group).
+        lines: Set<ClosingLine>,
+        /// Their value.
+        capped: Decimal,
+        /// The fewest lines (cheapest last) whose re-sourcing brings the share within the cap.
+        closing: Shown<Vec<ClosingLine>>,
+        /// The batch currency.
+        currency: Currency,
+    },
+    /// Under scenario `scenario`, the lines are steel or aluminium whose melt and pour the batch cannot
+    /// show.
+    MeltAndPourUnproven {
+        /// The scenario id.
+        scenario: String,
+        /// The lines.
+        lines: Set<LineRef>,
+    },
+}
+
+/// One base of a content cap.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CapBase {
+    /// `transaction-value` or `net-cost`.
+    pub method: String,
+    /// The adjusted TV or the NC.
+    pub base: Decimal,
+    /// The capped value's share of it.
+    pub share: Percent,
 }
 
 /// The rendered text of a finding.
@@ -886,6 +924,8 @@ impl Facts {
             Facts::SelfProducedMaterial { .. } => Code::SelfProducedMaterial,
             Facts::DeemedOriginating { .. } => Code::DeemedOriginating,
             Facts::VehicleRequirementNotEncoded { .. } => Code::VehicleRequirementNotEncoded,
+            Facts::ContentCapExceeded { .. } => Code::ContentCapExceeded,
+            Facts::MeltAndPourUnproven { .. } => Code::MeltAndPourUnproven,
         }
     }
 
@@ -1304,6 +1344,37 @@ impl Facts {
                     "missing: the producer's steel and aluminum purchasing certification (Appendix Art. 6; 19 U.S.C. 4532(c)(2); 19 CFR 182.94)".to_string(),
                 ];
                 t.remedy = "have a reviewer check the producer's LVC and steel/aluminum certifications; if the vehicle is not a passenger vehicle, light truck or heavy truck, state `automotive: { category: other-vehicle }`".into();
+            }
+            Facts::ContentCapExceeded { scenario, group, max_share, bases, lines, capped, closing, currency } => {
+                let shares: Vec<String> = bases
+                    .iter()
+                    .map(|b| format!("{} {} / {} = {}", b.method, Amount(*capped), Amount(b.base), b.share))
+                    .collect();
+                t.message = format!(
+                    "under scenario `{scenario}`: non-originating content traced to {group} is above the cap of {max_share} ({})",
+                    shares.join("; ")
+                );
+                t.citation = format!("what-if scenario `{scenario}` (not law; see its file)");
+                t.evidence = lines.iter().map(|l| format!("{} ({}): {} {currency}", l.line, l.description, Amount(l.vnm))).collect();
+                t.remedy = if closing.is_empty() {
+                    format!("re-source content traced to {group}: even all of it does not bring the share within the cap")
+                } else {
+                    format!(
+                        "re-source from outside {group} (or make originating): {}",
+                        closing.iter().map(|l| format!("{} ({} {currency})", l.line, Amount(l.vnm))).collect::<Vec<_>>().join(", ")
+                    )
+                };
+                t.materials = lines.iter().map(|l| l.line.clone()).collect();
+            }
+            Facts::MeltAndPourUnproven { scenario, lines } => {
+                t.message = format!(
+                    "under scenario `{scenario}`: steel or aluminium must be melted and poured in the Parties; the batch cannot show where {} {} melted and poured",
+                    joined(lines, ", "),
+                    if lines.len() == 1 { "was" } else { "were" }
+                );
+                t.citation = format!("what-if scenario `{scenario}` (not law; see its file)");
+                t.remedy = "obtain mill test certificates naming the country of melt and pour for these lines".into();
+                t.materials = lines.iter().map(|l| l.line.clone()).collect();
             }
         }
         t
