@@ -68,7 +68,7 @@ pub async fn queue(store: &Store, rules: &RuleSet, req: &RunRequest) -> Result<S
 }
 
 /// Writes the run's files from the store into `dir` and loads its rule pack and batches from there.
-async fn materialize(
+pub(crate) async fn materialize(
     store: &Store,
     run: &str,
     dir: &Path,

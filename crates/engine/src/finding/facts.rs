@@ -1291,10 +1291,17 @@ impl Facts {
                     t.message = format!("route stop {stop} in `{country}`: {}", why.join("; "));
                     t.citation = citation.0.clone();
                     t.evidence = vec![format!("route: {}", joined(route, " -> "))];
-                    t.remedy = format!(
-                        "provide customs documents showing the good stayed under customs control in `{country}` and underwent only {}; otherwise the good is not originating",
-                        allowed.join(", ")
-                    );
+                    t.remedy = if allowed.is_empty() {
+                        // A scenario that allows no operation outside the Parties (docs/scenarios.md).
+                        format!(
+                            "ship without any operation in `{country}` (route directly, or keep the good untouched under customs control); otherwise the good is not originating"
+                        )
+                    } else {
+                        format!(
+                            "provide customs documents showing the good stayed under customs control in `{country}` and underwent only {}; otherwise the good is not originating",
+                            allowed.join(", ")
+                        )
+                    };
                 }
             },
             Facts::AutomotiveStagingNotEncoded { as_of, why, .. } => {
