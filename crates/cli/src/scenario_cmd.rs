@@ -85,7 +85,12 @@ pub enum ImpactFormat {
 }
 
 /// Runs a scenario command on a fresh runtime.
-pub fn execute(db: &str, pack: &origin_rules::PackSource, cmd: &ScenarioCommand, out: &mut dyn Write) -> std::io::Result<i32> {
+pub fn execute(
+    db: &str,
+    pack: &origin_rules::PackSource,
+    cmd: &ScenarioCommand,
+    out: &mut dyn Write,
+) -> std::io::Result<i32> {
     if let ScenarioCommand::Check { file } = cmd {
         return check(pack, file, out);
     }
@@ -192,7 +197,15 @@ async fn run(store: &Store, cmd: &ScenarioCommand, out: &mut dyn Write) -> Resul
                 writeln!(
                     out,
                     "{}  {}  base run {}  {}  goods {}  changed {}  (qualified {}, not qualified {}, needs evidence {})",
-                    r.id, r.scenario, r.base_run, r.started_at, r.goods, r.changed, r.qualified, r.not_qualified, r.needs_evidence
+                    r.id,
+                    r.scenario,
+                    r.base_run,
+                    r.started_at,
+                    r.goods,
+                    r.changed,
+                    r.qualified,
+                    r.not_qualified,
+                    r.needs_evidence
                 )?;
             }
             Ok(exit::OK)
@@ -287,7 +300,10 @@ pub fn markdown(i: &Impact) -> String {
     );
     let _ = writeln!(o, "Duty at stake per year: **{}**\n", money(&i.total));
     let _ = writeln!(o, "## Goods that change\n");
-    let _ = writeln!(o, "| batch | good | HS | base | scenario | cheapest fix | volume | customs value | rate without | rate with | duty at stake |");
+    let _ = writeln!(
+        o,
+        "| batch | good | HS | base | scenario | cheapest fix | volume | customs value | rate without | rate with | duty at stake |"
+    );
     let _ = writeln!(o, "|---|---|---|---|---|---|---|---|---|---|---|");
     for g in &i.goods {
         let c = &g.good;
@@ -312,7 +328,11 @@ pub fn markdown(i: &Impact) -> String {
         );
     }
     for (title, key, groups) in [
-        ("By supplier (of the lines the fix names; a good with several suppliers is under each)", "supplier", &i.by_supplier),
+        (
+            "By supplier (of the lines the fix names; a good with several suppliers is under each)",
+            "supplier",
+            &i.by_supplier,
+        ),
         ("By origin country (traced where the provenance data traces the line)", "origin", &i.by_origin),
         ("By chapter", "chapter", &i.by_chapter),
     ] {
@@ -322,7 +342,8 @@ pub fn markdown(i: &Impact) -> String {
     let missing: Vec<String> =
         i.goods.iter().filter_map(|g| g.missing.as_ref().map(|m| format!("{} ({m})", g.good.good))).collect();
     if !missing.is_empty() {
-        let _ = writeln!(o, "\nNo duty at stake computed for: {}. They are left out of every total.", missing.join(", "));
+        let _ =
+            writeln!(o, "\nNo duty at stake computed for: {}. They are left out of every total.", missing.join(", "));
     }
     o
 }
@@ -331,7 +352,15 @@ fn group_table(o: &mut String, key: &str, groups: &[Group]) {
     let _ = writeln!(o, "| {key} | goods | lose | gain | duty at stake |");
     let _ = writeln!(o, "|---|---|---|---|---|");
     for g in groups {
-        let _ = writeln!(o, "| {} | {} | {} | {} | {} |", cell(&g.key), g.goods.join(", "), g.lost, g.gained, money(&g.exposure));
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} |",
+            cell(&g.key),
+            g.goods.join(", "),
+            g.lost,
+            g.gained,
+            money(&g.exposure)
+        );
     }
 }
 
@@ -340,9 +369,27 @@ fn csv(impacts: &[Impact]) -> Result<Vec<u8>, Failure> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let io = |e: csv::Error| Failure::Io(std::io::Error::other(e));
     w.write_record([
-        "scenario_run", "scenario", "base_run", "batch", "good", "hs", "chapter", "base_outcome", "outcome", "fix",
-        "fix_lines", "suppliers", "origins", "country", "customs_value", "currency", "annual_volume", "rate_without",
-        "rate_with", "exposure", "missing",
+        "scenario_run",
+        "scenario",
+        "base_run",
+        "batch",
+        "good",
+        "hs",
+        "chapter",
+        "base_outcome",
+        "outcome",
+        "fix",
+        "fix_lines",
+        "suppliers",
+        "origins",
+        "country",
+        "customs_value",
+        "currency",
+        "annual_volume",
+        "rate_without",
+        "rate_with",
+        "exposure",
+        "missing",
     ])
     .map_err(io)?;
     for i in impacts {

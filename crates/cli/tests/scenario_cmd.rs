@@ -91,17 +91,22 @@ fn the_demo_batch_under_the_shipped_scenarios_matches_the_hand_worked_impact() {
         let s = &imp["scenario"];
         assert_eq!(s["scenario"], scenario.as_str());
         assert_eq!(s["base_run"], run.as_str());
-        let counts = [&s["qualified"], &s["not_qualified"], &s["needs_evidence"]].map(|x| x.as_i64().unwrap().to_string());
+        let counts =
+            [&s["qualified"], &s["not_qualified"], &s["needs_evidence"]].map(|x| x.as_i64().unwrap().to_string());
         assert_eq!(counts.as_slice(), &t[1..4], "{scenario}: counts");
         assert_eq!(dec(&imp["total"]["USD"]), Decimal::from_str(&t[4]).unwrap(), "{scenario}: total");
         let want: Vec<&Vec<String>> = goods.iter().filter(|g| &g[0] == scenario).collect();
         let got = imp["goods"].as_array().unwrap();
         assert_eq!(got.len(), want.len(), "{scenario}: changed goods {got:#?}");
         for w in want {
-            let g = got.iter().find(|g| g["good"] == w[1].as_str()).unwrap_or_else(|| panic!("{scenario}: {} missing", w[1]));
+            let g = got
+                .iter()
+                .find(|g| g["good"] == w[1].as_str())
+                .unwrap_or_else(|| panic!("{scenario}: {} missing", w[1]));
             assert_eq!(g["base_outcome"], w[2].as_str(), "{scenario} {}", w[1]);
             assert_eq!(g["outcome"], w[3].as_str(), "{scenario} {}", w[1]);
-            let mut lines: Vec<&str> = g["fix_lines"].as_array().unwrap().iter().map(|l| l["line"].as_str().unwrap()).collect();
+            let mut lines: Vec<&str> =
+                g["fix_lines"].as_array().unwrap().iter().map(|l| l["line"].as_str().unwrap()).collect();
             lines.sort_unstable();
             assert_eq!(lines.join(" "), w[4], "{scenario} {}: fix lines", w[1]);
             assert_eq!(dec(&g["exposure"]), Decimal::from_str(&w[5]).unwrap(), "{scenario} {}: exposure", w[1]);
@@ -114,7 +119,20 @@ fn the_demo_batch_under_the_shipped_scenarios_matches_the_hand_worked_impact() {
     let md = ok(&bin(dir, &["scenario", "show", id]));
     assert!(md.contains("| demo-nl-autoparts-2026-11 | STM-12V-14 | 8511.40 | qualified | not qualified | TRANSIT_OUTSIDE_PARTIES: ship without any operation in `JM`"), "{md}");
     // CSV and XLSX exports of the same impact.
-    let csv = ok(&bin(dir, &["scenario", "show", id, "--format", "csv", "--duties", duties.to_str().unwrap(), "--volumes", volumes.to_str().unwrap()]));
+    let csv = ok(&bin(
+        dir,
+        &[
+            "scenario",
+            "show",
+            id,
+            "--format",
+            "csv",
+            "--duties",
+            duties.to_str().unwrap(),
+            "--volumes",
+            volumes.to_str().unwrap(),
+        ],
+    ));
     let mut rows = csv.lines();
     assert!(rows.next().unwrap().starts_with("scenario_run,scenario,base_run,batch,good,hs,chapter,"));
     let row = rows.next().unwrap();

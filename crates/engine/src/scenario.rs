@@ -147,11 +147,8 @@ fn cap_finding(
         return None;
     }
     // The gap on the most lenient base: capped value above max_share x base.
-    let gap = bases
-        .iter()
-        .map(|b| capped - b.base * cap.max_share.value() / Decimal::ONE_HUNDRED)
-        .min()
-        .unwrap_or(capped);
+    let gap =
+        bases.iter().map(|b| capped - b.base * cap.max_share.value() / Decimal::ONE_HUNDRED).min().unwrap_or(capped);
     let (set, closes) = smallest_closing_set(lines.iter().map(|l| (l.line.clone(), l.vnm)).collect(), gap);
     let closing: Vec<ClosingLine> = if closes {
         set.iter().filter_map(|(id, _)| lines.iter().find(|l| &l.line == id).cloned()).collect()

@@ -204,8 +204,9 @@ fn content_cap_counts_traced_origin() {
     let (rules, checks) = s.apply(pack()).unwrap();
     let batch = origin_engine::input::load_batch(&root().join("fixtures/demo/batch.yaml")).unwrap();
     let _ = text;
-    let r = audit_batch_under(&rules, &checks, &batch, &RunOptions { as_of: None, threads: Some(1) }, &Progress::default())
-        .unwrap();
+    let r =
+        audit_batch_under(&rules, &checks, &batch, &RunOptions { as_of: None, threads: Some(1) }, &Progress::default())
+            .unwrap();
     let g = good(&r, "CAL-BUS-2P");
     assert_eq!(outcome(g), Outcome::NotQualified);
     let f = finding(g, "CONTENT_CAP_EXCEEDED");

@@ -448,9 +448,11 @@ impl Scenario {
                         *d = RvcRequirement { tv: d.tv.map(raise), nc: d.nc.map(raise) };
                     }
                     if let Some(d) = over_100(&out, scope) {
-                        diags.push(self.error("bad-threshold", &format!("{path}.raise_rvc.by"), d).help(
-                            "a regional value content cannot exceed 100 percent: raise by less, or use set_rvc",
-                        ));
+                        diags.push(
+                            self.error("bad-threshold", &format!("{path}.raise_rvc.by"), d).help(
+                                "a regional value content cannot exceed 100 percent: raise by less, or use set_rvc",
+                            ),
+                        );
                     }
                 }
                 Overlay::SetRvc { rvc, scope } => {
@@ -582,6 +584,10 @@ impl Scenario {
         if diags.is_empty() { Ok((out, checks)) } else { Err(diags) }
     }
 
+    #[expect(
+        clippy::result_large_err,
+        reason = "once per overlay; diagnostics are collected, not propagated up a hot path"
+    )]
     fn check_scope(&self, rules: &RuleSet, scope: &Scope, path: &str) -> Result<(), Diagnostic> {
         if rules.rules.iter().any(|r| scope.covers_rule(r)) {
             return Ok(());
@@ -657,7 +663,8 @@ pub fn parse_scenario(file: &Path, text: &str) -> Result<Scenario, Vec<Diagnosti
             ]);
         }
     };
-    let at = |code: &'static str, path: &str, msg: String| Diagnostic::error(code, file, path, msg).at(index.find(path));
+    let at =
+        |code: &'static str, path: &str, msg: String| Diagnostic::error(code, file, path, msg).at(index.find(path));
     let value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
         let pos = e.location().map(|l| Position { line: l.line(), column: l.column() });
         vec![Diagnostic::error("yaml-syntax", file, "", format!("malformed YAML: {e}")).at(pos)]
@@ -692,7 +699,8 @@ pub fn parse_scenario(file: &Path, text: &str) -> Result<Scenario, Vec<Diagnosti
         }
     };
     if raw.overlays.is_empty() {
-        diags.push(at("no-overlay", "overlays", "the scenario changes nothing".into()).help("add at least one overlay"));
+        diags
+            .push(at("no-overlay", "overlays", "the scenario changes nothing".into()).help("add at least one overlay"));
     }
     let mut overlays = Vec::new();
     for (i, o) in raw.overlays.iter().enumerate() {
@@ -718,7 +726,12 @@ pub fn parse_scenario(file: &Path, text: &str) -> Result<Scenario, Vec<Diagnosti
     })
 }
 
-fn percent(v: Decimal, path: &str, at: &impl Fn(&'static str, &str, String) -> Diagnostic) -> Result<Percent, Diagnostic> {
+#[expect(clippy::result_large_err, reason = "once per value; diagnostics are collected, not propagated up a hot path")]
+fn percent(
+    v: Decimal,
+    path: &str,
+    at: &impl Fn(&'static str, &str, String) -> Diagnostic,
+) -> Result<Percent, Diagnostic> {
     Percent::bounded(v).map_err(|e| at("bad-threshold", path, e.0).help("a percentage is between 0 and 100"))
 }
 

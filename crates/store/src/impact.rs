@@ -109,24 +109,39 @@ impl DutyTable {
         };
         let mut it = recs.into_iter();
         let Some((hline, header)) = it.next() else {
-            return Err(vec![err(1, "the file is empty".into(), &format!("start with the header {}", DUTY_HEADER.join(",")))]);
+            return Err(vec![err(
+                1,
+                "the file is empty".into(),
+                &format!("start with the header {}", DUTY_HEADER.join(",")),
+            )]);
         };
         let got: Vec<&str> = header.iter().map(str::trim).collect();
         if got != DUTY_HEADER {
-            return Err(vec![err(hline, format!("the header is `{}`", got.join(",")), &format!("write {}", DUTY_HEADER.join(",")))]);
+            return Err(vec![err(
+                hline,
+                format!("the header is `{}`", got.join(",")),
+                &format!("write {}", DUTY_HEADER.join(",")),
+            )]);
         }
         let mut rows = Vec::new();
         let mut errors = Vec::new();
         for (line, r) in it {
             let f = |i: usize| r.get(i).map(str::trim).unwrap_or("");
             if r.len() != DUTY_HEADER.len() {
-                errors.push(err(line, format!("{} fields, not {}", r.len(), DUTY_HEADER.len()), "one value per column"));
+                errors.push(err(
+                    line,
+                    format!("{} fields, not {}", r.len(), DUTY_HEADER.len()),
+                    "one value per column",
+                ));
                 continue;
             }
             let mut bad = |m: String, h: &str| errors.push(err(line, m, h));
             let hs: String = if f(0) == "*" { String::new() } else { f(0).chars().filter(|c| *c != '.').collect() };
             if (hs.is_empty() && f(0) != "*") || hs.len() > 10 || !hs.chars().all(|c| c.is_ascii_digit()) {
-                bad(format!("`{}` is not an HS prefix", f(0)), "write 2 to 10 digits, dots allowed (`8708.30`), or * for every code");
+                bad(
+                    format!("`{}` is not an HS prefix", f(0)),
+                    "write 2 to 10 digits, dots allowed (`8708.30`), or * for every code",
+                );
                 continue;
             }
             let kind = match f(1) {
@@ -180,7 +195,10 @@ impl DutyTable {
                 s => match date(s) {
                     Ok(d) if d >= effective_from => Some(d),
                     _ => {
-                        bad(format!("`{s}` is not a date on or after {effective_from}"), "write YYYY-MM-DD, or leave it empty");
+                        bad(
+                            format!("`{s}` is not a date on or after {effective_from}"),
+                            "write YYYY-MM-DD, or leave it empty",
+                        );
                         continue;
                     }
                 },
@@ -190,26 +208,43 @@ impl DutyTable {
                 bad("an additional duty needs a name".into(), "name the program, e.g. Section 301");
                 continue;
             }
-            rows.push(DutyRow { hs_prefix: hs, kind, country, rate, name, with_preference, effective_from, effective_to, line });
+            rows.push(DutyRow {
+                hs_prefix: hs,
+                kind,
+                country,
+                rate,
+                name,
+                with_preference,
+                effective_from,
+                effective_to,
+                line,
+            });
         }
         if errors.is_empty() { Ok(DutyTable { rows }) } else { Err(errors) }
     }
 
     /// The rates for a good of `hs` from `country` on `date`: (without the preference, with it, the
     /// programs applied). `None` when no MFN row covers the code: the exposure is unknown, not zero.
-    pub fn rates(&self, hs: &str, country: Option<Country>, date: NaiveDate) -> Option<(Decimal, Decimal, Vec<String>)> {
+    pub fn rates(
+        &self,
+        hs: &str,
+        country: Option<Country>,
+        date: NaiveDate,
+    ) -> Option<(Decimal, Decimal, Vec<String>)> {
         let digits: String = hs.chars().filter(char::is_ascii_digit).collect();
         let live = |r: &&DutyRow| {
             digits.starts_with(&r.hs_prefix) && r.effective_from <= date && r.effective_to.is_none_or(|t| date <= t)
         };
-        let mfn = self.rows.iter().filter(live).filter(|r| r.kind == DutyKind::Mfn).max_by_key(|r| r.hs_prefix.len())?;
+        let mfn =
+            self.rows.iter().filter(live).filter(|r| r.kind == DutyKind::Mfn).max_by_key(|r| r.hs_prefix.len())?;
         // Per program, the most specific row: the longest prefix, a named country before `*`.
         let mut programs: BTreeMap<&str, &DutyRow> = BTreeMap::new();
         for r in self.rows.iter().filter(live).filter(|r| r.kind == DutyKind::Additional) {
             if r.country.is_some_and(|c| Some(c) != country) {
                 continue;
             }
-            let better = |old: &DutyRow| (r.hs_prefix.len(), r.country.is_some()) > (old.hs_prefix.len(), old.country.is_some());
+            let better =
+                |old: &DutyRow| (r.hs_prefix.len(), r.country.is_some()) > (old.hs_prefix.len(), old.country.is_some());
             match programs.get(r.name.as_str()) {
                 Some(old) if !better(old) => {}
                 _ => {
@@ -225,7 +260,12 @@ impl DutyTable {
             if r.with_preference {
                 with += r.rate;
             }
-            names.push(format!("{} {}%{}", r.name, r.rate, if r.with_preference { " (also with preference)" } else { "" }));
+            names.push(format!(
+                "{} {}%{}",
+                r.name,
+                r.rate,
+                if r.with_preference { " (also with preference)" } else { "" }
+            ));
         }
         Some((without, with, names))
     }
@@ -257,7 +297,11 @@ impl Volumes {
             ["good", "annual_volume"] => false,
             ["batch", "good", "annual_volume"] => true,
             _ => {
-                return Err(vec![err(hline, format!("the header is `{}`", got.join(",")), "write good,annual_volume or batch,good,annual_volume")]);
+                return Err(vec![err(
+                    hline,
+                    format!("the header is `{}`", got.join(",")),
+                    "write good,annual_volume or batch,good,annual_volume",
+                )]);
             }
         };
         let mut v = Volumes::default();
@@ -278,7 +322,11 @@ impl Volumes {
                         errors.push(err(line, format!("good `{good}` is listed twice"), "keep one row per good"));
                     }
                 }
-                _ => errors.push(err(line, format!("`{vol}` is not a volume"), "write a number of units per year, 0 or more")),
+                _ => errors.push(err(
+                    line,
+                    format!("`{vol}` is not a volume"),
+                    "write a number of units per year, 0 or more",
+                )),
             }
         }
         if errors.is_empty() { Ok(v) } else { Err(errors) }
@@ -355,14 +403,25 @@ pub struct Impact {
 
 /// The impact of a scenario run's changed goods, with the duty at stake when a table and volumes are
 /// given.
-pub fn impact(scenario: ScenarioRunRow, changed: Vec<ChangedGood>, duties: Option<&DutyTable>, volumes: Option<&Volumes>) -> Impact {
+pub fn impact(
+    scenario: ScenarioRunRow,
+    changed: Vec<ChangedGood>,
+    duties: Option<&DutyTable>,
+    volumes: Option<&Volumes>,
+) -> Impact {
     let date = NaiveDate::parse_from_str(&scenario.effective_from, "%Y-%m-%d").unwrap_or(NaiveDate::MIN);
     let goods: Vec<GoodImpact> = changed
         .into_iter()
         .map(|g| {
             let volume = volumes.and_then(|v| v.get(&g.batch, &g.good));
             let rates = duties.and_then(|d| d.rates(&g.hs, Country::parse(&g.country).ok(), date));
-            let sign = if g.lost() { Decimal::ONE } else if g.gained() { -Decimal::ONE } else { Decimal::ZERO };
+            let sign = if g.lost() {
+                Decimal::ONE
+            } else if g.gained() {
+                -Decimal::ONE
+            } else {
+                Decimal::ZERO
+            };
             let missing = match (duties, volumes, &rates, volume, g.customs_value) {
                 (None, _, _, _, _) => Some("no duty table given".to_string()),
                 (_, None, _, _, _) => Some("no volumes given".to_string()),

@@ -196,8 +196,7 @@ fn cheapest_fix(r: &GoodReport) -> (String, Vec<FixLine>) {
             value: m.vnm,
         })
         .collect();
-    let mut others: Vec<&str> =
-        blocking.iter().filter(|o| !std::ptr::eq(**o, *f)).map(|o| o.code.as_str()).collect();
+    let mut others: Vec<&str> = blocking.iter().filter(|o| !std::ptr::eq(**o, *f)).map(|o| o.code.as_str()).collect();
     others.dedup();
     let also = if others.is_empty() { String::new() } else { format!(" (also open: {})", others.join(", ")) };
     (format!("{}: {}{also}", f.code.as_str(), f.remedy), fix_lines)
@@ -249,7 +248,11 @@ impl Store {
             .await
             .map_err(|e| RunnerError::NotStarted(RunError::Internal(e.to_string())))?
             .map_err(RunnerError::NotStarted)?;
-        log_phase("re-audit", started_audit.elapsed(), format_args!("{} good(s), {} changed", counts[3], changed.len()));
+        log_phase(
+            "re-audit",
+            started_audit.elapsed(),
+            format_args!("{} good(s), {} changed", counts[3], changed.len()),
+        );
         let row = ScenarioRunRow {
             id: new_id(),
             base_run: base_run.to_string(),

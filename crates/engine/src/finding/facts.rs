@@ -1362,13 +1362,22 @@ impl Facts {
                     shares.join("; ")
                 );
                 t.citation = format!("what-if scenario `{scenario}` (not law; see its file)");
-                t.evidence = lines.iter().map(|l| format!("{} ({}): {} {currency}", l.line, l.description, Amount(l.vnm))).collect();
+                t.evidence = lines
+                    .iter()
+                    .map(|l| format!("{} ({}): {} {currency}", l.line, l.description, Amount(l.vnm)))
+                    .collect();
                 t.remedy = if closing.is_empty() {
-                    format!("re-source content traced to {group}: even all of it does not bring the share within the cap")
+                    format!(
+                        "re-source content traced to {group}: even all of it does not bring the share within the cap"
+                    )
                 } else {
                     format!(
                         "re-source from outside {group} (or make originating): {}",
-                        closing.iter().map(|l| format!("{} ({} {currency})", l.line, Amount(l.vnm))).collect::<Vec<_>>().join(", ")
+                        closing
+                            .iter()
+                            .map(|l| format!("{} ({} {currency})", l.line, Amount(l.vnm)))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )
                 };
                 t.materials = lines.iter().map(|l| l.line.clone()).collect();
