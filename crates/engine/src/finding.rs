@@ -94,11 +94,13 @@ pub enum Code {
     /// Under a what-if scenario: steel or aluminium must be melted and poured in the Parties, which the
     /// batch cannot show.
     MeltAndPourUnproven,
+    /// A chokepoint material of a watch group (silver, gallium, ...) whose traced origin is watched.
+    ChokepointInput,
 }
 
 impl Code {
     /// Every code, for the catalogue.
-    pub const ALL: [Code; 23] = [
+    pub const ALL: [Code; 24] = [
         Code::InputError,
         Code::NoRuleForHs,
         Code::RuleNeedsFacts,
@@ -122,6 +124,7 @@ impl Code {
         Code::VehicleRequirementNotEncoded,
         Code::ContentCapExceeded,
         Code::MeltAndPourUnproven,
+        Code::ChokepointInput,
     ];
 
     /// The SCREAMING_SNAKE code.
@@ -150,6 +153,7 @@ impl Code {
             Code::VehicleRequirementNotEncoded => "VEHICLE_REQUIREMENT_NOT_ENCODED",
             Code::ContentCapExceeded => "CONTENT_CAP_EXCEEDED",
             Code::MeltAndPourUnproven => "MELT_AND_POUR_UNPROVEN",
+            Code::ChokepointInput => "CHOKEPOINT_INPUT",
         }
     }
 }

@@ -870,6 +870,27 @@ pub enum Facts {
         /// The lines.
         lines: Set<LineRef>,
     },
+    /// Lines of a watch group's chokepoint material whose (traced) origin is watched.
+    ChokepointInput {
+        /// The watch group's id.
+        group: String,
+        /// Its name.
+        name: Shown<String>,
+        /// The lines, with their value.
+        lines: Set<ClosingLine>,
+        /// Their origin (traced where the lot is traced, else declared).
+        origin: Country,
+        /// Their value.
+        value: Decimal,
+        /// Their share of the good's value.
+        share: Option<Percent>,
+        /// What the share is of (`adjusted transaction value`, `net cost`).
+        base: Shown<String>,
+        /// The HS texts the group's codes are read from.
+        basis: Shown<String>,
+        /// The batch currency.
+        currency: Currency,
+    },
 }
 
 /// One base of a content cap.
@@ -926,6 +947,7 @@ impl Facts {
             Facts::VehicleRequirementNotEncoded { .. } => Code::VehicleRequirementNotEncoded,
             Facts::ContentCapExceeded { .. } => Code::ContentCapExceeded,
             Facts::MeltAndPourUnproven { .. } => Code::MeltAndPourUnproven,
+            Facts::ChokepointInput { .. } => Code::ChokepointInput,
         }
     }
 
@@ -1390,6 +1412,24 @@ impl Facts {
                 );
                 t.citation = format!("what-if scenario `{scenario}` (not law; see its file)");
                 t.remedy = "obtain mill test certificates naming the country of melt and pour for these lines".into();
+                t.materials = lines.iter().map(|l| l.line.clone()).collect();
+            }
+            Facts::ChokepointInput { group, name, lines, origin, value, share, base, basis, currency } => {
+                let share = match share {
+                    Some(p) => format!(", {p} of the {base}"),
+                    None => " (the good states no value to measure a share against)".to_string(),
+                };
+                t.message = format!(
+                    "chokepoint input `{group}` ({name}) of origin {origin}: {} {currency}{share}",
+                    Amount(*value)
+                );
+                t.citation = format!("screening watch group `{group}` of the rule pack (not law): {basis}");
+                t.evidence = lines
+                    .iter()
+                    .map(|l| format!("{} ({}): {} {currency}", l.line, l.description, Amount(l.vnm)))
+                    .collect();
+                t.remedy =
+                    "for the record: consider a second source outside the watched origin for supply security".into();
                 t.materials = lines.iter().map(|l| l.line.clone()).collect();
             }
         }
