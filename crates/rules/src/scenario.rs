@@ -166,6 +166,19 @@ pub struct RawScope {
     pub rule: Option<String>,
 }
 
+/// The scenarios shipped in `scenarios/`, built in (file name, text): what the web UI offers to run, so
+/// the server reads no scenario file from disk.
+pub const SHIPPED: [(&str, &str); 3] = [
+    ("rvc-plus-10.yaml", include_str!("../../../scenarios/rvc-plus-10.yaml")),
+    ("cn-content-cap-10.yaml", include_str!("../../../scenarios/cn-content-cap-10.yaml")),
+    ("strict-transshipment.yaml", include_str!("../../../scenarios/strict-transshipment.yaml")),
+];
+
+/// The shipped scenarios, parsed.
+pub fn shipped() -> Vec<Scenario> {
+    SHIPPED.iter().filter_map(|(name, text)| parse_scenario(Path::new(name), text).ok()).collect()
+}
+
 /// The JSON Schema of a scenario file (docs/scenario.schema.json).
 pub fn json_schema() -> serde_json::Value {
     let generator = schemars::r#gen::SchemaSettings::draft07().into_generator();

@@ -347,20 +347,24 @@ impl Volumes {
 }
 
 /// One changed good with its duty at stake.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct GoodImpact {
     /// The good.
     #[serde(flatten)]
     pub good: ChangedGood,
     /// Units per year.
+    #[schemars(with = "Option<String>")]
     pub volume: Option<Decimal>,
     /// Rate without the preference, percent.
+    #[schemars(with = "Option<String>")]
     pub rate_without: Option<Decimal>,
     /// Rate with it.
+    #[schemars(with = "Option<String>")]
     pub rate_with: Option<Decimal>,
     /// The programs applied.
     pub programs: Vec<String>,
     /// Duty at stake per year (positive: more duty), in `currency`; `None` when a figure is missing.
+    #[schemars(with = "Option<String>")]
     pub exposure: Option<Decimal>,
     /// Why there is no exposure.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -368,7 +372,7 @@ pub struct GoodImpact {
 }
 
 /// The changed goods of one key (a supplier, a country, a chapter).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Group {
     /// The supplier, country or chapter (`-` when a good's fix names no line).
     pub key: String,
@@ -379,11 +383,12 @@ pub struct Group {
     /// Goods that gained it.
     pub gained: usize,
     /// Exposure of its goods, per currency.
+    #[schemars(with = "BTreeMap<String, String>")]
     pub exposure: BTreeMap<String, Decimal>,
 }
 
 /// The impact of one scenario run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Impact {
     /// The scenario run.
     pub scenario: ScenarioRunRow,
@@ -396,6 +401,7 @@ pub struct Impact {
     /// By the good's HS chapter.
     pub by_chapter: Vec<Group>,
     /// Total exposure per currency.
+    #[schemars(with = "BTreeMap<String, String>")]
     pub total: BTreeMap<String, Decimal>,
     /// The date the duty table is read at (the scenario's `effective_from`).
     pub rates_as_of: String,
