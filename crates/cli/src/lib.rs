@@ -8,6 +8,7 @@ pub mod init_cmd;
 pub mod progress;
 pub mod rules_cmd;
 pub mod run_cmd;
+pub mod scenario_cmd;
 pub mod serve_cmd;
 pub mod store_cmd;
 pub mod trace;

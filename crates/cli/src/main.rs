@@ -54,6 +54,12 @@ enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// What-if scenarios: re-audit stored runs under a proposed rule change, with the goods it would cost,
+    /// the cheapest fixes and the duty at stake (docs/scenarios.md).
+    Scenario {
+        #[command(subcommand)]
+        command: origin_cli::scenario_cmd::ScenarioCommand,
+    },
     /// Stored audit runs.
     Runs {
         #[command(subcommand)]
@@ -323,6 +329,7 @@ fn main() -> ExitCode {
             RulesCommand::Crosscheck(args) => origin_cli::import_cmd::crosscheck(&args, &pack, &mut out),
             RulesCommand::Export { dir } => rules_cmd::export(&pack, &dir, &mut out),
         },
+        Command::Scenario { command } => origin_cli::scenario_cmd::execute(&cli.db, &pack, &command, &mut out),
         Command::Runs { command } => store_cmd::execute(&cli.db, Op::Runs(&command), &mut out),
         Command::Findings { command } => store_cmd::execute(&cli.db, Op::Findings(&command), &mut out),
         Command::Certificate { command } => store_cmd::execute(&cli.db, Op::Certificate(&command), &mut out),

@@ -4,6 +4,7 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use origin_server::{AppState, Config};
 use origin_store::{Store, UserRole};
@@ -23,6 +24,12 @@ pub struct ServeArgs {
     /// network (browsers accept Secure cookies from http://localhost and http://127.0.0.1).
     #[arg(long)]
     pub insecure_cookies: bool,
+    /// Duty table CSV for the scenario pages' duty at stake (docs/scenarios.md).
+    #[arg(long, value_name = "CSV")]
+    pub duties: Option<std::path::PathBuf>,
+    /// Annual volumes CSV for the scenario pages' duty at stake.
+    #[arg(long, value_name = "CSV")]
+    pub volumes: Option<std::path::PathBuf>,
 }
 
 /// `users ...`.
@@ -107,7 +114,22 @@ pub fn serve(args: &ServeArgs, pack: &PackSource, db: &str) -> std::io::Result<i
                 return Ok(exit::USAGE);
             }
         }
-        let config = Config { pack, secure_cookies: !args.insecure_cookies };
+        let show = |e: Vec<origin_store::impact::TableError>| e.iter().map(|e| format!("error: {e}")).collect::<Vec<_>>().join("\n");
+        let duties = match args.duties.as_deref().map(origin_store::impact::DutyTable::load).transpose() {
+            Ok(d) => d.map(Arc::new),
+            Err(e) => {
+                writeln!(err, "{}", show(e))?;
+                return Ok(exit::USAGE);
+            }
+        };
+        let volumes = match args.volumes.as_deref().map(origin_store::impact::Volumes::load).transpose() {
+            Ok(v) => v.map(Arc::new),
+            Err(e) => {
+                writeln!(err, "{}", show(e))?;
+                return Ok(exit::USAGE);
+            }
+        };
+        let config = Config { pack, secure_cookies: !args.insecure_cookies, duties, volumes };
         let state = AppState::new(store.clone(), config);
         origin_server::serve(state, args.bind).await?;
         store.close().await;

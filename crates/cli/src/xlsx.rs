@@ -320,3 +320,102 @@ pub fn write(results: &Results, path: &Path) -> Result<(), XlsxOutError> {
     origin_engine::run::write_atomically(path, &bytes)?;
     Ok(())
 }
+
+/// The impact of scenario runs as a workbook (`scenario run|show --format xlsx`): `Goods` (one row per
+/// changed good with its fix and duty at stake) and one sheet per grouping (`By supplier`, `By origin`,
+/// `By chapter`), with the scenario run's id on every row so several runs share the sheets.
+pub fn impact_workbook(impacts: &[origin_store::impact::Impact]) -> Result<Vec<u8>, XlsxOutError> {
+    let text = |s: &str| Cell::Text(s.to_string());
+    let mut goods = Sheet {
+        name: "Goods",
+        headers: vec![
+            "Scenario run",
+            "Scenario",
+            "Base run",
+            "Batch",
+            "Good",
+            "HS",
+            "Base outcome",
+            "Scenario outcome",
+            "Cheapest fix",
+            "Suppliers",
+            "Origins",
+            "Customs value",
+            "Currency",
+            "Annual volume",
+            "Rate without %",
+            "Rate with %",
+            "Duty at stake",
+            "Missing",
+        ],
+        rows: Vec::new(),
+    };
+    let group_headers = vec!["Scenario run", "Scenario", "Key", "Goods", "Lose", "Gain", "Duty at stake", "Currency"];
+    let mut groups = [
+        Sheet { name: "By supplier", headers: group_headers.clone(), rows: Vec::new() },
+        Sheet { name: "By origin", headers: group_headers.clone(), rows: Vec::new() },
+        Sheet { name: "By chapter", headers: group_headers, rows: Vec::new() },
+    ];
+    for i in impacts {
+        for g in &i.goods {
+            let c = &g.good;
+            let mut sup: Vec<String> = c.fix_lines.iter().filter_map(|l| l.supplier.clone()).collect();
+            sup.sort();
+            sup.dedup();
+            let mut ori: Vec<String> = c.fix_lines.iter().filter_map(|l| l.origin.clone()).collect();
+            ori.sort();
+            ori.dedup();
+            goods.rows.push(vec![
+                text(&i.scenario.id),
+                text(&i.scenario.scenario),
+                text(&i.scenario.base_run),
+                text(&c.batch),
+                text(&c.good),
+                text(&c.hs),
+                text(c.base_outcome.as_str()),
+                text(c.outcome.as_str()),
+                text(&c.fix),
+                list(&sup),
+                list(&ori),
+                decimal(c.customs_value),
+                text(&c.currency),
+                decimal(g.volume),
+                decimal(g.rate_without),
+                decimal(g.rate_with),
+                decimal(g.exposure),
+                opt_text(g.missing.as_deref()),
+            ]);
+        }
+        for (sheet, gs) in groups.iter_mut().zip([&i.by_supplier, &i.by_origin, &i.by_chapter]) {
+            for g in gs {
+                let (exposure, currency) = match g.exposure.iter().next() {
+                    Some((c, v)) if g.exposure.len() == 1 => (decimal(Some(*v)), text(c)),
+                    _ => (Cell::Empty, Cell::Empty),
+                };
+                sheet.rows.push(vec![
+                    text(&i.scenario.id),
+                    text(&i.scenario.scenario),
+                    text(&g.key),
+                    list(&g.goods),
+                    count(g.lost),
+                    count(g.gained),
+                    exposure,
+                    currency,
+                ]);
+            }
+        }
+    }
+    let mut wb = Workbook::new();
+    write_sheet(&mut wb, &goods)?;
+    for s in &groups {
+        write_sheet(&mut wb, s)?;
+    }
+    Ok(wb.save_to_buffer()?)
+}
+
+/// Writes the impact workbook to `path`, whole or not at all.
+pub fn write_impact(impacts: &[origin_store::impact::Impact], path: &Path) -> Result<(), XlsxOutError> {
+    let bytes = impact_workbook(impacts)?;
+    origin_engine::run::write_atomically(path, &bytes)?;
+    Ok(())
+}

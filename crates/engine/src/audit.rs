@@ -522,6 +522,9 @@ fn audit(cx: &AuditContext<'_>, good: &Good, imported: Imported) -> GoodAudit {
             Facts::MaterialFactMissing { question: MissingFact::UnknownOrigin { lines, effect } },
         ));
     }
+    if imported == Imported::Yes {
+        chokepoints(cx, good, &decided, &det.values, &mut findings);
+    }
     det.materials = decided
         .into_iter()
         .zip(shift_notes)
@@ -541,6 +544,62 @@ fn audit(cx: &AuditContext<'_>, good: &Good, imported: Imported) -> GoodAudit {
         hs: good.hs.to_string(),
         determination: det,
         findings,
+    }
+}
+
+/// CHOKEPOINT_INPUT (info): the lines of each watch group's materials (the pack's
+/// `transformation-policy.yaml` `watch_groups`) whose traced origin, or declared origin when no lot is
+/// traced, is watched, with their share of the adjusted TV (else the NC). Packing and indirect
+/// materials are left out.
+fn chokepoints(
+    cx: &AuditContext<'_>,
+    good: &Good,
+    decided: &[Decided<'_>],
+    values: &Values,
+    findings: &mut Vec<Finding>,
+) {
+    for w in &cx.rules.transformation_policy.watch_groups {
+        let mut by_origin: Vec<(Country, Vec<ClosingLine>)> = Vec::new();
+        for d in decided.iter().filter(|d| d.m.role != Role::Packing && d.m.role != Role::Indirect) {
+            let (Some(hs), Some(origin)) = (d.m.hs, d.traced.or(d.m.origin)) else { continue };
+            if !w.origins.contains(&origin) || !w.hs.0.iter().any(|r| r.overlaps_code(hs)) {
+                continue;
+            }
+            let line = ClosingLine {
+                line: d.m.line.to_string(),
+                description: Shown(d.m.description.to_string()),
+                vnm: d.m.value,
+            };
+            match by_origin.iter_mut().find(|(c, _)| *c == origin) {
+                Some((_, ls)) => ls.push(line),
+                None => by_origin.push((origin, vec![line])),
+            }
+        }
+        for (origin, lines) in by_origin {
+            let value: Decimal = lines.iter().map(|l| l.vnm).sum();
+            let (base, share) = match (values.adjusted_transaction_value, values.net_cost) {
+                (Some(tv), _) if tv > Decimal::ZERO => {
+                    ("adjusted transaction value", origin_core::Percent::ratio(value, tv))
+                }
+                (_, Some(nc)) if nc > Decimal::ZERO => ("net cost", origin_core::Percent::ratio(value, nc)),
+                _ => ("good's value", None),
+            };
+            findings.push(Finding::of(
+                Severity::Info,
+                &good.id,
+                Facts::ChokepointInput {
+                    group: w.id.clone(),
+                    name: Shown(w.name.clone()),
+                    lines: Set(lines),
+                    origin,
+                    value,
+                    share,
+                    base: Shown(base.to_string()),
+                    basis: Shown(w.basis.clone()),
+                    currency: cx.currency,
+                },
+            ));
+        }
     }
 }
 

@@ -88,11 +88,19 @@ pub enum Code {
     /// A vehicle's audit needs labor value content or steel and aluminum purchase data the pack and the
     /// batch format do not carry.
     VehicleRequirementNotEncoded,
+    /// Under a what-if scenario: non-originating content traced to a capped country group exceeds the
+    /// scenario's cap.
+    ContentCapExceeded,
+    /// Under a what-if scenario: steel or aluminium must be melted and poured in the Parties, which the
+    /// batch cannot show.
+    MeltAndPourUnproven,
+    /// A chokepoint material of a watch group (silver, gallium, ...) whose traced origin is watched.
+    ChokepointInput,
 }
 
 impl Code {
     /// Every code, for the catalogue.
-    pub const ALL: [Code; 21] = [
+    pub const ALL: [Code; 24] = [
         Code::InputError,
         Code::NoRuleForHs,
         Code::RuleNeedsFacts,
@@ -114,6 +122,9 @@ impl Code {
         Code::SelfProducedMaterial,
         Code::DeemedOriginating,
         Code::VehicleRequirementNotEncoded,
+        Code::ContentCapExceeded,
+        Code::MeltAndPourUnproven,
+        Code::ChokepointInput,
     ];
 
     /// The SCREAMING_SNAKE code.
@@ -140,6 +151,9 @@ impl Code {
             Code::SelfProducedMaterial => "SELF_PRODUCED_MATERIAL",
             Code::DeemedOriginating => "DEEMED_ORIGINATING",
             Code::VehicleRequirementNotEncoded => "VEHICLE_REQUIREMENT_NOT_ENCODED",
+            Code::ContentCapExceeded => "CONTENT_CAP_EXCEEDED",
+            Code::MeltAndPourUnproven => "MELT_AND_POUR_UNPROVEN",
+            Code::ChokepointInput => "CHOKEPOINT_INPUT",
         }
     }
 }

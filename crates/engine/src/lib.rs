@@ -11,4 +11,5 @@ pub mod input;
 pub mod provenance;
 pub mod report;
 pub mod run;
+pub mod scenario;
 pub mod sink;

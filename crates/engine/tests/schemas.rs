@@ -75,6 +75,7 @@ fn published_batch_schema_is_the_generated_one() {
         };
         write("batch-format.schema.json", origin_engine::input::json_schema());
         write("rule-pack.schema.json", origin_rules::raw::json_schema());
+        write("scenario.schema.json", origin_rules::scenario::json_schema());
     }
     assert_eq!(
         published_batch_schema(),
@@ -346,4 +347,24 @@ fn country_pattern_matches_the_country_parser() {
         }
     }
     assert!(!v.is_valid(&json!("USA")));
+}
+
+/// docs/scenario.schema.json is the schema generated from the scenario reader's types, and every
+/// shipped scenario validates against it.
+#[test]
+fn every_scenario_validates_against_the_published_schema() {
+    let text = std::fs::read_to_string(root().join("docs/scenario.schema.json")).unwrap();
+    let published: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        published,
+        origin_rules::scenario::json_schema(),
+        "docs/scenario.schema.json is stale: run `UPDATE_SCHEMA_DOCS=1 cargo test -p origin-engine --test schemas`"
+    );
+    let v = validator(&published);
+    let files = yaml_files(&root().join("scenarios"));
+    assert_eq!(files.len(), 3, "{files:?}");
+    for path in files {
+        let errs = errors(&v, &yaml_value(&path));
+        assert!(errs.is_empty(), "{}:\n{}", path.display(), errs.join("\n"));
+    }
 }

@@ -19,6 +19,7 @@ pub mod model;
 pub mod nomenclature;
 pub mod raw;
 mod resolve;
+pub mod scenario;
 pub mod shift;
 mod source;
 

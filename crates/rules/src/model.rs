@@ -838,6 +838,22 @@ pub struct Corridor {
     pub path: Vec<Vec<Country>>,
 }
 
+/// Chokepoint materials watched by HS code (silver, gallium, ...): a BOM line of one whose traced origin is
+/// in `origins` gets a CHOKEPOINT_INPUT finding (info) with its share of the good's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchGroup {
+    /// Id.
+    pub id: String,
+    /// Plain words.
+    pub name: String,
+    /// The material's codes.
+    pub hs: HsSet,
+    /// The origins watched.
+    pub origins: Vec<Country>,
+    /// The HS texts read.
+    pub basis: String,
+}
+
 /// The non-preferential transformation policy the provenance graph uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransformationPolicy {
@@ -851,6 +867,8 @@ pub struct TransformationPolicy {
     pub min_dwell_days: u32,
     /// Corridors.
     pub corridors: Vec<Corridor>,
+    /// Chokepoint inputs watched.
+    pub watch_groups: Vec<WatchGroup>,
     /// Basis.
     pub provision: Provision,
 }

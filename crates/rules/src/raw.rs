@@ -811,6 +811,10 @@ pub struct RawTransformationPolicy {
     /// Transshipment-prone corridors: each a sequence of country-group ids or country codes.
     #[serde(default)]
     pub corridors: Vec<RawCorridor>,
+    /// Chokepoint inputs: materials watched by HS code where their traced origin is in given countries
+    /// (CHOKEPOINT_INPUT, info).
+    #[serde(default)]
+    pub watch_groups: Vec<RawWatchGroup>,
     /// Source.
     pub citation: RawCitation,
     /// Trust.
@@ -818,6 +822,22 @@ pub struct RawTransformationPolicy {
     /// Free text.
     #[serde(default)]
     pub note: Option<String>,
+}
+
+/// A watch group of chokepoint materials.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawWatchGroup {
+    /// Id.
+    pub id: String,
+    /// Plain words (`gallium`).
+    pub name: String,
+    /// The HS codes or ranges of the material (HS 2022, as batches classify).
+    pub hs: Vec<String>,
+    /// Country-group ids or ISO codes: a line whose traced origin is one of them is reported.
+    pub origins: Vec<String>,
+    /// The HS texts the codes are read from, quoted.
+    pub basis: String,
 }
 
 /// A named corridor.

@@ -830,8 +830,48 @@ impl Resolver {
             }
             corridors.push(Corridor { id: c.id.clone(), name: c.name.clone(), path: steps });
         }
+        let mut watch_groups = Vec::new();
+        for (i, w) in p.watch_groups.iter().enumerate() {
+            let wp = format!("watch_groups[{i}]");
+            self.id(&w.id, ctx, &wp, d);
+            let mut hs = Vec::new();
+            for (j, c) in w.hs.iter().enumerate() {
+                match HsRange::parse(c) {
+                    Ok(r) => hs.push(r),
+                    Err(e) => d.push(
+                        ctx.error("bad-hs-code", &format!("{wp}.hs[{j}]"), format!("`{c}`: {e}"))
+                            .help("write a code (`8112.92`) or a range of one level"),
+                    ),
+                }
+            }
+            let mut origins = Vec::new();
+            for (j, s) in w.origins.iter().enumerate() {
+                if let Some(g) = groups.get(s) {
+                    origins.extend(g.countries.iter().copied());
+                } else if let Ok(country) = Country::parse(s) {
+                    origins.push(country);
+                } else {
+                    d.push(
+                        ctx.error(
+                            "unknown-country-group",
+                            &format!("{wp}.origins[{j}]"),
+                            format!("`{s}` is neither a country group nor a country code"),
+                        )
+                        .help("use a group id from country-groups.yaml or an ISO 3166-1 alpha-2 code"),
+                    );
+                }
+            }
+            watch_groups.push(WatchGroup {
+                id: w.id.clone(),
+                name: w.name.clone(),
+                hs: HsSet(hs),
+                origins,
+                basis: w.basis.clone(),
+            });
+        }
         let provision = self.provision(&p.citation, p.review, &None, ctx, "", d);
         Some(TransformationPolicy {
+            watch_groups,
             non_conferring_operations: p.non_conferring_operations,
             min_tariff_shift: level?,
             min_value_added: percent(p.min_value_added, ctx, "min_value_added", d),

@@ -97,7 +97,7 @@ pub fn page(title: &str, caller: Option<&Caller>, body: &str) -> String {
         esc(title)
     );
     if let Some(c) = caller {
-        s.push_str("<a href=\"/runs\">Runs</a><a href=\"/queue\">Review queue</a>");
+        s.push_str("<a href=\"/runs\">Runs</a><a href=\"/queue\">Review queue</a><a href=\"/scenarios\">Scenarios</a>");
         if c.user.role == origin_store::UserRole::Admin {
             s.push_str("<a href=\"/users\">Accounts</a>");
         }

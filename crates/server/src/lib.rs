@@ -17,6 +17,7 @@ mod html;
 pub mod openapi;
 mod pages;
 pub mod routes;
+pub mod scenarios;
 pub mod signin;
 
 use std::net::SocketAddr;
@@ -46,6 +47,11 @@ pub struct Config {
     /// Mark cookies `Secure` (browsers then send them over HTTPS and to localhost only). On by default;
     /// off only for plain-HTTP access from another host in a trusted test network.
     pub secure_cookies: bool,
+    /// The duty table and annual volumes the scenario pages compute the duty at stake with
+    /// (`serve --duties --volumes`; docs/scenarios.md); without them the pages count goods only.
+    pub duties: Option<Arc<origin_store::impact::DutyTable>>,
+    /// Annual volumes per good.
+    pub volumes: Option<Arc<origin_store::impact::Volumes>>,
 }
 
 /// What every handler shares.

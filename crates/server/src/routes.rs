@@ -8,7 +8,7 @@ use schemars::r#gen::SchemaGenerator;
 use schemars::schema::Schema;
 
 use crate::auth::{Kind, Permission};
-use crate::{AppState, BODY_LIMIT, UPLOAD_LIMIT, api, pages};
+use crate::{AppState, BODY_LIMIT, UPLOAD_LIMIT, api, pages, scenarios};
 
 /// A schema of a request or response body, for the OpenAPI document.
 pub type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
@@ -143,6 +143,10 @@ pub fn routes() -> Vec<Route> {
         // Rules and the log.
         route(M::GET, "/api/rules/explain", Api, View, "The rule in force for an HS code on a date, or why none can be chosen.", Payload::None, 200, Json(schema::<api::Explanation>), || get(api::explain)).query(&[("hs", "HS code, e.g. 8708.40"), ("as_of", "date, YYYY-MM-DD (default today)"), ("use", "passenger-vehicle, light-truck, heavy-truck or other"), ("kind", "the good's description where the rule depends on it")]),
         route(M::GET, "/api/log/verify", Api, View, "Check the hash-chained audit log and the stored rows it binds; names any edited, inserted or deleted entry or row.", Payload::None, 200, Json(schema::<origin_store::LogReport>), || get(api::verify_log)),
+        // What-if scenarios (docs/scenarios.md).
+        route(M::GET, "/api/scenarios", Api, View, "The shipped what-if scenarios and the stored scenario runs.", Payload::None, 200, Json(schema::<scenarios::ScenarioList>), || get(scenarios::list)),
+        route(M::POST, "/api/scenarios", Api, RunAudit, "Re-audit a stored run under a shipped scenario; answers with the stored scenario run.", Json(schema::<scenarios::ScenarioBody>), 201, Json(schema::<origin_store::scenarios::ScenarioRunRow>), || post(scenarios::start)),
+        route(M::GET, "/api/scenarios/{scenario}", Api, View, "A scenario run's impact: the goods that change with their cheapest fix, grouped by supplier, origin and chapter, with the duty at stake when the server has a duty table and volumes.", Payload::None, 200, Json(schema::<origin_store::impact::Impact>), || get(scenarios::show)),
         // Accounts.
         route(M::GET, "/api/users", Api, ManageUsers, "Accounts (never their tokens).", Payload::None, 200, Json(schema::<Vec<origin_store::User>>), || get(api::list_users)),
         route(M::POST, "/api/users", Api, ManageUsers, "Make an account; the answer holds its token, shown this once.", Json(schema::<api::NewUserBody>), 201, Json(schema::<api::NewUser>), || post(api::add_user)),
@@ -161,6 +165,9 @@ pub fn routes() -> Vec<Route> {
         route(M::POST, "/runs/{run}/certificates", Page, Certify, "Issue a certificate from the run page.", Form(&["csrf", "good", "blanket_from", "blanket_to"]), 303, Redirect, || post(pages::issue_certificate)),
         route(M::GET, "/certificates/{certificate}", Page, View, "A certificate, printable to PDF from the browser.", Payload::None, 200, Html, || get(pages::certificate)),
         route(M::POST, "/certificates/{certificate}/withdraw", Page, Certify, "Withdraw a certificate from its page.", Form(&["csrf", "reason"]), 303, Redirect, || post(pages::withdraw_certificate)),
+        route(M::GET, "/scenarios", Page, View, "What-if scenarios: the shipped ones, the form to run one, the scenario runs with a chart.", Payload::None, 200, Html, || get(scenarios::page)),
+        route(M::POST, "/scenarios", Page, RunAudit, "Re-audit a stored run under a shipped scenario from the form; shows the result.", Form(&["csrf", "scenario", "run"]), 303, Redirect, || post(scenarios::start_page)),
+        route(M::GET, "/scenarios/{scenario}", Page, View, "A scenario run: goods that change, cheapest fixes, charts of the duty at stake by supplier.", Payload::None, 200, Html, || get(scenarios::result)),
         route(M::GET, "/users", Page, ManageUsers, "Accounts.", Payload::None, 200, Html, || get(pages::users)),
         route(M::POST, "/users", Page, ManageUsers, "Make an account; the page shows its token once.", Form(&["csrf", "name", "role"]), 200, Html, || post(pages::add_user)),
     ]

@@ -1,7 +1,8 @@
 //! End to end in headless Chromium: an auditor signs in with the login form, opens the review queue,
 //! opens a finding, dismisses it with a justification, and sees the decision on the page; the
 //! screenshots are kept as test artifacts (`target/test-artifacts/review-queue.png`,
-//! `review-decision.png`, `provenance.png`). Skips loudly
+//! `review-decision.png`, `provenance.png`); then runs a what-if scenario from the scenarios page
+//! (`scenario-impact.png`). Skips loudly
 //! without a browser locally; fails under CI (`.ci/run` installs chromium and chromium-driver).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -80,5 +81,21 @@ fn an_auditor_signs_in_reviews_a_finding_and_sees_the_decision() {
     assert!(svg.contains("BAR-VN-2608") && svg.contains("BAR-CN-2607"), "{svg}");
     browser.execute("document.getElementById('provenance').scrollIntoView()", vec![]).unwrap();
     browser.screenshot_png(artifacts().join("provenance.png")).unwrap();
+
+    // What-if: the auditor re-audits the demo run under the Chinese content cap from the scenarios page
+    // and sees the goods it would cost, each with its cheapest fix, and the chart by supplier.
+    browser.goto(&format!("{base}/scenarios")).unwrap();
+    browser.wait_for("#scenario-form", WAIT).unwrap();
+    browser.click(&browser.find("#scenario option[value=\"cn-content-cap-10\"]").unwrap()).unwrap();
+    browser.click(&browser.find("#run-scenario").unwrap()).unwrap();
+    let changed = browser.wait_for("#goods-changed", WAIT).unwrap();
+    let text = browser.text(&changed).unwrap();
+    assert!(text.contains("CAL-BUS-2P") && text.contains("CONTENT_CAP_EXCEEDED"), "{text}");
+    assert_eq!(browser.text(&browser.find("#changed").unwrap()).unwrap(), "7 good(s)");
+    let chart = browser.text(&browser.find("#chart-by-supplier").unwrap()).unwrap();
+    assert!(chart.contains("Ningbo Huada Electrical"), "{chart}");
+    let shot = artifacts().join("scenario-impact.png");
+    browser.screenshot_png(&shot).unwrap();
+    assert!(std::fs::read(&shot).unwrap().starts_with(b"\x89PNG"));
     drop(browser);
 }

@@ -17,11 +17,13 @@ mod bind;
 mod certificate;
 mod export;
 mod facts;
+pub mod impact;
 mod inputs;
 mod log;
 mod review;
 pub mod runner;
 mod runs;
+pub mod scenarios;
 mod users;
 pub mod worker;
 
@@ -246,6 +248,7 @@ impl Store {
             IdKind::Run => "runs",
             IdKind::Finding => "findings",
             IdKind::Certificate => "certificates",
+            IdKind::Scenario => "scenario_runs",
         };
         let rows = sqlx::query(&format!("SELECT id FROM {table} WHERE id LIKE $1 ORDER BY id LIMIT 2"))
             .bind(format!("{}%", prefix.replace(['%', '_'], "")))
@@ -268,6 +271,8 @@ pub enum IdKind {
     Finding,
     /// A certificate.
     Certificate,
+    /// A scenario run.
+    Scenario,
 }
 
 impl IdKind {
@@ -276,6 +281,7 @@ impl IdKind {
             IdKind::Run => "run",
             IdKind::Finding => "finding",
             IdKind::Certificate => "certificate",
+            IdKind::Scenario => "scenario run",
         }
     }
 }

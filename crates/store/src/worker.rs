@@ -66,7 +66,7 @@ pub async fn queue(store: &Store, req: &RunRequest) -> Result<String, RunnerErro
 }
 
 /// Writes the run's files from the store into `dir` and loads its rule pack and batches from there.
-async fn materialize(
+pub(crate) async fn materialize(
     store: &Store,
     run: &str,
     dir: &Path,

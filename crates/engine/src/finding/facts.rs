@@ -843,6 +843,65 @@ pub enum Facts {
         /// The good's code.
         hs: HsCode,
     },
+    /// Under scenario `scenario`, content traced to `group` is above the cap on every base measured.
+    ContentCapExceeded {
+        /// The scenario id.
+        scenario: String,
+        /// The capped group as the scenario names it.
+        group: String,
+        /// The cap.
+        max_share: Percent,
+        /// Each base measured: (`transaction-value` or `net-cost`, base, share).
+        bases: Vec<CapBase>,
+        /// The capped lines (non-originating, traced or declared origin in the group).
+        lines: Set<ClosingLine>,
+        /// Their value.
+        capped: Decimal,
+        /// The fewest lines (cheapest last) whose re-sourcing brings the share within the cap.
+        closing: Shown<Vec<ClosingLine>>,
+        /// The batch currency.
+        currency: Currency,
+    },
+    /// Under scenario `scenario`, the lines are steel or aluminium whose melt and pour the batch cannot
+    /// show.
+    MeltAndPourUnproven {
+        /// The scenario id.
+        scenario: String,
+        /// The lines.
+        lines: Set<LineRef>,
+    },
+    /// Lines of a watch group's chokepoint material whose (traced) origin is watched.
+    ChokepointInput {
+        /// The watch group's id.
+        group: String,
+        /// Its name.
+        name: Shown<String>,
+        /// The lines, with their value.
+        lines: Set<ClosingLine>,
+        /// Their origin (traced where the lot is traced, else declared).
+        origin: Country,
+        /// Their value.
+        value: Decimal,
+        /// Their share of the good's value.
+        share: Option<Percent>,
+        /// What the share is of (`adjusted transaction value`, `net cost`).
+        base: Shown<String>,
+        /// The HS texts the group's codes are read from.
+        basis: Shown<String>,
+        /// The batch currency.
+        currency: Currency,
+    },
+}
+
+/// One base of a content cap.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CapBase {
+    /// `transaction-value` or `net-cost`.
+    pub method: String,
+    /// The adjusted TV or the NC.
+    pub base: Decimal,
+    /// The capped value's share of it.
+    pub share: Percent,
 }
 
 /// The rendered text of a finding.
@@ -886,6 +945,9 @@ impl Facts {
             Facts::SelfProducedMaterial { .. } => Code::SelfProducedMaterial,
             Facts::DeemedOriginating { .. } => Code::DeemedOriginating,
             Facts::VehicleRequirementNotEncoded { .. } => Code::VehicleRequirementNotEncoded,
+            Facts::ContentCapExceeded { .. } => Code::ContentCapExceeded,
+            Facts::MeltAndPourUnproven { .. } => Code::MeltAndPourUnproven,
+            Facts::ChokepointInput { .. } => Code::ChokepointInput,
         }
     }
 
@@ -1251,10 +1313,17 @@ impl Facts {
                     t.message = format!("route stop {stop} in `{country}`: {}", why.join("; "));
                     t.citation = citation.0.clone();
                     t.evidence = vec![format!("route: {}", joined(route, " -> "))];
-                    t.remedy = format!(
-                        "provide customs documents showing the good stayed under customs control in `{country}` and underwent only {}; otherwise the good is not originating",
-                        allowed.join(", ")
-                    );
+                    t.remedy = if allowed.is_empty() {
+                        // A scenario that allows no operation outside the Parties (docs/scenarios.md).
+                        format!(
+                            "ship without any operation in `{country}` (route directly, or keep the good untouched under customs control); otherwise the good is not originating"
+                        )
+                    } else {
+                        format!(
+                            "provide customs documents showing the good stayed under customs control in `{country}` and underwent only {}; otherwise the good is not originating",
+                            allowed.join(", ")
+                        )
+                    };
                 }
             },
             Facts::AutomotiveStagingNotEncoded { as_of, why, .. } => {
@@ -1304,6 +1373,64 @@ impl Facts {
                     "missing: the producer's steel and aluminum purchasing certification (Appendix Art. 6; 19 U.S.C. 4532(c)(2); 19 CFR 182.94)".to_string(),
                 ];
                 t.remedy = "have a reviewer check the producer's LVC and steel/aluminum certifications; if the vehicle is not a passenger vehicle, light truck or heavy truck, state `automotive: { category: other-vehicle }`".into();
+            }
+            Facts::ContentCapExceeded { scenario, group, max_share, bases, lines, capped, closing, currency } => {
+                let shares: Vec<String> = bases
+                    .iter()
+                    .map(|b| format!("{} {} / {} = {}", b.method, Amount(*capped), Amount(b.base), b.share))
+                    .collect();
+                t.message = format!(
+                    "under scenario `{scenario}`: non-originating content traced to {group} is above the cap of {max_share} ({})",
+                    shares.join("; ")
+                );
+                t.citation = format!("what-if scenario `{scenario}` (not law; see its file)");
+                t.evidence = lines
+                    .iter()
+                    .map(|l| format!("{} ({}): {} {currency}", l.line, l.description, Amount(l.vnm)))
+                    .collect();
+                t.remedy = if closing.is_empty() {
+                    format!(
+                        "re-source content traced to {group}: even all of it does not bring the share within the cap"
+                    )
+                } else {
+                    format!(
+                        "re-source from outside {group} (or make originating): {}",
+                        closing
+                            .iter()
+                            .map(|l| format!("{} ({} {currency})", l.line, Amount(l.vnm)))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                };
+                t.materials = lines.iter().map(|l| l.line.clone()).collect();
+            }
+            Facts::MeltAndPourUnproven { scenario, lines } => {
+                t.message = format!(
+                    "under scenario `{scenario}`: steel or aluminium must be melted and poured in the Parties; the batch cannot show where {} {} melted and poured",
+                    joined(lines, ", "),
+                    if lines.len() == 1 { "was" } else { "were" }
+                );
+                t.citation = format!("what-if scenario `{scenario}` (not law; see its file)");
+                t.remedy = "obtain mill test certificates naming the country of melt and pour for these lines".into();
+                t.materials = lines.iter().map(|l| l.line.clone()).collect();
+            }
+            Facts::ChokepointInput { group, name, lines, origin, value, share, base, basis, currency } => {
+                let share = match share {
+                    Some(p) => format!(", {p} of the {base}"),
+                    None => " (the good states no value to measure a share against)".to_string(),
+                };
+                t.message = format!(
+                    "chokepoint input `{group}` ({name}) of origin {origin}: {} {currency}{share}",
+                    Amount(*value)
+                );
+                t.citation = format!("screening watch group `{group}` of the rule pack (not law): {basis}");
+                t.evidence = lines
+                    .iter()
+                    .map(|l| format!("{} ({}): {} {currency}", l.line, l.description, Amount(l.vnm)))
+                    .collect();
+                t.remedy =
+                    "for the record: consider a second source outside the watched origin for supply security".into();
+                t.materials = lines.iter().map(|l| l.line.clone()).collect();
             }
         }
         t

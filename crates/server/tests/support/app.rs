@@ -27,6 +27,8 @@ pub struct Fixture {
     pub run: String,
     /// An issued certificate (good LMP-FOG-LED).
     pub certificate: String,
+    /// A scenario run of `run` (the shipped cn-content-cap-10).
+    pub scenario: String,
     /// name -> token; names: ana (analyst), aud and aud2 (auditors), ada (admin), gone (disabled auditor).
     pub tokens: HashMap<&'static str, String>,
 }
@@ -89,6 +91,8 @@ pub async fn fixture() -> Fixture {
         })
         .await
         .unwrap();
+    let cap = origin_rules::scenario::shipped().into_iter().find(|s| s.id == "cn-content-cap-10").unwrap();
+    let scenario = store.run_scenario(&cap, &run, "fixture", Some(1)).await.unwrap().id;
     let mut tokens = HashMap::new();
     for (name, role) in [
         ("ana", UserRole::Analyst),
@@ -101,8 +105,8 @@ pub async fn fixture() -> Fixture {
         tokens.insert(name, token);
     }
     store.disable_user("gone", "fixture").await.unwrap();
-    let state = AppState::new(store, Config { pack, secure_cookies: true });
-    Fixture { _dir: dir, state, run, certificate: cert.id, tokens }
+    let state = AppState::new(store, Config { pack, secure_cookies: true, duties: None, volumes: None });
+    Fixture { _dir: dir, state, run, certificate: cert.id, scenario, tokens }
 }
 
 /// A response, read whole.
