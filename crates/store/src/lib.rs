@@ -15,6 +15,7 @@
 
 mod bind;
 mod certificate;
+pub mod evidence;
 mod export;
 mod facts;
 mod inputs;
@@ -22,6 +23,8 @@ mod log;
 mod review;
 pub mod runner;
 mod runs;
+pub mod smtp;
+pub mod solicit;
 mod users;
 pub mod worker;
 
