@@ -9,6 +9,7 @@ pub mod progress;
 pub mod rules_cmd;
 pub mod run_cmd;
 pub mod serve_cmd;
+pub mod solicit_cmd;
 pub mod store_cmd;
 pub mod trace;
 pub mod xlsx;

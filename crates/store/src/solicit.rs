@@ -375,6 +375,12 @@ struct Need {
     effect: Option<String>,
 }
 
+/// A text ending with a full stop, to put another sentence after it.
+fn sentence(s: &str) -> String {
+    let t = s.trim_end();
+    if t.ends_with(['.', '?', '!']) { t.to_string() } else { format!("{t}.") }
+}
+
 fn needs(facts: &Facts) -> Vec<Need> {
     let cert = |line: &str, covers: NaiveDate, q: String| Need {
         line: line.to_string(),
@@ -490,7 +496,8 @@ fn needs(facts: &Facts) -> Vec<Need> {
             covers: None,
             questions: vec![format!(
                 "Lot {lot}: {} To clear it: {} Please attach the documents (bills of lading, mill or production records) that show where the material was made.",
-                signal.message.0, signal.clear.0
+                sentence(&signal.message.0),
+                sentence(&signal.clear.0)
             )],
             makes_originating: *claimed,
             effect: (!*claimed).then(|| {
@@ -503,7 +510,8 @@ fn needs(facts: &Facts) -> Vec<Need> {
             covers: None,
             questions: vec![format!(
                 "Lot {lot}: {} To clear it: {} Please attach the documents that do.",
-                signal.message.0, signal.clear.0
+                sentence(&signal.message.0),
+                sentence(&signal.clear.0)
             )],
             makes_originating: false,
             effect: Some("clears a provenance signal; the determination does not rest on it".into()),
