@@ -18,6 +18,7 @@ pub mod openapi;
 mod pages;
 pub mod routes;
 pub mod signin;
+pub mod supplier;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

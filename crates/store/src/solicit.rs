@@ -918,6 +918,20 @@ impl Store {
         Ok((self.request(id).await?, link))
     }
 
+    /// A new one-time link for a request already sent (the supplier lost the mail, or its session
+    /// ended after answering), mailed like the first.
+    pub async fn reinvite(&self, id: &str, base_url: &str, actor: &str) -> Result<String, StoreError> {
+        let r = self.request(id).await?;
+        if !matches!(r.state.as_str(), "sent" | "reminded" | "answered" | "rejected") {
+            return Err(StoreError::Invalid(format!("request `{id}` is {}; a new link is only sent for an open request", r.state)));
+        }
+        let mut tx = self.write_tx().await?;
+        let link = self.invite(&mut tx, &r, "invitation", base_url, actor).await?;
+        append(&mut tx, actor, "solicitation.reinvited", &format!("request:{id}"), &json!({"to": r.contact})).await?;
+        tx.commit().await?;
+        Ok(link)
+    }
+
     /// Redeems a one-time invitation: a new session for its supplier account, and the request it is for.
     /// `None` when the token is unknown, used, expired, or the account disabled.
     pub async fn redeem_invitation(&self, token: &str) -> Result<Option<(String, Session, String)>, StoreError> {
