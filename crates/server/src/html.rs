@@ -100,7 +100,9 @@ pub fn page(title: &str, caller: Option<&Caller>, body: &str) -> String {
         if c.user.role == origin_store::UserRole::Supplier {
             s.push_str("<a href=\"/supplier\">Your requests</a>");
         } else {
-            s.push_str("<a href=\"/runs\">Runs</a><a href=\"/queue\">Review queue</a><a href=\"/expiring\">Expiring</a>");
+            s.push_str(
+                "<a href=\"/runs\">Runs</a><a href=\"/queue\">Review queue</a><a href=\"/expiring\">Expiring</a>",
+            );
         }
         if c.user.role == origin_store::UserRole::Admin {
             s.push_str("<a href=\"/users\">Accounts</a>");

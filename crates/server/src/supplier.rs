@@ -31,7 +31,10 @@ fn fail(caller: &Caller) -> impl Fn(AppError) -> Response + '_ {
 /// The form fields of the supplier's answer (multipart).
 pub const ANSWER_FIELDS: &[(&str, &str)] = &[
     ("csrf", "the session's CSRF token"),
-    ("cert_id, certifier_name, certifier_role, certifier_address, producer, parts, description, hs, criterion, country, blanket_from, blanket_to, signed_by, signed", "the certification's Annex 5-A fields (when the request asks for one)"),
+    (
+        "cert_id, certifier_name, certifier_role, certifier_address, producer, parts, description, hs, criterion, country, blanket_from, blanket_to, signed_by, signed",
+        "the certification's Annex 5-A fields (when the request asks for one)",
+    ),
     ("cert_pdf", "the signed certification, a PDF of at most 10 MiB"),
     ("answer_N", "the answer to question N (1-based)"),
     ("documents", "documents for provenance signals: PDF, PNG or JPEG, at most 10 MiB each"),
@@ -67,7 +70,10 @@ pub struct RunQuery {
 }
 
 /// `GET /api/requests`.
-pub async fn api_requests(State(s): State<AppState>, Query(q): Query<RunQuery>) -> Result<Json<Vec<RequestRow>>, AppError> {
+pub async fn api_requests(
+    State(s): State<AppState>,
+    Query(q): Query<RunQuery>,
+) -> Result<Json<Vec<RequestRow>>, AppError> {
     let run = match q.run.as_deref().filter(|r| !r.is_empty()) {
         Some(r) => Some(s.store().resolve_id(IdKind::Run, r).await?),
         None => None,
@@ -88,7 +94,9 @@ async fn expiring_rows(s: &AppState, q: &RunQuery) -> Result<(String, NaiveDate,
             .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, "no completed run in the store"))?,
     };
     let today = match q.today.as_deref().filter(|t| !t.is_empty()) {
-        Some(t) => t.parse().map_err(|_| AppError::bad_request(format!("today `{t}` is not a date")).help("write YYYY-MM-DD"))?,
+        Some(t) => t
+            .parse()
+            .map_err(|_| AppError::bad_request(format!("today `{t}` is not a date")).help("write YYYY-MM-DD"))?,
         None => chrono::Utc::now().date_naive(),
     };
     let rows = evidence::expiring(s.store(), &run, today).await?;
@@ -96,12 +104,19 @@ async fn expiring_rows(s: &AppState, q: &RunQuery) -> Result<(String, NaiveDate,
 }
 
 /// `GET /api/expiring`.
-pub async fn api_expiring(State(s): State<AppState>, Query(q): Query<RunQuery>) -> Result<Json<Vec<Expiring>>, AppError> {
+pub async fn api_expiring(
+    State(s): State<AppState>,
+    Query(q): Query<RunQuery>,
+) -> Result<Json<Vec<Expiring>>, AppError> {
     Ok(Json(expiring_rows(&s, &q).await?.2))
 }
 
 /// `GET /expiring`: the expiry calendar.
-pub async fn expiring_page(State(s): State<AppState>, Extension(c): Extension<Caller>, Query(q): Query<RunQuery>) -> PageResult {
+pub async fn expiring_page(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Query(q): Query<RunQuery>,
+) -> PageResult {
     let (run, today, rows) = expiring_rows(&s, &q).await.map_err(fail(&c))?;
     let mut b = format!(
         "<h1>Certifications expiring</h1><p>Run <a href=\"/runs/{0}\">{0}</a>, counted from {today}.</p>",
@@ -109,7 +124,11 @@ pub async fn expiring_page(State(s): State<AppState>, Extension(c): Extension<Ca
     );
     for h in [30, 60, 90] {
         let these: Vec<&Expiring> = rows.iter().filter(|r| r.within == h).collect();
-        let _ = write!(b, "<h2 id=\"within-{h}\">Within {h} days ({})</h2><table><tr><th>certification</th><th>supplier</th><th>ends</th><th>days</th><th>source</th><th>goods depending on it</th></tr>", these.len());
+        let _ = write!(
+            b,
+            "<h2 id=\"within-{h}\">Within {h} days ({})</h2><table><tr><th>certification</th><th>supplier</th><th>ends</th><th>days</th><th>source</th><th>goods depending on it</th></tr>",
+            these.len()
+        );
         for r in these {
             let _ = write!(
                 b,
@@ -137,7 +156,9 @@ fn kind_word(k: AskKind) -> &'static str {
 }
 
 fn requests_table(rows: &[RequestRow], link: &str) -> String {
-    let mut b = String::from("<table id=\"requests\"><tr><th>request</th><th>supplier</th><th>state</th><th>due</th><th>items</th></tr>");
+    let mut b = String::from(
+        "<table id=\"requests\"><tr><th>request</th><th>supplier</th><th>state</th><th>due</th><th>items</th></tr>",
+    );
     for r in rows {
         let _ = write!(
             b,
@@ -155,7 +176,11 @@ fn requests_table(rows: &[RequestRow], link: &str) -> String {
 }
 
 /// `GET /runs/{run}/solicit`: the plan, the requests made, the form to make and send them.
-pub async fn campaign(State(s): State<AppState>, Extension(c): Extension<Caller>, Path(run): Path<String>) -> PageResult {
+pub async fn campaign(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Path(run): Path<String>,
+) -> PageResult {
     let e = fail(&c);
     let id = s.store().resolve_id(IdKind::Run, &run).await.map_err(|x| e(x.into()))?;
     let p = plan(&s, &id).await.map_err(&e)?;
@@ -241,24 +266,52 @@ pub async fn create_campaign(
 ) -> PageResult {
     let e = fail(&c);
     let id = s.store().resolve_id(IdKind::Run, &run).await.map_err(|x| e(x.into()))?;
-    let due: NaiveDate = f
-        .due
-        .parse()
-        .map_err(|_| e(AppError::bad_request(format!("due date `{}` is not a date", f.due)).help("write YYYY-MM-DD")))?;
+    let due: NaiveDate = f.due.parse().map_err(|_| {
+        e(AppError::bad_request(format!("due date `{}` is not a date", f.due)).help("write YYYY-MM-DD"))
+    })?;
     let mut contacts = HashMap::new();
     for (n, line) in f.contacts.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let Some((k, v)) = line.rsplit_once('=') else {
-            return Err(e(AppError::bad_request(format!("mail addresses, line {}: write `supplier = address`", n + 1))));
+            return Err(e(AppError::bad_request(format!(
+                "mail addresses, line {}: write `supplier = address`",
+                n + 1
+            ))));
         };
         contacts.insert(k.trim().to_string(), v.trim().to_string());
     }
     let p = plan(&s, &id).await.map_err(&e)?;
-    let made = s.store().create_requests(&p, None, due, &contacts, &c.user.name).await.map_err(|x| e(x.into()))?;
+    // Suppliers with a request still open on this run are not asked twice.
+    let open: Vec<String> = s
+        .store()
+        .requests(Some(&id), None)
+        .await
+        .map_err(|x| e(x.into()))?
+        .into_iter()
+        .filter(|r| matches!(r.state.as_str(), "draft" | "sent" | "reminded" | "answered"))
+        .map(|r| r.supplier)
+        .collect();
+    let only: Vec<String> = p.suppliers.iter().map(|x| x.supplier.clone()).filter(|x| !open.contains(x)).collect();
+    if only.is_empty() {
+        return Err(e(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "every supplier of the plan already has an open request on this run",
+        )));
+    }
+    let made =
+        s.store().create_requests(&p, Some(&only), due, &contacts, &c.user.name).await.map_err(|x| e(x.into()))?;
     let base = base_url(&headers);
-    let mut flash = String::from("<div class=\"flash\" id=\"flash\"><p>Requests made and sent. Each link signs its supplier in once, within 7 days; it is also in the outbox for mailing.</p><ul id=\"links\">");
+    let mut flash = String::from(
+        "<div class=\"flash\" id=\"flash\"><p>Requests made and sent. Each link signs its supplier in once, within 7 days; it is also in the outbox for mailing.</p><ul id=\"links\">",
+    );
     for r in &made {
         let (_, link) = s.store().send_request(&r.id, &base, &c.user.name).await.map_err(|x| e(x.into()))?;
-        let _ = write!(flash, "<li>{}: <code class=\"invite-link\" data-supplier=\"{}\">{}</code></li>", esc(&r.supplier), esc(&r.supplier), esc(&link));
+        let _ = write!(
+            flash,
+            "<li>{}: <code class=\"invite-link\" data-supplier=\"{}\">{}</code></li>",
+            esc(&r.supplier),
+            esc(&r.supplier),
+            esc(&link)
+        );
     }
     flash.push_str("</ul></div>");
     let requests = s.store().requests(Some(&id), None).await.map_err(|x| e(x.into()))?;
@@ -356,7 +409,11 @@ pub async fn request_page(
     let answers = s.store().answers(&id).await.map_err(|x| e(x.into()))?;
     let mut b = String::new();
     if q.decided.is_some() {
-        let _ = write!(b, "<div class=\"flash\" id=\"flash\">Your decision was recorded: <strong id=\"state\">{}</strong>.</div>", esc(&r.state));
+        let _ = write!(
+            b,
+            "<div class=\"flash\" id=\"flash\">Your decision was recorded: <strong id=\"state\">{}</strong>.</div>",
+            esc(&r.state)
+        );
     }
     let _ = write!(
         b,
@@ -370,7 +427,12 @@ pub async fn request_page(
         r.version,
         r.decided_by
             .as_deref()
-            .map(|d| format!("<dt>decided</dt><dd>{} by {}: {}</dd>", esc(r.decided_at.as_deref().unwrap_or("")), esc(d), esc(r.decision_note.as_deref().unwrap_or(""))))
+            .map(|d| format!(
+                "<dt>decided</dt><dd>{} by {}: {}</dd>",
+                esc(r.decided_at.as_deref().unwrap_or("")),
+                esc(d),
+                esc(r.decision_note.as_deref().unwrap_or(""))
+            ))
             .unwrap_or_default(),
         asks_html(&r),
         if answers.is_empty() { "<p>No answer yet.</p>".to_string() } else { answers_html(&answers, &r, true) },
@@ -449,7 +511,10 @@ pub async fn document(
     let bytes = s.store().blob(&d.digest).await.map_err(|x| e(x.into()))?;
     let mut res = (StatusCode::OK, bytes).into_response();
     let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_str(&d.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&d.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
     // Shown as a download, never rendered in the site's origin.
     let name: String = d.name.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect();
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
@@ -462,7 +527,12 @@ pub async fn document(
 pub async fn rerun(State(s): State<AppState>, Extension(c): Extension<Caller>, Path(run): Path<String>) -> PageResult {
     let e = fail(&c);
     let id = s.store().resolve_id(IdKind::Run, &run).await.map_err(|x| e(x.into()))?;
-    let req = RerunRequest { run: id, pack: s.config().pack.clone(), actor: c.user.name.clone(), chunk: origin_store::runner::DEFAULT_CHUNK };
+    let req = RerunRequest {
+        run: id,
+        pack: s.config().pack.clone(),
+        actor: c.user.name.clone(),
+        chunk: origin_store::runner::DEFAULT_CHUNK,
+    };
     let done = evidence::rerun_with_evidence(s.store(), s.rules().clone(), &req, Arc::new(Default::default()))
         .await
         .map_err(|x| match x {
@@ -502,7 +572,8 @@ pub struct InviteForm {
 pub async fn invite(State(s): State<AppState>, headers: HeaderMap, Form(f): Form<InviteForm>) -> Response {
     let minted = s.login_secret().is_some_and(|secret| signin::login_token_valid(secret, &f.csrf));
     if f.csrf.is_empty() || !minted || cookie(&headers, login_csrf_cookie(&s)) != Some(f.csrf.as_str()) {
-        let e = AppError::new(StatusCode::FORBIDDEN, "the form's security token is missing or stale").help("open the link from your mail again");
+        let e = AppError::new(StatusCode::FORBIDDEN, "the form's security token is missing or stale")
+            .help("open the link from your mail again");
         return error_page(&e, None);
     }
     match s.store().redeem_invitation(f.token.trim()).await {
@@ -525,7 +596,11 @@ pub async fn invite(State(s): State<AppState>, headers: HeaderMap, Form(f): Form
 
 /// The caller's supplier id (the guard let only `supplier` accounts in).
 fn supplier_of(c: &Caller) -> Result<&str, AppError> {
-    c.user.supplier_id.as_deref().filter(|_| c.user.role == UserRole::Supplier).ok_or_else(|| AppError::new(StatusCode::FORBIDDEN, "not a supplier account"))
+    c.user
+        .supplier_id
+        .as_deref()
+        .filter(|_| c.user.role == UserRole::Supplier)
+        .ok_or_else(|| AppError::new(StatusCode::FORBIDDEN, "not a supplier account"))
 }
 
 /// `GET /supplier`: the supplier's own requests.
@@ -543,7 +618,9 @@ async fn own_request(s: &AppState, c: &Caller, id: &str) -> Result<RequestRow, A
     let me = supplier_of(c)?;
     match s.store().request(id).await {
         Ok(r) if r.supplier == me && r.state != "draft" => Ok(r),
-        Ok(_) | Err(origin_store::StoreError::NotFound(_)) => Err(AppError::new(StatusCode::NOT_FOUND, format!("no request `{id}` for your account"))),
+        Ok(_) | Err(origin_store::StoreError::NotFound(_)) => {
+            Err(AppError::new(StatusCode::NOT_FOUND, format!("no request `{id}` for your account")))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -561,10 +638,18 @@ pub async fn my_request(
     Ok(html::ok("Your request", &c, &request_form(&c, &r, &answers, q.answered.is_some(), None)))
 }
 
-fn request_form(c: &Caller, r: &RequestRow, answers: &[origin_store::solicit::AnswerRow], answered: bool, error: Option<&AppError>) -> String {
+fn request_form(
+    c: &Caller,
+    r: &RequestRow,
+    answers: &[origin_store::solicit::AnswerRow],
+    answered: bool,
+    error: Option<&AppError>,
+) -> String {
     let mut b = String::new();
     if answered {
-        b.push_str("<div class=\"flash\" id=\"flash\">Thank you: your answer was recorded. The auditor will review it.</div>");
+        b.push_str(
+            "<div class=\"flash\" id=\"flash\">Thank you: your answer was recorded. The auditor will review it.</div>",
+        );
     }
     if let Some(err) = error {
         let _ = write!(b, "<div class=\"error\" id=\"error\">{}</div>", esc(&err.text()));
@@ -575,7 +660,11 @@ fn request_form(c: &Caller, r: &RequestRow, answers: &[origin_store::solicit::An
         esc(&r.id[..8.min(r.id.len())]),
         status_badge(&r.state),
         esc(&r.due_date),
-        r.decision_note.as_deref().filter(|n| !n.is_empty() && r.state == "rejected").map(|n| format!("<dt>auditor's note</dt><dd>{}</dd>", esc(n))).unwrap_or_default(),
+        r.decision_note
+            .as_deref()
+            .filter(|n| !n.is_empty() && r.state == "rejected")
+            .map(|n| format!("<dt>auditor's note</dt><dd>{}</dd>", esc(n)))
+            .unwrap_or_default(),
         asks_html(r)
     );
     if !answers.is_empty() {
@@ -584,11 +673,20 @@ fn request_form(c: &Caller, r: &RequestRow, answers: &[origin_store::solicit::An
     if !matches!(r.state.as_str(), "sent" | "reminded" | "answered" | "rejected") {
         return b;
     }
-    let _ = write!(b, "<form method=\"post\" action=\"/supplier/requests/{}\" enctype=\"multipart/form-data\" class=\"box\" id=\"answer-form\">{}", esc(&r.id), csrf_field(c));
+    let _ = write!(
+        b,
+        "<form method=\"post\" action=\"/supplier/requests/{}\" enctype=\"multipart/form-data\" class=\"box\" id=\"answer-form\">{}",
+        esc(&r.id),
+        csrf_field(c)
+    );
     if let Some(first) = r.asks.iter().find(|a| a.kind == AskKind::Certification) {
-        let parts: Vec<&str> = r.asks.iter().filter(|a| a.kind == AskKind::Certification).filter_map(|a| a.part.as_deref()).collect();
+        let parts: Vec<&str> =
+            r.asks.iter().filter(|a| a.kind == AskKind::Certification).filter_map(|a| a.part.as_deref()).collect();
         let field = |name: &str, label: &str, value: &str, kind: &str| {
-            format!("<p><label>{label}<br><input type=\"{kind}\" name=\"{name}\" id=\"{name}\" value=\"{}\" size=\"60\"></label></p>", esc(value))
+            format!(
+                "<p><label>{label}<br><input type=\"{kind}\" name=\"{name}\" id=\"{name}\" value=\"{}\" size=\"60\"></label></p>",
+                esc(value)
+            )
         };
         let _ = write!(
             b,
@@ -625,7 +723,8 @@ fn request_form(c: &Caller, r: &RequestRow, answers: &[origin_store::solicit::An
 fn date_field(v: &HashMap<String, String>, name: &'static str, label: &str) -> Result<NaiveDate, AppError> {
     let raw = v.get(name).map(String::as_str).unwrap_or("").trim();
     raw.parse().map_err(|_| {
-        AppError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("{name}: {label} `{raw}` is not a date")).help("write YYYY-MM-DD")
+        AppError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("{name}: {label} `{raw}` is not a date"))
+            .help("write YYYY-MM-DD")
     })
 }
 
@@ -657,16 +756,21 @@ pub async fn answer(
     }
     let answers_page = |err: AppError| {
         let answers = Vec::new();
-        (err.status, Html(html::page("Your request", Some(&c), &request_form(&c, &r, &answers, false, Some(&err))))).into_response()
+        (err.status, Html(html::page("Your request", Some(&c), &request_form(&c, &r, &answers, false, Some(&err)))))
+            .into_response()
     };
     let store = s.store();
     let mut body = AnswerBody::default();
     let wants_cert = !text.get("cert_id").map(|v| v.trim().is_empty()).unwrap_or(true) || cert_pdf.is_some();
     if wants_cert {
         let Some((fname, bytes)) = &cert_pdf else {
-            return Err(answers_page(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "cert_pdf: attach the signed certification as a PDF")));
+            return Err(answers_page(AppError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "cert_pdf: attach the signed certification as a PDF",
+            )));
         };
-        let document = store.put_document(fname, bytes, &["application/pdf"]).await.map_err(|x| answers_page(x.into()))?;
+        let document =
+            store.put_document(fname, bytes, &["application/pdf"]).await.map_err(|x| answers_page(x.into()))?;
         let get = |k: &str| text.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
         let dates = (|| {
             Ok::<_, AppError>((
@@ -711,7 +815,10 @@ pub async fn answer(
                 .map_err(|x| answers_page(x.into()))?,
         );
     }
-    store.answer_request(&id, &c.user, &body, chrono::Utc::now().date_naive()).await.map_err(|x| answers_page(x.into()))?;
+    store
+        .answer_request(&id, &c.user, &body, chrono::Utc::now().date_naive())
+        .await
+        .map_err(|x| answers_page(x.into()))?;
     Ok(Redirect::to(&format!("/supplier/requests/{}?answered=1", url_encode(&id))).into_response())
 }
 
@@ -732,7 +839,14 @@ pub async fn finding_evidence(s: &AppState, f: &origin_store::FindingRow) -> Res
     }
     b.push_str("<dt>supplier evidence</dt><dd id=\"evidence\"><ul>");
     for (id, state, supplier) in &reqs {
-        let _ = write!(b, "<li><a class=\"evidence-link\" href=\"/requests/{0}\">request {1}</a> to {2}: {3}</li>", esc(id), esc(&id[..8.min(id.len())]), esc(supplier), esc(state));
+        let _ = write!(
+            b,
+            "<li><a class=\"evidence-link\" href=\"/requests/{0}\">request {1}</a> to {2}: {3}</li>",
+            esc(id),
+            esc(&id[..8.min(id.len())]),
+            esc(supplier),
+            esc(state)
+        );
     }
     for e in &applied {
         let _ = write!(

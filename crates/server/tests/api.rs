@@ -29,7 +29,8 @@ async fn every_route_refuses_missing_wrong_and_underprivileged_credentials() {
     };
     // The supplier has no API token (it signs in by invitation only): it is checked on the pages.
     let api_roles = [("ana", UserRole::Analyst), ("aud", UserRole::Auditor), ("ada", UserRole::Admin)];
-    let roles = [("ana", UserRole::Analyst), ("aud", UserRole::Auditor), ("ada", UserRole::Admin), ("sup", UserRole::Supplier)];
+    let roles =
+        [("ana", UserRole::Analyst), ("aud", UserRole::Auditor), ("ada", UserRole::Admin), ("sup", UserRole::Supplier)];
     let mut checked = 0;
     for (n, r) in routes().into_iter().enumerate() {
         if r.permission == Permission::Public {

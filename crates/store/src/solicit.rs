@@ -923,7 +923,10 @@ impl Store {
     pub async fn reinvite(&self, id: &str, base_url: &str, actor: &str) -> Result<String, StoreError> {
         let r = self.request(id).await?;
         if !matches!(r.state.as_str(), "sent" | "reminded" | "answered" | "rejected") {
-            return Err(StoreError::Invalid(format!("request `{id}` is {}; a new link is only sent for an open request", r.state)));
+            return Err(StoreError::Invalid(format!(
+                "request `{id}` is {}; a new link is only sent for an open request",
+                r.state
+            )));
         }
         let mut tx = self.write_tx().await?;
         let link = self.invite(&mut tx, &r, "invitation", base_url, actor).await?;

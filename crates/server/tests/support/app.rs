@@ -125,7 +125,8 @@ async fn supplier_request(store: &Store, run: &str) -> String {
     let (_d, _p, batches) = evidence::load_run_batches(store, run).await.unwrap();
     let plan = store.solicitation_plan(run, &evidence::currencies(&batches)).await.unwrap();
     let due = chrono::Utc::now().date_naive() + chrono::Duration::days(21);
-    let made = store.create_requests(&plan, Some(&[SUPPLIER.to_string()]), due, &HashMap::new(), "fixture").await.unwrap();
+    let made =
+        store.create_requests(&plan, Some(&[SUPPLIER.to_string()]), due, &HashMap::new(), "fixture").await.unwrap();
     let (r, link) = store.send_request(&made[0].id, "http://localhost", "fixture").await.unwrap();
     let (_, session, _) = store.redeem_invitation(link.rsplit('/').next().unwrap()).await.unwrap().unwrap();
     let doc = store.put_document("ruling.pdf", b"%PDF-1.4\n%%EOF\n", &["application/pdf"]).await.unwrap();
