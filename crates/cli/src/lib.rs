@@ -10,6 +10,7 @@ pub mod rules_cmd;
 pub mod run_cmd;
 pub mod scenario_cmd;
 pub mod serve_cmd;
+pub mod solicit_cmd;
 pub mod store_cmd;
 pub mod trace;
 pub mod xlsx;

@@ -82,6 +82,13 @@ enum Command {
     },
     /// Write a run's audit package (inputs, rules, determinations, findings, reviews, certificates, log).
     Export(ExportArgs),
+    /// Supplier evidence: plan requests from a run's open findings, send, remind, decide, expiry calendar.
+    Solicit {
+        #[command(subcommand)]
+        command: origin_cli::solicit_cmd::SolicitCommand,
+    },
+    /// Re-audit, as a new run, only the goods a run's accepted supplier certifications affect.
+    Rerun(origin_cli::solicit_cmd::RerunArgs),
     /// Audit queued goods of a run shared through PostgreSQL (see `run --queue`), until none is left.
     Worker(WorkerArgs),
     /// Serve the auditor web UI and the HTTP API (docs/api.md).
@@ -336,6 +343,8 @@ fn main() -> ExitCode {
         Command::Log { command } => store_cmd::execute(&cli.db, Op::Log(&command), &mut out),
         Command::Export(args) => store_cmd::execute(&cli.db, Op::Export(&args), &mut out),
         Command::Worker(args) => store_cmd::execute(&cli.db, Op::Worker(&args), &mut out),
+        Command::Solicit { command } => origin_cli::solicit_cmd::execute(&cli.db, &command, &mut out),
+        Command::Rerun(args) => origin_cli::solicit_cmd::rerun(&cli.db, &args, &pack, &mut out),
         Command::Serve(args) => origin_cli::serve_cmd::serve(&args, &pack, &cli.db),
         Command::Openapi => serde_json::to_string_pretty(&origin_server::openapi::document())
             .map_err(std::io::Error::other)

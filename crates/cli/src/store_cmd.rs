@@ -658,6 +658,12 @@ pub struct WorkerArgs {
     /// The worker's name in the audit log (default: $USER).
     #[arg(long = "as", value_name = "NAME")]
     pub actor: Option<String>,
+    /// Also run one supplier-reminder pass and deliver the outbox (as `solicit remind` does) first.
+    #[arg(long)]
+    pub remind: bool,
+    /// The server's address as suppliers reach it, for reminder links.
+    #[arg(long, env = "ORIGIN_AUDIT_PUBLIC_URL", default_value = "http://localhost:8080")]
+    pub base_url: String,
 }
 
 /// `worker`: audits queued goods of a run until none is left (PostgreSQL).
@@ -667,6 +673,9 @@ pub async fn worker(store: &Store, args: &WorkerArgs, out: &mut dyn Write) -> Re
         None => None,
     };
     let actor = args.actor.clone().unwrap_or_else(current_user);
+    if args.remind {
+        crate::solicit_cmd::remind_and_deliver(store, 7, 3, &args.base_url, &actor, out).await?;
+    }
     let progress = std::sync::Arc::new(origin_engine::run::Progress::default());
     match origin_store::worker::work(store, run.as_deref(), &actor, args.chunk, progress).await {
         Ok(r) => {

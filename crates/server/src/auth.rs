@@ -33,8 +33,12 @@ pub const LOGIN_CSRF_COOKIE_PLAIN: &str = "oa_login_csrf";
 pub enum Permission {
     /// Anyone (the login form, health check).
     Public,
-    /// Any signed-in user: view runs, findings, certificates, rules.
+    /// Any signed-in user but a supplier: view runs, findings, certificates, rules.
     View,
+    /// Plan, make and send supplier requests (analyst, auditor).
+    Solicit,
+    /// A supplier's own requests (supplier accounts only; each sees its own supplier's).
+    Supplier,
     /// Start audits (analyst, auditor).
     RunAudit,
     /// Review findings (auditor).
@@ -49,8 +53,11 @@ impl Permission {
     /// Whether a role has this permission. Roles are not a ladder: see [`UserRole`].
     pub fn allows(self, role: UserRole) -> bool {
         match self {
-            Permission::Public | Permission::View => true,
-            Permission::RunAudit => matches!(role, UserRole::Analyst | UserRole::Auditor),
+            Permission::Public => true,
+            // A supplier sees its own requests, nothing of the audit.
+            Permission::View => role != UserRole::Supplier,
+            Permission::RunAudit | Permission::Solicit => matches!(role, UserRole::Analyst | UserRole::Auditor),
+            Permission::Supplier => role == UserRole::Supplier,
             Permission::Review | Permission::Certify => role == UserRole::Auditor,
             Permission::ManageUsers => role == UserRole::Admin,
         }
@@ -58,7 +65,7 @@ impl Permission {
 
     /// The roles that have it, for documents.
     pub fn roles(self) -> Vec<&'static str> {
-        [UserRole::Analyst, UserRole::Auditor, UserRole::Admin]
+        [UserRole::Analyst, UserRole::Auditor, UserRole::Admin, UserRole::Supplier]
             .into_iter()
             .filter(|r| self.allows(*r))
             .map(|r| r.as_str())

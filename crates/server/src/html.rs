@@ -97,7 +97,13 @@ pub fn page(title: &str, caller: Option<&Caller>, body: &str) -> String {
         esc(title)
     );
     if let Some(c) = caller {
-        s.push_str("<a href=\"/runs\">Runs</a><a href=\"/queue\">Review queue</a><a href=\"/scenarios\">Scenarios</a>");
+        if c.user.role == origin_store::UserRole::Supplier {
+            s.push_str("<a href=\"/supplier\">Your requests</a>");
+        } else {
+            s.push_str(
+                "<a href=\"/runs\">Runs</a><a href=\"/queue\">Review queue</a><a href=\"/scenarios\">Scenarios</a><a href=\"/expiring\">Expiring</a>",
+            );
+        }
         if c.user.role == origin_store::UserRole::Admin {
             s.push_str("<a href=\"/users\">Accounts</a>");
         }

@@ -19,6 +19,7 @@ mod pages;
 pub mod routes;
 pub mod scenarios;
 pub mod signin;
+pub mod supplier;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

@@ -50,7 +50,7 @@ fn values_shown(v: &origin_engine::report::v1::Values) -> Vec<(&'static str, Str
 }
 
 /// A cookie header value.
-fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> HeaderValue {
+pub(crate) fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> HeaderValue {
     let secure = if state.config().secure_cookies { "; Secure" } else { "" };
     let v = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}");
     HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static(""))
@@ -228,7 +228,7 @@ pub async fn run(State(s): State<AppState>, Extension(c): Extension<Caller>, Pat
     let certs = s.store().certificates(Some(&id)).await.map_err(|x| e(x.into()))?;
     let can_certify = Permission::Certify.allows(c.user.role);
     let mut b = format!(
-        "<h1>Run {}</h1><div class=\"box\"><dl class=\"kv\"><dt>status</dt><dd>{}</dd><dt>started</dt><dd>{}</dd><dt>finished</dt><dd>{}</dd><dt>by</dt><dd>{}</dd><dt>rule pack</dt><dd>{} (sha256 {})</dd><dt>engine</dt><dd>{}</dd><dt>summary</dt><dd>{}</dd></dl><p><a href=\"/queue?run={}\">Findings of this run</a></p></div>",
+        "<h1>Run {}</h1><div class=\"box\"><dl class=\"kv\"><dt>status</dt><dd>{}</dd><dt>started</dt><dd>{}</dd><dt>finished</dt><dd>{}</dd><dt>by</dt><dd>{}</dd><dt>rule pack</dt><dd>{} (sha256 {})</dd><dt>engine</dt><dd>{}</dd><dt>summary</dt><dd>{}</dd></dl><p><a href=\"/queue?run={}\">Findings of this run</a> · <a id=\"solicit-link\" href=\"/runs/{}/solicit\">Supplier evidence</a> · <a href=\"/expiring?run={}\">Expiring certifications</a></p></div>",
         esc(&r.id),
         status_badge(&r.status),
         esc(&r.started_at),
@@ -238,6 +238,8 @@ pub async fn run(State(s): State<AppState>, Extension(c): Extension<Caller>, Pat
         esc(&r.rules_digest),
         esc(&r.engine_version),
         esc(&run_counts(&r)),
+        esc(&r.id),
+        esc(&r.id),
         esc(&r.id),
     );
     b.push_str("<h2>Goods</h2><table id=\"goods\"><tr><th>good</th><th>HS</th><th>determination</th><th>criterion</th><th>rule</th><th>summary</th>");
@@ -465,6 +467,7 @@ async fn finding_page(s: &AppState, c: &Caller, id: &str, flash: Option<&str>, e
     if !lines.is_empty() {
         let _ = write!(b, "<dt>materials</dt><dd>{}</dd>", esc(&lines.join(", ")));
     }
+    b.push_str(&crate::supplier::finding_evidence(s, f).await.map_err(&e)?);
     if !v.evidence.is_empty() {
         b.push_str("<dt>evidence</dt><dd><ul>");
         for ev in &v.evidence {

@@ -8,7 +8,10 @@ use schemars::r#gen::SchemaGenerator;
 use schemars::schema::Schema;
 
 use crate::auth::{Kind, Permission};
-use crate::{AppState, BODY_LIMIT, UPLOAD_LIMIT, api, pages, scenarios};
+use crate::{AppState, BODY_LIMIT, UPLOAD_LIMIT, api, pages, scenarios, supplier};
+
+/// The supplier's answer form: a certification PDF and documents, 10 MiB each.
+pub const ANSWER_LIMIT: usize = 32 * 1024 * 1024;
 
 /// A schema of a request or response body, for the OpenAPI document.
 pub type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
@@ -151,6 +154,10 @@ pub fn routes() -> Vec<Route> {
         route(M::GET, "/api/users", Api, ManageUsers, "Accounts (never their tokens).", Payload::None, 200, Json(schema::<Vec<origin_store::User>>), || get(api::list_users)),
         route(M::POST, "/api/users", Api, ManageUsers, "Make an account; the answer holds its token, shown this once.", Json(schema::<api::NewUserBody>), 201, Json(schema::<api::NewUser>), || post(api::add_user)),
         route(M::POST, "/api/users/{name}/disable", Api, ManageUsers, "Disable an account: its token and sessions stop working at once.", Payload::None, 200, Json(schema::<origin_store::User>), || post(api::disable_user)),
+        // Supplier evidence.
+        route(M::GET, "/api/runs/{run}/solicitation-plan", Api, View, "Per supplier, what the run's open findings need: parts, HS codes, periods, questions, and the value each answer would make originating.", Payload::None, 200, Json(schema::<origin_store::solicit::Plan>), || get(supplier::api_plan)),
+        route(M::GET, "/api/requests", Api, View, "Supplier requests with their states, due dates and what they ask.", Payload::None, 200, Json(schema::<Vec<origin_store::solicit::RequestRow>>), || get(supplier::api_requests)).query(&[("run", "run id or unique prefix")]),
+        route(M::GET, "/api/expiring", Api, View, "Certifications ending within 30, 60 and 90 days, with the goods depending on them.", Payload::None, 200, Json(schema::<Vec<origin_store::evidence::Expiring>>), || get(supplier::api_expiring)).query(&[("run", "run id or prefix (default: the latest completed run)"), ("today", "count from this date, YYYY-MM-DD (default today)")]),
         // Pages.
         route(M::GET, "/login", Page, Public, "The sign-in form.", Payload::None, 200, Html, || get(pages::login_form)),
         route(M::POST, "/login", Page, Public, "Sign in with account name and token; sets the session cookie.", Form(&["name", "token", "csrf", "next"]), 303, Redirect, || post(pages::login)),
@@ -168,6 +175,18 @@ pub fn routes() -> Vec<Route> {
         route(M::GET, "/scenarios", Page, View, "What-if scenarios: the shipped ones, the form to run one, the scenario runs with a chart.", Payload::None, 200, Html, || get(scenarios::page)),
         route(M::POST, "/scenarios", Page, RunAudit, "Re-audit a stored run under a shipped scenario from the form; shows the result.", Form(&["csrf", "scenario", "run"]), 303, Redirect, || post(scenarios::start_page)),
         route(M::GET, "/scenarios/{scenario}", Page, View, "A scenario run: goods that change, cheapest fixes, charts of the duty at stake by supplier.", Payload::None, 200, Html, || get(scenarios::result)),
+        route(M::GET, "/runs/{run}/solicit", Page, View, "Supplier evidence of a run: the plan, the requests and the form to send them.", Payload::None, 200, Html, || get(supplier::campaign)),
+        route(M::POST, "/runs/{run}/solicit", Page, Solicit, "Make and send one request per supplier of the plan; shows the invitation links.", Form(&["csrf", "due", "contacts"]), 200, Html, || post(supplier::create_campaign)),
+        route(M::POST, "/runs/{run}/rerun", Page, RunAudit, "Re-audit, as a new run, the goods the run's accepted certifications affect.", Form(&["csrf"]), 303, Redirect, || post(supplier::rerun)),
+        route(M::GET, "/requests/{request}", Page, View, "A supplier request: what it asks, the answers and documents, the decision form.", Payload::None, 200, Html, || get(supplier::request_page)),
+        route(M::POST, "/requests/{request}/decision", Page, Review, "Accept or reject an answered request.", Form(&["csrf", "decision", "note", "version"]), 303, Redirect, || post(supplier::decide)),
+        route(M::GET, "/requests/{request}/document", Page, View, "A document of the request's answers, as a download.", Payload::None, 200, Payload::None, || get(supplier::document)).query(&[("d", "the document's sha256 (default: the first)")]),
+        route(M::GET, "/expiring", Page, View, "Certifications expiring in 30, 60 and 90 days with the goods depending on them.", Payload::None, 200, Html, || get(supplier::expiring_page)).query(&[("run", "run id or prefix (default: the latest completed run)"), ("today", "YYYY-MM-DD")]),
+        route(M::GET, "/invite/{token}", Page, Public, "A supplier's one-time invitation: a button that signs in.", Payload::None, 200, Html, || get(supplier::invite_form)),
+        route(M::POST, "/invite", Page, Public, "Redeem an invitation once; starts the supplier's session on its request.", Form(&["csrf", "token"]), 303, Redirect, || post(supplier::invite)),
+        route(M::GET, "/supplier", Page, Supplier, "A supplier's own requests.", Payload::None, 200, Html, || get(supplier::my_requests)),
+        route(M::GET, "/supplier/requests/{request}", Page, Supplier, "A supplier's request: what is asked and the answer form.", Payload::None, 200, Html, || get(supplier::my_request)),
+        route(M::POST, "/supplier/requests/{request}", Page, Supplier, "Answer: the certification's Annex 5-A fields with its PDF, answers, documents.", Multipart(supplier::ANSWER_FIELDS), 303, Redirect, || post(supplier::answer)).limit(ANSWER_LIMIT),
         route(M::GET, "/users", Page, ManageUsers, "Accounts.", Payload::None, 200, Html, || get(pages::users)),
         route(M::POST, "/users", Page, ManageUsers, "Make an account; the page shows its token once.", Form(&["csrf", "name", "role"]), 200, Html, || post(pages::add_user)),
     ]

@@ -8,7 +8,10 @@
 //! DIR/determinations.json every good's determination with its digest
 //! DIR/findings.json       the findings with their status and reviews
 //! DIR/certificates.json   certificates issued on this run or withdrawn by it
-//! DIR/log.json            the audit log entries about the run, its findings and certificates
+//! DIR/solicitation.json  the supplier requests made from the run's findings, with answers and decisions
+//! DIR/evidence.json       the accepted certifications the run applied (`rerun --with-evidence`)
+//! DIR/documents/...       the suppliers' documents (signed certifications' PDFs), named by sha256
+//! DIR/log.json            the audit log entries about the run, its findings, certificates and requests
 //! ```
 
 use std::collections::HashSet;
@@ -113,8 +116,51 @@ pub async fn export_run(store: &Store, run: &str, dir: &Path) -> Result<Exported
         .filter(|c| c.run_id == run || c.withdrawn_by_run.as_deref() == Some(run))
         .collect();
     write_json(&dir.join("certificates.json"), &serde_json::to_value(&certs)?)?;
+    /// A request of the package with its answers.
+    #[derive(serde::Serialize)]
+    struct WithAnswers {
+        #[serde(flatten)]
+        request: crate::solicit::RequestRow,
+        answers: Vec<crate::solicit::AnswerRow>,
+    }
+    let evidence = store.run_evidence(run).await?;
+    let mut requests = Vec::new();
+    for r in store.requests(Some(run), None).await? {
+        let answers = store.answers(&r.id).await?;
+        requests.push(WithAnswers { request: r, answers });
+    }
+    write_json(&dir.join("solicitation.json"), &serde_json::to_value(&requests)?)?;
+    // The suppliers' documents (the signed certifications' PDFs among them), by digest, in SHA256SUMS.
+    let mut docs = Vec::new();
+    for a in requests.iter().flat_map(|r| &r.answers) {
+        docs.extend(a.answer.documents.iter().cloned());
+        docs.extend(a.answer.certification.iter().map(|c| c.document.clone()));
+    }
+    let mut doc_sums = String::new();
+    for d in docs {
+        let ext = match d.content_type.as_str() {
+            "application/pdf" => "pdf",
+            "image/png" => "png",
+            _ => "jpg",
+        };
+        let rel = format!("documents/{}.{ext}", d.digest);
+        if !dir.join(&rel).exists() {
+            std::fs::create_dir_all(dir.join("documents"))?;
+            std::fs::write(dir.join(&rel), store.blob(&d.digest).await?)?;
+            doc_sums.push_str(&format!("{}  {rel}\n", d.digest));
+            count += 1;
+        }
+    }
+    if !doc_sums.is_empty() {
+        let mut all = std::fs::read_to_string(dir.join("SHA256SUMS"))?;
+        all.push_str(&doc_sums);
+        std::fs::write(dir.join("SHA256SUMS"), all)?;
+    }
+    write_json(&dir.join("evidence.json"), &serde_json::to_value(&evidence)?)?;
     let mut subjects: HashSet<String> = HashSet::new();
     subjects.insert(format!("run:{run}"));
+    subjects.extend(requests.iter().map(|r| format!("request:{}", r.request.id)));
+    subjects.extend(evidence.iter().map(|e| format!("request:{}", e.request)));
     subjects.extend(findings.iter().map(|f| format!("finding:{}", f.id)));
     subjects.extend(certs.iter().map(|c| format!("certificate:{}", c.id)));
     let log: Vec<_> =
@@ -132,5 +178,5 @@ pub async fn export_run(store: &Store, run: &str, dir: &Path) -> Result<Exported
         as_of = r.as_of.as_deref().map(|d| format!(" --as-of {d}")).unwrap_or_default(),
     );
     std::fs::write(dir.join("README.md"), readme)?;
-    Ok(Exported { files: count + 7 })
+    Ok(Exported { files: count + 9 })
 }

@@ -15,6 +15,7 @@
 
 mod bind;
 mod certificate;
+pub mod evidence;
 mod export;
 mod facts;
 pub mod impact;
@@ -24,6 +25,8 @@ mod review;
 pub mod runner;
 mod runs;
 pub mod scenarios;
+pub mod smtp;
+pub mod solicit;
 mod users;
 pub mod worker;
 

@@ -255,7 +255,9 @@ pub async fn resume(
     execute(store, run.to_string(), &job, progress, actor, &mut origin_engine::sink::Discard).await
 }
 
-async fn execute<S: ResultSink + Send>(
+/// Runs `job` into the run `id` (recorded by [`begin`] or its like) and whatever else `also` is, then the
+/// final commit; a stop marks the run failed or cancelled, resumable.
+pub(crate) async fn execute<S: ResultSink + Send>(
     store: &Store,
     id: String,
     job: &AuditJob,

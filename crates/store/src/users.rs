@@ -25,6 +25,9 @@ pub enum UserRole {
     Auditor,
     /// Manages accounts; views.
     Admin,
+    /// A supplier's account (issue 16): sees and answers only its own supplier's requests; signs in
+    /// through one-time invitation links.
+    Supplier,
 }
 
 impl UserRole {
@@ -34,6 +37,7 @@ impl UserRole {
             UserRole::Analyst => "analyst",
             UserRole::Auditor => "auditor",
             UserRole::Admin => "admin",
+            UserRole::Supplier => "supplier",
         }
     }
 
@@ -43,6 +47,7 @@ impl UserRole {
             "analyst" => Some(UserRole::Analyst),
             "auditor" => Some(UserRole::Auditor),
             "admin" => Some(UserRole::Admin),
+            "supplier" => Some(UserRole::Supplier),
             _ => None,
         }
     }
@@ -61,6 +66,9 @@ pub struct User {
     pub created_by: String,
     /// When it was disabled, if it was.
     pub disabled_at: Option<String>,
+    /// The supplier a `supplier` account answers for (the BOM's supplier name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supplier_id: Option<String>,
 }
 
 /// A signed-in browser session.
@@ -96,14 +104,20 @@ fn user_from_row(r: &sqlx::any::AnyRow) -> Result<User, StoreError> {
         created_at: r.try_get("created_at")?,
         created_by: r.try_get("created_by")?,
         disabled_at: r.try_get("disabled_at")?,
+        supplier_id: r.try_get("supplier_id")?,
     })
 }
 
-const USER_COLUMNS: &str = "name, role, created_at, created_by, disabled_at";
+const USER_COLUMNS: &str = "name, role, created_at, created_by, disabled_at, supplier_id";
 
 impl Store {
     /// Makes an account; returns it with its token, which is not kept and cannot be shown again.
     pub async fn add_user(&self, name: &str, role: UserRole, actor: &str) -> Result<(User, String), StoreError> {
+        if role == UserRole::Supplier {
+            return Err(StoreError::Invalid(
+                "supplier accounts are made by `origin-audit solicit send` for a supplier id, and sign in by invitation".into(),
+            ));
+        }
         if !valid_name(name) {
             return Err(StoreError::Invalid(format!(
                 "`{name}` is not a usable account name\n  help: use 1-64 letters, digits, `.`, `_`, `-` or `@`"
@@ -200,6 +214,19 @@ impl Store {
         if user.name != name {
             return Ok(None);
         }
+        self.new_session(user).await.map(Some)
+    }
+
+    /// A session for an enabled account, without its token: an invitation link was redeemed.
+    pub(crate) async fn open_session_for(&self, name: &str) -> Result<Option<(String, Session)>, StoreError> {
+        let user = self.user(name).await?;
+        if user.disabled_at.is_some() {
+            return Ok(None);
+        }
+        self.new_session(user).await.map(Some)
+    }
+
+    async fn new_session(&self, user: User) -> Result<(String, Session), StoreError> {
         let id = new_secret("")?;
         let csrf = new_secret("")?;
         let created = chrono::Utc::now();
@@ -216,13 +243,13 @@ impl Store {
         .bind(fmt(expires))
         .execute(&self.pool)
         .await?;
-        Ok(Some((id, Session { user, csrf })))
+        Ok((id, Session { user, csrf }))
     }
 
     /// The live session a cookie's id names, if any (not expired, account enabled).
     pub async fn session(&self, id: &str) -> Result<Option<Session>, StoreError> {
         let row = sqlx::query(
-            "SELECT s.csrf, u.name, u.role, u.created_at, u.created_by, u.disabled_at FROM sessions s JOIN users u ON u.name = s.user_name WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL",
+            "SELECT s.csrf, u.name, u.role, u.created_at, u.created_by, u.disabled_at, u.supplier_id FROM sessions s JOIN users u ON u.name = s.user_name WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL",
         )
         .bind(sha256_hex(id.as_bytes()))
         .bind(now())

@@ -30,7 +30,10 @@ pub struct Fixture {
     /// A scenario run of `run` (the shipped cn-content-cap-10).
     pub scenario: String,
     /// name -> token; names: ana (analyst), aud and aud2 (auditors), ada (admin), gone (disabled auditor).
+    /// The supplier account `sup` has no token: it signs in by invitation ([`Fixture::session`]).
     pub tokens: HashMap<&'static str, String>,
+    /// A request to Conectores de Chihuahua (the HS discrepancy of WH-IP-220), answered with a PDF.
+    pub request: String,
 }
 
 impl Fixture {
@@ -58,8 +61,15 @@ impl Fixture {
         all.into_iter().find(|f| f.code.as_str() == code && f.good == good).map(|f| f.id).unwrap_or_default()
     }
 
-    /// A browser session for an account: (cookie id, CSRF token).
+    /// A browser session for an account: (cookie id, CSRF token). `sup`, the supplier, signs in
+    /// through a fresh invitation link of its request.
     pub async fn session(&self, name: &str) -> (String, String) {
+        if name == "sup" {
+            let link = self.store().reinvite(&self.request, "http://localhost", "fixture").await.unwrap();
+            let token = link.rsplit('/').next().unwrap();
+            let (id, s, _) = self.store().redeem_invitation(token).await.unwrap().unwrap();
+            return (id, s.csrf);
+        }
         let (id, s) = self.store().open_session(name, self.token(name)).await.unwrap().unwrap();
         (id, s.csrf)
     }
@@ -105,8 +115,33 @@ pub async fn fixture() -> Fixture {
         tokens.insert(name, token);
     }
     store.disable_user("gone", "fixture").await.unwrap();
+    let request = supplier_request(&store, &run).await;
     let state = AppState::new(store, Config { pack, secure_cookies: true, duties: None, volumes: None });
-    Fixture { _dir: dir, state, run, certificate: cert.id, scenario, tokens }
+    Fixture { _dir: dir, state, run, certificate: cert.id, scenario, tokens, request }
+}
+
+/// The supplier whose account the fixture makes.
+pub const SUPPLIER: &str = "Conectores de Chihuahua S.A. de C.V.";
+
+/// A sent request to [`SUPPLIER`], answered with a question's answer and a PDF.
+async fn supplier_request(store: &Store, run: &str) -> String {
+    use origin_store::evidence;
+    use origin_store::solicit::{AnswerBody, QuestionAnswer};
+    let (_d, _p, batches) = evidence::load_run_batches(store, run).await.unwrap();
+    let plan = store.solicitation_plan(run, &evidence::currencies(&batches)).await.unwrap();
+    let due = chrono::Utc::now().date_naive() + chrono::Duration::days(21);
+    let made =
+        store.create_requests(&plan, Some(&[SUPPLIER.to_string()]), due, &HashMap::new(), "fixture").await.unwrap();
+    let (r, link) = store.send_request(&made[0].id, "http://localhost", "fixture").await.unwrap();
+    let (_, session, _) = store.redeem_invitation(link.rsplit('/').next().unwrap()).await.unwrap().unwrap();
+    let doc = store.put_document("ruling.pdf", b"%PDF-1.4\n%%EOF\n", &["application/pdf"]).await.unwrap();
+    let body = AnswerBody {
+        certification: None,
+        answers: vec![QuestionAnswer { ask: 0, text: "8536.69 is right; corrected certification follows".into() }],
+        documents: vec![doc],
+    };
+    store.answer_request(&r.id, &session.user, &body, chrono::Utc::now().date_naive()).await.unwrap();
+    r.id
 }
 
 /// A response, read whole.
