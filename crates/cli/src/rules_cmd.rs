@@ -276,6 +276,37 @@ pub fn explain_full(
     }
 }
 
+/// Which alternatives are for a good of `code`, when some alternative names only some of the rule's
+/// codes: the engine tests only those.
+fn explain_alternative_scopes(
+    rule: &origin_rules::Rule,
+    code: HsCode,
+    good_kind: Option<&str>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    use origin_rules::AlternativeScope;
+    if rule.alternatives.iter().all(|a| a.hs.is_none()) {
+        return Ok(());
+    }
+    writeln!(out, "  alternatives for a good of {code}:")?;
+    for a in &rule.alternatives {
+        let own = a.hs.as_ref().map(|h| h.to_string()).unwrap_or_else(|| rule.hs_key());
+        let said = match rule.alternative_scope(a, code, good_kind) {
+            AlternativeScope::Applies => "applies".to_string(),
+            AlternativeScope::OtherGoods if a.hs.as_ref().is_some_and(|h| !h.contains(code)) => {
+                format!("does not apply: only for goods of {own}")
+            }
+            AlternativeScope::OtherGoods => "does not apply: for goods of another description".to_string(),
+            AlternativeScope::NeedsKind => "applies only to goods of its description: give --kind".to_string(),
+            AlternativeScope::NeedsDeeperCode => {
+                format!("applies only to goods of {own}: classify the good to that level")
+            }
+        };
+        writeln!(out, "    ({}) {said}", a.label)?;
+    }
+    Ok(())
+}
+
 /// The rule for `code`, already in the rules' edition.
 #[expect(clippy::too_many_arguments, reason = "one argument per command-line option")]
 fn explain_code(
@@ -315,6 +346,7 @@ fn explain_code(
         Lookup::Found(rule) => {
             writeln!(out, "{code} on {as_of}:")?;
             write!(out, "{}", explain_rule(set, rule))?;
+            explain_alternative_scopes(rule, code, good_kind, out)?;
             if let Some(cat) = category {
                 explain_staging(set, rule, code, cat, as_of, out)?;
             }

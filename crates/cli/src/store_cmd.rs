@@ -523,8 +523,8 @@ pub async fn log(store: &Store, cmd: &LogCommand, out: &mut dyn Write) -> Result
                 let c = r.rows;
                 writeln!(
                     out,
-                    "stored data matches the log: {} run(s), {} determination(s), {} finding(s), {} review(s), {} certificate(s)",
-                    c.runs, c.determinations, c.findings, c.reviews, c.certificates
+                    "stored data matches the log: {} run(s), {} determination(s), {} finding(s), {} review(s), {} certificate(s), {} sign-in session(s)",
+                    c.runs, c.determinations, c.findings, c.reviews, c.certificates, c.sessions
                 )?;
                 if r.unbound_goods > 0 {
                     writeln!(

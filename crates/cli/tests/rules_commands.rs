@@ -255,3 +255,21 @@ fn binary_exit_codes() {
         .unwrap();
     assert_eq!(env.status.code(), Some(1), "ORIGIN_AUDIT_RULES must select the (broken) pack");
 }
+
+/// Issue 12: an alternative for some of the rule's codes says so, and `explain` says which alternatives a
+/// good of the code asked can use (chapter 71 rule 2 (B) is for 7106.91 only).
+#[test]
+fn explain_shows_an_alternative_for_some_of_the_rules_codes() {
+    let (code, out) = run(|o| rules_cmd::explain(&pack(), "7106.92", date("2026-07-01"), None, None, None, o));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("rule gn11-71-002 covers 7106.10-7106.92"), "{out}");
+    assert!(out.contains("(B) only for goods of 7106.91; no change in tariff classification required"), "{out}");
+    assert!(
+        out.contains(
+            "alternatives for a good of 7106.92:\n    (A) applies\n    (B) does not apply: only for goods of 7106.91"
+        ),
+        "{out}"
+    );
+    let (_, out) = run(|o| rules_cmd::explain(&pack(), "7106.91", date("2026-07-01"), None, None, None, o));
+    assert!(out.contains("alternatives for a good of 7106.91:\n    (A) applies\n    (B) applies"), "{out}");
+}

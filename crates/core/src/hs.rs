@@ -465,6 +465,13 @@ impl HsSet {
         self.0.iter().any(|a| other.0.iter().any(|b| a.overlaps(*b)))
     }
 
+    /// Whether every code of `other` falls in this set: each of its ranges lies inside one member at the
+    /// member's level or deeper (`7106.91` and `7106.91.10` lie inside `7106.10-7106.92`; heading `7106`
+    /// does not, only part of it does).
+    pub fn covers(&self, other: &HsSet) -> bool {
+        other.0.iter().all(|o| self.0.iter().any(|m| m.contains(o.start()) && m.contains(o.end())))
+    }
+
     /// The deepest level among the members; the rule's specificity.
     pub fn deepest_level(&self) -> Option<HsLevel> {
         self.0.iter().map(|r| r.level()).max()
@@ -546,5 +553,20 @@ mod tests {
         assert!(!a.overlaps(c));
         let h = HsRange::parse("7208-7216").unwrap_or_else(|e| panic!("{e}"));
         assert!(h.overlaps(HsRange::single(hs("7210.11"))));
+    }
+
+    #[test]
+    fn a_set_covers_only_codes_wholly_inside_one_member() {
+        let set = |v: &[&str]| HsSet(v.iter().map(|s| HsRange::parse(s).unwrap_or_else(|e| panic!("{e}"))).collect());
+        let rule = set(&["7106.10-7106.92"]);
+        assert!(rule.covers(&set(&["7106.91"])));
+        assert!(rule.covers(&set(&["7106.91.10"])));
+        assert!(rule.covers(&set(&["7106.10-7106.92"])));
+        // Heading 7106 also holds 7106.99, outside the rule; 7108.12 is another heading.
+        assert!(!rule.covers(&set(&["7106"])));
+        assert!(!rule.covers(&set(&["7106.91", "7108.12"])));
+        assert!(!rule.covers(&set(&["7106.91-7106.99"])));
+        assert!(set(&["5407"]).covers(&set(&["5407.61"])));
+        assert!(!set(&["5407.61"]).covers(&set(&["5407"])));
     }
 }

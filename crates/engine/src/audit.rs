@@ -15,7 +15,9 @@ use origin_core::{Country, Decimal, HsCode};
 use origin_rules::explain::describe_alternative;
 use origin_rules::nomenclature::evaluate_shift_mapped;
 use origin_rules::shift::{KindFact, MaterialShift, ShiftMaterial, Verdict};
-use origin_rules::{Lookup, Parties, Review, Rule, RuleQuery, RuleSet, RvcRequirement, ShiftRequirement};
+use origin_rules::{
+    AlternativeScope, Lookup, Parties, Review, Rule, RuleQuery, RuleSet, RvcRequirement, ShiftRequirement,
+};
 use serde::Serialize;
 
 use crate::checks::automotive::{self, Staging};
@@ -1095,25 +1097,34 @@ fn criterion_b_and_d_at(
         };
         let mut state = Verdict::Met;
         let mut shift_answers = Vec::new();
-        match alt.good_kind.covers(good.kind.as_deref()) {
-            Some(false) => {
+        match rule.alternative_scope(alt, code, good.kind.as_deref()) {
+            AlternativeScope::OtherGoods => {
                 out.outcome = "not applicable";
                 out.reasons.push(format!("covers only other goods of the rule ({})", out.requirement));
                 det.alternatives.push(out);
                 per_alt_shift.push(shift_answers);
                 continue;
             }
-            None => {
+            AlternativeScope::NeedsKind => {
                 state = Verdict::Undetermined;
                 out.reasons.push("the alternative depends on what the good is: state the good's `kind`".into());
             }
-            Some(true) => {}
+            AlternativeScope::NeedsDeeperCode => {
+                state = Verdict::Undetermined;
+                out.reasons.push(format!(
+                    "the alternative is only for goods of {}, which hold part of `{}`: classify the good to that level",
+                    alt.hs.as_ref().map(|h| h.to_string()).unwrap_or_default(),
+                    good.hs
+                ));
+            }
+            AlternativeScope::Applies => {}
         }
         match &alt.shift {
             ShiftRequirement::Shift(s) => {
+                // "that group" is the codes the alternative names: its own, else the rule's.
                 let o = evaluate_shift_mapped(
                     s,
-                    &rule.hs,
+                    alt.hs.as_ref().unwrap_or(&rule.hs),
                     code,
                     &dyn_views,
                     &material_codes,

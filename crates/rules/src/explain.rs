@@ -7,10 +7,15 @@ use crate::model::{Alternative, GroupQualifier, KindQualifier, Rule, RuleSet, Sh
 /// One alternative in plain words, e.g. "a change from any other heading, except from 8503.00.35".
 pub fn describe_alternative(a: &Alternative) -> String {
     let mut parts = Vec::new();
-    match &a.good_kind {
-        KindQualifier::Any => {}
-        KindQualifier::Only(k) => parts.push(format!("for {k}")),
-        KindQualifier::OtherThan(ks) => parts.push(format!("for goods other than {}", ks.join(", "))),
+    match (&a.hs, &a.good_kind) {
+        (None, KindQualifier::Any) => {}
+        (None, KindQualifier::Only(k)) => parts.push(format!("for {k}")),
+        (None, KindQualifier::OtherThan(ks)) => parts.push(format!("for goods other than {}", ks.join(", "))),
+        (Some(hs), KindQualifier::Any) => parts.push(format!("only for goods of {hs}")),
+        (Some(hs), KindQualifier::Only(k)) => parts.push(format!("only for {k} of {hs}")),
+        (Some(hs), KindQualifier::OtherThan(ks)) => {
+            parts.push(format!("only for goods of {hs} other than {}", ks.join(", ")))
+        }
     }
     match &a.shift {
         ShiftRequirement::Shift(s) => parts.push(describe_shift(s)),

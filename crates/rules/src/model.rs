@@ -306,6 +306,9 @@ pub struct Condition {
 pub struct Alternative {
     /// "A", "B", ... or "-".
     pub label: String,
+    /// The codes it is for, when only some of the rule's ("(B) ... to a good of subheading 7106.91" in
+    /// the rule for 7106.10-7106.92); `None`: all the rule's codes. Checked to lie within the rule's.
+    pub hs: Option<HsSet>,
     /// Which goods of the rule it covers.
     pub good_kind: KindQualifier,
     /// The classification requirement.
@@ -370,6 +373,66 @@ impl Rule {
     pub fn hs_key(&self) -> String {
         self.hs.to_string()
     }
+
+    /// Whether `alt`, one of this rule's alternatives, is for a good of `code` (the rules' edition)
+    /// described as `kind`. An alternative with codes of its own is for goods of those codes only.
+    /// "Any other good" (`OtherThan`) means other than the goods of the sibling alternatives that name
+    /// those kinds: a kind a sibling names only for codes that leave this good out cannot be this good's
+    /// ("(B) A change to any other good of heading 5407" after "(A) ... woven fabric ... of subheading
+    /// 5407.61": a good of 5407.10 is "any other good" whatever it is).
+    pub fn alternative_scope(&self, alt: &Alternative, code: HsCode, kind: Option<&str>) -> AlternativeScope {
+        if let Some(own) = &alt.hs
+            && !own.contains(code)
+        {
+            return if own.0.iter().any(|r| r.overlaps_code(code)) {
+                AlternativeScope::NeedsDeeperCode
+            } else {
+                AlternativeScope::OtherGoods
+            };
+        }
+        let excluded: Vec<&String> = match &alt.good_kind {
+            KindQualifier::Any => return AlternativeScope::Applies,
+            KindQualifier::Only(k) => {
+                return match kind {
+                    None => AlternativeScope::NeedsKind,
+                    Some(g) if k.eq_ignore_ascii_case(g) => AlternativeScope::Applies,
+                    Some(_) => AlternativeScope::OtherGoods,
+                };
+            }
+            KindQualifier::OtherThan(ks) => ks.iter().filter(|k| self.kind_may_be_named_for(k, code)).collect(),
+        };
+        match kind {
+            _ if excluded.is_empty() => AlternativeScope::Applies,
+            None => AlternativeScope::NeedsKind,
+            Some(g) if excluded.iter().any(|k| k.eq_ignore_ascii_case(g)) => AlternativeScope::OtherGoods,
+            Some(_) => AlternativeScope::Applies,
+        }
+    }
+
+    /// Whether a sibling alternative naming kind `k` could be for a good of `code`; a kind no
+    /// alternative names is taken to be possible anywhere.
+    fn kind_may_be_named_for(&self, k: &str, code: HsCode) -> bool {
+        let mut naming = self
+            .alternatives
+            .iter()
+            .filter(|a| matches!(&a.good_kind, KindQualifier::Only(x) if x.eq_ignore_ascii_case(k)))
+            .peekable();
+        naming.peek().is_none()
+            || naming.any(|a| a.hs.as_ref().is_none_or(|h| h.0.iter().any(|r| r.overlaps_code(code))))
+    }
+}
+
+/// Whether one alternative of a rule is for a given good ([`Rule::alternative_scope`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlternativeScope {
+    /// The alternative is for this good.
+    Applies,
+    /// It is for other goods of the rule: its codes or its description leave this good out.
+    OtherGoods,
+    /// It depends on what the good is, and the good's description (`kind`) is not given.
+    NeedsKind,
+    /// Its codes are deeper than the good's classification and hold only part of it: classify deeper.
+    NeedsDeeperCode,
 }
 
 /// A chapter rule or note.

@@ -208,6 +208,12 @@ pub struct RawTrade {
 pub struct RawAlternative {
     /// The letter the text uses, or `-`.
     pub label: String,
+    /// The goods this alternative is for, when it names only some of the rule's codes ("(B) No change in
+    /// tariff classification to a good of subheading 7106.91" in the rule for 7106.10-7106.92). Absent:
+    /// every code of the rule. Each code must lie within the rule's `hs`; a good outside them cannot use
+    /// the alternative.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hs: Vec<String>,
     /// The alternative covers only goods of this description.
     #[serde(default)]
     pub good_kind: Option<String>,

@@ -373,7 +373,10 @@ impl Resolver {
         }
         let mut alternatives = Vec::new();
         for (i, a) in raw.alternatives.iter().enumerate() {
-            alternatives.push(alternative(a, self.kind_check(), ctx, &format!("{path}.alternatives[{i}]"), &key, d));
+            let apath = format!("{path}.alternatives[{i}]");
+            let mut alt = alternative(a, self.kind_check(), ctx, &apath, &key, d);
+            alt.hs = alternative_codes(&a.hs, &hs, ctx, &format!("{apath}.hs"), &key, d);
+            alternatives.push(alt);
         }
         let after = d.iter().filter(|x| x.severity == crate::Severity::Error).count();
         if after > before {
@@ -940,6 +943,37 @@ fn hs_set(items: &[String], ctx: &FileCtx, path: &str, key: &str, d: &mut Vec<Di
     HsSet(out)
 }
 
+/// An alternative's own codes: each must lie within the rule's, since the rule is only looked up for
+/// goods of its codes and an alternative for other goods would never be reached (or would widen the rule
+/// unseen).
+fn alternative_codes(
+    items: &[String],
+    rule_hs: &HsSet,
+    ctx: &FileCtx,
+    path: &str,
+    key: &str,
+    d: &mut Vec<Diagnostic>,
+) -> Option<HsSet> {
+    if items.is_empty() {
+        return None;
+    }
+    let own = hs_set(items, ctx, path, key, d);
+    for (i, r) in own.0.iter().enumerate() {
+        if !rule_hs.covers(&HsSet(vec![*r])) {
+            d.push(
+                ctx.error(
+                    "alternative-hs-outside-rule",
+                    &format!("{path}[{i}]"),
+                    format!("`{r}` is not within the rule's codes `{rule_hs}`"),
+                )
+                .hs(key)
+                .help("an alternative's `hs` names some of the rule's codes; give goods of other codes a rule of their own, or widen the rule's `hs`"),
+            );
+        }
+    }
+    Some(own)
+}
+
 fn shift_level(s: &str, ctx: &FileCtx, path: &str, d: &mut Vec<Diagnostic>) -> Option<HsLevel> {
     match s {
         "chapter" => Some(HsLevel::Chapter),
@@ -1175,7 +1209,7 @@ fn alternative(
         }
         conditions.push(Condition { id: c.id.clone(), text: c.text.clone() });
     }
-    Alternative { label: a.label.trim().to_string(), good_kind, shift, rvc, conditions }
+    Alternative { label: a.label.trim().to_string(), hs: None, good_kind, shift, rvc, conditions }
 }
 
 /// `trade: { between: [CA, US] }` or `trade: { other_than_between: [CA, US] }`.

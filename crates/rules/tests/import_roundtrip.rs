@@ -81,6 +81,7 @@ fn alternative() -> impl Strategy<Value = RawAlternative> {
     prop_oneof![
         (shift(), proptest::option::of(rvc())).prop_map(|(s, r)| RawAlternative {
             label: String::new(),
+            hs: Vec::new(),
             good_kind: None,
             good_kind_other_than: None,
             shift: Some(s),
@@ -90,6 +91,7 @@ fn alternative() -> impl Strategy<Value = RawAlternative> {
         }),
         rvc().prop_map(|r| RawAlternative {
             label: String::new(),
+            hs: Vec::new(),
             good_kind: None,
             good_kind_other_than: None,
             shift: None,

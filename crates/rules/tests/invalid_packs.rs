@@ -273,4 +273,5 @@ cases! {
     c46_undeclared_kind_in_rule => "46-undeclared-kind-in-rule",
     c47_kind_spelling_names_two_kinds => "47-kind-spelling-names-two-kinds",
     c48_kind_without_kinds_file => "48-kind-without-kinds-file",
+    c49_alternative_codes_outside_rule => "49-alternative-codes-outside-rule",
 }

@@ -785,9 +785,26 @@ pub async fn explain(State(s): State<AppState>, Query(q): Query<ExplainQuery>) -
     }))
 }
 
-/// `GET /api/log/verify`.
-pub async fn verify_log(State(s): State<AppState>) -> Result<Json<origin_store::LogReport>, AppError> {
-    Ok(Json(s.store().verify_log().await?))
+/// Query of `GET /api/log/verify`.
+#[derive(Debug, Deserialize)]
+pub struct VerifyQuery {
+    /// An anchor from `log anchor` (`SEQ:HASH`), as `log verify --anchor` takes it.
+    pub anchor: Option<String>,
+}
+
+/// `GET /api/log/verify[?anchor=SEQ:HASH]`: with an anchor, a log cut short or rebuilt is caught too
+/// (issue 13, item 6), as `log verify --anchor` does.
+pub async fn verify_log(
+    State(s): State<AppState>,
+    Query(q): Query<VerifyQuery>,
+) -> Result<Json<origin_store::LogReport>, AppError> {
+    let anchor = match nonempty(&q.anchor) {
+        Some(a) => Some(a.parse::<origin_store::Anchor>().map_err(|e| {
+            AppError::bad_request(e).help("pass what `origin-audit log anchor` printed, e.g. ?anchor=12:3f5a...")
+        })?),
+        None => None,
+    };
+    Ok(Json(s.store().verify_log_anchored(anchor.as_ref()).await?))
 }
 
 /// `GET /api/users`.

@@ -141,6 +141,21 @@ fn unauthorized_api(message: &str) -> Response {
     res
 }
 
+/// `429` with `Retry-After` (whole seconds, at least 1).
+fn too_many_wrong_tokens(wait: std::time::Duration) -> Response {
+    let secs = wait.as_secs().max(1);
+    let mut res = AppError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        format!("too many wrong bearer tokens from this address; try again in {secs} s"),
+    )
+    .help("check the token; the wait doubles with each further wrong one")
+    .into_response();
+    if let Ok(v) = header::HeaderValue::from_str(&secs.to_string()) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
+}
+
 fn forbidden(user: &User, permission: Permission) -> AppError {
     AppError::new(
         StatusCode::FORBIDDEN,
@@ -164,9 +179,20 @@ pub async fn guard(State(g): State<Guard>, mut req: Request, next: Next) -> Resp
             let Some(token) = bearer(req.headers()) else {
                 return unauthorized_api("no bearer token");
             };
+            // Wrong tokens back off per client address like sign-ins (issue 13, item 4): checked
+            // before the token is looked at.
+            let client = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+            if let Err(wait) = g.state.throttle(|t| t.check_client(client, std::time::Instant::now())) {
+                tracing::warn!(?client, "API request refused: backing off after wrong bearer tokens");
+                return too_many_wrong_tokens(wait);
+            }
             match g.state.store().user_by_token(token).await {
                 Ok(Some(user)) => Caller { user, csrf: String::new() },
-                Ok(None) => return unauthorized_api("the token is not valid (wrong, re-keyed or disabled)"),
+                Ok(None) => {
+                    g.state.throttle(|t| t.failed_client(client, std::time::Instant::now()));
+                    tracing::warn!(?client, "wrong bearer token");
+                    return unauthorized_api("the token is not valid (wrong, re-keyed or disabled)");
+                }
                 Err(e) => return AppError::from(e).into_response(),
             }
         }

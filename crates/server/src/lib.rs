@@ -14,6 +14,7 @@ pub mod auth;
 mod counts;
 mod error;
 mod html;
+mod idle;
 pub mod openapi;
 mod pages;
 pub mod routes;
@@ -163,9 +164,12 @@ async fn security_headers(mut res: axum::response::Response) -> axum::response::
 }
 
 /// How long a client may take to send a request's headers, counted from the connection's start or
-/// the end of the previous response: a connection idle or half-sent for longer is closed. It is also
-/// the keep-alive idle timeout.
+/// the end of the previous response: a connection half-sent for longer is closed.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a kept-alive connection may sit with no request under way (no byte of a new request read,
+/// no answer being written) before it is closed: shorter than [`HEADER_READ_TIMEOUT`], so idle
+/// connections give their slot back sooner than half-sent ones.
+pub const KEEP_ALIVE_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a request may take (reading its body, answering), except uploads.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long an upload (`POST /api/runs`, `POST /runs`) may take: it audits the batch before answering.
@@ -180,6 +184,8 @@ pub const MAX_CONNECTIONS: usize = 512;
 pub struct Limits {
     /// [`HEADER_READ_TIMEOUT`].
     pub header_read_timeout: Duration,
+    /// [`KEEP_ALIVE_IDLE_TIMEOUT`].
+    pub idle_timeout: Duration,
     /// [`CONNECTION_LIFETIME`].
     pub connection_lifetime: Duration,
     /// [`MAX_CONNECTIONS`].
@@ -190,6 +196,7 @@ impl Default for Limits {
     fn default() -> Limits {
         Limits {
             header_read_timeout: HEADER_READ_TIMEOUT,
+            idle_timeout: KEEP_ALIVE_IDLE_TIMEOUT,
             connection_lifetime: CONNECTION_LIFETIME,
             max_connections: MAX_CONNECTIONS,
         }
@@ -261,21 +268,50 @@ pub async fn serve_listener(
             () = &mut shutdown => break,
         };
         let router = router.clone();
+        let activity = Arc::new(idle::Activity::new());
+        let busy = activity.clone();
         let service = hyper::service::service_fn(move |mut req: axum::http::Request<hyper::body::Incoming>| {
             req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
             let mut router = router.clone();
-            tower_service::Service::call(&mut router, req.map(axum::body::Body::new))
+            let answering = idle::Answering::start(busy.clone());
+            let answer = tower_service::Service::call(&mut router, req.map(axum::body::Body::new));
+            async move {
+                let res = answer.await;
+                drop(answering);
+                res
+            }
         });
         tokio::spawn(async move {
             let mut http = hyper::server::conn::http1::Builder::new();
             http.timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(limits.header_read_timeout)
                 .keep_alive(true);
-            let conn = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-            match tokio::time::timeout(limits.connection_lifetime, conn).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::debug!(%peer, "connection closed: {e}"),
-                Err(_) => tracing::debug!(%peer, "connection closed: open longer than its lifetime"),
+            let io = hyper_util::rt::TokioIo::new(idle::Watched::new(stream, activity.clone()));
+            let mut conn = std::pin::pin!(http.serve_connection(io, service));
+            let mut lifetime = std::pin::pin!(tokio::time::sleep(limits.connection_lifetime));
+            let mut closing = false;
+            loop {
+                let check = activity.idle_deadline(limits.idle_timeout);
+                tokio::select! {
+                    r = conn.as_mut() => {
+                        if let Err(e) = r {
+                            tracing::debug!(%peer, "connection closed: {e}");
+                        }
+                        break;
+                    }
+                    () = &mut lifetime => {
+                        tracing::debug!(%peer, "connection closed: open longer than its lifetime");
+                        break;
+                    }
+                    () = tokio::time::sleep_until(check.into()), if !closing => {
+                        if activity.idle_for().is_some_and(|d| d >= limits.idle_timeout) {
+                            // Keep-alive off; an idle HTTP/1 connection then closes at once.
+                            tracing::debug!(%peer, "closing the connection: idle");
+                            conn.as_mut().graceful_shutdown();
+                            closing = true;
+                        }
+                    }
+                }
             }
             drop(permit);
         });

@@ -56,6 +56,24 @@ impl Throttle {
         }
     }
 
+    /// `Err(wait)` when the client address must wait: the API's bearer-token path, which names no
+    /// account. It shares the address's count with sign-ins, so one address has one budget of guesses.
+    pub fn check_client(&self, client: Option<IpAddr>, now: Instant) -> Result<(), Duration> {
+        let w = client
+            .and_then(|c| self.clients.get(&c))
+            .map(|f| f.until.saturating_duration_since(now))
+            .unwrap_or_default();
+        if w.is_zero() { Ok(()) } else { Err(w) }
+    }
+
+    /// Records a wrong bearer token from `client`. A right one does not clear the count (unlike a
+    /// sign-in): a valid token of the guesser's own must not reset the back-off on guessing others.
+    pub fn failed_client(&mut self, client: Option<IpAddr>, now: Instant) {
+        if let Some(c) = client {
+            bump(&mut self.clients, c, now);
+        }
+    }
+
     /// Records a successful sign-in.
     pub fn succeeded(&mut self, account: &str, client: Option<IpAddr>) {
         self.accounts.remove(&account_key(account));

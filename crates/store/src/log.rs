@@ -103,6 +103,8 @@ pub struct RowCounts {
     pub reviews: usize,
     /// Certificates.
     pub certificates: usize,
+    /// Sign-in sessions.
+    pub sessions: usize,
 }
 
 /// The log's head as kept outside the database (`log anchor`): `SEQ:HASH`.
@@ -513,6 +515,13 @@ async fn check_rows(
     for r in sqlx::query(&format!("SELECT {CERT_COLUMNS} FROM certificates ORDER BY id")).fetch_all(&mut **tx).await? {
         bind::check_certificate(exp, &r, problems)?;
         counts.certificates += 1;
+    }
+    for r in sqlx::query(&format!("SELECT {} FROM sessions ORDER BY id_hash", bind::SESSION_COLUMNS))
+        .fetch_all(&mut **tx)
+        .await?
+    {
+        bind::check_session(exp, &r, problems)?;
+        counts.sessions += 1;
     }
     let mut missing: Vec<_> = exp.certificates.drain().collect();
     missing.sort_by_key(|(_, (_, _, seq))| *seq);

@@ -232,17 +232,24 @@ impl Store {
         let created = chrono::Utc::now();
         let expires = created + chrono::Duration::hours(SESSION_HOURS);
         let fmt = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-        sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(fmt(created)).execute(&self.pool).await?;
+        let (id_hash, created, expires) = (sha256_hex(id.as_bytes()), fmt(created), fmt(expires));
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(&created).execute(&mut *tx).await?;
         sqlx::query(
             "INSERT INTO sessions (id_hash, user_name, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
         )
-        .bind(sha256_hex(id.as_bytes()))
+        .bind(&id_hash)
         .bind(&user.name)
         .bind(&csrf)
-        .bind(fmt(created))
-        .bind(fmt(expires))
-        .execute(&self.pool)
+        .bind(&created)
+        .bind(&expires)
+        .execute(&mut *tx)
         .await?;
+        // Bound in the log like the data: `log verify` names a session no entry opened.
+        let digest = crate::bind::session_digest(&id_hash, &user.name, &csrf, &created, &expires)?;
+        let payload = json!({"session_digest": digest, "expires_at": expires});
+        append(&mut tx, &user.name, "session.opened", &format!("session:{id_hash}"), &payload).await?;
+        tx.commit().await?;
         Ok((id, Session { user, csrf }))
     }
 
@@ -263,10 +270,18 @@ impl Store {
 
     /// Ends a session (sign out).
     pub async fn close_session(&self, id: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-            .bind(sha256_hex(id.as_bytes()))
-            .execute(&self.pool)
+        let id_hash = sha256_hex(id.as_bytes());
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("SELECT user_name FROM sessions WHERE id_hash = $1")
+            .bind(&id_hash)
+            .fetch_optional(&mut *tx)
             .await?;
+        if let Some(r) = row {
+            let user: String = r.try_get("user_name")?;
+            sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(&id_hash).execute(&mut *tx).await?;
+            append(&mut tx, &user, "session.closed", &format!("session:{id_hash}"), &json!({})).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -1056,6 +1056,69 @@ async fn what_if_scenario_runs(db: String, dir: PathBuf) {
     assert_eq!(store.scenario_runs(None).await.unwrap().len(), 1);
 }
 
+/// Issue 13: sign-in sessions were logged nowhere and not bound, so a session row inserted in SQL
+/// signed its holder in as any user (an admin) with `log verify` "intact". Now opening and closing a
+/// session are log entries carrying the row's digest, and `log verify` names a session no entry opened,
+/// one edited (made someone else's), and one put back after sign-out.
+async fn sessions_are_bound_in_the_log(db: String, _dir: PathBuf) {
+    let store = Store::open(&db).await.unwrap();
+    let (_, ana_token) = store.add_user("ana", origin_store::UserRole::Analyst, "setup").await.unwrap();
+    store.add_user("ada", origin_store::UserRole::Admin, "setup").await.unwrap();
+    let (cookie, _) = store.open_session("ana", &ana_token).await.unwrap().unwrap();
+    let report = store.verify_log().await.unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    assert_eq!(report.rows.sessions, 1);
+    let log = store.log_entries(1, i64::MAX).await.unwrap();
+    let opened = log.iter().find(|e| e.action == "session.opened").expect("a session.opened entry");
+    assert_eq!(opened.actor, "ana");
+    assert!(!opened.payload.contains("csrf"), "the session's secret is not in the log: {}", opened.payload);
+
+    // 1. A session inserted in SQL for the admin: it signs its holder in, and is named.
+    sql(
+        &store,
+        "INSERT INTO sessions (id_hash, user_name, csrf, created_at, expires_at) VALUES ('forged', 'ada', 'x', '2026-01-01T00:00:00.000000Z', '2999-01-01T00:00:00.000000Z')",
+        &[],
+    )
+    .await;
+    let found = problems(&store).await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!((found[0].0, found[0].1), (0, "row-inserted"));
+    assert!(found[0].2.contains("a session of `ada`"), "{found:?}");
+    sql(&store, "DELETE FROM sessions WHERE id_hash = 'forged'", &[]).await;
+    assert!(problems(&store).await.is_empty());
+
+    // 2. Ana's session made the admin's.
+    sql(&store, "UPDATE sessions SET user_name = 'ada'", &[]).await;
+    let found = problems(&store).await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!((found[0].0, found[0].1), (opened.seq, "row-edited"));
+    sql(&store, "UPDATE sessions SET user_name = 'ana'", &[]).await;
+    assert!(problems(&store).await.is_empty());
+
+    // 3. Signed out (an entry), then the row put back as it was.
+    let row = sqlx::query("SELECT id_hash, csrf, created_at, expires_at FROM sessions")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    let cols: Vec<String> = ["id_hash", "csrf", "created_at", "expires_at"]
+        .iter()
+        .map(|c| sqlx::Row::try_get::<String, _>(&row, *c).unwrap())
+        .collect();
+    store.close_session(&cookie).await.unwrap();
+    let report = store.verify_log().await.unwrap();
+    assert!(report.ok() && report.rows.sessions == 0, "{:?}", report.problems);
+    assert_eq!(store.log_entries(1, i64::MAX).await.unwrap().last().unwrap().action, "session.closed");
+    sql(
+        &store,
+        "INSERT INTO sessions (id_hash, user_name, csrf, created_at, expires_at) VALUES ($1, 'ana', $2, $3, $4)",
+        &[&cols[0], &cols[1], &cols[2], &cols[3]],
+    )
+    .await;
+    let found = problems(&store).await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].1, "row-inserted");
+}
+
 // ---------------------------------------------------------------------------------------------------
 // The same scenarios on both databases.
 
@@ -1102,6 +1165,7 @@ scenarios!(
     log_verify_catches_tampering,
     log_binds_the_data,
     anchor_catches_truncation_and_rebuild,
+    sessions_are_bound_in_the_log,
     export_package,
     what_if_scenario_runs,
 );

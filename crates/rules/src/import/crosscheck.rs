@@ -144,6 +144,7 @@ pub fn model_alternative_to_raw(a: &Alternative) -> RawAlternative {
     };
     RawAlternative {
         label: a.label.clone(),
+        hs: a.hs.as_ref().map(|h| h.0.iter().map(|r| r.to_string()).collect()).unwrap_or_default(),
         good_kind,
         good_kind_other_than: other,
         shift,
@@ -169,6 +170,9 @@ fn compare_alt(
         let k = a.good_kind.as_deref().map(kind_words);
         if k.as_deref() == s.rule_kind.map(kind_words).as_deref() { None } else { k }
     };
+    if norm_hs(&legal.hs) != norm_hs(&pack.hs) {
+        out.push((DisagreementKind::Requirement, "the codes the alternative is for differ".into()));
+    }
     if kind(legal, l) != kind(pack, p) {
         out.push((DisagreementKind::Requirement, "the kind of good the alternative covers differs".into()));
     }

@@ -305,6 +305,9 @@ struct P {
     lead_uses: Option<Vec<String>>,
     /// An alternative named goods other than the rule's (set by `apply_target`, reported by the caller).
     codes_differ: Option<String>,
+    /// `hs` was named before the alternatives (a lead-in, a dated rule's goods, a SOR row label): an
+    /// alternative for more goods cannot widen it.
+    hs_from_lead_in: bool,
 }
 
 type R<T> = Result<T, ParseError>;
@@ -825,7 +828,8 @@ impl P {
     /// Words between a target's codes and `from` (`, from` or `from any ...`), when there are any and the
     /// text reaches `from` before the alternative ends; `None` (and nothing consumed) otherwise.
     fn description_before_from(&mut self) -> Option<String> {
-        if self.is("from") || self.is(", from") || self.at_end() {
+        // ", except for a good of subheading 2916.32" takes codes out of the goods (read by the caller).
+        if self.is("from") || self.is(", from") || self.at_end() || self.is(", except for a good of") {
             return None;
         }
         let starts = matches!(self.peek(0), Some(","))
@@ -1151,6 +1155,7 @@ impl P {
     ) -> R<RawAlternative> {
         let mut alt = RawAlternative {
             label,
+            hs: Vec::new(),
             good_kind: None,
             good_kind_other_than: None,
             shift: None,
@@ -1173,6 +1178,20 @@ impl P {
                 && !self.alt_ends();
             if self.eat("to") || to_left_out {
                 let mut t = self.target()?;
+                // "to a good of subheadings 2901.10 through 2942.00, except for a good of subheading 2916.32"
+                // (chapter 29 rule 1 (B)): the goods of the range but that subheading.
+                if self.eat(", except for a good of") || self.eat("except for a good of") {
+                    if let Some((_, n)) = self.level_word() {
+                        self.i += n;
+                    }
+                    let out = self.codes()?;
+                    t.codes = carve(&t.codes, &out).ok_or_else(|| {
+                        self.err(format!(
+                            "\"except for a good of {}\" is not one code inside one range of the goods",
+                            out.join(", ")
+                        ))
+                    })?;
+                }
                 if let Some(d) = self.description_before_provided() {
                     t.kind = Some(match t.kind {
                         Some(k) => format!("{k}{d}"),
@@ -1418,6 +1437,9 @@ impl P {
         if shift.from.is_none() && shift.also_from.is_empty() && shift.within != Some(true) {
             return Err(self.err("the change names no source"));
         }
+        for list in [&mut shift.also_from, &mut shift.except] {
+            *list = std::mem::take(list).into_iter().flat_map(|m| split_kind_list(m, kinds_seen)).collect();
+        }
         alt.shift = Some(shift);
         Ok(alt)
     }
@@ -1432,10 +1454,24 @@ impl P {
         if self.hs.is_empty() {
             self.hs = t.codes.clone();
         } else if !same_codes(&t.codes, &self.hs) {
-            // "(a) A change to sweaters of subheading 6110.30 classified as part of an ensemble ...; or (b) A
-            // change to any other good of subheading 6103.23": an alternative for other goods than the rule's
-            // cannot be encoded (an alternative has no codes of its own), so it is not read.
-            self.codes_differ = Some(t.codes.join(", "));
+            let (inner, outer) = (code_set(&t.codes), code_set(&self.hs));
+            if inner.as_ref().zip(outer.as_ref()).is_some_and(|(i, o)| o.covers(i)) {
+                // "(B) No change in tariff classification to a good of subheading 7106.91" in the rule for
+                // 7106.10-7106.92: the alternative is for those goods only.
+                alt.hs = t.codes.clone();
+            } else if !self.hs_from_lead_in && inner.as_ref().zip(outer.as_ref()).is_some_and(|(i, o)| i.covers(o)) {
+                // "(A) A change to woven fabric ... of subheading 5407.61 ...; or (B) A change to any other good
+                // of heading 5407": the rule is for heading 5407, the alternatives read before for 5407.61 only.
+                for a in self.done.iter_mut().filter(|a| a.hs.is_empty()) {
+                    a.hs = self.hs.clone();
+                }
+                self.hs = t.codes.clone();
+            } else {
+                // "(a) A change to sweaters of subheading 6110.30 classified as part of an ensemble ...; or (b)
+                // A change to any other good of subheading 6103.23": goods outside the rule's codes (or a
+                // lead-in's) cannot be an alternative of it, so the entry is not read.
+                self.codes_differ = Some(t.codes.join(", "));
+            }
         }
         if t.other {
             if !kinds_seen.is_empty() {
@@ -1471,6 +1507,74 @@ fn set_method(rvc: &mut RawRvc, m: &str, pct: Decimal) {
 }
 
 /// Whether two lists of codes name the same goods (order aside).
+/// "from fabricated asbestos fibers ..., yarn or thread, cords or string, whether or not plaited, or woven
+/// or knitted fabric of subheading 6812.99" (chapter 68 rules 2 and 4, the last alternative): a list of
+/// descriptions of the same codes, read as one phrase because a description may hold commas. Where the
+/// items after the first are kinds the rule's earlier alternatives name, each item is a material spec of
+/// its own (a material of any of them is allowed); otherwise the phrase stays one kind.
+fn split_kind_list(m: RawMaterialSpec, known: &[String]) -> Vec<RawMaterialSpec> {
+    let Some(kind) = m.kind.as_deref() else { return vec![m] };
+    let mut rest = kind.to_string();
+    let mut items: Vec<String> = Vec::new();
+    'strip: loop {
+        for k in known {
+            for sep in [", or ", ", "] {
+                let tail = format!("{sep}{k}");
+                if rest.len() > tail.len() && rest.to_ascii_lowercase().ends_with(&tail.to_ascii_lowercase()) {
+                    items.push(rest[rest.len() - k.len()..].to_string());
+                    rest.truncate(rest.len() - tail.len());
+                    continue 'strip;
+                }
+            }
+        }
+        break;
+    }
+    if items.is_empty() {
+        return vec![m];
+    }
+    items.push(rest);
+    items.reverse();
+    items.into_iter().map(|k| RawMaterialSpec { hs: m.hs.clone(), kind: Some(k) }).collect()
+}
+
+/// A range of codes with one code of its level taken out: `2901.10-2942.00` less `2916.32` is
+/// `2901.10-2916.31` and `2916.33-2942.00` (every subheading in between, whether the HS uses it or not).
+/// `None` unless `out` is one code lying inside one of `codes`' ranges at the range's level.
+fn carve(codes: &[String], out: &[String]) -> Option<Vec<String>> {
+    let [out] = out else { return None };
+    let x = origin_core::HsCode::parse(out).ok()?;
+    let mut result = Vec::new();
+    let mut carved = false;
+    for c in codes {
+        let r = origin_core::HsRange::parse(c).ok()?;
+        if carved || r.level() != x.level() || !r.contains(x) {
+            result.push(c.clone());
+            continue;
+        }
+        carved = true;
+        let digits = x.plain();
+        let n: u64 = digits.parse().ok()?;
+        let width = digits.len();
+        let at = |v: u64| -> Option<origin_core::HsCode> {
+            origin_core::HsCode::parse(&format!("{v:0width$}")).ok().filter(|c| c.level() == x.level())
+        };
+        if r.start() < x {
+            let before = at(n.checked_sub(1)?)?;
+            result.push(origin_core::HsRange::new(r.start(), before).ok()?.to_string());
+        }
+        if x < r.end() {
+            let after = at(n + 1)?;
+            result.push(origin_core::HsRange::new(after, r.end()).ok()?.to_string());
+        }
+    }
+    carved.then_some(result)
+}
+
+/// Codes as written by the parser (`7106.10-7106.92`), as a set; `None` if one does not parse.
+fn code_set(codes: &[String]) -> Option<origin_core::HsSet> {
+    codes.iter().map(|c| origin_core::HsRange::parse(c).ok()).collect::<Option<Vec<_>>>().map(origin_core::HsSet)
+}
+
 fn same_codes(a: &[String], b: &[String]) -> bool {
     let mut x = a.to_vec();
     let mut y = b.to_vec();
@@ -1679,8 +1783,17 @@ fn parse_rule_inner(text: &str, fragment: bool) -> Result<ParsedRule, ParseError
     let parse_text = if dated_preamble { text.to_string() } else { body };
     let norm = normalize(&parse_text);
     let toks = tokenize(&norm);
-    let mut p =
-        P { toks, i: 0, norm, number: None, done: Vec::new(), hs: Vec::new(), lead_uses: None, codes_differ: None };
+    let mut p = P {
+        toks,
+        i: 0,
+        norm,
+        number: None,
+        done: Vec::new(),
+        hs: Vec::new(),
+        lead_uses: None,
+        codes_differ: None,
+        hs_from_lead_in: false,
+    };
     let mut rule = ParsedRule {
         number: None,
         preamble: preamble.clone(),
@@ -1800,6 +1913,7 @@ fn parse_rule_inner(text: &str, fragment: bool) -> Result<ParsedRule, ParseError
         p.expect(":")?;
         p.lead_uses = rule.uses.clone();
     }
+    p.hs_from_lead_in = !p.hs.is_empty();
     let mut kinds_seen: Vec<String> = Vec::new();
     let mut stages = Vec::new();
     let rule_kind = rule.good_kind.clone();
@@ -1845,7 +1959,7 @@ fn parse_rule_inner(text: &str, fragment: bool) -> Result<ParsedRule, ParseError
                 p.i = start;
                 p.done.clear();
                 return Err(p.err(format!(
-                    "this alternative is for goods of {codes}, not the rule's {}: an alternative cannot name goods of its own",
+                    "this alternative is for goods of {codes}, not within the rule's {}: an alternative names only some of the rule's codes",
                     p.hs.join(", ")
                 )));
             }

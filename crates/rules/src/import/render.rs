@@ -123,6 +123,8 @@ fn from_words(s: &RawShift) -> String {
 
 /// One alternative in legal wording, without its label and final punctuation.
 pub fn render_alternative(alt: &RawAlternative, hs: &[String]) -> String {
+    // An alternative for some of the rule's codes names its own.
+    let hs = if alt.hs.is_empty() { hs } else { &alt.hs };
     let mut out = String::new();
     if alt.no_change_required == Some(true) {
         let t = match &alt.good_kind {
