@@ -189,7 +189,9 @@ pub fn print_plan(p: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
                 a.hs,
                 serde_json::to_value(a.kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
                 a.code,
-                &a.finding[..8.min(a.finding.len())],
+                // The whole id: finding ids are time-ordered (UUID v7), so those of one run share their
+                // first characters and a short prefix would name several.
+                a.finding,
                 a.covers.map(|d| format!(", period to include {d}")).unwrap_or_default()
             )?;
             for q in &a.questions {
