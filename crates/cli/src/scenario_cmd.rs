@@ -94,26 +94,13 @@ pub fn execute(
     if let ScenarioCommand::Check { file } = cmd {
         return check(pack, file, out);
     }
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    rt.block_on(async {
-        let mut err = std::io::stderr();
-        let store = match Store::open(db).await {
-            Ok(s) => s,
-            Err(e) => {
-                writeln!(err, "error: opening the database `{db}`: {e}")?;
-                return Ok(exit::USAGE);
-            }
-        };
-        let r = run(&store, cmd, out).await;
-        store.close().await;
-        match r {
-            Ok(code) => Ok(code),
-            Err(Failure::Store(e)) => report(&e, &mut err),
-            Err(Failure::Io(e)) => Err(e),
-            Err(Failure::Usage(m)) => {
-                writeln!(err, "{m}")?;
-                Ok(exit::INVALID)
-            }
+    crate::store_cmd::with_store(db, async |store, err| match run(store, cmd, out).await {
+        Ok(code) => Ok(code),
+        Err(Failure::Store(e)) => report(&e, err),
+        Err(Failure::Io(e)) => Err(e),
+        Err(Failure::Usage(m)) => {
+            writeln!(err, "{m}")?;
+            Ok(exit::INVALID)
         }
     })
 }

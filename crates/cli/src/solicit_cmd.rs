@@ -467,21 +467,8 @@ pub fn rerun(db: &str, args: &RerunArgs, pack: &PackSource, out: &mut dyn Write)
 
 /// Opens the store and runs a `solicit` subcommand.
 pub fn execute(db: &str, cmd: &SolicitCommand, out: &mut dyn Write) -> std::io::Result<i32> {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    rt.block_on(async {
-        let mut err = std::io::stderr();
-        let store = match Store::open(db).await {
-            Ok(s) => s,
-            Err(e) => {
-                writeln!(err, "error: opening the database `{db}`: {e}")?;
-                return Ok(exit::USAGE);
-            }
-        };
-        let r = solicit(&store, cmd, out).await;
-        store.close().await;
-        match r {
-            Ok(code) => Ok(code),
-            Err(e) => report(&e, &mut err),
-        }
+    crate::store_cmd::with_store(db, async |store, err| match solicit(store, cmd, out).await {
+        Ok(code) => Ok(code),
+        Err(e) => report(&e, err),
     })
 }

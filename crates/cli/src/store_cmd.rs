@@ -696,9 +696,12 @@ pub async fn worker(store: &Store, args: &WorkerArgs, out: &mut dyn Write) -> Re
     }
 }
 
-/// Opens the store named by `db` and runs `op` on a fresh runtime; store errors are printed on stderr
-/// and turned into exit codes.
-pub fn execute(db: &str, op: Op<'_>, out: &mut dyn Write) -> std::io::Result<i32> {
+/// Opens the store named by `db` on a fresh runtime, runs `f` on it and closes it: the set-up of every
+/// command that works on the store. A store that does not open is one message and the usage exit code.
+pub fn with_store(
+    db: &str,
+    f: impl AsyncFnOnce(&Store, &mut std::io::Stderr) -> std::io::Result<i32>,
+) -> std::io::Result<i32> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
         let mut err = std::io::stderr();
@@ -709,18 +712,27 @@ pub fn execute(db: &str, op: Op<'_>, out: &mut dyn Write) -> std::io::Result<i32
                 return Ok(exit::USAGE);
             }
         };
-        let r = match op {
-            Op::Runs(c) => runs(&store, c, out).await,
-            Op::Findings(c) => findings(&store, c, out).await,
-            Op::Certificate(c) => certificate(&store, c, out).await,
-            Op::Log(c) => log(&store, c, out).await,
-            Op::Export(a) => export(&store, a, out).await,
-            Op::Worker(a) => worker(&store, a, out).await,
-        };
+        let r = f(&store, &mut err).await;
         store.close().await;
+        r
+    })
+}
+
+/// Opens the store named by `db` and runs `op` on it; store errors are printed on stderr and turned into
+/// exit codes.
+pub fn execute(db: &str, op: Op<'_>, out: &mut dyn Write) -> std::io::Result<i32> {
+    with_store(db, async |store, err| {
+        let r = match op {
+            Op::Runs(c) => runs(store, c, out).await,
+            Op::Findings(c) => findings(store, c, out).await,
+            Op::Certificate(c) => certificate(store, c, out).await,
+            Op::Log(c) => log(store, c, out).await,
+            Op::Export(a) => export(store, a, out).await,
+            Op::Worker(a) => worker(store, a, out).await,
+        };
         match r {
             Ok(code) => Ok(code),
-            Err(e) => report(&e, &mut err),
+            Err(e) => report(&e, err),
         }
     })
 }
