@@ -35,6 +35,8 @@ pub enum Permission {
     Public,
     /// Any signed-in user but a supplier: view runs, findings, certificates, rules.
     View,
+    /// Any signed-in user, suppliers included: signing out.
+    SignedIn,
     /// Plan, make and send supplier requests (analyst, auditor).
     Solicit,
     /// A supplier's own requests (supplier accounts only; each sees its own supplier's).
@@ -53,7 +55,7 @@ impl Permission {
     /// Whether a role has this permission. Roles are not a ladder: see [`UserRole`].
     pub fn allows(self, role: UserRole) -> bool {
         match self {
-            Permission::Public => true,
+            Permission::Public | Permission::SignedIn => true,
             // A supplier sees its own requests, nothing of the audit.
             Permission::View => role != UserRole::Supplier,
             Permission::RunAudit | Permission::Solicit => matches!(role, UserRole::Analyst | UserRole::Auditor),

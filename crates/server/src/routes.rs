@@ -161,7 +161,7 @@ pub fn routes() -> Vec<Route> {
         // Pages.
         route(M::GET, "/login", Page, Public, "The sign-in form.", Payload::None, 200, Html, || get(pages::login_form)),
         route(M::POST, "/login", Page, Public, "Sign in with account name and token; sets the session cookie.", Form(&["name", "token", "csrf", "next"]), 303, Redirect, || post(pages::login)),
-        route(M::POST, "/logout", Page, View, "Sign out.", Form(&["csrf"]), 303, Redirect, || post(pages::logout)),
+        route(M::POST, "/logout", Page, SignedIn, "Sign out.", Form(&["csrf"]), 303, Redirect, || post(pages::logout)),
         route(M::GET, "/", Page, View, "Home: the review queue.", Payload::None, 303, Redirect, || get(pages::home)),
         route(M::GET, "/runs", Page, View, "The run list with summaries.", Payload::None, 200, Html, || get(pages::runs)),
         route(M::POST, "/runs", Page, RunAudit, "Start an audit from the runs page's upload form; shows the stored run.", Multipart(api::RUN_UPLOAD_FIELDS), 303, Redirect, || post(pages::start_run)).limit(UPLOAD_LIMIT),

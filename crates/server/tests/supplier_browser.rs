@@ -40,7 +40,13 @@ fn a_supplier_answers_by_invitation_and_the_rerun_qualifies_sb_fr_3pt() {
         browser.click(&browser.find("#sign-in").unwrap()).unwrap();
         browser.wait_for("header .who", WAIT).unwrap();
     };
-    let sign_out = || browser.click(&browser.find("header form button").unwrap()).unwrap();
+    // Waits for the sign-in page the sign-out redirects to: a navigation started before the sign-out's
+    // answer arrived would otherwise be replaced by it (seen: the invitation page lost). This is also how
+    // the supplier's sign-out was found refused (403: `/logout` needed `view`, which suppliers lack).
+    let sign_out = || {
+        browser.click(&browser.find("header form button").unwrap()).unwrap();
+        browser.wait_for("#sign-in", WAIT).unwrap();
+    };
 
     // The auditor plans the campaign from the demo run: SB-FR-3PT's L01 is asked of its supplier,
     // worth 12.65 USD.
