@@ -37,3 +37,23 @@ pub fn spinner(quiet: bool, what: String) -> Option<ProgressBar> {
     pb.enable_steady_tick(Duration::from_millis(120));
     Some(pb)
 }
+
+/// `; CPU S s, peak memory M MiB` of this process (Linux `/proc/self`), for the last `-v` phase line of
+/// `run`; empty where `/proc` cannot be read. The benchmarks read these figures from the command users run.
+pub fn process_usage() -> String {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |x| x.1).split_whitespace().collect();
+    // utime and stime, fields 14 and 15 of stat(5): the 12th and 13th after the command name.
+    let ticks = |i: usize| fields.get(i).and_then(|x| x.parse::<f64>().ok());
+    let peak_kib = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok());
+    match (ticks(11), ticks(12), peak_kib) {
+        // The kernel's clock tick is 100 Hz on every Linux the project runs on (`getconf CLK_TCK`).
+        (Some(u), Some(s), Some(kib)) => format!("; CPU {:.2} s, peak memory {:.0} MiB", (u + s) / 100.0, kib / 1024.0),
+        _ => String::new(),
+    }
+}

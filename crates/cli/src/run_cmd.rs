@@ -13,7 +13,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use origin_engine::audit::Outcome;
 use origin_engine::run::{Progress, ReportHead, RunError, RunOptions, Summary, log_phase};
-use origin_engine::sink::{CertificateFiles, GoodResult, ReportSink, ResultSink, SinkRunError, Tee};
+use origin_engine::sink::{CertificateFiles, GoodResult, Prep, ReportSink, ResultSink, SinkRunError, Tee};
 use origin_store::runner::{self, DEFAULT_CHUNK, RunRequest, RunnerError};
 use origin_store::{FindingFilter, IdKind, Store};
 
@@ -291,7 +291,7 @@ pub async fn run_command_in(
             )?;
         }
     }
-    log_phase("run", begun.elapsed(), format_args!("in all"));
+    log_phase("run", begun.elapsed(), format_args!("in all{}", crate::progress::process_usage()));
     let fail = match args.fail_on {
         None => false,
         Some(FailOn::Blocking) => summaries.iter().any(|(_, s)| s.findings_by_severity.contains_key("blocking")),
@@ -349,15 +349,21 @@ pub struct TableLines {
 
 impl ResultSink for TableLines {
     type Error = std::convert::Infallible;
+    /// The good's line, made on the audit worker.
+    type Row = GoodLine;
+
+    fn prep(&self) -> Prep<GoodLine, Self::Error> {
+        Arc::new(|g| Ok(GoodLine::of(g)))
+    }
 
     async fn begin_batch(&mut self, _head: &ReportHead) -> Result<(), Self::Error> {
         self.batches.push(Vec::new());
         Ok(())
     }
 
-    async fn write_chunk(&mut self, goods: &[GoodResult<'_>]) -> Result<(), Self::Error> {
+    async fn write_chunk(&mut self, _goods: &[GoodResult<'_>], rows: Vec<GoodLine>) -> Result<(), Self::Error> {
         if let Some(b) = self.batches.last_mut() {
-            b.extend(goods.iter().map(GoodLine::of));
+            b.extend(rows);
         }
         Ok(())
     }

@@ -302,7 +302,7 @@ pub fn audit_batch_with<T: Send>(
 ) -> Result<(ReportHead, PhaseTimes), RunError> {
     let prepared = prepare(rules, batch, opts)?;
     let all: Vec<usize> = (0..batch.goods.len()).collect();
-    audit_prepared_with(rules, batch, &prepared, &all, opts, progress, map, sink)
+    audit_prepared_with(rules, batch, &prepared, &all, opts, progress, |_, g| map(g), sink)
 }
 
 /// [`audit_batch_with`] for the goods at `indices` of a batch already [`prepare`]d: how a stored run
@@ -315,7 +315,7 @@ pub fn audit_prepared_with<T: Send>(
     indices: &[usize],
     opts: &RunOptions,
     progress: &Progress,
-    map: impl Fn(GoodReport) -> T + Sync,
+    map: impl Fn(&GoodInput, GoodReport) -> T + Sync,
     mut sink: impl FnMut(T) -> Result<(), RunError>,
 ) -> Result<(ReportHead, PhaseTimes), RunError> {
     let as_of = prepared.as_of;
@@ -361,7 +361,7 @@ pub fn audit_prepared_with<T: Send>(
                             res = Err(RunError::Cancelled);
                             break;
                         }
-                        out.push(map(audit_input(cx, batch, prepared, g)));
+                        out.push(map(g, audit_input(cx, batch, prepared, g)));
                         progress.done.fetch_add(1, Ordering::Relaxed);
                     }
                     if tx.send((b, res.map(|()| out))).is_err() {
@@ -436,7 +436,7 @@ pub fn write_report_json(
         &all,
         opts,
         progress,
-        |g| {
+        |_, g| {
             let mut s = Summary::default();
             s.add(&g);
             // Sized for the usual few hundred bytes per BOM line, so the buffer is rarely regrown.

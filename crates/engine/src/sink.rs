@@ -42,12 +42,27 @@ pub struct GoodResult<'a> {
     pub pictures: Option<&'a Pictures>,
 }
 
+/// A sink's work on one good that needs nothing of the sink's own state (serializing, digesting):
+/// [`run_job`] calls it on the audit workers, in parallel, so the sink's thread only writes.
+pub type Prep<R, E> = Arc<dyn Fn(&GoodResult<'_>) -> Result<R, E> + Send + Sync>;
+
+/// A [`Prep`] with nothing to prepare.
+pub fn no_prep<E>() -> Prep<(), E> {
+    Arc::new(|_| Ok(()))
+}
+
 /// Where results go. Each call to [`ResultSink::write_chunk`] must be all-or-nothing. [`run_job`]
 /// calls, per batch, `begin_batch`, `write_chunk` for each chunk, `end_batch`; then `finish` once, only
 /// when every batch went through.
 pub trait ResultSink {
     /// The sink's error.
     type Error: std::error::Error + Send + Sync + 'static;
+
+    /// What [`ResultSink::prep`] makes of one good.
+    type Row: Send + 'static;
+
+    /// The per-good preparation, run on the audit workers before [`ResultSink::write_chunk`].
+    fn prep(&self) -> Prep<Self::Row, Self::Error>;
 
     /// `(batch id, good id)` of every good already stored for this run (empty for a new run).
     fn stored(&mut self) -> impl Future<Output = Result<HashSet<(String, String)>, Self::Error>> + Send {
@@ -59,8 +74,13 @@ pub trait ResultSink {
         async { Ok(()) }
     }
 
-    /// Stores one chunk of audited goods, all or nothing.
-    fn write_chunk(&mut self, goods: &[GoodResult<'_>]) -> impl Future<Output = Result<(), Self::Error>> + Send;
+    /// Stores one chunk of audited goods, all or nothing; `rows[i]` is what [`ResultSink::prep`] made of
+    /// `goods[i]`.
+    fn write_chunk(
+        &mut self,
+        goods: &[GoodResult<'_>],
+        rows: Vec<Self::Row>,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
 
     /// A batch's goods are all through; `summary` counts the goods audited now (not those skipped).
     fn end_batch(
@@ -143,14 +163,16 @@ pub struct PreparedBatch {
 
 /// Audited goods of one batch, as [`audit_chunk`] hands them on.
 #[derive(Debug)]
-pub struct AuditedChunk {
+pub struct AuditedChunk<R = ()> {
     /// The goods' reports, in the order asked.
     pub goods: Vec<GoodReport>,
     /// Per good, the draft it gets once its blocking findings are cleared by review.
     pub drafts: Vec<Option<CertificateDraft>>,
+    /// Per good, what the sink's [`Prep`] made of it.
+    pub rows: Vec<R>,
 }
 
-impl AuditedChunk {
+impl<R> AuditedChunk<R> {
     /// The goods as a sink receives them.
     pub fn results<'a>(&'a self, batch: &'a PreparedBatch) -> Vec<GoodResult<'a>> {
         self.goods
@@ -166,16 +188,20 @@ impl AuditedChunk {
     }
 }
 
-/// Audits the goods at `indices` of a prepared batch (CPU-bound: call it from a blocking thread).
-pub fn audit_chunk(
+/// Audits the goods at `indices` of a prepared batch (CPU-bound: call it from a blocking thread); each
+/// good's draft and `prep` row are made on the worker that audited it.
+pub fn audit_chunk<R: Send, E: std::error::Error + Send + 'static>(
     rules: &RuleSet,
     batch: &PreparedBatch,
     indices: &[usize],
     opts: &RunOptions,
     progress: &Progress,
-) -> Result<AuditedChunk, RunError> {
+    prep: &(dyn Fn(&GoodResult<'_>) -> Result<R, E> + Sync),
+) -> Result<AuditedChunk<R>, SinkRunError<E>> {
     let b = &batch.batch;
-    let mut goods = Vec::with_capacity(indices.len());
+    let (mut goods, mut drafts, mut rows) =
+        (Vec::with_capacity(indices.len()), Vec::with_capacity(indices.len()), Vec::with_capacity(indices.len()));
+    let mut failed = None;
     audit_prepared_with(
         rules,
         b,
@@ -183,18 +209,32 @@ pub fn audit_chunk(
         indices,
         opts,
         progress,
-        |g| g,
-        |g| {
+        |input, g| {
+            let draft = cleared_draft(b, input, &g.audit, g.certificate.as_ref());
+            let row = prep(&GoodResult {
+                batch: &batch.head.batch,
+                report: &g,
+                draft_if_cleared: draft.as_ref(),
+                pictures: batch.pictures.as_deref(),
+            });
+            (g, draft, row)
+        },
+        |(g, draft, row)| {
+            match row {
+                Ok(r) => rows.push(r),
+                Err(e) => {
+                    failed.get_or_insert(e);
+                }
+            }
             goods.push(g);
+            drafts.push(draft);
             Ok(())
         },
     )?;
-    let drafts = goods
-        .iter()
-        .zip(indices)
-        .map(|(g, &i)| cleared_draft(b, b.goods.get(i), &g.audit, g.certificate.as_ref()))
-        .collect();
-    Ok(AuditedChunk { goods, drafts })
+    match failed {
+        Some(e) => Err(SinkRunError::Sink(e)),
+        None => Ok(AuditedChunk { goods, drafts, rows }),
+    }
 }
 
 /// Why [`run_job`] stopped.
@@ -243,15 +283,16 @@ pub async fn run_job<S: ResultSink + Send>(
         done.skipped += batch.batch.goods.len() - todo.len();
         sink.begin_batch(&batch.head).await.map_err(SinkRunError::Sink)?;
         let started = Instant::now();
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<AuditedChunk, RunError>>(1);
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<AuditedChunk<S::Row>, SinkRunError<S::Error>>>(1);
         let producer = {
             let (rules, opts, progress, batch, todo, chunk) =
                 (job.rules.clone(), job.opts.clone(), progress.clone(), batch.clone(), todo.clone(), job.chunk);
+            let prep = sink.prep();
             tokio::task::spawn_blocking(move || {
                 let mut busy = Duration::ZERO;
                 for piece in todo.chunks(chunk) {
                     let t = Instant::now();
-                    let audited = audit_chunk(&rules, &batch, piece, &opts, &progress);
+                    let audited = audit_chunk(&rules, &batch, piece, &opts, &progress, &*prep);
                     busy += t.elapsed();
                     let failed = audited.is_err();
                     // The receiver is gone when the sink failed: stop auditing.
@@ -266,10 +307,10 @@ pub async fn run_job<S: ResultSink + Send>(
         let (mut store_time, mut chunks) = (Duration::ZERO, 0usize);
         let mut outcome: Result<(), SinkRunError<S::Error>> = Ok(());
         while let Some(audited) = rx.recv().await {
-            let audited = match audited {
+            let mut audited = match audited {
                 Ok(a) => a,
                 Err(e) => {
-                    outcome = Err(e.into());
+                    outcome = Err(e);
                     break;
                 }
             };
@@ -277,7 +318,8 @@ pub async fn run_job<S: ResultSink + Send>(
             for g in &audited.goods {
                 summary.add(g);
             }
-            if let Err(e) = sink.write_chunk(&audited.results(&batch)).await {
+            let rows = std::mem::take(&mut audited.rows);
+            if let Err(e) = sink.write_chunk(&audited.results(&batch), rows).await {
                 outcome = Err(SinkRunError::Sink(e));
                 break;
             }
@@ -326,7 +368,7 @@ fn bom_lines(batch: &Batch, indices: &[usize]) -> usize {
 /// The draft a qualified good gets once its blocking findings are cleared by review.
 fn cleared_draft(
     batch: &Batch,
-    input: Option<&GoodInput>,
+    input: &GoodInput,
     audit: &GoodAudit,
     now: Option<&CertificateDraft>,
 ) -> Option<CertificateDraft> {
@@ -337,7 +379,7 @@ fn cleared_draft(
         return None;
     }
     let good = match input {
-        Some(GoodInput::Ok(g)) if g.id == audit.good => g,
+        GoodInput::Ok(g) if g.id == audit.good => g,
         _ => return None,
     };
     let mut cleared = audit.clone();
@@ -351,8 +393,13 @@ pub struct Discard;
 
 impl ResultSink for Discard {
     type Error = std::convert::Infallible;
+    type Row = ();
 
-    async fn write_chunk(&mut self, _goods: &[GoodResult<'_>]) -> Result<(), Self::Error> {
+    fn prep(&self) -> Prep<(), Self::Error> {
+        no_prep()
+    }
+
+    async fn write_chunk(&mut self, _goods: &[GoodResult<'_>], _rows: Vec<()>) -> Result<(), Self::Error> {
         Ok(())
     }
 }
@@ -375,6 +422,12 @@ pub struct Tee<A, B>(pub A, pub B);
 
 impl<A: ResultSink + Send, B: ResultSink + Send> ResultSink for Tee<A, B> {
     type Error = SinkFailure;
+    type Row = (A::Row, B::Row);
+
+    fn prep(&self) -> Prep<Self::Row, SinkFailure> {
+        let (a, b) = (self.0.prep(), self.1.prep());
+        Arc::new(move |g| Ok((a(g).map_err(SinkFailure::from)?, b(g).map_err(SinkFailure::from)?)))
+    }
 
     async fn stored(&mut self) -> Result<HashSet<(String, String)>, SinkFailure> {
         self.0.stored().await.map_err(SinkFailure::from)
@@ -385,9 +438,10 @@ impl<A: ResultSink + Send, B: ResultSink + Send> ResultSink for Tee<A, B> {
         self.1.begin_batch(head).await.map_err(SinkFailure::from)
     }
 
-    async fn write_chunk(&mut self, goods: &[GoodResult<'_>]) -> Result<(), SinkFailure> {
-        self.0.write_chunk(goods).await.map_err(SinkFailure::from)?;
-        self.1.write_chunk(goods).await.map_err(SinkFailure::from)
+    async fn write_chunk(&mut self, goods: &[GoodResult<'_>], rows: Vec<Self::Row>) -> Result<(), SinkFailure> {
+        let (a, b): (Vec<A::Row>, Vec<B::Row>) = rows.into_iter().unzip();
+        self.0.write_chunk(goods, a).await.map_err(SinkFailure::from)?;
+        self.1.write_chunk(goods, b).await.map_err(SinkFailure::from)
     }
 
     async fn end_batch(&mut self, head: &ReportHead, summary: &Summary) -> Result<(), SinkFailure> {
@@ -403,6 +457,17 @@ impl<A: ResultSink + Send, B: ResultSink + Send> ResultSink for Tee<A, B> {
 
 impl<S: ResultSink + Send> ResultSink for Option<S> {
     type Error = S::Error;
+    type Row = Option<S::Row>;
+
+    fn prep(&self) -> Prep<Self::Row, S::Error> {
+        match self {
+            Some(s) => {
+                let p = s.prep();
+                Arc::new(move |g| p(g).map(Some))
+            }
+            None => Arc::new(|_| Ok(None)),
+        }
+    }
 
     async fn stored(&mut self) -> Result<HashSet<(String, String)>, S::Error> {
         match self {
@@ -418,9 +483,9 @@ impl<S: ResultSink + Send> ResultSink for Option<S> {
         }
     }
 
-    async fn write_chunk(&mut self, goods: &[GoodResult<'_>]) -> Result<(), S::Error> {
+    async fn write_chunk(&mut self, goods: &[GoodResult<'_>], rows: Vec<Self::Row>) -> Result<(), S::Error> {
         match self {
-            Some(s) => s.write_chunk(goods).await,
+            Some(s) => s.write_chunk(goods, rows.into_iter().flatten().collect()).await,
             None => Ok(()),
         }
     }
@@ -540,6 +605,22 @@ impl<W: Write> ReportJson<W> {
         self.value(good, depth)
     }
 
+    /// One good serialized by [`ReportJson::serialize_good`] with the same `pretty` (on an audit worker).
+    pub fn good_made(&mut self, json: &[u8]) -> io::Result<()> {
+        self.separate_good()?;
+        if self.pretty {
+            let depth = self.depth() + 1;
+            return self.indented(json, depth);
+        }
+        self.w.write_all(json)
+    }
+
+    /// A good's JSON as [`ReportJson::good_made`] writes it: compact, or pretty before indentation.
+    pub fn serialize_good(good: &GoodReport, pretty: bool) -> io::Result<Vec<u8>> {
+        let json = if pretty { serde_json::to_vec_pretty(good) } else { serde_json::to_vec(good) };
+        json.map_err(io::Error::other)
+    }
+
     /// One good already serialized compactly (the engine-only path serializes on the audit workers).
     pub fn good_json(&mut self, json: &[u8]) -> io::Result<()> {
         self.separate_good()?;
@@ -653,19 +734,20 @@ impl Drop for AtomicFile {
 #[derive(Debug)]
 pub struct ReportSink<W: Write> {
     json: Option<ReportJson<W>>,
+    pretty: bool,
 }
 
 impl ReportSink<AtomicFile> {
     /// The report of `batches` batch files into `path` (an array when there are several).
     pub fn file(path: &Path, pretty: bool, batches: usize) -> io::Result<ReportSink<AtomicFile>> {
-        Ok(ReportSink { json: Some(ReportJson::new(AtomicFile::create(path)?, pretty, batches > 1)?) })
+        Ok(ReportSink { json: Some(ReportJson::new(AtomicFile::create(path)?, pretty, batches > 1)?), pretty })
     }
 }
 
 impl<W: Write> ReportSink<W> {
     /// The report into `w` (stdout).
     pub fn writer(w: W, pretty: bool, batches: usize) -> io::Result<ReportSink<W>> {
-        Ok(ReportSink { json: Some(ReportJson::new(w, pretty, batches > 1)?) })
+        Ok(ReportSink { json: Some(ReportJson::new(w, pretty, batches > 1)?), pretty })
     }
 
     fn json(&mut self) -> io::Result<&mut ReportJson<W>> {
@@ -680,14 +762,21 @@ impl<W: Write> ReportSink<W> {
 
 impl<W: Write + Send> ResultSink for ReportSink<W> {
     type Error = io::Error;
+    /// The good's JSON, serialized on the audit worker.
+    type Row = Vec<u8>;
+
+    fn prep(&self) -> Prep<Vec<u8>, io::Error> {
+        let pretty = self.pretty;
+        Arc::new(move |g| ReportJson::<W>::serialize_good(g.report, pretty))
+    }
 
     async fn begin_batch(&mut self, head: &ReportHead) -> io::Result<()> {
         self.json()?.begin_batch(head)
     }
 
-    async fn write_chunk(&mut self, goods: &[GoodResult<'_>]) -> io::Result<()> {
+    async fn write_chunk(&mut self, _goods: &[GoodResult<'_>], rows: Vec<Vec<u8>>) -> io::Result<()> {
         let json = self.json()?;
-        goods.iter().try_for_each(|g| json.good(g.report))
+        rows.iter().try_for_each(|r| json.good_made(r))
     }
 
     async fn end_batch(&mut self, head: &ReportHead, summary: &Summary) -> io::Result<()> {
@@ -714,16 +803,22 @@ impl CertificateFiles {
 
 impl ResultSink for CertificateFiles {
     type Error = io::Error;
+    /// The draft's file name, Markdown and JSON, rendered on the audit worker.
+    type Row = Option<(String, String, Vec<u8>)>;
 
-    async fn write_chunk(&mut self, goods: &[GoodResult<'_>]) -> io::Result<()> {
-        for g in goods {
-            if let Some(c) = &g.report.certificate {
-                let name = file_name(&g.report.audit.good);
-                write_atomically(&self.dir.join(format!("{name}.md")), crate::certificate::markdown(c).as_bytes())?;
-                let json = serde_json::to_vec_pretty(c).map_err(io::Error::other)?;
-                write_atomically(&self.dir.join(format!("{name}.json")), &json)?;
-                self.written += 1;
-            }
+    fn prep(&self) -> Prep<Self::Row, io::Error> {
+        Arc::new(|g| {
+            let Some(c) = &g.report.certificate else { return Ok(None) };
+            let json = serde_json::to_vec_pretty(c).map_err(io::Error::other)?;
+            Ok(Some((file_name(&g.report.audit.good), crate::certificate::markdown(c), json)))
+        })
+    }
+
+    async fn write_chunk(&mut self, _goods: &[GoodResult<'_>], rows: Vec<Self::Row>) -> io::Result<()> {
+        for (name, markdown, json) in rows.into_iter().flatten() {
+            write_atomically(&self.dir.join(format!("{name}.md")), markdown.as_bytes())?;
+            write_atomically(&self.dir.join(format!("{name}.json")), &json)?;
+            self.written += 1;
         }
         Ok(())
     }
@@ -736,6 +831,11 @@ pub fn file_name(id: &str) -> String {
 
 impl<S: ResultSink + Send> ResultSink for &mut S {
     type Error = S::Error;
+    type Row = S::Row;
+
+    fn prep(&self) -> Prep<S::Row, S::Error> {
+        (**self).prep()
+    }
 
     fn stored(&mut self) -> impl Future<Output = Result<HashSet<(String, String)>, S::Error>> + Send {
         (**self).stored()
@@ -745,8 +845,12 @@ impl<S: ResultSink + Send> ResultSink for &mut S {
         (**self).begin_batch(head)
     }
 
-    fn write_chunk(&mut self, goods: &[GoodResult<'_>]) -> impl Future<Output = Result<(), S::Error>> + Send {
-        (**self).write_chunk(goods)
+    fn write_chunk(
+        &mut self,
+        goods: &[GoodResult<'_>],
+        rows: Vec<S::Row>,
+    ) -> impl Future<Output = Result<(), S::Error>> + Send {
+        (**self).write_chunk(goods, rows)
     }
 
     fn end_batch(&mut self, head: &ReportHead, summary: &Summary) -> impl Future<Output = Result<(), S::Error>> + Send {

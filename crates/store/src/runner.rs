@@ -13,7 +13,7 @@ use origin_engine::run::{Progress, RunError, RunOptions, log_phase};
 use origin_engine::sink::{AuditJob, JobDone, ResultSink, SinkFailure, SinkRunError, Tee, run_job};
 use origin_rules::{PackFiles, PackSource, RuleSet};
 
-use crate::inputs::{batch_name, collect_inputs};
+use crate::inputs::{batch_name, collect_inputs, collect_read_inputs};
 use crate::runs::{CompletedRun, NewRun, RunSink, RunStatus};
 use crate::{Store, StoreError};
 
@@ -161,7 +161,8 @@ pub async fn begin(store: &Store, req: &RunRequest) -> Result<(String, AuditJob)
     }
     let started = std::time::Instant::now();
     let upload_dir = req.upload_dir.as_deref();
-    let inputs = collect_inputs(&req.batches, &req.pack.files, req.bom_scope, upload_dir)?;
+    let boms: Vec<&[String]> = batches.iter().map(|b| b.bom_files.as_slice()).collect();
+    let inputs = collect_read_inputs(&req.batches, &boms, &req.pack.files, req.bom_scope, upload_dir)?;
     let options = RunSettings {
         batches: req.batches.iter().map(|b| batch_name(b, upload_dir)).collect(),
         // A server's directory is not shown to whoever uploaded the batch (issue 13): only that it was one.

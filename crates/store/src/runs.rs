@@ -6,7 +6,9 @@
 use std::collections::HashSet;
 
 use chrono::NaiveDate;
-use origin_engine::sink::{GoodResult, ResultSink};
+use std::sync::Arc;
+
+use origin_engine::sink::{GoodResult, Prep, ResultSink};
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
@@ -32,6 +34,7 @@ mod chunks;
 mod complete;
 mod record;
 
+pub use chunks::GoodRows;
 pub use chunks::sqlite_writer_options;
 pub(crate) use chunks::{hex, write_goods_in};
 pub use complete::RunSink;
@@ -332,23 +335,52 @@ impl Store {
 
     /// A stored file's content.
     pub async fn blob(&self, digest: &str) -> Result<Vec<u8>, StoreError> {
+        let mut content = Vec::new();
+        self.blob_each(digest, |part| {
+            content.extend_from_slice(part);
+            Ok(())
+        })
+        .await?;
+        Ok(content)
+    }
+
+    /// A stored file's content written to `path`, one part at a time (a 1.4 GB batch is never held whole).
+    pub async fn blob_to_file(&self, digest: &str, path: &std::path::Path) -> Result<(), StoreError> {
+        use std::io::Write as _;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
+        self.blob_each(digest, |part| f.write_all(part)).await?;
+        f.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+        Ok(())
+    }
+
+    /// Hands a stored file's content to `each`, part by part, in order.
+    async fn blob_each(
+        &self,
+        digest: &str,
+        mut each: impl FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> Result<(), StoreError> {
         let row = sqlx::query("SELECT content FROM blobs WHERE digest = $1")
             .bind(digest)
             .fetch_optional(&self.pool)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("no stored file with digest {digest}")))?;
-        let mut content: Vec<u8> = row.try_get("content")?;
-        if content.is_empty() {
-            // A large file: its parts, in order (none for a file that is really empty).
-            let parts = sqlx::query("SELECT content FROM blob_parts WHERE digest = $1 ORDER BY seq")
-                .bind(digest)
-                .fetch_all(&self.pool)
-                .await?;
-            for p in parts {
-                content.extend_from_slice(&p.try_get::<Vec<u8>, _>("content")?);
-            }
+        let content: Vec<u8> = row.try_get("content")?;
+        if !content.is_empty() {
+            return Ok(each(&content)?);
         }
-        Ok(content)
+        // A large file: its parts, in order (none for a file that is really empty), one read each.
+        for seq in 0_i64.. {
+            let Some(part) = sqlx::query("SELECT content FROM blob_parts WHERE digest = $1 AND seq = $2")
+                .bind(digest)
+                .bind(seq)
+                .fetch_optional(&self.pool)
+                .await?
+            else {
+                break;
+            };
+            each(&part.try_get::<Vec<u8>, _>("content")?)?;
+        }
+        Ok(())
     }
 
     /// A run's determinations, by batch and good.

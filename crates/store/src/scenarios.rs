@@ -459,7 +459,7 @@ fn reaudit(
             &all,
             opts,
             &progress,
-            |mut g| {
+            |_, mut g| {
                 apply_checks(checks, currency, &mut g);
                 let outcome = g.audit.determination.outcome;
                 let was = base.get(&(id.to_string(), g.audit.good.clone())).copied();

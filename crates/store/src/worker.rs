@@ -16,12 +16,12 @@ use std::time::Duration;
 
 use origin_engine::input::{Batch, load_batch};
 use origin_engine::run::{Progress, RunError, RunOptions};
-use origin_engine::sink::{AuditJob, AuditedChunk, GoodResult, audit_chunk};
+use origin_engine::sink::{AuditJob, AuditedChunk, GoodResult, SinkRunError, audit_chunk};
 use origin_rules::RuleSet;
 use sqlx::Row;
 
 use crate::runner::{RunRequest, RunnerError, begin};
-use crate::runs::{CompletedRun, write_goods_in};
+use crate::runs::{CompletedRun, GoodRows, write_goods_in};
 use crate::{Backend, Store, StoreError, now};
 
 /// What a worker did.
@@ -87,7 +87,7 @@ pub(crate) async fn materialize(
             .find(|f| f.kind == "batch" && &f.name == name)
             .ok_or_else(|| StoreError::NotFound(format!("run `{run}` has no stored batch `{name}`")))?;
         let path = bdir.join(Path::new(name).file_name().unwrap_or_default());
-        std::fs::write(&path, store.blob(&f.digest).await?)?;
+        store.blob_to_file(&f.digest, &path).await?;
         for bom in files.iter().filter(|f| f.kind == "bom") {
             let p = bdir.join(inside(&bom.name));
             if let Some(parent) = p.parent() {
@@ -199,24 +199,28 @@ pub async fn work(
         }
         let (rules2, opts2, progress2, prepared2) =
             (job.rules.clone(), job.opts.clone(), progress.clone(), prepared.clone());
-        let audited: Vec<(usize, AuditedChunk)> = tokio::task::spawn_blocking(move || {
+        let mut audited: Vec<(usize, AuditedChunk<GoodRows>)> = tokio::task::spawn_blocking(move || {
             by_batch
                 .iter()
                 .map(|(b, goods)| {
-                    let batch = prepared2
-                        .get(*b)
-                        .ok_or_else(|| RunError::Internal(format!("queued batch {b} is not in the run")))?;
-                    audit_chunk(&rules2, batch, goods, &opts2, &progress2).map(|c| (*b, c))
+                    let batch = prepared2.get(*b).ok_or_else(|| {
+                        SinkRunError::Run(RunError::Internal(format!("queued batch {b} is not in the run")))
+                    })?;
+                    audit_chunk(&rules2, batch, goods, &opts2, &progress2, &GoodRows::make).map(|c| (*b, c))
                 })
                 .collect::<Result<_, _>>()
         })
         .await
         .map_err(|e| RunnerError::NotStarted(RunError::Internal(e.to_string())))?
-        .map_err(RunnerError::NotStarted)?;
+        .map_err(|e| match e {
+            SinkRunError::Run(e) => RunnerError::NotStarted(e),
+            SinkRunError::Sink(e) => RunnerError::Store(e),
+        })?;
+        let rows: Vec<GoodRows> = audited.iter_mut().flat_map(|(_, c)| std::mem::take(&mut c.rows)).collect();
         let results: Vec<GoodResult<'_>> =
             audited.iter().filter_map(|(b, c)| prepared.get(*b).map(|p| c.results(p))).flatten().collect();
         sqlx::query("UPDATE log_head SET touched_at = $1 WHERE id = 1").bind(now()).execute(&mut *tx).await?;
-        write_goods_in(&mut tx, store.backend(), &run, actor, &results).await?;
+        write_goods_in(&mut tx, store.backend(), &run, actor, &results, &rows).await?;
         for o in &ordinals {
             sqlx::query("UPDATE run_goods SET done = 1 WHERE run_id = $1 AND ordinal = $2")
                 .bind(&run)

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use origin_engine::finding::{CaveatOn, Facts, Finding, Mismatch, MissingFact};
 use origin_engine::run::{GoodReport, Progress, RunOptions};
-use origin_engine::sink::{Discard, GoodResult, ResultSink, run_job};
+use origin_engine::sink::{Discard, GoodResult, Prep, ResultSink, no_prep, run_job};
 use origin_store::runner::{self, RunPack, RunRequest};
 use origin_store::{Decision, FindingFilter, FindingRow, ReviewRequest, Role, RunSink, Store, StoreError};
 
@@ -113,10 +113,15 @@ impl Reworded<'_> {
 
 impl ResultSink for Reworded<'_> {
     type Error = StoreError;
+    /// Nothing made ahead: the rows are made from the reworded reports, in `write_chunk`.
+    type Row = ();
+    fn prep(&self) -> Prep<(), StoreError> {
+        no_prep()
+    }
     async fn stored(&mut self) -> Result<std::collections::HashSet<(String, String)>, StoreError> {
         self.inner.stored().await
     }
-    async fn write_chunk(&mut self, goods: &[GoodResult<'_>]) -> Result<(), StoreError> {
+    async fn write_chunk(&mut self, goods: &[GoodResult<'_>], _rows: Vec<()>) -> Result<(), StoreError> {
         let reports: Vec<GoodReport> = goods.iter().map(|g| self.rewrite(g.report)).collect();
         let goods: Vec<GoodResult<'_>> = goods
             .iter()
@@ -128,7 +133,7 @@ impl ResultSink for Reworded<'_> {
                 pictures: g.pictures,
             })
             .collect();
-        self.inner.write_chunk(&goods).await
+        self.inner.store.write_goods(&self.inner.run, &self.inner.actor, &goods).await
     }
 }
 

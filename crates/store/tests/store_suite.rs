@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use origin_engine::run::{Progress, RunOptions};
-use origin_engine::sink::{Discard, GoodResult, ResultSink, run_job};
+use origin_engine::sink::{Discard, GoodResult, Prep, ResultSink, run_job};
 use origin_store::runner::{self, RunPack, RunRequest, StoredRun};
 use origin_store::{
-    Decision, FindingFilter, FindingRow, IssueRequest, ReviewRequest, Role, RunSink, Store, StoreError,
+    Decision, FindingFilter, FindingRow, GoodRows, IssueRequest, ReviewRequest, Role, RunSink, Store, StoreError,
 };
 
 use common::{PgCluster, demo_copy, repo};
@@ -132,15 +132,19 @@ struct Killed<'a> {
 
 impl ResultSink for Killed<'_> {
     type Error = StoreError;
+    type Row = GoodRows;
+    fn prep(&self) -> Prep<GoodRows, StoreError> {
+        self.inner.prep()
+    }
     async fn stored(&mut self) -> Result<std::collections::HashSet<(String, String)>, StoreError> {
         self.inner.stored().await
     }
-    async fn write_chunk(&mut self, goods: &[GoodResult<'_>]) -> Result<(), StoreError> {
+    async fn write_chunk(&mut self, goods: &[GoodResult<'_>], rows: Vec<GoodRows>) -> Result<(), StoreError> {
         if self.left == 0 {
             return Err(StoreError::Invalid("killed".into()));
         }
         self.left -= 1;
-        self.inner.write_chunk(goods).await
+        self.inner.write_chunk(goods, rows).await
     }
 }
 

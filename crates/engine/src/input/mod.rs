@@ -372,6 +372,9 @@ pub struct Batch {
     pub warnings: Vec<InputError>,
     /// CSV/XLSX rows with a `kinds` cell, by (good index, material index): where a kind error points.
     pub bom_kind_rows: HashMap<(usize, usize), (PathBuf, usize)>,
+    /// `batch.bom_files` as written (the store records these files with the run without reading the
+    /// batch again).
+    pub bom_files: Vec<String>,
 }
 
 /// Where the BOM files a batch names (`batch.bom_files`) may be.
@@ -782,6 +785,7 @@ fn finish(
         provenance,
         warnings,
         bom_kind_rows,
+        bom_files: raw_header.bom_files.clone(),
     })
 }
 

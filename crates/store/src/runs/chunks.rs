@@ -7,17 +7,30 @@ use super::*;
 
 impl Store {
     /// Stores one chunk of goods in one transaction: determinations and findings, carrying earlier review
-    /// decisions over to findings with the same fingerprint.
+    /// decisions over to findings with the same fingerprint. Prepares each good's rows here; the run
+    /// pipeline prepares them on the audit workers instead ([`GoodRows::make`], [`Store::write_prepared`]).
+    pub async fn write_goods(&self, run: &str, actor: &str, goods: &[GoodResult<'_>]) -> Result<(), StoreError> {
+        let rows = goods.iter().map(GoodRows::make).collect::<Result<Vec<_>, _>>()?;
+        self.write_prepared(run, actor, goods, &rows).await
+    }
+
+    /// [`Store::write_goods`] with each good's rows already made (`rows[i]` of `goods[i]`).
     ///
     /// On SQLite the chunk goes through the store's native SQLite connection (see [`sqlite_writer_options`]),
     /// not the `Any` pool: same SQL, same rows, same log entry, without the `Any` driver's per-value
     /// conversions.
-    pub async fn write_goods(&self, run: &str, actor: &str, goods: &[GoodResult<'_>]) -> Result<(), StoreError> {
+    pub async fn write_prepared(
+        &self,
+        run: &str,
+        actor: &str,
+        goods: &[GoodResult<'_>],
+        rows: &[GoodRows],
+    ) -> Result<(), StoreError> {
         if let Some(writer) = &self.sqlite_writer {
-            return write_goods_sqlite(writer, run, actor, goods).await;
+            return write_goods_sqlite(writer, run, actor, goods, rows).await;
         }
         let mut tx = self.write_tx().await?;
-        write_goods_in(&mut tx, self.backend, run, actor, goods).await?;
+        write_goods_in(&mut tx, self.backend, run, actor, goods, rows).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -56,51 +69,33 @@ fn check_running(run: &str, status: Option<String>) -> Result<(), StoreError> {
     }
 }
 
-/// [`Store::write_goods`] on SQLite, through the native connection: one `BEGIN IMMEDIATE` transaction
-/// (the write lock first, as `write_tx` takes it by updating `log_head`). The chunk is prepared (JSON,
-/// digests, ids) in parts of [`SQLITE_GOODS_PER_PART`] goods, each part while SQLite (on its own
-/// worker thread) inserts the part before it.
+/// [`Store::write_prepared`] on SQLite, through the native connection: one `BEGIN IMMEDIATE` transaction
+/// (the write lock first, as `write_tx` takes it by updating `log_head`).
 async fn write_goods_sqlite(
     writer: &SqlitePool,
     run: &str,
     actor: &str,
     goods: &[GoodResult<'_>],
+    rows: &[GoodRows],
 ) -> Result<(), StoreError> {
-    let mut parts = goods.chunks(SQLITE_GOODS_PER_PART);
-    let mut next = parts.next().map(Chunk::prepare).transpose()?;
+    let mut chunk = Chunk::assemble(goods, rows)?;
     let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
     sqlx::query("UPDATE log_head SET touched_at = ?1 WHERE id = 1").bind(now()).execute(&mut *tx).await?;
     let status: Option<String> =
         sqlx::query_scalar("SELECT status FROM runs WHERE id = ?1").bind(run).fetch_optional(&mut *tx).await?;
     check_running(run, status)?;
     let priors = prior_decisions_sqlite(&mut tx, run, goods).await?;
+    chunk.apply_priors(&priors);
     let at = now();
-    let mut done = Vec::with_capacity(goods.len().div_ceil(SQLITE_GOODS_PER_PART));
-    while let Some(mut part) = next.take() {
-        part.apply_priors(&priors);
-        // Overlap: each `join!` polls the INSERT first, which hands the statement to the connection's
-        // worker thread, then prepares a share of the next part on this thread meanwhile. The shares
-        // follow the statements' sizes (one determination row per good, several finding rows).
-        let upcoming = parts.next().unwrap_or_default();
-        let split = upcoming.len() * part.dets.len() / (part.dets.len() + part.finds.len()).max(1);
-        let (first, second) = upcoming.split_at(split.min(upcoming.len()));
-        let (inserted, a) = tokio::join!(insert_dets_sqlite(&mut tx, run, &part), async { Chunk::prepare(first) });
-        inserted?;
-        let (inserted, b) =
-            tokio::join!(insert_finds_sqlite(&mut tx, run, &at, &part), async { Chunk::prepare(second) });
-        inserted?;
-        let mut prepared = a?;
-        prepared.append(b?);
-        next = (!upcoming.is_empty()).then_some(prepared);
-        done.push(part);
-    }
+    insert_dets_sqlite(&mut tx, run, &chunk).await?;
+    insert_finds_sqlite(&mut tx, run, &at, &chunk).await?;
     sqlx::query("UPDATE runs SET goods_done = goods_done + ?1 WHERE id = ?2")
         .bind(i64::try_from(goods.len()).unwrap_or(i64::MAX))
         .bind(run)
         .execute(&mut *tx)
         .await?;
     // The log entry, as `log::append` writes it: same canonical form, same hash.
-    let payload = serde_json::to_string(&chunk_log(&done))?;
+    let payload = serde_json::to_string(&chunk_log(&chunk))?;
     let head = sqlx::query("SELECT seq, hash FROM log_head WHERE id = 1").fetch_one(&mut *tx).await?;
     let (seq, prev_hash): (i64, String) = (head.try_get("seq")?, head.try_get("hash")?);
     let mut entry = LogEntry {
@@ -145,14 +140,14 @@ async fn insert_dets_sqlite(tx: &mut sqlx::SqliteConnection, run: &str, part: &C
                 .bind(r.batch)
                 .bind(r.good)
                 .bind(r.hs)
-                .bind(r.outcome.as_str())
-                .bind(r.criterion.as_deref())
+                .bind(r.outcome)
+                .bind(r.criterion)
                 .bind(r.rule_id)
                 .bind(r.summary)
-                .bind(r.determination.as_str())
-                .bind(r.digest.as_str())
-                .bind(r.draft.as_deref())
-                .bind(r.lines.as_str());
+                .bind(r.determination)
+                .bind(r.digest)
+                .bind(r.draft)
+                .bind(r.lines);
         }
         q.execute(&mut *tx).await?;
     }
@@ -171,7 +166,7 @@ async fn insert_finds_sqlite(
         let mut q = sqlx::query(&sql);
         for r in rows {
             q = q
-                .bind(r.id.as_str())
+                .bind(r.id)
                 .bind(run)
                 .bind(r.batch)
                 .bind(r.good)
@@ -181,11 +176,11 @@ async fn insert_finds_sqlite(
                 .bind(r.fingerprint)
                 .bind(r.status())
                 .bind(r.carried_from())
-                .bind(r.finding.as_str())
+                .bind(r.finding)
                 .bind(at)
                 .bind(r.hs)
-                .bind(r.suppliers.as_str())
-                .bind(r.supplier_key.as_str());
+                .bind(r.suppliers)
+                .bind(r.supplier_key);
         }
         q.execute(&mut *tx).await?;
     }
@@ -194,7 +189,7 @@ async fn insert_finds_sqlite(
         sql.push_str(PICTURE_CONFLICT);
         let mut q = sqlx::query(&sql);
         for r in rows {
-            q = q.bind(run).bind(r.batch).bind(r.lot).bind(r.laundering).bind(r.svg.as_str());
+            q = q.bind(run).bind(r.batch).bind(r.lot).bind(r.laundering).bind(r.svg);
         }
         q.execute(&mut *tx).await?;
     }
@@ -209,6 +204,7 @@ pub(crate) async fn write_goods_in(
     run: &str,
     actor: &str,
     goods: &[GoodResult<'_>],
+    rows: &[GoodRows],
 ) -> Result<(), StoreError> {
     let status: Option<String> = sqlx::query("SELECT status FROM runs WHERE id = $1")
         .bind(run)
@@ -217,7 +213,7 @@ pub(crate) async fn write_goods_in(
         .map(|r| r.try_get("status"))
         .transpose()?;
     check_running(run, status)?;
-    let mut chunk = Chunk::prepare(goods)?;
+    let mut chunk = Chunk::assemble(goods, rows)?;
     let priors = prior_decisions(tx, backend, run, goods).await?;
     chunk.apply_priors(&priors);
     let at = now();
@@ -231,14 +227,14 @@ pub(crate) async fn write_goods_in(
                 .bind(r.batch)
                 .bind(r.good)
                 .bind(r.hs)
-                .bind(&r.outcome)
-                .bind(r.criterion.clone())
-                .bind(r.rule_id.map(String::from))
+                .bind(r.outcome)
+                .bind(r.criterion)
+                .bind(r.rule_id)
                 .bind(r.summary)
-                .bind(&r.determination)
-                .bind(&r.digest)
-                .bind(r.draft.clone())
-                .bind(&r.lines);
+                .bind(r.determination)
+                .bind(r.digest)
+                .bind(r.draft)
+                .bind(r.lines);
         }
         q.execute(&mut **tx).await?;
     }
@@ -247,7 +243,7 @@ pub(crate) async fn write_goods_in(
         let mut q = sqlx::query(&sql);
         for r in part {
             q = q
-                .bind(&r.id)
+                .bind(r.id)
                 .bind(run)
                 .bind(r.batch)
                 .bind(r.good)
@@ -256,12 +252,12 @@ pub(crate) async fn write_goods_in(
                 .bind(r.severity)
                 .bind(r.fingerprint)
                 .bind(r.status())
-                .bind(r.carried_from().map(String::from))
-                .bind(&r.finding)
+                .bind(r.carried_from())
+                .bind(r.finding)
                 .bind(&at)
                 .bind(r.hs)
-                .bind(&r.suppliers)
-                .bind(&r.supplier_key);
+                .bind(r.suppliers)
+                .bind(r.supplier_key);
         }
         q.execute(&mut **tx).await?;
     }
@@ -270,7 +266,7 @@ pub(crate) async fn write_goods_in(
         sql.push_str(PICTURE_CONFLICT);
         let mut q = sqlx::query(&sql);
         for r in part {
-            q = q.bind(run).bind(r.batch).bind(r.lot).bind(r.laundering).bind(&r.svg);
+            q = q.bind(run).bind(r.batch).bind(r.lot).bind(r.laundering).bind(r.svg);
         }
         q.execute(&mut **tx).await?;
     }
@@ -280,14 +276,7 @@ pub(crate) async fn write_goods_in(
         .bind(run)
         .execute(&mut **tx)
         .await?;
-    append(
-        tx,
-        actor,
-        "run.chunk_stored",
-        &format!("run:{run}"),
-        &serde_json::to_value(chunk_log(std::slice::from_ref(&chunk)))?,
-    )
-    .await?;
+    append(tx, actor, "run.chunk_stored", &format!("run:{run}"), &serde_json::to_value(chunk_log(&chunk))?).await?;
     Ok(())
 }
 
@@ -296,9 +285,6 @@ pub(crate) async fn write_goods_in(
 pub(crate) const FINDINGS_PER_INSERT: usize = 500;
 /// Finding rows per multi-row INSERT on the native SQLite path: 15,000 parameters.
 pub(crate) const SQLITE_FINDINGS_PER_INSERT: usize = 1000;
-/// Goods per part of a chunk on the native SQLite path (one part prepared while the one before is
-/// inserted).
-const SQLITE_GOODS_PER_PART: usize = 200;
 /// Determination rows per multi-row INSERT on the native SQLite path.
 const SQLITE_DETERMINATIONS_PER_INSERT: usize = 500;
 
@@ -319,8 +305,108 @@ pub(crate) fn insert_sql(head: &str, backend: Backend, rows: usize, cols: usize,
     sql
 }
 
-/// A chunk's rows, computed once for either backend: each determination and finding serialized once,
-/// the good's digest taken over those same bytes, ids drawn.
+/// What one good needs stored, made once, off the writer's thread (the run pipeline makes it on the
+/// audit workers): the determination and each finding serialized, the digests over those same bytes,
+/// finding ids drawn, the pictures of the lots its findings name. The writer then only binds and inserts.
+#[derive(Debug)]
+pub struct GoodRows {
+    outcome: String,
+    criterion: Option<String>,
+    determination: String,
+    digest: String,
+    draft: Option<String>,
+    /// `determinations.lines` (see `facts::lines_json`).
+    lines: String,
+    /// Digests of this row's and this good's findings' bound content (`bind.rs`), for the log entry.
+    row_digest: String,
+    findings_digest: String,
+    findings: Vec<FindingRow>,
+    pictures: Vec<(String, i64, String)>,
+}
+
+/// A finding's own columns in [`GoodRows`].
+#[derive(Debug)]
+struct FindingRow {
+    id: String,
+    finding: String,
+    /// JSON array of the suppliers of the lines it names (see `facts::finding_suppliers`).
+    suppliers: String,
+    /// See `facts::supplier_key`.
+    supplier_key: String,
+}
+
+impl GoodRows {
+    /// The rows of one audited good.
+    pub fn make(g: &GoodResult<'_>) -> Result<GoodRows, StoreError> {
+        let audit: &GoodAudit = &g.report.audit;
+        let d = &audit.determination;
+        let determination = serde_json::to_string(d)?;
+        let lines: Lines<'_> = d
+            .materials
+            .iter()
+            .map(|m| (&*m.material.line, (m.material.supplier.as_deref(), m.material.lot.as_deref())))
+            .collect();
+        let mut findings = Vec::with_capacity(audit.findings.len());
+        let mut pictures = Vec::new();
+        let mut findings_digest = FindingsDigest::default();
+        for (i, f) in audit.findings.iter().enumerate() {
+            let named: Vec<&str> = f.materials.iter().map(String::as_str).collect();
+            let suppliers = finding_suppliers(&lines, &named);
+            if let Some(p) = g.pictures {
+                for lot in named_lots(&lines, &named) {
+                    if !pictures.iter().any(|(l, _, _): &(String, i64, String)| l == lot)
+                        && let Some((svg, laundering)) = p.lot_svg(lot)
+                    {
+                        pictures.push((lot.to_string(), i64::from(laundering), svg));
+                    }
+                }
+            }
+            let row = FindingRow {
+                id: finding_id(),
+                finding: serde_json::to_string(f)?,
+                suppliers: serde_json::to_string(&suppliers)?,
+                supplier_key: supplier_key(&suppliers),
+            };
+            findings_digest.add(
+                &row.id,
+                i64::try_from(i).unwrap_or(i64::MAX),
+                f.code.as_str(),
+                f.severity.as_str(),
+                &f.fingerprint,
+                &row.finding,
+            )?;
+            findings.push(row);
+        }
+        let digest = audit_digest(audit, &determination, &findings)?;
+        let outcome = word(d.outcome);
+        let criterion = d.criterion.map(String::from);
+        let draft = g.draft_if_cleared.map(serde_json::to_string).transpose()?;
+        let row_digest = determination_digest(
+            &audit.hs,
+            &outcome,
+            criterion.as_deref(),
+            d.rule.as_ref().map(|r| r.id.as_str()),
+            &d.summary,
+            &digest,
+            draft.as_deref(),
+            &determination,
+        )?;
+        Ok(GoodRows {
+            outcome,
+            criterion,
+            determination,
+            digest,
+            draft,
+            lines: lines_json(&lines)?,
+            row_digest,
+            findings_digest: findings_digest.finish(),
+            findings,
+            pictures,
+        })
+    }
+}
+
+/// A chunk's rows for either backend: the goods' own fields beside the rows made for them.
 struct Chunk<'a> {
     dets: Vec<DetRow<'a>>,
     finds: Vec<FindRow<'a>>,
@@ -332,32 +418,30 @@ struct PictureRow<'a> {
     batch: &'a str,
     lot: &'a str,
     laundering: i64,
-    svg: String,
+    svg: &'a str,
 }
 
 struct DetRow<'a> {
     batch: &'a str,
     good: &'a str,
     hs: &'a str,
-    outcome: String,
-    criterion: Option<String>,
+    outcome: &'a str,
+    criterion: Option<&'a str>,
     rule_id: Option<&'a str>,
     summary: &'a str,
-    determination: String,
-    digest: String,
-    draft: Option<String>,
-    /// `determinations.lines` (see `facts::lines_json`).
-    lines: String,
-    /// Digests of this row's and this good's findings' bound content (`bind.rs`), for the log entry.
-    row_digest: String,
-    findings_digest: String,
+    determination: &'a str,
+    digest: &'a str,
+    draft: Option<&'a str>,
+    lines: &'a str,
+    row_digest: &'a str,
+    findings_digest: &'a str,
     /// This good's findings: `finds[first..first + count]`.
     first: usize,
     count: usize,
 }
 
 struct FindRow<'a> {
-    id: String,
+    id: &'a str,
     batch: &'a str,
     good: &'a str,
     ordinal: i64,
@@ -366,13 +450,11 @@ struct FindRow<'a> {
     fingerprint: &'a str,
     /// The earlier finding whose decision carries over, and that decision.
     prior: Option<(String, String)>,
-    finding: String,
+    finding: &'a str,
     /// The good's HS code.
     hs: &'a str,
-    /// JSON array of the suppliers of the lines it names (see `facts::finding_suppliers`).
-    suppliers: String,
-    /// See `facts::supplier_key`.
-    supplier_key: String,
+    suppliers: &'a str,
+    supplier_key: &'a str,
 }
 
 impl FindRow<'_> {
@@ -414,36 +496,22 @@ struct GoodLog<'c> {
 type Priors<'g> = std::collections::HashMap<(&'g str, &'g str, &'g str), (String, String)>;
 
 impl<'a> Chunk<'a> {
-    fn prepare(goods: &[GoodResult<'a>]) -> Result<Chunk<'a>, StoreError> {
+    /// The chunk's rows: `rows[i]` was made for `goods[i]`. A lot named by several goods is drawn once.
+    fn assemble(goods: &[GoodResult<'a>], rows: &'a [GoodRows]) -> Result<Chunk<'a>, StoreError> {
+        if goods.len() != rows.len() {
+            return Err(StoreError::Invalid(format!("{} goods but {} prepared rows", goods.len(), rows.len())));
+        }
         let mut dets = Vec::with_capacity(goods.len());
-        let mut finds = Vec::with_capacity(goods.iter().map(|g| g.report.audit.findings.len()).sum());
-        let mut buf = Vec::new();
+        let mut finds = Vec::with_capacity(rows.iter().map(|r| r.findings.len()).sum());
         let mut pictures: Vec<PictureRow<'a>> = Vec::new();
         let mut drawn: HashSet<(&str, &str)> = HashSet::new();
-        for g in goods {
+        for (g, r) in goods.iter().zip(rows) {
             let audit: &'a GoodAudit = &g.report.audit;
             let d = &audit.determination;
-            let determination = serde_json::to_string(d)?;
-            let lines: Lines<'a> = d
-                .materials
-                .iter()
-                .map(|m| (&*m.material.line, (m.material.supplier.as_deref(), m.material.lot.as_deref())))
-                .collect();
             let first = finds.len();
-            for (i, f) in audit.findings.iter().enumerate() {
-                let named: Vec<&str> = f.materials.iter().map(String::as_str).collect();
-                let suppliers = finding_suppliers(&lines, &named);
-                if let Some(p) = g.pictures {
-                    for lot in named_lots(&lines, &named) {
-                        if drawn.insert((g.batch, lot))
-                            && let Some((svg, laundering)) = p.lot_svg(lot)
-                        {
-                            pictures.push(PictureRow { batch: g.batch, lot, laundering: i64::from(laundering), svg });
-                        }
-                    }
-                }
+            for (i, (f, row)) in audit.findings.iter().zip(&r.findings).enumerate() {
                 finds.push(FindRow {
-                    id: finding_id(),
+                    id: &row.id,
                     batch: g.batch,
                     good: &audit.good,
                     ordinal: i64::try_from(i).unwrap_or(i64::MAX),
@@ -451,62 +519,36 @@ impl<'a> Chunk<'a> {
                     severity: f.severity.as_str(),
                     fingerprint: &f.fingerprint,
                     prior: None,
-                    finding: serde_json::to_string(f)?,
+                    finding: &row.finding,
                     hs: &audit.hs,
-                    suppliers: serde_json::to_string(&suppliers)?,
-                    supplier_key: supplier_key(&suppliers),
+                    suppliers: &row.suppliers,
+                    supplier_key: &row.supplier_key,
                 });
             }
-            let own = finds.get(first..).unwrap_or_default();
-            let digest = audit_digest(&mut buf, audit, &determination, own)?;
-            let mut findings_digest = FindingsDigest::default();
-            for f in own {
-                findings_digest.add(&f.id, f.ordinal, f.code, f.severity, f.fingerprint, &f.finding)?;
+            for (lot, laundering, svg) in &r.pictures {
+                if drawn.insert((g.batch, lot)) {
+                    pictures.push(PictureRow { batch: g.batch, lot, laundering: *laundering, svg });
+                }
             }
-            let outcome = word(d.outcome);
-            let criterion = d.criterion.map(String::from);
-            let rule_id = d.rule.as_ref().map(|r| r.id.as_str());
-            let draft = g.draft_if_cleared.map(serde_json::to_string).transpose()?;
-            let row_digest = determination_digest(
-                &audit.hs,
-                &outcome,
-                criterion.as_deref(),
-                rule_id,
-                &d.summary,
-                &digest,
-                draft.as_deref(),
-                &determination,
-            )?;
             dets.push(DetRow {
                 batch: g.batch,
                 good: &audit.good,
                 hs: &audit.hs,
-                outcome,
-                criterion,
-                rule_id,
+                outcome: &r.outcome,
+                criterion: r.criterion.as_deref(),
+                rule_id: d.rule.as_ref().map(|r| r.id.as_str()),
                 summary: &d.summary,
-                determination,
-                digest,
-                lines: lines_json(&lines)?,
-                draft,
-                row_digest,
-                findings_digest: findings_digest.finish(),
+                determination: &r.determination,
+                digest: &r.digest,
+                draft: r.draft.as_deref(),
+                lines: &r.lines,
+                row_digest: &r.row_digest,
+                findings_digest: &r.findings_digest,
                 first,
-                count: audit.findings.len(),
+                count: r.findings.len(),
             });
         }
         Ok(Chunk { dets, finds, pictures })
-    }
-
-    /// Appends a chunk prepared from the goods that follow this one's.
-    fn append(&mut self, mut other: Chunk<'a>) {
-        let offset = self.finds.len();
-        for d in &mut other.dets {
-            d.first += offset;
-        }
-        self.dets.append(&mut other.dets);
-        self.finds.append(&mut other.finds);
-        self.pictures.append(&mut other.pictures);
     }
 
     fn apply_priors(&mut self, priors: &Priors<'_>) {
@@ -519,46 +561,42 @@ impl<'a> Chunk<'a> {
     }
 }
 
-/// The `run.chunk_stored` payload of a chunk prepared in parts.
-fn chunk_log<'c>(parts: &'c [Chunk<'_>]) -> ChunkLog<'c> {
-    let mut log = ChunkLog { carried_over: Vec::new(), goods: Vec::new() };
-    for part in parts {
-        log.carried_over.extend(
-            part.finds
-                .iter()
-                .filter_map(|f| f.prior.as_ref().map(|(from, status)| CarriedLog { finding: &f.id, from, status })),
-        );
-        log.goods.extend(part.dets.iter().map(|d| GoodLog {
+/// The `run.chunk_stored` payload of a chunk.
+fn chunk_log<'c>(chunk: &'c Chunk<'_>) -> ChunkLog<'c> {
+    let carried_over = chunk
+        .finds
+        .iter()
+        .filter_map(|f| f.prior.as_ref().map(|(from, status)| CarriedLog { finding: f.id, from, status }))
+        .collect();
+    let goods = chunk
+        .dets
+        .iter()
+        .map(|d| GoodLog {
             batch: d.batch,
-            digest: &d.digest,
-            findings:
-                part.finds.get(d.first..d.first + d.count).unwrap_or_default().iter().map(|f| f.id.as_str()).collect(),
-            findings_digest: &d.findings_digest,
+            digest: d.digest,
+            findings: chunk.finds.get(d.first..d.first + d.count).unwrap_or_default().iter().map(|f| f.id).collect(),
+            findings_digest: d.findings_digest,
             good: d.good,
-            outcome: &d.outcome,
-            row_digest: &d.row_digest,
-        }));
-    }
-    log
+            outcome: d.outcome,
+            row_digest: d.row_digest,
+        })
+        .collect();
+    ChunkLog { carried_over, goods }
 }
 
 /// sha256 (hex) of `serde_json::to_string(audit)`, assembled from the determination and finding JSON
 /// already made for the rows instead of serializing them a second time. The destructuring below fails to
 /// compile if `GoodAudit` gains a field; a test checks the bytes against `serde_json::to_string`.
-fn audit_digest(
-    buf: &mut Vec<u8>,
-    audit: &GoodAudit,
-    determination: &str,
-    finds: &[FindRow<'_>],
-) -> Result<String, StoreError> {
+fn audit_digest(audit: &GoodAudit, determination: &str, finds: &[FindingRow]) -> Result<String, StoreError> {
     let GoodAudit { good, description, hs, determination: _, findings } = audit;
-    buf.clear();
+    let mut buf =
+        Vec::with_capacity(determination.len() + finds.iter().map(|f| f.finding.len() + 1).sum::<usize>() + 256);
     buf.extend_from_slice(b"{\"good\":");
-    serde_json::to_writer(&mut *buf, good)?;
+    serde_json::to_writer(&mut buf, good)?;
     buf.extend_from_slice(b",\"description\":");
-    serde_json::to_writer(&mut *buf, description)?;
+    serde_json::to_writer(&mut buf, description)?;
     buf.extend_from_slice(b",\"hs\":");
-    serde_json::to_writer(&mut *buf, hs)?;
+    serde_json::to_writer(&mut buf, hs)?;
     buf.extend_from_slice(b",\"determination\":");
     buf.extend_from_slice(determination.as_bytes());
     buf.extend_from_slice(b",\"findings\":[");
@@ -728,7 +766,7 @@ mod tests {
     use origin_engine::sink::GoodResult;
     use serde_json::json;
 
-    use super::{Chunk, chunk_log, hex};
+    use super::{Chunk, GoodRows, chunk_log, hex};
     use crate::inputs::sha256_hex;
 
     fn report(good: &str, findings: usize) -> GoodReport {
@@ -772,7 +810,8 @@ mod tests {
             .iter()
             .map(|r| GoodResult { batch: "b", report: r, draft_if_cleared: None, pictures: None })
             .collect();
-        let chunk = Chunk::prepare(&goods).unwrap();
+        let rows: Vec<GoodRows> = goods.iter().map(|g| GoodRows::make(g).unwrap()).collect();
+        let chunk = Chunk::assemble(&goods, &rows).unwrap();
         for (d, r) in chunk.dets.iter().zip(&reports) {
             assert_eq!(d.digest, sha256_hex(serde_json::to_string(&r.audit).unwrap().as_bytes()));
             assert_eq!(d.determination, serde_json::to_string(&r.audit.determination).unwrap());
@@ -785,22 +824,22 @@ mod tests {
             .iter()
             .map(|d| {
                 let own = &chunk.finds[d.first..d.first + d.count];
-                let ids: Vec<_> = own.iter().map(|f| f.id.clone()).collect();
+                let ids: Vec<_> = own.iter().map(|f| f.id).collect();
                 // The bound digests, recomputed here from the row values as `log verify` reads them.
                 let row_digest = crate::bind::determination_digest(
                     d.hs,
-                    &d.outcome,
-                    d.criterion.as_deref(),
+                    d.outcome,
+                    d.criterion,
                     d.rule_id,
                     d.summary,
-                    &d.digest,
-                    d.draft.as_deref(),
-                    &d.determination,
+                    d.digest,
+                    d.draft,
+                    d.determination,
                 )
                 .unwrap();
                 let mut fd = crate::bind::FindingsDigest::default();
                 for f in own {
-                    fd.add(&f.id, f.ordinal, f.code, f.severity, f.fingerprint, &f.finding).unwrap();
+                    fd.add(f.id, f.ordinal, f.code, f.severity, f.fingerprint, f.finding).unwrap();
                 }
                 json!({"batch": d.batch, "good": d.good, "outcome": d.outcome, "digest": d.digest, "findings": ids,
                        "findings_digest": fd.finish(), "row_digest": row_digest})
@@ -808,22 +847,8 @@ mod tests {
             .collect();
         let carried: Vec<serde_json::Value> = Vec::new();
         assert_eq!(
-            serde_json::to_string(&chunk_log(std::slice::from_ref(&chunk))).unwrap(),
+            serde_json::to_string(&chunk_log(&chunk)).unwrap(),
             json!({"goods": logged, "carried_over": carried}).to_string()
-        );
-        // Prepared in two parts and appended: the same rows, digests and log shape (ids differ).
-        let mut two = Chunk::prepare(&goods[..1]).unwrap();
-        two.append(Chunk::prepare(&goods[1..]).unwrap());
-        let shape = |c: &Chunk<'_>| {
-            c.dets
-                .iter()
-                .map(|d| (d.good.to_string(), d.digest.clone(), c.finds[d.first..d.first + d.count].len()))
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(shape(&two), shape(&chunk));
-        assert_eq!(
-            two.finds.iter().map(|f| &f.finding).collect::<Vec<_>>(),
-            chunk.finds.iter().map(|f| &f.finding).collect::<Vec<_>>()
         );
         assert_eq!(hex(&[0, 15, 16, 255]), "000f10ff");
     }

@@ -198,12 +198,17 @@ pub struct RunSink<'a> {
 
 impl ResultSink for RunSink<'_> {
     type Error = StoreError;
+    type Row = GoodRows;
+
+    fn prep(&self) -> Prep<GoodRows, StoreError> {
+        Arc::new(GoodRows::make)
+    }
 
     async fn stored(&mut self) -> Result<HashSet<(String, String)>, StoreError> {
         self.store.stored_goods(&self.run).await
     }
 
-    async fn write_chunk(&mut self, goods: &[GoodResult<'_>]) -> Result<(), StoreError> {
-        self.store.write_goods(&self.run, &self.actor, goods).await
+    async fn write_chunk(&mut self, goods: &[GoodResult<'_>], rows: Vec<GoodRows>) -> Result<(), StoreError> {
+        self.store.write_prepared(&self.run, &self.actor, goods, &rows).await
     }
 }

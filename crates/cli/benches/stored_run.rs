@@ -1,0 +1,227 @@
+//! The command users run against the engine alone, in the same benchmark run (issue 14 item 6): not a
+//! timed test, it prints figures with the load average.
+//!
+//! - `stored` (default): generates the synthetic batch (`gen-batch`'s generator, seed 42), audits it with
+//!   the engine alone in this process (read, trace, audit, compact report: `run::write_report_file`),
+//!   then runs `origin-audit run BATCH --out REPORT` (the CLI binary, SQLite store) and, with
+//!   `OA_BENCH_PG=postgres://...`, the same run into PostgreSQL. Prints wall, CPU, peak RSS and the
+//!   stored/engine ratio. Sizes: `OA_BENCH_GOODS`, `OA_BENCH_LINES`, `OA_BENCH_EVENTS` (full size under
+//!   `cargo bench`: 100,000 x 50 with 1,000,000 events; a small smoke size otherwise);
+//!   `OA_BENCH_BATCH=FILE` uses an existing batch instead.
+//! - `OA_BENCH_CASE=peer`: the side-by-side workload with originshift 0.3.0 (benches/peer, see
+//!   docs/performance.md): 200 and 2,000 goods through `origin-audit run` and, with
+//!   `OA_BENCH_PEER=PATH/originshift`, through the peer; per-good throughput end to end and per added good.
+//!
+//! `cargo bench -p origin-cli --bench stored_run` (release build).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
+
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use origin_engine::r#gen::{GenSpec, write_batch};
+use origin_engine::input::load_batch;
+use origin_engine::run::{Progress, RunOptions, write_report_file};
+
+const BIN: &str = env!("CARGO_BIN_EXE_origin-audit");
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Peak RSS of this process so far, MiB.
+fn own_peak() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    s.lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// CPU seconds of this process so far (Linux: utime + stime of /proc/self/stat, 100 ticks a second).
+fn own_cpu() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let f: Vec<&str> = s.rsplit_once(')').map_or("", |x| x.1).split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Figures of one command.
+struct Figures {
+    wall: Duration,
+    cpu: f64,
+    peak_mib: f64,
+}
+
+/// Runs the CLI with `args` and `-v`; its stderr (the phases) is kept in `log`. CPU and peak memory are
+/// what the command prints on its last `-v` line (`phase run: ... CPU S s, peak memory M MiB`).
+fn cli(args: &[&str], log: &Path) -> Figures {
+    let start = Instant::now();
+    let out = Command::new(BIN).arg("-v").args(args).output().expect("origin-audit runs");
+    let wall = start.elapsed();
+    std::fs::write(log, &out.stderr).unwrap();
+    assert!(out.status.success(), "origin-audit {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stderr);
+    let last = text.lines().rev().find(|l| l.contains("phase run:")).unwrap_or_default();
+    let number_after = |key: &str| -> f64 {
+        last.split_once(key)
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(f64::NAN)
+    };
+    Figures { wall, cpu: number_after("CPU "), peak_mib: number_after("peak memory ") }
+}
+
+fn print(name: &str, f: &Figures) {
+    println!(
+        "  {name:<34} {:>8.2} s wall  {:>8.2} s CPU  peak RSS {:>6.0} MiB",
+        f.wall.as_secs_f64(),
+        f.cpu,
+        f.peak_mib
+    );
+}
+
+fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = std::env::var_os("OA_BENCH_KEEP").map_or_else(|| tmp.path().to_path_buf(), PathBuf::from);
+    std::fs::create_dir_all(&dir).unwrap();
+    if std::env::var("OA_BENCH_CASE").as_deref() == Ok("peer") {
+        peer(&dir, full);
+        return;
+    }
+    let batch = match std::env::var_os("OA_BENCH_BATCH") {
+        Some(b) => PathBuf::from(b),
+        None => {
+            let spec = GenSpec {
+                goods: env("OA_BENCH_GOODS", if full { 100_000 } else { 200 }),
+                lines: env("OA_BENCH_LINES", if full { 50 } else { 10 }),
+                seed: 42,
+                events: env("OA_BENCH_EVENTS", if full { 1_000_000 } else { 2_000 }),
+            };
+            let path = dir.join("batch.json");
+            let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(&path).unwrap());
+            let s = write_batch(&spec, &mut w).unwrap();
+            w.into_inner().unwrap();
+            println!(
+                "batch: {} goods x {} lines, {} events, {:.0} MiB (generated, not timed)",
+                s.goods,
+                spec.lines,
+                s.shipments + s.transformations,
+                s.bytes as f64 / 1048576.0
+            );
+            path
+        }
+    };
+    println!("load average at start: {}", loadavg());
+
+    // The engine alone, in this process: read, trace, audit, compact report.
+    let rules_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/usmca");
+    let cpu0 = own_cpu();
+    let start = Instant::now();
+    let rules = origin_rules::load_pack(&rules_dir).rules.expect("the USMCA rule pack loads");
+    let b = load_batch(&batch).unwrap_or_else(|e| panic!("{e}"));
+    let opts = RunOptions { as_of: None, threads: None };
+    let (summary, _) = write_report_file(&rules, &b, &opts, &Progress::default(), &dir.join("engine-report.json"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    drop(b);
+    let engine = Figures { wall: start.elapsed(), cpu: own_cpu() - cpu0, peak_mib: own_peak() };
+    println!("goods: {}; load average after the engine: {}", summary.goods, loadavg());
+
+    // The command a user types, stored into SQLite (a fresh store each time).
+    let db = dir.join("store.db");
+    let (batch_s, report_s, db_s) =
+        (batch.display().to_string(), dir.join("report.json").display().to_string(), db.display().to_string());
+    let sqlite = cli(&["--db", &db_s, "run", &batch_s, "--out", &report_s, "-q"], &dir.join("sqlite.log"));
+    println!("load average after the stored run: {}", loadavg());
+    let pg = std::env::var("OA_BENCH_PG").ok().map(|url| {
+        let f = cli(&["--db", &url, "run", &batch_s, "--out", &report_s, "-q"], &dir.join("postgres.log"));
+        println!("load average after the PostgreSQL run: {}", loadavg());
+        f
+    });
+    println!("results ({} goods; phases of the stored runs in {}):", summary.goods, dir.display());
+    print("engine alone (read+trace+audit+report)", &engine);
+    print("origin-audit run (SQLite)", &sqlite);
+    if let Some(pg) = &pg {
+        print("origin-audit run (PostgreSQL)", pg);
+    }
+    println!(
+        "  stored run / engine: {:.2}x wall, {:.2}x CPU (target 1.3x wall)",
+        sqlite.wall.as_secs_f64() / engine.wall.as_secs_f64(),
+        sqlite.cpu / engine.cpu.max(1e-9)
+    );
+    let db_mib = std::fs::metadata(&db).map_or(0.0, |m| m.len() as f64 / 1048576.0);
+    println!("  SQLite store {db_mib:.0} MiB; load average at end: {}", loadavg());
+}
+
+/// The peer workload (benches/peer): `n` goods through `origin-audit run` (stored, as a user runs it).
+fn peer(dir: &Path, full: bool) {
+    let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/peer");
+    let sizes = if full { [200, 2000] } else { [20, 40] };
+    let peer_bin = std::env::var("OA_BENCH_PEER").ok();
+    println!("load average at start: {}", loadavg());
+    let mut ours = Vec::new();
+    let mut theirs = Vec::new();
+    for n in sizes {
+        let csv = dir.join(format!("peer-{n}.csv"));
+        let json = dir.join(format!("oa-{n}.json"));
+        let py = |args: &[&str]| {
+            let ok = Command::new("python3").args(args).status().expect("python3 runs").success();
+            assert!(ok, "python3 {args:?} failed");
+        };
+        py(&[&scripts.join("peer_gen.py").display().to_string(), &n.to_string(), &csv.display().to_string()]);
+        py(&[
+            &scripts.join("to_batch.py").display().to_string(),
+            &csv.display().to_string(),
+            &json.display().to_string(),
+        ]);
+        let db = dir.join(format!("peer-{n}.db")).display().to_string();
+        let report = dir.join(format!("oa-{n}-report.json")).display().to_string();
+        let f =
+            cli(&["--db", &db, "run", &json.display().to_string(), "--out", &report, "-q"], &dir.join("peer-oa.log"));
+        println!("  origin-audit run, {n:>5} goods: {:.3} s wall, {:.3} s CPU", f.wall.as_secs_f64(), f.cpu);
+        ours.push(f.wall.as_secs_f64());
+        if let Some(p) = &peer_bin {
+            let start = Instant::now();
+            let out = dir.join(format!("peer-{n}-out.csv")).display().to_string();
+            let ok = Command::new(p)
+                .args(["resolve", "--csv", &csv.display().to_string(), "--out", &out])
+                .status()
+                .expect("originshift runs")
+                .success();
+            assert!(ok, "originshift failed");
+            let t = start.elapsed().as_secs_f64();
+            println!("  originshift resolve, {n:>5} goods: {t:.3} s wall");
+            theirs.push(t);
+        }
+    }
+    let added = (sizes[1] - sizes[0]) as f64;
+    let per_added = |t: &[f64]| (t[1] - t[0]) / added * 1000.0;
+    println!(
+        "origin-audit: {:.3} ms per good end to end ({} goods), {:.3} ms per added good",
+        ours[1] / sizes[1] as f64 * 1000.0,
+        sizes[1],
+        per_added(&ours)
+    );
+    if theirs.len() == 2 {
+        println!(
+            "originshift: {:.3} ms per good end to end, {:.3} ms per added good; origin-audit is {:.0}x end to end, {:.0}x per added good",
+            theirs[1] / sizes[1] as f64 * 1000.0,
+            per_added(&theirs),
+            theirs[1] / ours[1],
+            per_added(&theirs) / per_added(&ours).max(1e-9)
+        );
+    }
+    println!("load average at end: {}", loadavg());
+}
