@@ -156,27 +156,48 @@ pub(crate) async fn append(
     subject: &str,
     payload: &serde_json::Value,
 ) -> Result<i64, StoreError> {
-    let row = sqlx::query("SELECT seq, hash FROM log_head WHERE id = 1").fetch_one(&mut **tx).await?;
+    append_on::<Any>(&mut **tx, actor, action, subject, &payload.to_string()).await
+}
+
+/// [`append`] on any connection inside a transaction the caller holds: the `Any` pool's, or the native
+/// SQLite connection that writes result chunks. One place builds an entry and moves the head, whichever
+/// connection writes it. `payload` is the canonical JSON text.
+pub(crate) async fn append_on<DB>(
+    conn: &mut DB::Connection,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    payload: &str,
+) -> Result<i64, StoreError>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB> + sqlx::Decode<'q, DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> String: sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'i> &'i str: sqlx::ColumnIndex<DB::Row>,
+{
+    let row = sqlx::query::<DB>("SELECT seq, hash FROM log_head WHERE id = 1").fetch_one(&mut *conn).await?;
     let (seq, prev): (i64, String) = (row.try_get("seq")?, row.try_get("hash")?);
     let seq = seq + 1;
     let at = now();
-    let payload = payload.to_string();
-    let hash = entry_hash(&prev, seq, &at, actor, action, subject, &payload);
-    sqlx::query("INSERT INTO audit_log (seq, at, actor, action, subject, payload, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+    let hash = entry_hash(&prev, seq, &at, actor, action, subject, payload);
+    sqlx::query::<DB>("INSERT INTO audit_log (seq, at, actor, action, subject, payload, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
         .bind(seq)
-        .bind(&at)
+        .bind(at.as_str())
         .bind(actor)
         .bind(action)
         .bind(subject)
-        .bind(&payload)
-        .bind(&prev)
-        .bind(&hash)
-        .execute(&mut **tx)
+        .bind(payload)
+        .bind(prev.as_str())
+        .bind(hash.as_str())
+        .execute(&mut *conn)
         .await?;
-    sqlx::query("UPDATE log_head SET seq = $1, hash = $2 WHERE id = 1")
+    sqlx::query::<DB>("UPDATE log_head SET seq = $1, hash = $2 WHERE id = 1")
         .bind(seq)
-        .bind(&hash)
-        .execute(&mut **tx)
+        .bind(hash.as_str())
+        .execute(&mut *conn)
         .await?;
     Ok(seq)
 }

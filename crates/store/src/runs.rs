@@ -27,7 +27,7 @@ use crate::bind::{FindingsDigest, determination_digest, review_digest};
 use crate::certificate::certificate_digest_in;
 use crate::facts::{Lines, finding_suppliers, lines_json, named_lots, supplier_key};
 use crate::inputs::{Content, InputFile, RunInputs};
-use crate::log::{LogEntry, append};
+use crate::log::{append, append_on};
 use crate::{Backend, Store, StoreError, new_id, now};
 
 mod chunks;

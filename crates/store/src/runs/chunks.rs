@@ -94,37 +94,8 @@ async fn write_goods_sqlite(
         .bind(run)
         .execute(&mut *tx)
         .await?;
-    // The log entry, as `log::append` writes it: same canonical form, same hash.
     let payload = serde_json::to_string(&chunk_log(&chunk))?;
-    let head = sqlx::query("SELECT seq, hash FROM log_head WHERE id = 1").fetch_one(&mut *tx).await?;
-    let (seq, prev_hash): (i64, String) = (head.try_get("seq")?, head.try_get("hash")?);
-    let mut entry = LogEntry {
-        seq: seq + 1,
-        at: now(),
-        actor: actor.to_string(),
-        action: "run.chunk_stored".into(),
-        subject: format!("run:{run}"),
-        payload,
-        prev_hash,
-        hash: String::new(),
-    };
-    entry.hash = entry.expected_hash(&entry.prev_hash);
-    sqlx::query("INSERT INTO audit_log (seq, at, actor, action, subject, payload, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
-        .bind(entry.seq)
-        .bind(&entry.at)
-        .bind(&entry.actor)
-        .bind(&entry.action)
-        .bind(&entry.subject)
-        .bind(&entry.payload)
-        .bind(&entry.prev_hash)
-        .bind(&entry.hash)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("UPDATE log_head SET seq = ?1, hash = ?2 WHERE id = 1")
-        .bind(entry.seq)
-        .bind(&entry.hash)
-        .execute(&mut *tx)
-        .await?;
+    append_on::<Sqlite>(&mut tx, actor, "run.chunk_stored", &format!("run:{run}"), &payload).await?;
     tx.commit().await?;
     Ok(())
 }
