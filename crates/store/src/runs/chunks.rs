@@ -84,7 +84,7 @@ async fn write_goods_sqlite(
     let status: Option<String> =
         sqlx::query_scalar("SELECT status FROM runs WHERE id = ?1").bind(run).fetch_optional(&mut *tx).await?;
     check_running(run, status)?;
-    let priors = prior_decisions_sqlite(&mut tx, run, goods).await?;
+    let priors = prior_decisions::<Sqlite>(&mut tx, Backend::Sqlite, run, goods).await?;
     chunk.apply_priors(&priors);
     let at = now();
     insert_dets_sqlite(&mut tx, run, &chunk).await?;
@@ -185,7 +185,7 @@ pub(crate) async fn write_goods_in(
         .transpose()?;
     check_running(run, status)?;
     let mut chunk = Chunk::assemble(goods, rows)?;
-    let priors = prior_decisions(tx, backend, run, goods).await?;
+    let priors = prior_decisions::<sqlx::Any>(&mut **tx, backend, run, goods).await?;
     chunk.apply_priors(&priors);
     let at = now();
     // Multi-row INSERTs: far fewer round trips than one statement per row (see docs/store.md).
@@ -672,55 +672,36 @@ fn record_prior<'g>(out: &mut Priors<'g>, goods: &[GoodResult<'g>], row: (String
 
 /// The latest review decision (accepted, dismissed, waived) of earlier runs per (batch, good,
 /// fingerprint) for the goods of a chunk: one query per 500 goods, none when nothing was ever decided.
-async fn prior_decisions<'g>(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+/// On either connection (the `Any` pool's, the native SQLite writer's), inside the caller's transaction.
+async fn prior_decisions<'g, DB>(
+    conn: &mut DB::Connection,
     backend: Backend,
     run: &str,
     goods: &[GoodResult<'g>],
-) -> Result<Priors<'g>, StoreError> {
+) -> Result<Priors<'g>, StoreError>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> String: sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'i> &'i str: sqlx::ColumnIndex<DB::Row>,
+{
     let mut out = Priors::new();
-    let any = sqlx::query("SELECT 1 AS one FROM findings WHERE status IN ('accepted', 'dismissed', 'waived') LIMIT 1")
-        .fetch_optional(&mut **tx)
+    let any = sqlx::query::<DB>("SELECT id FROM findings WHERE status IN ('accepted', 'dismissed', 'waived') LIMIT 1")
+        .fetch_optional(&mut *conn)
         .await?;
     if any.is_none() || goods.is_empty() {
         return Ok(out);
     }
     for part in chunk_goods(goods).chunks(500) {
         let sql = priors_sql(backend, part.len());
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query::<DB>(&sql);
         for g in part {
             q = q.bind(*g);
         }
         q = q.bind(run);
-        for r in q.fetch_all(&mut **tx).await? {
-            record_prior(&mut out, goods, prior_row(&r)?);
-        }
-    }
-    Ok(out)
-}
-
-/// [`prior_decisions`] on the native SQLite connection.
-async fn prior_decisions_sqlite<'g>(
-    tx: &mut sqlx::Transaction<'static, Sqlite>,
-    run: &str,
-    goods: &[GoodResult<'g>],
-) -> Result<Priors<'g>, StoreError> {
-    let mut out = Priors::new();
-    let any: Option<i64> =
-        sqlx::query_scalar("SELECT 1 AS one FROM findings WHERE status IN ('accepted', 'dismissed', 'waived') LIMIT 1")
-            .fetch_optional(&mut **tx)
-            .await?;
-    if any.is_none() || goods.is_empty() {
-        return Ok(out);
-    }
-    for part in chunk_goods(goods).chunks(500) {
-        let sql = priors_sql(Backend::Sqlite, part.len());
-        let mut q = sqlx::query(&sql);
-        for g in part {
-            q = q.bind(*g);
-        }
-        q = q.bind(run);
-        for r in q.fetch_all(&mut **tx).await? {
+        for r in q.fetch_all(&mut *conn).await? {
             record_prior(&mut out, goods, prior_row(&r)?);
         }
     }
