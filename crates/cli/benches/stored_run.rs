@@ -7,7 +7,8 @@
 //!   `OA_BENCH_PG=postgres://...`, the same run into PostgreSQL. Prints wall, CPU, peak RSS and the
 //!   stored/engine ratio. Sizes: `OA_BENCH_GOODS`, `OA_BENCH_LINES`, `OA_BENCH_EVENTS` (full size under
 //!   `cargo bench`: 100,000 x 50 with 1,000,000 events; a small smoke size otherwise);
-//!   `OA_BENCH_BATCH=FILE` uses an existing batch instead.
+//!   `OA_BENCH_BATCH=FILE` uses an existing batch instead. `OA_BENCH_SCENARIO=FILE` then re-audits the
+//!   stored run under that scenario (`origin-audit scenario run`) and compares it with the engine.
 //! - `OA_BENCH_CASE=peer`: the side-by-side workload with originshift 0.3.0 (benches/peer, see
 //!   docs/performance.md): 200 and 2,000 goods through `origin-audit run` and, with
 //!   `OA_BENCH_PEER=PATH/originshift`, through the peer; per-good throughput end to end and per added good.
@@ -145,6 +146,22 @@ fn main() {
         (batch.display().to_string(), dir.join("report.json").display().to_string(), db.display().to_string());
     let sqlite = cli(&["--db", &db_s, "run", &batch_s, "--out", &report_s, "-q"], &dir.join("sqlite.log"));
     println!("load average after the stored run: {}", loadavg());
+    // The stored run re-audited under a scenario from what the store holds (issue 15 item 2).
+    let scenario = std::env::var("OA_BENCH_SCENARIO").ok().map(|file| {
+        let log = std::fs::read_to_string(dir.join("sqlite.log")).unwrap();
+        let run = log
+            .split_once("(run ")
+            .and_then(|(_, rest)| rest.split([',', ' ']).next())
+            .expect("the stored run's id in its -v log")
+            .to_string();
+        let out = dir.join("scenario.json").display().to_string();
+        let f = cli(
+            &["--db", &db_s, "scenario", "run", &file, "--run", &run, "--format", "json", "--out", &out],
+            &dir.join("scenario.log"),
+        );
+        println!("load average after the scenario run: {}", loadavg());
+        f
+    });
     let pg = std::env::var("OA_BENCH_PG").ok().map(|url| {
         let f = cli(&["--db", &url, "run", &batch_s, "--out", &report_s, "-q"], &dir.join("postgres.log"));
         println!("load average after the PostgreSQL run: {}", loadavg());
@@ -155,6 +172,14 @@ fn main() {
     print("origin-audit run (SQLite)", &sqlite);
     if let Some(pg) = &pg {
         print("origin-audit run (PostgreSQL)", pg);
+    }
+    if let Some(sc) = &scenario {
+        print("origin-audit scenario run", sc);
+        println!(
+            "  scenario run / engine: {:.2}x wall, {:.2}x CPU (target 1.5x)",
+            sc.wall.as_secs_f64() / engine.wall.as_secs_f64(),
+            sc.cpu / engine.cpu.max(1e-9)
+        );
     }
     println!(
         "  stored run / engine: {:.2}x wall, {:.2}x CPU (target 1.3x wall)",

@@ -213,6 +213,7 @@ async fn run(store: &Store, cmd: &ScenarioCommand, out: &mut dyn Write) -> Resul
                 Err(d) => return Err(Failure::Usage(rendered(&d))),
             };
             let actor = actor.clone().unwrap_or_else(current_user);
+            let begun = std::time::Instant::now();
             let mut impacts = Vec::new();
             for r in runs {
                 let base = store.resolve_id(IdKind::Run, r).await?;
@@ -226,6 +227,11 @@ async fn run(store: &Store, cmd: &ScenarioCommand, out: &mut dyn Write) -> Resul
                 impacts.push(impact(row, goods, duties.as_ref(), volumes.as_ref()));
             }
             write_impacts(&impacts, o, out)?;
+            origin_engine::run::log_phase(
+                "run",
+                begun.elapsed(),
+                format_args!("in all{}", crate::progress::process_usage()),
+            );
             Ok(exit::OK)
         }
     }
