@@ -74,6 +74,8 @@ async fn an_uploaded_batch_cannot_read_a_server_file() {
         let message = a.json()["error"].as_str().unwrap().to_string();
         assert!(message.contains("is not a path inside the batch's directory"), "{message}");
         assert!(message.contains("batch.yaml:15:"), "named as uploaded, on its line: {message}");
+        // Shown as `batch check` shows it: the line of the uploaded batch under the location.
+        assert!(message.contains("\n15 |   bom_files: [\""), "with the line itself: {message}");
         // The message may quote what the batch wrote (which is under /tmp when the repository is), but
         // never the server's own temporary upload directory.
         let own_words_out = message.replace(entry, "ENTRY");
