@@ -4,20 +4,23 @@
 use std::io::Write;
 use std::path::Path;
 
-use origin_engine::input::{FileScope, GoodInput, load_batch_in, resolve_kinds};
+use origin_core::diag::{Severity, Sources};
+use origin_engine::input::{FileScope, GoodInput, HeaderError, load_batch_in, render_errors, resolve_kinds};
 use origin_rules::PackSource;
 
 use crate::exit;
 
-/// `batch check FILE`: every input problem with file, line and field; exit 1 when any. Kinds are
-/// checked against the vocabulary of the rule pack `pack`, as `run` checks them. BOM files are read
-/// only in `scope` (the batch's directory unless `--allow-outside`).
+/// `batch check FILE`: every input problem with file, line, column and field, and the line itself
+/// (the batch file's, or the BOM CSV file's); exit 1 when any. Kinds are checked against the vocabulary
+/// of the rule pack `pack`, as `run` checks them. BOM files are read only in `scope` (the batch's
+/// directory unless `--allow-outside`).
 pub fn check(path: &Path, pack: &PackSource, scope: FileScope, out: &mut dyn Write) -> std::io::Result<i32> {
     let Some(rules) = crate::rules_cmd::load_valid(pack, out)? else { return Ok(exit::INVALID) };
+    let mut sources = Sources::new();
     let mut batch = match load_batch_in(path, scope) {
         Ok(b) => b,
         Err(e) => {
-            write!(out, "{e}")?;
+            write!(out, "{}", header_error(&e, &mut sources))?;
             return Ok(exit::INVALID);
         }
     };
@@ -26,26 +29,28 @@ pub fn check(path: &Path, pack: &PackSource, scope: FileScope, out: &mut dyn Wri
     for g in &batch.goods {
         if let GoodInput::Invalid { id, errors } = g {
             writeln!(out, "good `{id}` cannot be audited:")?;
-            for e in errors {
-                writeln!(out, "  {e}")?;
+            let context = format!("good `{id}`");
+            for e in render_errors(errors, Severity::Error, Some(&context), &mut sources) {
+                writeln!(out, "{e}")?;
                 problems += 1;
             }
         }
     }
     for errs in batch.bad_certifications.values() {
-        for e in errs {
-            writeln!(out, "supplier certification: {e}")?;
+        for e in render_errors(errs, Severity::Error, Some("supplier certification"), &mut sources) {
+            writeln!(out, "{e}")?;
             problems += 1;
         }
     }
-    for w in &batch.warnings {
-        writeln!(out, "warning: {w}")?;
+    for w in render_errors(&batch.warnings, Severity::Warning, None, &mut sources) {
+        writeln!(out, "{w}")?;
         problems += 1;
     }
     // The provenance graph is built here as `run` builds it: each error blocks the goods whose lots it
     // touches, so it is a problem of the batch, located.
     if let Some(p) = &batch.provenance {
-        for e in origin_engine::provenance::check(&batch.file, p) {
+        let errors = origin_engine::provenance::check(&batch.file, p);
+        for e in render_errors(&errors, Severity::Error, None, &mut sources) {
             writeln!(out, "{e}")?;
             problems += 1;
         }
@@ -66,6 +71,11 @@ pub fn check(path: &Path, pack: &PackSource, scope: FileScope, out: &mut dyn Wri
         if problems == 1 { "" } else { "s" }
     )?;
     Ok(if problems == 0 { exit::OK } else { exit::INVALID })
+}
+
+/// A batch that cannot be audited, for people: what it means, then each error with its source line.
+pub fn header_error(e: &HeaderError, sources: &mut Sources) -> String {
+    e.render(sources)
 }
 
 /// `batch schema`: the JSON Schema of the batch file.

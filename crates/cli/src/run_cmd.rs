@@ -163,9 +163,13 @@ pub async fn run_command_in(
                 )?;
                 Ok(exit::OK)
             }
+            Err(RunnerError::NotStarted(RunError::Header(e))) => {
+                write!(err, "{}", crate::batch_cmd::header_error(&e, &mut origin_core::diag::Sources::new()))?;
+                Ok(exit::INVALID)
+            }
             Err(e) => {
                 writeln!(err, "error: {e}")?;
-                Ok(if matches!(e, RunnerError::NotStarted(RunError::Header(_))) { exit::INVALID } else { exit::USAGE })
+                Ok(exit::USAGE)
             }
         };
     }
@@ -205,7 +209,7 @@ pub async fn run_command_in(
     let stored = match result {
         Ok(r) => r,
         Err(RunnerError::NotStarted(RunError::Header(e))) => {
-            writeln!(err, "error: {e}")?;
+            write!(err, "{}", crate::batch_cmd::header_error(&e, &mut origin_core::diag::Sources::new()))?;
             return Ok(exit::INVALID);
         }
         Err(RunnerError::Stopped { run, source: SinkRunError::Run(RunError::Cancelled) }) => {

@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use origin_engine::input::render_errors;
 use origin_graph::{CorridorPolicy, LotIx, ProvenanceGraph, ProvenanceInput, Trace, TransformationPolicy, render};
 
 /// Output format of `trace`.
@@ -46,13 +47,10 @@ pub fn read_provenance(path: &Path) -> anyhow::Result<ProvenanceInput> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read provenance file `{}`", path.display()))?;
     let json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let is_batch = if json {
-        serde_json::from_str::<serde_json::Value>(&text).ok().is_some_and(|v| v.get("batch").is_some())
-    } else {
-        serde_yaml::from_str::<serde_yaml::Value>(&text).ok().is_some_and(|v| v.get("batch").is_some())
-    };
-    if is_batch {
-        let batch = origin_engine::input::load_batch(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if batch_text(&text, json) {
+        let batch = origin_engine::input::load_batch(path).map_err(|e| {
+            anyhow::anyhow!("{}", crate::batch_cmd::header_error(&e, &mut origin_core::diag::Sources::new()))
+        })?;
         return batch.provenance.with_context(|| {
             format!("batch `{}` has no `provenance:` section to trace\n  help: add sites, lots, shipments and transformations (docs/provenance-format.md)", path.display())
         });
@@ -65,13 +63,35 @@ pub fn read_provenance(path: &Path) -> anyhow::Result<ProvenanceInput> {
     Ok(input)
 }
 
+/// Whether `text` is a batch file (it has a `batch:` header) rather than a provenance file.
+fn batch_text(text: &str, json: bool) -> bool {
+    if json {
+        serde_json::from_str::<serde_json::Value>(text).ok().is_some_and(|v| v.get("batch").is_some())
+    } else {
+        serde_yaml::from_str::<serde_yaml::Value>(text).ok().is_some_and(|v| v.get("batch").is_some())
+    }
+}
+
+/// Whether the file at `path` is a batch file.
+fn is_batch(path: &Path) -> bool {
+    let json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    std::fs::read_to_string(path).is_ok_and(|t| batch_text(&t, json))
+}
+
 /// Runs `trace`; returns the exit code.
 pub fn run(args: &TraceArgs, policy: &TransformationPolicy, corridors: &CorridorPolicy) -> anyhow::Result<i32> {
     let input = read_provenance(&args.provenance)?;
     let graph = match ProvenanceGraph::build(&input) {
         Ok(g) => g,
         Err(errors) => {
-            eprint!("{errors}");
+            // Located in the file read, with its lines: under `provenance.` in a batch file.
+            let prefix = if is_batch(&args.provenance) { "provenance." } else { "" };
+            let located = origin_engine::provenance::check_in(&args.provenance, &input, prefix);
+            let n = errors.0.len();
+            eprintln!("the provenance input has {n} error{}:\n", if n == 1 { "" } else { "s" });
+            let mut sources = origin_core::diag::Sources::new();
+            let shown = render_errors(&located, origin_core::diag::Severity::Error, None, &mut sources);
+            eprint!("{}", shown.join("\n"));
             return Ok(2);
         }
     };

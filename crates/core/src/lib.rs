@@ -1,8 +1,10 @@
-//! Vocabulary types every origin-audit layer shares: [`HsCode`], [`Country`], [`Money`], [`Percent`].
+//! Vocabulary types every origin-audit layer shares: [`HsCode`], [`Country`], [`Money`], [`Percent`],
+//! and the one located diagnostic of every input file ([`diag::Located`]).
 //!
 //! No IO and no format knowledge beyond `serde`: the rules, graph and engine crates build on these.
 
 mod country;
+pub mod diag;
 mod hs;
 mod money;
 pub mod schema;

@@ -72,9 +72,15 @@ const PRUNE_ROUNDS: usize = 4;
 
 /// Every build error of a batch's provenance, located in `file` (for `batch check`).
 pub fn check(file: &Path, input: &ProvenanceInput) -> Vec<InputError> {
+    check_in(file, input, "provenance.")
+}
+
+/// [`check`] for provenance read from `file` under `prefix`: `provenance.` in a batch file, nothing in a
+/// provenance file of its own (`trace`).
+pub fn check_in(file: &Path, input: &ProvenanceInput, prefix: &str) -> Vec<InputError> {
     match ProvenanceGraph::build(input) {
         Ok(_) => Vec::new(),
-        Err(e) => locate(file, input, &e.0),
+        Err(e) => locate(file, input, &e.0, prefix),
     }
 }
 
@@ -99,7 +105,7 @@ pub fn lot_facts(rules: &RuleSet, file: &Path, input: &ProvenanceInput, wanted: 
             .iter()
             .map(|e| BuildError { path: e.path.as_deref().map(|p| original_path(input, &current, p)), ..e.clone() })
             .collect();
-        out.errors.extend(locate(file, input, &in_file));
+        out.errors.extend(locate(file, input, &in_file, "provenance."));
         let touched = touched_lots(input, &current, &errors);
         for (k, lots) in touched.into_iter().enumerate() {
             for lot in lots {
@@ -149,39 +155,42 @@ fn original_path(original: &ProvenanceInput, current: &ProvenanceInput, path: &s
 
 /// The record a located error points at, as a path under `provenance`: its own path, else the first
 /// record its ids name (a transformation or shipment before a lot before a site).
-fn record_path(input: &ProvenanceInput, e: &BuildError) -> String {
+fn record_path(input: &ProvenanceInput, e: &BuildError, prefix: &str) -> String {
     if let Some(p) = &e.path {
-        return format!("provenance.{p}");
+        return format!("{prefix}{p}");
     }
     for id in &e.ids {
         if let Some(k) = input.transformations.iter().position(|t| &t.id == id) {
-            return format!("provenance.transformations[{k}]");
+            return format!("{prefix}transformations[{k}]");
         }
         if let Some(k) = input.shipments.iter().position(|t| &t.id == id) {
-            return format!("provenance.shipments[{k}]");
+            return format!("{prefix}shipments[{k}]");
         }
     }
     for id in &e.ids {
         if let Some(k) = input.lots.iter().position(|t| &t.id == id) {
-            return format!("provenance.lots[{k}]");
+            return format!("{prefix}lots[{k}]");
         }
         if let Some(k) = input.sites.iter().position(|t| &t.id == id) {
-            return format!("provenance.sites[{k}]");
+            return format!("{prefix}sites[{k}]");
         }
     }
-    "provenance".to_string()
+    prefix.trim_end_matches('.').to_string()
 }
 
 /// Build errors as input errors: file, line (when the file can be read again) and field.
-fn locate(file: &Path, input: &ProvenanceInput, errors: &[BuildError]) -> Vec<InputError> {
+fn locate(file: &Path, input: &ProvenanceInput, errors: &[BuildError], prefix: &str) -> Vec<InputError> {
     let index = std::fs::read_to_string(file).ok().and_then(|t| PathIndex::build(&t).ok());
     errors
         .iter()
         .map(|e| {
-            let field = record_path(input, e);
+            let field = record_path(input, e, prefix);
+            let pos = index.as_ref().and_then(|ix| ix.find(&field));
             InputError {
+                code: e.kind.code(),
                 file: file.to_path_buf(),
-                line: index.as_ref().and_then(|ix| ix.find(&field)).map(|p| p.line),
+                line: pos.map(|p| p.line),
+                column: pos.map(|p| p.column),
                 message: format!("provenance: {}", e.message),
                 help: e.help.clone(),
                 field,

@@ -3,22 +3,17 @@
 //! Conventions (from cedar's error style guide): messages are lowercase, user values are in backticks,
 //! and a `help` line says how to fix the problem.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use origin_core::diag::Located;
 
 use serde::Serialize;
 
 use crate::locate::Position;
 
-/// Error or warning.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// The pack cannot be used.
-    Error,
-    /// The pack is legal but suspect.
-    Warning,
-}
+pub use origin_core::diag::Severity;
 
 /// One problem in a rule pack.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -98,41 +93,22 @@ impl Diagnostic {
 
     /// Renders with the file's text already at hand.
     pub fn render_with(&self, source: Option<&str>, pack_dir: &Path) -> String {
-        let mut out = String::new();
-        let sev = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        let _ = writeln!(out, "{sev}[{}]: {}", self.code, self.message);
-        let shown = pack_dir.join(&self.file);
-        let mut loc = shown.display().to_string();
-        if let (Some(l), Some(c)) = (self.line, self.column) {
-            let _ = write!(loc, ":{l}:{c}");
-        }
-        let mut ctx = Vec::new();
-        if !self.path.is_empty() {
-            ctx.push(format!("at `{}`", self.path));
+        self.located(pack_dir).with_source(source.map(|s| Arc::new(s.to_string()))).underline_value().render()
+    }
+
+    /// The diagnostic as the one located type every input shares, its file under `pack_dir`; every
+    /// field is kept (the YAML path is the field, the rule's HS key the context).
+    pub fn located(&self, pack_dir: &Path) -> Located {
+        let mut d = Located::new(self.severity, self.code, pack_dir.join(&self.file), self.message.clone())
+            .at(self.line, self.column)
+            .field(self.path.clone());
+        if let Some(h) = &self.help {
+            d = d.help(h.clone());
         }
         if let Some(hs) = &self.hs {
-            ctx.push(format!("rule for `{hs}`"));
+            d = d.context(format!("rule for `{hs}`"));
         }
-        if ctx.is_empty() {
-            let _ = writeln!(out, "  --> {loc}");
-        } else {
-            let _ = writeln!(out, "  --> {loc} ({})", ctx.join(", "));
-        }
-        if let (Some(src), Some(l), Some(c)) = (source, self.line, self.column)
-            && let Some(text) = src.lines().nth(l.saturating_sub(1))
-        {
-            let w = l.to_string().len();
-            let _ = writeln!(out, "{:w$} |", "");
-            let _ = writeln!(out, "{l} | {text}");
-            let _ = writeln!(out, "{:w$} | {:>c$}", "", "^");
-        }
-        if let Some(h) = &self.help {
-            let _ = writeln!(out, "  = help: {h}");
-        }
-        out
+        d
     }
 }
 

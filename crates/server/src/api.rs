@@ -255,7 +255,14 @@ pub async fn run_uploads(s: &AppState, caller: &Caller, mut form: Multipart) -> 
         runner::start(s.store(), &req, progress, &mut origin_engine::sink::Discard).await.map_err(|e| match e {
             // A reader that stopped (a bug) is a 500 with a log reference, never its text in a 422.
             RunnerError::NotStarted(RunError::Internal(detail)) => AppError::internal(detail),
-            // Files are named as uploaded: the temporary directory is the server's business.
+            // Files are named as uploaded: the temporary directory is the server's business. A bad
+            // header is shown as the command line shows it, each error with its line of the upload.
+            RunnerError::NotStarted(RunError::Header(h)) => AppError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                h.render(&mut origin_core::diag::Sources::new())
+                    .trim_end()
+                    .replace(&format!("{}{}", dir.path().display(), std::path::MAIN_SEPARATOR), ""),
+            ),
             RunnerError::NotStarted(e) => AppError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 e.to_string().replace(&format!("{}{}", dir.path().display(), std::path::MAIN_SEPARATOR), ""),

@@ -122,8 +122,11 @@ pub fn page(title: &str, caller: Option<&Caller>, body: &str) -> String {
 /// An error as a page with its status.
 pub fn error_page(e: &AppError, caller: Option<&Caller>) -> Response {
     let title = e.status.canonical_reason().unwrap_or("Error");
+    // A located diagnostic (`--> file:line:column` and its source line) keeps its columns: the caret
+    // stands under the value only in a fixed-width font.
+    let tag = if e.message.contains("\n  --> ") { "pre" } else { "div" };
     let body = format!(
-        "<h1>{} {}</h1><div class=\"error\" id=\"error\">{}</div><p><a href=\"/queue\">Back to the review queue</a></p>",
+        "<h1>{} {}</h1><{tag} class=\"error\" id=\"error\">{}</{tag}><p><a href=\"/queue\">Back to the review queue</a></p>",
         e.status.as_u16(),
         esc(title),
         esc(&e.text())

@@ -74,12 +74,19 @@ async fn an_uploaded_batch_cannot_read_a_server_file() {
         let message = a.json()["error"].as_str().unwrap().to_string();
         assert!(message.contains("is not a path inside the batch's directory"), "{message}");
         assert!(message.contains("batch.yaml:15:"), "named as uploaded, on its line: {message}");
+        // Shown as `batch check` shows it: the line of the uploaded batch under the location.
+        assert!(message.contains("\n15 |   bom_files: [\""), "with the line itself: {message}");
         // The message may quote what the batch wrote (which is under /tmp when the repository is), but
         // never the server's own temporary upload directory.
         let own_words_out = message.replace(entry, "ENTRY");
         let tmp = std::env::temp_dir().display().to_string();
         assert!(!own_words_out.contains(tmp.trim_end_matches('/')), "no temporary path: {message}");
-        messages.push(own_words_out);
+        // The underline spans the entry as written (its length is the client's own), not the file.
+        let mut shown = own_words_out;
+        while shown.contains("^^") {
+            shown = shown.replace("^^", "^");
+        }
+        messages.push(shown);
     }
     assert_eq!(messages[1], messages[2], "a present and a missing file get the same answer");
     assert_eq!(fx.store().runs().await.unwrap().len(), before, "nothing stored");

@@ -46,6 +46,8 @@ pub(super) fn attach(
 ) -> Result<Vec<InputError>, Vec<InputError>> {
     let fatal = |message: String, help: &str| {
         vec![InputError {
+            code: "bom-input",
+            column: None,
             file: path.to_path_buf(),
             line: None,
             field: field.to_string(),
@@ -87,6 +89,8 @@ pub(super) fn attach(
         // Two columns of one name: which one holds the value is a guess, so neither is taken.
         if let Some(first) = col.insert(name.clone(), i) {
             return Err(vec![InputError {
+                code: "bom-input",
+                column: None,
                 file: path.to_path_buf(),
                 line: Some(1),
                 field: name.clone(),
@@ -99,6 +103,8 @@ pub(super) fn attach(
         .iter()
         .filter(|(name, _)| !BOM_COLUMNS.contains(&name.as_str()))
         .map(|(name, i)| InputError {
+            code: "bom-input",
+            column: None,
             file: path.to_path_buf(),
             line: Some(1),
             field: name.clone(),
@@ -129,6 +135,8 @@ pub(super) fn attach(
         let mut errs = Vec::new();
         let mut err = |column: &str, message: String, help: &str| {
             errs.push(InputError {
+                code: "bom-input",
+                column: None,
                 file: path.to_path_buf(),
                 line: Some(row_no),
                 field: column.to_string(),

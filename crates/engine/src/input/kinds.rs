@@ -117,8 +117,10 @@ fn resolve_one(
     }
     help.push_str("; the declared kinds and their spellings are in the rule pack's kinds.yaml");
     errors.push(InputError {
+        code: "undeclared-kind",
         file,
         line,
+        column: None,
         field,
         message: format!("kind `{written}` is not declared in the rule pack"),
         help,

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+use origin_core::diag::{Located, Severity, Sources};
 use origin_core::{Country, Currency, Decimal, HsCode};
 use origin_graph::ProvenanceInput;
 use origin_rules::locate::PathIndex;
@@ -35,11 +36,20 @@ fn split_good(mut g: RawGood) -> (RawGood, Vec<RawMaterialIn<'static>>) {
 /// A problem in the batch input, located.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InputError {
+    /// Stable code of the kind of problem, printed as `error[code]` (`batch-input`, `bom-input`,
+    /// `malformed-batch`, `duplicate-id`, `undeclared-kind`, `provenance-dangling-id`, ...). Not part of
+    /// the serialized shape.
+    #[serde(skip)]
+    pub code: &'static str,
     /// The file.
     pub file: PathBuf,
     /// Line (YAML/JSON) or row (CSV/XLSX, 1 = header row).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
+    /// Column (YAML/JSON, from 1), where the path index knows it. CSV columns are found when the
+    /// diagnostic is rendered ([`InputError::located`]), from the header row and the row's text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
     /// The field: a path such as `goods[3].materials[2].hs`, or a CSV column.
     pub field: String,
     /// What is wrong.
@@ -58,6 +68,122 @@ impl fmt::Display for InputError {
     }
 }
 
+impl InputError {
+    /// The error as the one located diagnostic every input shares, with `severity`; every field is
+    /// kept. With the file's `source` text the snippet is shown, and a column not known yet is found:
+    /// in a CSV file, the cell of the column named by `field` (from the header row); in YAML/JSON, the
+    /// value of the field's last key on its line.
+    pub fn located(&self, severity: Severity, source: Option<Arc<String>>) -> Located {
+        let mut d = Located::new(severity, self.code, self.file.clone(), self.message.clone())
+            .at(self.line, self.column)
+            .field(self.field.clone())
+            .help(self.help.clone())
+            .with_source(source);
+        if d.column.is_some() {
+            return d.underline_value();
+        }
+        if let (Some(row), Some(text)) = (self.line, d.source.clone()) {
+            let csv = self.file.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+            let found = if csv { csv_cell(&text, row, &self.field) } else { key_value(&text, row, &self.field) };
+            if let Some((column, width)) = found {
+                d.column = Some(column);
+                d.width = width;
+            }
+        }
+        d
+    }
+}
+
+/// Renders input errors for people, each with its source line (each file read once by `sources`).
+pub fn render_errors<'a>(
+    errors: impl IntoIterator<Item = &'a InputError>,
+    severity: Severity,
+    context: Option<&str>,
+    sources: &mut Sources,
+) -> Vec<String> {
+    errors
+        .into_iter()
+        .map(|e| {
+            let text = if e.line.is_some() { sources.text(&e.file) } else { None };
+            let mut d = e.located(severity, text);
+            if let Some(c) = context {
+                d = d.context(c);
+            }
+            d.render()
+        })
+        .collect()
+}
+
+/// Line `n` (from 1) of `text`.
+fn nth_line(text: &str, n: usize) -> Option<&str> {
+    let line = text.lines().nth(n.checked_sub(1)?)?;
+    Some(line.strip_suffix('\r').unwrap_or(line))
+}
+
+/// Cells of one CSV line: the character column (from 1) where each starts and its width in
+/// characters. Quoted cells are read as written (a cell spanning lines is cut at the line's end).
+fn csv_cells(line: &str) -> Vec<(usize, usize)> {
+    let mut cells = Vec::new();
+    let (mut start, mut width, mut quoted) = (1, 0, false);
+    for (i, c) in line.chars().enumerate() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                width += 1;
+            }
+            ',' if !quoted => {
+                cells.push((start, width));
+                start = i + 2;
+                width = 0;
+            }
+            _ => width += 1,
+        }
+    }
+    cells.push((start, width));
+    cells
+}
+
+/// The column and width of the cell of `column` (a header name, matched as the reader matches it) on
+/// row `row` of a CSV text.
+fn csv_cell(text: &str, row: usize, column: &str) -> Option<(usize, usize)> {
+    let header = nth_line(text, 1)?;
+    let header = header.strip_prefix('\u{feff}').unwrap_or(header);
+    let names: Vec<String> =
+        header.split(',').map(|h| h.trim().trim_matches('"').trim().to_ascii_lowercase().replace(' ', "_")).collect();
+    let want = column.trim().to_ascii_lowercase().replace(' ', "_");
+    let k = names.iter().position(|n| *n == want)?;
+    let (start, width) = *csv_cells(nth_line(text, row)?).get(k)?;
+    Some((start, width.max(1)))
+}
+
+/// The column and width of the value of the last key of `field` (`goods[0].materials[1].hs` -> `hs`)
+/// on line `line` of a YAML or JSON text; for a path ending in an index, the first character after
+/// the list item's dash.
+fn key_value(text: &str, line: usize, field: &str) -> Option<(usize, usize)> {
+    let l = nth_line(text, line)?;
+    let last = field.rsplit('.').next().unwrap_or(field);
+    let key = last.split('[').next().unwrap_or(last);
+    let at = |byte: usize| l[..byte].chars().count();
+    if !key.is_empty() && !last.ends_with(']') {
+        for pat in [format!("\"{key}\""), key.to_string()] {
+            let mut from = 0;
+            while let Some(i) = l[from..].find(&pat) {
+                let b = from + i;
+                let before_ok = b == 0 || !l[..b].ends_with(|c: char| c.is_alphanumeric() || c == '_');
+                let after = l[b + pat.len()..].trim_start();
+                if before_ok && after.starts_with(':') {
+                    let value = after[1..].trim_start();
+                    let col = at(l.len() - value.len()) + 1;
+                    return Some((col, origin_core::diag::value_width(l, col)));
+                }
+                from = b + pat.len();
+            }
+        }
+    }
+    let first = l.chars().position(|c| !c.is_whitespace() && c != '-')?;
+    Some((first + 1, 1))
+}
+
 /// A batch that cannot be audited at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeaderError(pub Vec<InputError>);
@@ -73,6 +199,16 @@ impl fmt::Display for HeaderError {
 }
 
 impl std::error::Error for HeaderError {}
+
+impl HeaderError {
+    /// For people (the commands, the server's 422 and the runs page): what it means, then each error
+    /// with its source line. [`fmt::Display`] stays the one-line-per-error form.
+    pub fn render(&self, sources: &mut Sources) -> String {
+        let mut out = String::from("the batch cannot be audited; nothing was written:\n\n");
+        out.push_str(&render_errors(&self.0, Severity::Error, None, sources).join("\n"));
+        out
+    }
+}
 
 /// The batch header, checked.
 #[derive(Debug, Clone)]
@@ -428,8 +564,10 @@ pub fn load_batch(path: &Path) -> Result<Batch, HeaderError> {
 pub fn load_batch_in(path: &Path, scope: FileScope) -> Result<Batch, HeaderError> {
     let fail = |field: &str, message: String, help: &str| {
         HeaderError(vec![InputError {
+            code: "unreadable-file",
             file: path.to_path_buf(),
             line: None,
+            column: None,
             field: field.to_string(),
             message,
             help: help.to_string(),
@@ -491,8 +629,10 @@ fn parse_text(path: &Path, text: &str, scope: FileScope) -> Result<Batch, Header
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let index = PathIndex::build(text).map_err(|e| {
         HeaderError(vec![InputError {
+            code: "malformed-batch",
             file: path.to_path_buf(),
             line: Some(e.position.line),
+            column: Some(e.position.column),
             field: String::new(),
             message: format!("malformed YAML/JSON: {}", e.message),
             help: "check the indentation, brackets and quoting on this line".into(),
@@ -500,8 +640,10 @@ fn parse_text(path: &Path, text: &str, scope: FileScope) -> Result<Batch, Header
     })?;
     let value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
         HeaderError(vec![InputError {
+            code: "malformed-batch",
             file: path.to_path_buf(),
             line: e.location().map(|l| l.line()),
+            column: e.location().map(|l| l.column()),
             field: String::new(),
             message: format!("malformed YAML/JSON: {e}"),
             help: "check the indentation, brackets and quoting on this line".into(),
@@ -690,13 +832,15 @@ pub fn check_distinct_batch_ids(batches: &[Batch]) -> Result<(), HeaderError> {
     let mut errs = Vec::new();
     for b in batches {
         if let Some(first) = seen.insert(&b.header.id, &b.file) {
-            let line = std::fs::read_to_string(&b.file)
+            let pos = std::fs::read_to_string(&b.file)
                 .ok()
                 .and_then(|t| PathIndex::build(&t).ok())
-                .and_then(|ix| ix.find("batch.id").map(|p| p.line));
+                .and_then(|ix| ix.find("batch.id"));
             errs.push(InputError {
+                code: "duplicate-id",
                 file: b.file.clone(),
-                line,
+                line: pos.map(|p| p.line),
+                column: pos.map(|p| p.column),
                 field: "batch.id".into(),
                 message: format!("batch id `{}` is also the id of `{}` in this run", b.header.id, first.display()),
                 help: "give every batch its own id (or run the files separately)".into(),
@@ -743,8 +887,10 @@ fn finish(
             && !good.wholly_obtained
         {
             let e = InputError {
+                code: "batch-input",
                 file: path.to_path_buf(),
                 line: id_line(i),
+                column: None,
                 field: format!("goods[{i}].materials"),
                 message: format!("good `{}` has no BOM lines and is not claimed wholly obtained", good.id),
                 help: "list its materials (under `materials` or in a BOM file), or state `wholly_obtained: true` if the producer claims it".into(),
@@ -766,8 +912,10 @@ fn finish(
         return Err(HeaderError(
             dups.into_iter()
                 .map(|(i, first)| InputError {
+                    code: "duplicate-id",
                     file: path.to_path_buf(),
                     line: id_line(i),
+                    column: None,
                     field: format!("goods[{i}].id"),
                     message: format!("good id `{}` is used twice (first as goods[{first}])", goods[i].id()),
                     help: "give every good a unique id".into(),
@@ -821,18 +969,25 @@ impl<'a> Locate<'a> {
     }
 
     fn line(&self, field: &str) -> Option<usize> {
+        self.position(field).map(|(l, _)| l)
+    }
+
+    /// The line of `field`, and its column where known.
+    fn position(&self, field: &str) -> Option<(usize, Option<usize>)> {
         match self {
-            Locate::Index(index) => index.find(field).map(|p| p.line),
+            Locate::Index(index) => index.find(field).map(|p| (p.line, Some(p.column))),
             Locate::Part { prefix, line, text, index } => {
                 let rel = field.strip_prefix(prefix).unwrap_or(field);
                 let rel = rel.strip_prefix('.').unwrap_or(rel);
                 let index = index.get_or_init(|| PathIndex::build(text).ok());
                 let found = index.as_ref().and_then(|ix| ix.find(rel).or_else(|| ix.find("")));
-                Some(found.map_or(*line, |p| line + p.line - 1))
+                // A part's first line may start mid-line in the file: its columns are those of the
+                // file only from its second line on.
+                Some(found.map_or((*line, None), |p| (line + p.line - 1, (p.line > 1).then_some(p.column))))
             }
             Locate::Top(fields) => {
                 let key = field.split(['.', '[']).next().unwrap_or(field);
-                fields.iter().find(|(k, _)| *k == key).map(|(_, l)| *l)
+                fields.iter().find(|(k, _)| *k == key).map(|(_, l)| (*l, None))
             }
         }
     }
@@ -899,15 +1054,19 @@ enum DeError {
 
 impl Cx<'_> {
     fn err(&self, field: &str, message: &str, help: &str) -> InputError {
+        let pos = self.locate.position(field);
         InputError {
+            code: "batch-input",
             file: self.file.clone(),
-            line: self.locate.line(field),
+            line: pos.map(|(l, _)| l),
+            column: pos.and_then(|(_, c)| c),
             field: field.to_string(),
             message: message.to_string(),
             help: help.to_string(),
         }
     }
 
+    #[expect(clippy::result_large_err, reason = "an error is rare and becomes a stored InputError as it is")]
     fn de<T: serde::de::DeserializeOwned>(&self, v: serde_yaml::Value, base: &str) -> Result<T, InputError> {
         serde_path_to_error::deserialize::<_, T>(v).map_err(|e| {
             let inner = e.path().to_string();
@@ -917,6 +1076,7 @@ impl Cx<'_> {
     }
 
     /// [`Cx::de`] from JSON text.
+    #[expect(clippy::result_large_err, reason = "an error is rare and becomes a stored InputError as it is")]
     fn de_json<'de, T: serde::Deserialize<'de>>(&self, text: &'de str, base: &str) -> Result<T, DeError> {
         // Plain serde_json first: tracking the path of every field costs as much again, and only an
         // error needs it. On an error the part is read again with the path tracked.
