@@ -82,7 +82,7 @@ pub(super) fn parse<R: Read>(
             goods = Some(g);
         } else {
             let mut v = Vec::new();
-            if !sc.capture(&mut v)? {
+            if !sc.capture(&mut v)? || !yaml_reads(&v) {
                 return Ok(None);
             }
             let Ok(text) = String::from_utf8(v) else { return Ok(None) };
@@ -440,6 +440,9 @@ fn read_pack(
     pack: &Pack,
     intern: &mut super::Interner,
 ) -> Option<Vec<Item>> {
+    if !yaml_reads(&pack.buf) {
+        return None;
+    }
     let text = std::str::from_utf8(&pack.buf).ok()?;
     let mut out = Vec::with_capacity(pack.items.len());
     for (k, &(start, end, line)) in pack.items.iter().enumerate() {
@@ -465,6 +468,14 @@ fn read_pack(
         out.push(item);
     }
     Some(out)
+}
+
+/// Whether the general path (YAML) reads these bytes: JSON allows in a string characters that YAML
+/// refuses ([`super::yaml_refuses`]). A file with one takes the general path, which gives the located
+/// error, so both paths answer alike. Every byte outside the captured values is whitespace, punctuation
+/// or a known key, so checking the values checks the file.
+fn yaml_reads(s: &[u8]) -> bool {
+    super::yaml_refuses(s).is_none()
 }
 
 /// Splits JSON read in chunks: whitespace, keys, and whole values (copied out), counting lines.
@@ -754,6 +765,49 @@ mod tests {
                     assert!(e.contains("batch.json:2: ``: malformed YAML/JSON"), "{t}: {e}");
                 } else {
                     assert!(e.contains("the batch has no goods"), "{t}: {e}");
+                }
+            }
+        }
+    }
+
+    /// Found by fuzzing (fuzz/regressions/batch_json/fast-path-accepts-a-del-character-in-a-string): JSON
+    /// allows DEL, the C1 controls, U+FFFE and U+FFFF inside a string, YAML refuses them, and the fast
+    /// path read a batch the general path refuses. Both refuse it now, on the character's line, in any
+    /// part; NEL (U+0085) and the characters next to the refused ones are read by both.
+    #[test]
+    fn characters_yaml_refuses_are_refused_on_both_paths() {
+        let path = Path::new("batch.json");
+        let mut buf = Vec::new();
+        let _ = write_batch(&GenSpec { goods: 3, lines: 2, seed: 1, events: 0 }, &mut buf);
+        let text = String::from_utf8(buf).unwrap_or_default();
+        let (fast, _) = both(path, &text);
+        assert!(fast.is_ok(), "{fast:?}");
+        let name = r#""name": "Autopartes"#;
+        assert!(text.contains(name) && text.contains(r#""invoice": "INV"#));
+        let line_of = |t: &str, at: &str| t[..t.find(at).unwrap_or(0)].matches('\n').count() + 1;
+        for (c, refused) in [
+            ('\u{7f}', true),
+            ('\u{80}', true),
+            ('\u{9f}', true),
+            ('\u{fffe}', true),
+            ('\u{ffff}', true),
+            ('\u{7e}', false),
+            ('\u{85}', false),
+            ('\u{a0}', false),
+            ('\u{fffd}', false),
+            ('\u{10000}', false),
+        ] {
+            // In a party's name (a part read whole) and in a good's invoice (read by the workers).
+            for at in [name, r#""invoice": "INV"#] {
+                let t = text.replacen(at, &format!("{at}{c}"), 1);
+                let (fast, general) = both(path, &t);
+                assert_eq!(fast, general, "U+{:04X} in {at}", c as u32);
+                if refused {
+                    let e = fast.err().unwrap_or_default();
+                    let want = format!("batch.json:{}:", line_of(&t, at));
+                    assert!(e.contains("control characters are not allowed") && e.contains(&want), "{e}");
+                } else {
+                    assert!(fast.is_ok(), "U+{:04X}: {fast:?}", c as u32);
                 }
             }
         }

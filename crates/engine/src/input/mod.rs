@@ -596,6 +596,16 @@ pub fn load_batch_in(path: &Path, scope: FileScope) -> Result<Batch, HeaderError
     parse_text(path, &text, scope)
 }
 
+/// The byte offset of the first character YAML refuses anywhere in a file ("control characters are not
+/// allowed") that JSON allows in a string: DEL, the C1 controls but NEL, U+FFFE and U+FFFF.
+pub(super) fn yaml_refuses(s: &[u8]) -> Option<usize> {
+    memchr::memchr3_iter(0x7F, 0xC2, 0xEF, s).find(|&i| match s[i] {
+        0x7F => true,
+        0xC2 => matches!(s.get(i + 1), Some(0x80..=0x84 | 0x86..=0x9F)),
+        _ => matches!(s.get(i + 1..i + 3), Some([0xBF, 0xBE | 0xBF])),
+    })
+}
+
 fn is_json(path: &Path) -> bool {
     path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
@@ -627,6 +637,25 @@ fn parse_text(path: &Path, text: &str, scope: FileScope) -> Result<Batch, Header
     // Editors on Windows save UTF-8 with a byte order mark; YAML would read it as content before the
     // first document ("more than one document"). It is not content: dropped, lines unchanged.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some(at) = yaml_refuses(text.as_bytes()) {
+        // libyaml names only a byte offset for these; the line and column are worked out here.
+        let before = &text[..at];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().unwrap_or_default().chars().count() + 1;
+        let c = text[at..].chars().next().unwrap_or_default() as u32;
+        return Err(HeaderError(vec![InputError {
+            code: "malformed-batch",
+            file: path.to_path_buf(),
+            line: Some(line),
+            column: Some(column),
+            field: String::new(),
+            message: format!(
+                "malformed YAML/JSON: control characters are not allowed: U+{c:04X} (YAML refuses DEL, the C1 \
+                 controls but NEL, U+FFFE and U+FFFF anywhere in a file)"
+            ),
+            help: format!("delete it, or write it as the escape \"\\u{c:04x}\" inside a double-quoted string"),
+        }]));
+    }
     let index = PathIndex::build(text).map_err(|e| {
         HeaderError(vec![InputError {
             code: "malformed-batch",
