@@ -21,6 +21,7 @@ mod facts;
 pub mod impact;
 mod inputs;
 mod log;
+mod packed;
 mod review;
 pub mod runner;
 mod runs;

@@ -417,7 +417,8 @@ async fn check_rows(
         });
     }
     // Determinations, a page at a time in key order.
-    let det_cols = "run_id, batch, good, hs, outcome, criterion, rule_id, summary, determination, digest, draft";
+    let det_cols =
+        "run_id, batch, good, hs, outcome, criterion, rule_id, summary, determination, determination_z, digest, draft";
     let mut after: Option<(String, String, String)> = None;
     loop {
         let rows = match &after {
@@ -715,7 +716,7 @@ pub(crate) async fn check_good(
         exp.feed(e, &mut problems);
     }
     exp.check_binding(from_seq, &mut problems);
-    let det = sqlx::query("SELECT run_id, batch, good, hs, outcome, criterion, rule_id, summary, determination, digest, draft FROM determinations WHERE run_id = $1 AND batch = $2 AND good = $3")
+    let det = sqlx::query("SELECT run_id, batch, good, hs, outcome, criterion, rule_id, summary, determination, determination_z, digest, draft FROM determinations WHERE run_id = $1 AND batch = $2 AND good = $3")
         .bind(run)
         .bind(batch)
         .bind(good)

@@ -261,11 +261,22 @@ pub(crate) fn run_from_row(r: &AnyRow) -> Result<RunRow, StoreError> {
 
 const RUN_COLUMNS: &str = "id, started_at, finished_at, status, actor, engine_version, rule_pack, rules_digest, as_of, options, goods_total, goods_done, qualified, not_qualified, needs_evidence, findings, summary";
 
+/// A kept file's `content` as it was read, decompressed when its `encoding` says so (migration 0011); an
+/// encoding this build does not know is an error, never bytes passed on as they are.
+fn stored_bytes(r: &AnyRow, what: impl Fn() -> String) -> Result<Vec<u8>, StoreError> {
+    let content: Vec<u8> = r.try_get("content")?;
+    match r.try_get::<Option<String>, _>("encoding")?.as_deref() {
+        None => Ok(content),
+        Some(crate::packed::ZSTD) => crate::packed::unpack(&content, record::BLOB_PART, &what()),
+        Some(other) => Err(StoreError::Invalid(format!("{}: unknown encoding `{other}`", what()))),
+    }
+}
+
 const DETERMINATION_COLUMNS: &str =
-    "run_id, batch, good, hs, outcome, criterion, rule_id, summary, determination, digest";
+    "run_id, batch, good, hs, outcome, criterion, rule_id, summary, determination, determination_z, digest";
 
 fn determination_from_row(r: &AnyRow) -> Result<DeterminationRow, StoreError> {
-    let d: String = r.try_get("determination")?;
+    let d = crate::packed::determination_text(r)?;
     Ok(DeterminationRow {
         run_id: r.try_get("run_id")?,
         batch: r.try_get("batch")?,
@@ -359,18 +370,18 @@ impl Store {
         digest: &str,
         mut each: impl FnMut(&[u8]) -> std::io::Result<()>,
     ) -> Result<(), StoreError> {
-        let row = sqlx::query("SELECT content FROM blobs WHERE digest = $1")
+        let row = sqlx::query("SELECT content, encoding FROM blobs WHERE digest = $1")
             .bind(digest)
             .fetch_optional(&self.pool)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("no stored file with digest {digest}")))?;
-        let content: Vec<u8> = row.try_get("content")?;
+        let content = stored_bytes(&row, || format!("stored file {digest}"))?;
         if !content.is_empty() {
             return Ok(each(&content)?);
         }
         // A large file: its parts, in order (none for a file that is really empty), one read each.
         for seq in 0_i64.. {
-            let Some(part) = sqlx::query("SELECT content FROM blob_parts WHERE digest = $1 AND seq = $2")
+            let Some(part) = sqlx::query("SELECT content, encoding FROM blob_parts WHERE digest = $1 AND seq = $2")
                 .bind(digest)
                 .bind(seq)
                 .fetch_optional(&self.pool)
@@ -378,7 +389,7 @@ impl Store {
             else {
                 break;
             };
-            each(&part.try_get::<Vec<u8>, _>("content")?)?;
+            each(&stored_bytes(&part, || format!("part {seq} of stored file {digest}"))?)?;
         }
         Ok(())
     }

@@ -43,6 +43,18 @@ async fn an_input_file_larger_than_a_part_is_kept_in_parts_and_read_back_whole()
     use sqlx::Row;
     let parts = sqlx::query("SELECT COUNT(*) AS n FROM blob_parts").fetch_one(store.pool()).await.unwrap();
     assert_eq!(parts.try_get::<i64, _>("n").unwrap(), 3);
+    // Kept compressed (migration 0011), each part on its own: far fewer bytes than the file, and each
+    // part says how it is kept.
+    let kept = sqlx::query("SELECT SUM(LENGTH(content)) AS n, COUNT(*) AS z FROM blob_parts WHERE encoding = 'zstd'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(kept.try_get::<i64, _>("z").unwrap(), 3);
+    assert!(kept.try_get::<i64, _>("n").unwrap() * 10 < content.len() as i64);
+    // An encoding this build does not know is an error naming the part, never bytes passed on as they are.
+    sqlx::query("UPDATE blob_parts SET encoding = 'lz4' WHERE seq = 1").execute(store.pool()).await.unwrap();
+    let e = store.blob(&sha256_hex(&content)).await.unwrap_err().to_string();
+    assert!(e.contains("part 1 of stored file") && e.contains("unknown encoding `lz4`"), "{e}");
 }
 
 /// A batch larger than a part is digested as a stream and kept part by part from the file, never held

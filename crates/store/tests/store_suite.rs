@@ -1126,6 +1126,58 @@ async fn sessions_are_bound_in_the_log(db: String, _dir: PathBuf) {
 // ---------------------------------------------------------------------------------------------------
 // The same scenarios on both databases.
 
+/// Determinations are kept compressed (migration 0011): the text column is left empty, the log binds the
+/// JSON itself, so damaged compressed bytes are named by `log verify` like any edit; a row kept the older
+/// way (text, no compressed bytes) is read and verifies as before.
+async fn compressed_determinations(db: String, dir: PathBuf) {
+    use sqlx::Row as _;
+    let store = Store::open(&db).await.unwrap();
+    let r = run(&store, &demo_copy(&dir)).await;
+    let before = store.determination(&r.id, "demo-nl-autoparts-2026-11", "CP-HVAC-01").await.unwrap();
+    let row = sqlx::query(
+        "SELECT determination, determination_z FROM determinations WHERE run_id = $1 AND good = 'CP-HVAC-01'",
+    )
+    .bind(&r.id)
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(row.try_get::<String, _>("determination").unwrap(), "");
+    let z: Vec<u8> = row.try_get("determination_z").unwrap();
+    let text = String::from_utf8(zstd::bulk::decompress(&z, 1 << 20).unwrap()).unwrap();
+    assert!(text.len() > 4 * z.len(), "{} bytes kept as {}", text.len(), z.len());
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+        serde_json::to_value(&before.determination).unwrap()
+    );
+
+    // The compressed bytes cut short: reading says so, and `log verify` names the good's row.
+    let cp = chunk_entry_of(&store, &r.id, "CP-HVAC-01").await;
+    sql(&store, "UPDATE determinations SET determination_z = substring(determination_z, 1, 12) WHERE run_id = $1 AND good = 'CP-HVAC-01'", &[&r.id]).await;
+    let e = store.determination(&r.id, "demo-nl-autoparts-2026-11", "CP-HVAC-01").await.unwrap_err().to_string();
+    assert!(e.contains("a determination") && e.contains("damaged"), "{e}");
+    let found = problems(&store).await;
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!((found[0].0, found[0].1), (cp, "row-edited"));
+    assert!(found[0].2.contains("the determination of good `CP-HVAC-01`"), "{found:#?}");
+
+    // The row as a store from before migration 0011 keeps it: the same JSON as text, no compressed bytes.
+    sql(&store, "UPDATE determinations SET determination = $2, determination_z = NULL WHERE run_id = $1 AND good = 'CP-HVAC-01'", &[&r.id, &text]).await;
+    assert!(problems(&store).await.is_empty(), "{:#?}", problems(&store).await);
+    let after = store.determination(&r.id, "demo-nl-autoparts-2026-11", "CP-HVAC-01").await.unwrap();
+    assert_eq!(serde_json::to_value(&after).unwrap(), serde_json::to_value(&before).unwrap());
+    // Its text edited (one word of the summary inside the JSON): named, as any edit is.
+    let edited = text.replacen("needs", "lacks", 1);
+    assert_ne!(edited, text);
+    sql(
+        &store,
+        "UPDATE determinations SET determination = $2 WHERE run_id = $1 AND good = 'CP-HVAC-01'",
+        &[&r.id, &edited],
+    )
+    .await;
+    let found = problems(&store).await;
+    assert_eq!((found.len(), found[0].0), (1, cp), "{found:#?}");
+}
+
 macro_rules! scenarios {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -1172,4 +1224,5 @@ scenarios!(
     sessions_are_bound_in_the_log,
     export_package,
     what_if_scenario_runs,
+    compressed_determinations,
 );

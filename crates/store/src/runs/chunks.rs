@@ -103,7 +103,7 @@ async fn write_goods_sqlite(
 /// Inserts a part's determinations (multi-row INSERTs, `?` placeholders).
 async fn insert_dets_sqlite(tx: &mut sqlx::SqliteConnection, run: &str, part: &Chunk<'_>) -> Result<(), sqlx::Error> {
     for rows in part.dets.chunks(SQLITE_DETERMINATIONS_PER_INSERT) {
-        let sql = insert_sql(DET_INSERT, Backend::Sqlite, rows.len(), 12, &[]);
+        let sql = insert_sql(DET_INSERT, Backend::Sqlite, rows.len(), 13, &[]);
         let mut q = sqlx::query(&sql);
         for r in rows {
             q = q
@@ -115,7 +115,8 @@ async fn insert_dets_sqlite(tx: &mut sqlx::SqliteConnection, run: &str, part: &C
                 .bind(r.criterion)
                 .bind(r.rule_id)
                 .bind(r.summary)
-                .bind(r.determination)
+                .bind("")
+                .bind(r.determination_z)
                 .bind(r.digest)
                 .bind(r.draft)
                 .bind(r.lines);
@@ -190,7 +191,7 @@ pub(crate) async fn write_goods_in(
     let at = now();
     // Multi-row INSERTs: far fewer round trips than one statement per row (see docs/store.md).
     for part in chunk.dets.chunks(64) {
-        let sql = insert_sql(DET_INSERT, backend, part.len(), 12, &[]);
+        let sql = insert_sql(DET_INSERT, backend, part.len(), 13, &[]);
         let mut q = sqlx::query(&sql);
         for r in part {
             q = q
@@ -202,7 +203,8 @@ pub(crate) async fn write_goods_in(
                 .bind(r.criterion)
                 .bind(r.rule_id)
                 .bind(r.summary)
-                .bind(r.determination)
+                .bind("")
+                .bind(r.determination_z)
                 .bind(r.digest)
                 .bind(r.draft)
                 .bind(r.lines);
@@ -259,7 +261,8 @@ pub(crate) const SQLITE_FINDINGS_PER_INSERT: usize = 1000;
 /// Determination rows per multi-row INSERT on the native SQLite path.
 const SQLITE_DETERMINATIONS_PER_INSERT: usize = 500;
 
-const DET_INSERT: &str = "INSERT INTO determinations (run_id, batch, good, hs, outcome, criterion, rule_id, summary, determination, digest, draft, lines) VALUES ";
+/// `determination` is left empty: the JSON is in `determination_z` (migration 0011).
+const DET_INSERT: &str = "INSERT INTO determinations (run_id, batch, good, hs, outcome, criterion, rule_id, summary, determination, determination_z, digest, draft, lines) VALUES ";
 /// The findings INSERT: 15 bound columns, then `version` = 1.
 pub(crate) const FINDING_INSERT: &str = "INSERT INTO findings (id, run_id, batch, good, ordinal, code, severity, fingerprint, status, carried_from, finding, updated_at, hs, suppliers, supplier_key, version) VALUES ";
 /// The lot pictures INSERT (5 columns); a lot drawn by an earlier chunk of the run is kept as it is.
@@ -283,7 +286,8 @@ pub(crate) fn insert_sql(head: &str, backend: Backend, rows: usize, cols: usize,
 pub struct GoodRows {
     outcome: String,
     criterion: Option<String>,
-    determination: String,
+    /// The determination's JSON, zstd-compressed (`packed`); the digests are over the JSON itself.
+    determination_z: Vec<u8>,
     digest: String,
     draft: Option<String>,
     /// `determinations.lines` (see `facts::lines_json`).
@@ -365,7 +369,7 @@ impl GoodRows {
         Ok(GoodRows {
             outcome,
             criterion,
-            determination,
+            determination_z: crate::packed::pack(determination.as_bytes())?,
             digest,
             draft,
             lines: lines_json(&lines)?,
@@ -400,7 +404,7 @@ struct DetRow<'a> {
     criterion: Option<&'a str>,
     rule_id: Option<&'a str>,
     summary: &'a str,
-    determination: &'a str,
+    determination_z: &'a [u8],
     digest: &'a str,
     draft: Option<&'a str>,
     lines: &'a str,
@@ -509,7 +513,7 @@ impl<'a> Chunk<'a> {
                 criterion: r.criterion.as_deref(),
                 rule_id: d.rule.as_ref().map(|r| r.id.as_str()),
                 summary: &d.summary,
-                determination: &r.determination,
+                determination_z: &r.determination_z,
                 digest: &r.digest,
                 draft: r.draft.as_deref(),
                 lines: &r.lines,
@@ -766,7 +770,8 @@ mod tests {
         let chunk = Chunk::assemble(&goods, &rows).unwrap();
         for (d, r) in chunk.dets.iter().zip(&reports) {
             assert_eq!(d.digest, sha256_hex(serde_json::to_string(&r.audit).unwrap().as_bytes()));
-            assert_eq!(d.determination, serde_json::to_string(&r.audit.determination).unwrap());
+            let text = String::from_utf8(crate::packed::unpack(d.determination_z, 1 << 20, "d").unwrap()).unwrap();
+            assert_eq!(text, serde_json::to_string(&r.audit.determination).unwrap());
         }
         for (f, r) in chunk.finds.iter().zip(reports.iter().flat_map(|r| &r.audit.findings)) {
             assert_eq!(f.finding, serde_json::to_string(r).unwrap());
@@ -786,7 +791,7 @@ mod tests {
                     d.summary,
                     d.digest,
                     d.draft,
-                    d.determination,
+                    &String::from_utf8(crate::packed::unpack(d.determination_z, 1 << 20, "d").unwrap()).unwrap(),
                 )
                 .unwrap();
                 let mut fd = crate::bind::FindingsDigest::default();

@@ -2,6 +2,7 @@
 //! `running` row; reopening a stopped run for `--resume`.
 
 use super::*;
+use crate::packed;
 
 /// Files larger than this are kept in parts of this size (`blob_parts`): both databases refuse a single
 /// value of 1 GB or more.
@@ -13,11 +14,14 @@ pub const BLOB_PART: usize = 64 * 1024 * 1024;
 async fn store_blob(tx: &mut sqlx::Transaction<'_, sqlx::Any>, f: &InputFile) -> Result<(), StoreError> {
     let path = match &f.content {
         Content::Bytes(bytes) if bytes.len() <= BLOB_PART => {
-            sqlx::query("INSERT INTO blobs (digest, content) VALUES ($1, $2) ON CONFLICT (digest) DO NOTHING")
-                .bind(&f.digest)
-                .bind(bytes.as_slice())
-                .execute(&mut **tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO blobs (digest, content, encoding) VALUES ($1, $2, $3) ON CONFLICT (digest) DO NOTHING",
+            )
+            .bind(&f.digest)
+            .bind(packed::pack(bytes)?)
+            .bind(packed::ZSTD)
+            .execute(&mut **tx)
+            .await?;
             return Ok(());
         }
         Content::Bytes(_) => None,
@@ -31,37 +35,40 @@ async fn store_blob(tx: &mut sqlx::Transaction<'_, sqlx::Any>, f: &InputFile) ->
     if stored.rows_affected() == 0 {
         return Ok(());
     }
-    let part = |seq: usize, bytes: Vec<u8>| {
-        sqlx::query("INSERT INTO blob_parts (digest, seq, content) VALUES ($1, $2, $3)")
+    // Each part compressed on its own (`packed`), so a reader needs one part at a time.
+    let part = |seq: usize, packed: Vec<u8>| {
+        sqlx::query("INSERT INTO blob_parts (digest, seq, content, encoding) VALUES ($1, $2, $3, $4)")
             .bind(f.digest.clone())
             .bind(i64::try_from(seq).unwrap_or(i64::MAX))
-            .bind(bytes)
+            .bind(packed)
+            .bind(packed::ZSTD)
     };
     match (path, &f.content) {
         (None, Content::Bytes(bytes)) => {
             for (seq, p) in bytes.chunks(BLOB_PART).enumerate() {
-                part(seq, p.to_vec()).execute(&mut **tx).await?;
+                part(seq, packed::pack(p)?).execute(&mut **tx).await?;
             }
         }
         (Some(path), _) => {
             let mut file = std::fs::File::open(&path)?;
             let mut hasher = Sha256::new();
             for seq in 0.. {
-                let (back, bytes) = tokio::task::spawn_blocking(move || {
+                // Read, hashed and compressed off the async threads; `None` at the end of the file.
+                let (back, h, packed) = tokio::task::spawn_blocking(move || {
                     let mut buf = Vec::with_capacity(BLOB_PART);
                     let read =
                         std::io::Read::read_to_end(&mut std::io::Read::take(&mut file, BLOB_PART as u64), &mut buf);
-                    (file, read.map(|_| buf))
+                    let packed = read.map_err(StoreError::from).and_then(|_| {
+                        hasher.update(&buf);
+                        if buf.is_empty() { Ok(None) } else { packed::pack(&buf).map(Some) }
+                    });
+                    (file, hasher, packed)
                 })
                 .await
                 .map_err(|e| StoreError::Invalid(format!("reading `{}` stopped: {e}", path.display())))?;
-                file = back;
-                let bytes = bytes?;
-                if bytes.is_empty() {
-                    break;
-                }
-                hasher.update(&bytes);
-                part(seq, bytes).execute(&mut **tx).await?;
+                (file, hasher) = (back, h);
+                let Some(packed) = packed? else { break };
+                part(seq, packed).execute(&mut **tx).await?;
             }
             let digest: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
             if digest != f.digest {
