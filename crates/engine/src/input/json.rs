@@ -66,7 +66,9 @@ pub(super) fn parse<R: Read>(
         if tops.iter().any(|(t, _)| *t == k) {
             return Ok(None);
         }
-        if sc.skip_ws()? != Some(b':') {
+        // YAML takes a key only with its `:` on the same line (see `Value::after`).
+        let key_line = sc.line;
+        if sc.skip_ws()? != Some(b':') || sc.line != key_line {
             return Ok(None);
         }
         sc.pos += 1;
@@ -475,7 +477,15 @@ fn read_pack(
 /// error, so both paths answer alike. Every byte outside the captured values is whitespace, punctuation
 /// or a known key, so checking the values checks the file.
 fn yaml_reads(s: &[u8]) -> bool {
-    super::yaml_refuses(s).is_none()
+    super::yaml_refuses(s).is_none() && !surrogate_escape(s)
+}
+
+/// Whether `s` holds a `\uD800`-`\uDFFF` escape: JSON writes a character beyond U+FFFF (an emoji) as two
+/// of them, YAML refuses each ("found invalid Unicode character escape code"). (An escaped backslash
+/// before `u` matches too: such a file is only read more slowly, by the general path.)
+fn surrogate_escape(s: &[u8]) -> bool {
+    memchr::memmem::find_iter(s, b"\\u")
+        .any(|i| matches!(s.get(i + 2..i + 4), Some([b'd' | b'D', b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F'])))
 }
 
 /// Splits JSON read in chunks: whitespace, keys, and whole values (copied out), counting lines.
@@ -578,6 +588,10 @@ impl<R: Read> Scanner<R> {
 }
 
 /// Where the end of a value is, as far as brackets and strings tell (serde_json checks the rest).
+///
+/// It also refuses (sends to the general path) the one JSON layout YAML does not read: libyaml takes a
+/// key in `{...}` only when its `:` is on the key's line and at most 1,024 characters from its start
+/// ("did not find expected ',' or '}'"), where JSON allows any whitespace, newlines included.
 #[derive(Default)]
 struct Value {
     started: bool,
@@ -585,7 +599,17 @@ struct Value {
     depth: u32,
     in_str: bool,
     escaped: bool,
+    /// Bytes of the string being read, before the current slice.
+    str_bytes: usize,
+    /// Where the current string started in the current slice (0 when it started in an earlier one).
+    str_from: usize,
+    /// After a string: (bytes since its opening quote, a newline seen); a `:` next makes it a key.
+    after: Option<(usize, bool)>,
 }
+
+/// Bytes from a key's opening quote to its `:` above which the general path reads the file (libyaml's
+/// limit is 1,024 characters; bytes are at least as many, and a margin costs only a slower read).
+const KEY_SPAN: usize = 1000;
 
 enum Feed {
     /// The value ends after this many bytes.
@@ -604,7 +628,10 @@ impl Value {
             self.started = true;
             match b {
                 b'{' | b'[' => self.depth = 1,
-                b'"' => self.in_str = true,
+                b'"' => {
+                    self.in_str = true;
+                    self.str_from = 0;
+                }
                 b'}' | b']' | b',' | b':' => return Feed::Bad,
                 _ => self.scalar = true,
             }
@@ -624,7 +651,11 @@ impl Value {
                     continue;
                 }
                 match memchr::memchr2(b'"', b'\\', &s[i..]) {
-                    None => return Feed::More,
+                    None => {
+                        self.str_bytes += s.len() - self.str_from;
+                        self.str_from = 0;
+                        return Feed::More;
+                    }
                     Some(k) => {
                         i += k;
                         if s[i] == b'\\' {
@@ -636,12 +667,25 @@ impl Value {
                             if self.depth == 0 {
                                 return Feed::End(i);
                             }
+                            self.after = Some((self.str_bytes + i - self.str_from, false));
                         }
                     }
                 }
             } else {
+                if let Some((n, newline)) = &mut self.after {
+                    match s[i] {
+                        b' ' | b'\t' | b'\r' => *n += 1,
+                        b'\n' => *newline = true,
+                        b':' if *newline || *n > KEY_SPAN => return Feed::Bad,
+                        _ => self.after = None,
+                    }
+                }
                 match s[i] {
-                    b'"' => self.in_str = true,
+                    b'"' => {
+                        self.in_str = true;
+                        self.str_bytes = 0;
+                        self.str_from = i;
+                    }
                     b'{' | b'[' => self.depth += 1,
                     b'}' | b']' => {
                         self.depth -= 1;
@@ -653,6 +697,10 @@ impl Value {
                 }
                 i += 1;
             }
+        }
+        if self.in_str {
+            self.str_bytes += s.len() - self.str_from;
+            self.str_from = 0;
         }
         Feed::More
     }
@@ -809,6 +857,40 @@ mod tests {
                 } else {
                     assert!(fast.is_ok(), "U+{:04X}: {fast:?}", c as u32);
                 }
+            }
+        }
+    }
+
+    /// Found by fuzzing (fuzz/regressions/batch_json/fast-path-accepts-a-newline-between-key-and-colon):
+    /// JSON allows a newline between a key and its `:`, YAML does not (nor a key 1,024 characters from
+    /// its `:`), and it refuses the `\uD83D\uDE00` escapes JSON writes an emoji with. The fast path read
+    /// such batches, the general path refused them; both give the general path's answer now, in the
+    /// header, a list part and a good alike. The same text with the `:` on the key's line, a long value
+    /// (not a key), and the emoji written as itself are read by both.
+    #[test]
+    fn json_layouts_yaml_refuses_get_the_general_answer() {
+        let path = Path::new("batch.json");
+        let mut buf = Vec::new();
+        let _ = write_batch(&GenSpec { goods: 3, lines: 2, seed: 1, events: 0 }, &mut buf);
+        let text = String::from_utf8(buf).unwrap_or_default();
+        let long = "x".repeat(1100);
+        for (from, to, refused) in [
+            (r#""as_of": "#, "\"as_of\"\n  : ", true),
+            (r#""country": "MX""#, "\"country\"\n: \"MX\"", true),
+            (r#""invoice": "#, "\"invoice\"\r\n   : ", true),
+            (r#""invoice": "#, "\"invoice\"   : ", false),
+            ("\"invoice\": \"", &format!("\"{long}\": 1, \"invoice\": \""), true),
+            ("\"invoice\": \"", &format!("\"invoice\": \"{long}"), false),
+            (r#""name": "Autopartes"#, r#""name": "Autopartes \ud83d\ude00"#, true),
+            (r#""name": "Autopartes"#, "\"name\": \"Autopartes \u{1f600}", false),
+        ] {
+            assert!(text.contains(from), "{from}");
+            let t = text.replacen(from, to, 1);
+            let (fast, general) = both(path, &t);
+            assert_eq!(fast, general, "{to}");
+            match fast {
+                Err(e) => assert!(refused && e.contains("malformed YAML/JSON"), "{to}: {e}"),
+                Ok(e) => assert!(!refused || !e.is_empty(), "{to}: read without a word: {e:?}"),
             }
         }
     }
