@@ -13,7 +13,7 @@ use origin_engine::run::{Progress, RunError, RunOptions, log_phase};
 use origin_engine::sink::{AuditJob, JobDone, ResultSink, SinkFailure, SinkRunError, Tee, run_job};
 use origin_rules::{PackFiles, PackSource, RuleSet};
 
-use crate::inputs::{batch_name, collect_inputs, collect_read_inputs};
+use crate::inputs::{batch_name, collect_read_inputs};
 use crate::runs::{CompletedRun, NewRun, RunSink, RunStatus};
 use crate::{Store, StoreError};
 
@@ -216,7 +216,11 @@ pub async fn resume(
     let (as_of, threads) = (settings.as_of, settings.threads);
     let chunk = settings.chunk.unwrap_or(DEFAULT_CHUNK);
     let scope = if settings.allow_outside { FileScope::Anywhere } else { FileScope::BatchDirectory };
-    let inputs = collect_inputs(&batches, &pack.files, scope, None)?;
+    // Read once: the BOM file list comes from the parsed batches (as in `begin`), not a second pass over
+    // a large file.
+    let loaded = load_all(&batches, scope).await?;
+    let boms: Vec<&[String]> = loaded.iter().map(|b| b.bom_files.as_slice()).collect();
+    let inputs = collect_read_inputs(&batches, &boms, &pack.files, scope, None)?;
     if inputs.rules_digest != row.rules_digest {
         let (then, pack) = (&row.options.rules_source, &pack.source);
         return Err(StoreError::Invalid(format!(
@@ -250,7 +254,6 @@ pub async fn resume(
         ))
         .into());
     }
-    let loaded = load_all(&batches, scope).await?;
     store.reopen_run(run, actor).await?;
     let job = AuditJob::new(pack.rules.clone(), loaded, RunOptions { as_of, threads }, chunk);
     execute(store, run.to_string(), &job, progress, actor, &mut origin_engine::sink::Discard).await
