@@ -106,17 +106,22 @@ impl Store {
     pub async fn lot_pictures(&self, run: &str, batch: &str, lots: &[String]) -> Result<Vec<LotPicture>, StoreError> {
         let mut out = Vec::with_capacity(lots.len());
         for lot in lots {
-            let row =
-                sqlx::query("SELECT laundering, svg FROM lot_pictures WHERE run_id = $1 AND batch = $2 AND lot = $3")
-                    .bind(run)
-                    .bind(batch)
-                    .bind(lot)
-                    .fetch_optional(&self.pool)
-                    .await?;
+            let row = sqlx::query(
+                "SELECT laundering, svg, svg_z FROM lot_pictures WHERE run_id = $1 AND batch = $2 AND lot = $3",
+            )
+            .bind(run)
+            .bind(batch)
+            .bind(lot)
+            .fetch_optional(&self.pool)
+            .await?;
             if let Some(r) = row {
                 out.push(LotPicture {
                     lot: lot.clone(),
-                    svg: r.try_get("svg")?,
+                    svg: match r.try_get::<Option<Vec<u8>>, _>("svg_z")? {
+                        Some(z) => String::from_utf8(crate::packed::unpack(&z, 1 << 30, "a lot picture")?)
+                            .map_err(|_| StoreError::Invalid("a lot picture: the stored SVG is not UTF-8".into()))?,
+                        None => r.try_get("svg")?,
+                    },
                     laundering: r.try_get::<i64, _>("laundering")? != 0,
                 });
             }

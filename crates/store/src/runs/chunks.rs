@@ -157,11 +157,11 @@ async fn insert_finds_sqlite(
         q.execute(&mut *tx).await?;
     }
     for rows in part.pictures.chunks(PICTURES_PER_INSERT) {
-        let mut sql = insert_sql(PICTURE_INSERT, Backend::Sqlite, rows.len(), 5, &[]);
+        let mut sql = insert_sql(PICTURE_INSERT, Backend::Sqlite, rows.len(), 6, &[]);
         sql.push_str(PICTURE_CONFLICT);
         let mut q = sqlx::query(&sql);
         for r in rows {
-            q = q.bind(run).bind(r.batch).bind(r.lot).bind(r.laundering).bind(r.svg);
+            q = q.bind(run).bind(r.batch).bind(r.lot).bind(r.laundering).bind("").bind(r.svg_z);
         }
         q.execute(&mut *tx).await?;
     }
@@ -235,11 +235,11 @@ pub(crate) async fn write_goods_in(
         q.execute(&mut **tx).await?;
     }
     for part in chunk.pictures.chunks(PICTURES_PER_INSERT) {
-        let mut sql = insert_sql(PICTURE_INSERT, backend, part.len(), 5, &[]);
+        let mut sql = insert_sql(PICTURE_INSERT, backend, part.len(), 6, &[]);
         sql.push_str(PICTURE_CONFLICT);
         let mut q = sqlx::query(&sql);
         for r in part {
-            q = q.bind(run).bind(r.batch).bind(r.lot).bind(r.laundering).bind(r.svg);
+            q = q.bind(run).bind(r.batch).bind(r.lot).bind(r.laundering).bind("").bind(r.svg_z);
         }
         q.execute(&mut **tx).await?;
     }
@@ -266,7 +266,8 @@ const DET_INSERT: &str = "INSERT INTO determinations (run_id, batch, good, hs, o
 /// The findings INSERT: 15 bound columns, then `version` = 1.
 pub(crate) const FINDING_INSERT: &str = "INSERT INTO findings (id, run_id, batch, good, ordinal, code, severity, fingerprint, status, carried_from, finding, updated_at, hs, suppliers, supplier_key, version) VALUES ";
 /// The lot pictures INSERT (5 columns); a lot drawn by an earlier chunk of the run is kept as it is.
-const PICTURE_INSERT: &str = "INSERT INTO lot_pictures (run_id, batch, lot, laundering, svg) VALUES ";
+/// `svg` is left empty: the SVG is in `svg_z` (migration 0011).
+const PICTURE_INSERT: &str = "INSERT INTO lot_pictures (run_id, batch, lot, laundering, svg, svg_z) VALUES ";
 const PICTURE_CONFLICT: &str = " ON CONFLICT (run_id, batch, lot) DO NOTHING";
 /// Lot pictures per multi-row INSERT (each a few kilobytes of SVG).
 const PICTURES_PER_INSERT: usize = 100;
@@ -296,7 +297,8 @@ pub struct GoodRows {
     row_digest: String,
     findings_digest: String,
     findings: Vec<FindingRow>,
-    pictures: Vec<(String, i64, String)>,
+    /// (lot, laundering, the SVG zstd-compressed).
+    pictures: Vec<(String, i64, Vec<u8>)>,
 }
 
 /// A finding's own columns in [`GoodRows`].
@@ -329,10 +331,10 @@ impl GoodRows {
             let suppliers = finding_suppliers(&lines, &named);
             if let Some(p) = g.pictures {
                 for lot in named_lots(&lines, &named) {
-                    if !pictures.iter().any(|(l, _, _): &(String, i64, String)| l == lot)
+                    if !pictures.iter().any(|(l, _, _): &(String, i64, Vec<u8>)| l == lot)
                         && let Some((svg, laundering)) = p.lot_svg(lot)
                     {
-                        pictures.push((lot.to_string(), i64::from(laundering), svg));
+                        pictures.push((lot.to_string(), i64::from(laundering), crate::packed::pack(svg.as_bytes())?));
                     }
                 }
             }
@@ -393,7 +395,7 @@ struct PictureRow<'a> {
     batch: &'a str,
     lot: &'a str,
     laundering: i64,
-    svg: &'a str,
+    svg_z: &'a [u8],
 }
 
 struct DetRow<'a> {
@@ -500,9 +502,9 @@ impl<'a> Chunk<'a> {
                     supplier_key: &row.supplier_key,
                 });
             }
-            for (lot, laundering, svg) in &r.pictures {
+            for (lot, laundering, svg_z) in &r.pictures {
                 if drawn.insert((g.batch, lot)) {
-                    pictures.push(PictureRow { batch: g.batch, lot, laundering: *laundering, svg });
+                    pictures.push(PictureRow { batch: g.batch, lot, laundering: *laundering, svg_z });
                 }
             }
             dets.push(DetRow {
