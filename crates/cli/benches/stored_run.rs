@@ -27,6 +27,10 @@ use origin_engine::run::{Progress, RunOptions, write_report_file};
 
 const BIN: &str = env!("CARGO_BIN_EXE_origin-audit");
 
+/// The allocator `origin-audit` uses (its main.rs), so that the engine alone is timed as the command is.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
