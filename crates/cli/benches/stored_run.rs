@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use origin_cli::progress::{Usage, own_usage};
 use origin_engine::r#gen::{GenSpec, write_batch};
 use origin_engine::input::load_batch;
 use origin_engine::run::{Progress, RunOptions, write_report_file};
@@ -42,24 +43,6 @@ fn loadavg() -> String {
         .take(3)
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// Peak RSS of this process so far, MiB.
-fn own_peak() -> f64 {
-    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    s.lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
-/// CPU seconds of this process so far (Linux: utime + stime of /proc/self/stat, 100 ticks a second).
-fn own_cpu() -> f64 {
-    let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let f: Vec<&str> = s.rsplit_once(')').map_or("", |x| x.1).split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// Figures of one command.
@@ -133,7 +116,7 @@ fn main() {
 
     // The engine alone, in this process: read, trace, audit, compact report.
     let rules_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/usmca");
-    let cpu0 = own_cpu();
+    let cpu0 = own_usage().map_or(0.0, |u| u.cpu_s);
     let start = Instant::now();
     let rules = origin_rules::load_pack(&rules_dir).rules.expect("the USMCA rule pack loads");
     let b = load_batch(&batch).unwrap_or_else(|e| panic!("{e}"));
@@ -141,7 +124,8 @@ fn main() {
     let (summary, _) = write_report_file(&rules, &b, &opts, &Progress::default(), &dir.join("engine-report.json"))
         .unwrap_or_else(|e| panic!("{e}"));
     drop(b);
-    let engine = Figures { wall: start.elapsed(), cpu: own_cpu() - cpu0, peak_mib: own_peak() };
+    let used = own_usage().map_or(Usage { cpu_s: 0.0, peak_mib: 0.0 }, |u| Usage { cpu_s: u.cpu_s - cpu0, ..u });
+    let engine = Figures { wall: start.elapsed(), cpu: used.cpu_s, peak_mib: used.peak_mib };
     println!("goods: {}; load average after the engine: {}", summary.goods, loadavg());
 
     // The command a user types, stored into SQLite (a fresh store each time).

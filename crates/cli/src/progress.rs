@@ -38,11 +38,19 @@ pub fn spinner(quiet: bool, what: String) -> Option<ProgressBar> {
     Some(pb)
 }
 
-/// `; CPU S s, peak memory M MiB` of this process (Linux `/proc/self`), for the last `-v` phase line of
-/// `run`; empty where `/proc` cannot be read. The benchmarks read these figures from the command users run.
-pub fn process_usage() -> String {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+/// CPU time and peak memory of this process so far.
+#[derive(Debug, Clone, Copy)]
+pub struct Usage {
+    /// User + system CPU seconds.
+    pub cpu_s: f64,
+    /// Peak resident memory (`VmHWM`), MiB.
+    pub peak_mib: f64,
+}
+
+/// This process's [`Usage`] (Linux `/proc/self`); `None` where `/proc` cannot be read.
+pub fn own_usage() -> Option<Usage> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |x| x.1).split_whitespace().collect();
     // utime and stime, fields 14 and 15 of stat(5): the 12th and 13th after the command name.
     let ticks = |i: usize| fields.get(i).and_then(|x| x.parse::<f64>().ok());
@@ -50,10 +58,13 @@ pub fn process_usage() -> String {
         .lines()
         .find(|l| l.starts_with("VmHWM:"))
         .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok());
-    match (ticks(11), ticks(12), peak_kib) {
-        // The kernel's clock tick is 100 Hz on every Linux the project runs on (`getconf CLK_TCK`).
-        (Some(u), Some(s), Some(kib)) => format!("; CPU {:.2} s, peak memory {:.0} MiB", (u + s) / 100.0, kib / 1024.0),
-        _ => String::new(),
-    }
+        .and_then(|kb| kb.parse::<f64>().ok())?;
+    // The kernel's clock tick is 100 Hz on every Linux the project runs on (`getconf CLK_TCK`).
+    Some(Usage { cpu_s: (ticks(11)? + ticks(12)?) / 100.0, peak_mib: peak_kib / 1024.0 })
+}
+
+/// `; CPU S s, peak memory M MiB` of this process, for the last `-v` phase line of `run`; empty where
+/// `/proc` cannot be read. The benchmarks read these figures from the command users run.
+pub fn process_usage() -> String {
+    own_usage().map_or_else(String::new, |u| format!("; CPU {:.2} s, peak memory {:.0} MiB", u.cpu_s, u.peak_mib))
 }
