@@ -429,10 +429,16 @@ pub fn table(r: &ReportHead, s: &Summary, goods: &[GoodLine]) -> String {
     for (code, n) in by_code {
         let _ = writeln!(o, "    {code:<32} {n:>4}");
     }
-    if !r.input_warnings.is_empty() {
-        let _ = writeln!(o, "  input warnings       {:>5}", r.input_warnings.len());
-        for w in &r.input_warnings {
-            let _ = writeln!(o, "    {w}");
+    if !r.warnings.is_empty() {
+        // Located, with the source line, as `batch check` prints them (each file read once, if small).
+        let _ = writeln!(o, "  input warnings       {:>5}", r.warnings.len());
+        let mut sources = origin_core::diag::Sources::new();
+        for w in
+            origin_engine::input::render_errors(&r.warnings, origin_core::diag::Severity::Warning, None, &mut sources)
+        {
+            for line in w.lines() {
+                let _ = writeln!(o, "    {line}");
+            }
         }
     }
     let _ = writeln!(o);

@@ -282,6 +282,42 @@ fn run_prints_a_header_error_with_its_line() {
     assert!(err.contains(expected), "expected\n{expected}\nin\n{err}");
 }
 
+/// `run` prints a batch's non-fatal input warnings located, as `batch check` does (they were one-line
+/// strings before): here a third party whose country `ZZ` is no ISO code, on line 12 of the batch; the
+/// good is still audited. The column is where `ZZ` starts in that line, plus one.
+#[test]
+fn run_prints_an_input_warning_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = r#"  - { id: other, name: "Other Co", address: "1 Main St", country: ZZ }"#;
+    let text = format!(
+        r#"batch:
+  id: located-warning
+  importing_party: US
+  as_of: 2026-11-01
+  currency: USD
+  certifier: prod
+  exporter: prod
+  importer: imp
+{PARTIES}{other}
+goods:
+  - {{ id: boiler, description: "parts of boilers", hs: "8402.90", producer: prod, place_of_production: MX, currency: USD, transaction_value: 100, wholly_obtained: true }}
+"#
+    );
+    assert_eq!(text.lines().nth(11), Some(other));
+    write(dir.path(), "batch.yaml", &text);
+    let o = binary(dir.path(), &["--db", "o.db", "run", "batch.yaml", "--quiet"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    let col = other.find("ZZ").unwrap() + 1;
+    let expected = format!("  input warnings{:>12}\n    warning[batch-input]: ", 1);
+    assert!(out.contains(&expected), "expected\n{expected}\nin\n{out}");
+    let located = format!("    --> batch.yaml:12:{col} (at `parties[2].country`)\n");
+    assert!(out.contains(&located), "expected\n{located}\nin\n{out}");
+    assert!(out.contains(&format!("    12 | {other}\n")), "{out}");
+    assert!(out.contains("= help: use an ISO 3166-1 alpha-2 code"), "{out}");
+    // The good was audited all the same.
+    assert!(out.contains(&format!("  goods audited{:>13}\n", 1)), "{out}");
+}
+
 /// The diagnostic is a `miette::Diagnostic` too: its code, help and a label whose span covers the
 /// value in the file's text (byte offsets counted by hand: `a: 1\nbb: xyz\n`, `xyz` at 9..12).
 #[test]

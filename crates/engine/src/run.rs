@@ -173,6 +173,8 @@ pub struct ReportHead {
     pub rule_pack: String,
     /// Problems outside goods.
     pub input_warnings: Vec<String>,
+    /// The same problems, located (the table prints them with their source lines).
+    pub warnings: Vec<InputError>,
 }
 
 /// Audits a parsed batch. CPU-bound: call it from a blocking thread. Holds every good's report in
@@ -227,7 +229,7 @@ pub struct Prepared {
     provenance_errors: Vec<InputError>,
     tainted: HashMap<String, Vec<usize>>,
     bad_certifications: HashSet<String>,
-    warnings: Vec<String>,
+    warnings: Vec<InputError>,
     graph_time: std::time::Duration,
 }
 
@@ -247,7 +249,8 @@ impl Prepared {
             as_of: self.as_of,
             currency: batch.header.currency.to_string(),
             rule_pack: format!("{}@{}", rules.pack.id, rules.pack.version),
-            input_warnings: self.warnings.clone(),
+            input_warnings: self.warnings.iter().map(InputError::to_string).collect(),
+            warnings: self.warnings.clone(),
         }
     }
 }
@@ -265,9 +268,9 @@ pub fn prepare(rules: &RuleSet, batch: &Batch, opts: &RunOptions) -> Result<Prep
             used: format!("{}@{}", rules.pack.id, rules.pack.version),
         });
     }
-    let mut warnings: Vec<String> = batch.warnings.iter().map(InputError::to_string).collect();
+    let mut warnings: Vec<InputError> = batch.warnings.clone();
     for errs in batch.bad_certifications.values() {
-        warnings.extend(errs.iter().map(InputError::to_string));
+        warnings.extend(errs.iter().cloned());
     }
     let started = std::time::Instant::now();
     let facts = match &batch.provenance {
@@ -275,7 +278,7 @@ pub fn prepare(rules: &RuleSet, batch: &Batch, opts: &RunOptions) -> Result<Prep
         None => crate::provenance::ProvenanceFacts::default(),
     };
     // Never dropped: each build error is a batch warning, and blocks the goods whose lots it touches.
-    warnings.extend(facts.errors.iter().map(InputError::to_string));
+    warnings.extend(facts.errors.iter().cloned());
     let bad_certifications = batch.bad_certifications.keys().cloned().collect();
     Ok(Prepared {
         as_of,
