@@ -171,10 +171,15 @@ pub struct ReportHead {
     pub currency: String,
     /// Rule pack used.
     pub rule_pack: String,
-    /// Problems outside goods.
-    pub input_warnings: Vec<String>,
-    /// The same problems, located (the table prints them with their source lines).
+    /// Problems outside goods, located (the table prints them with their source lines).
     pub warnings: Vec<InputError>,
+}
+
+impl ReportHead {
+    /// The report's `input_warnings`: each problem outside goods in its one-line form.
+    pub fn input_warnings(&self) -> Vec<String> {
+        self.warnings.iter().map(InputError::to_string).collect()
+    }
 }
 
 /// Audits a parsed batch. CPU-bound: call it from a blocking thread. Holds every good's report in
@@ -202,6 +207,7 @@ pub fn audit_batch(
 
 /// A batch's report from its head and its goods' reports, with the summary counted from them.
 pub fn batch_report(head: ReportHead, goods: Vec<GoodReport>) -> BatchReport {
+    let input_warnings = head.input_warnings();
     BatchReport {
         version: REPORT_VERSION,
         batch: head.batch,
@@ -211,7 +217,7 @@ pub fn batch_report(head: ReportHead, goods: Vec<GoodReport>) -> BatchReport {
         currency: head.currency,
         rule_pack: head.rule_pack,
         engine_version: env!("CARGO_PKG_VERSION"),
-        input_warnings: head.input_warnings,
+        input_warnings,
         summary: summarize(&goods),
         goods,
     }
@@ -249,7 +255,6 @@ impl Prepared {
             as_of: self.as_of,
             currency: batch.header.currency.to_string(),
             rule_pack: format!("{}@{}", rules.pack.id, rules.pack.version),
-            input_warnings: self.warnings.iter().map(InputError::to_string).collect(),
             warnings: self.warnings.clone(),
         }
     }

@@ -651,9 +651,10 @@ impl<W: Write> ReportJson<W> {
         self.key("importing_party", false)?;
         self.value(&head.importing_party, depth)?;
         // As in `BatchReport`: no warnings, no key.
-        if !head.input_warnings.is_empty() {
+        let warnings = head.input_warnings();
+        if !warnings.is_empty() {
             self.key("input_warnings", false)?;
-            self.value(&head.input_warnings, depth)?;
+            self.value(&warnings, depth)?;
         }
         self.key("rule_pack", false)?;
         self.value(&head.rule_pack, depth)?;

@@ -117,11 +117,7 @@ impl Store {
             if let Some(r) = row {
                 out.push(LotPicture {
                     lot: lot.clone(),
-                    svg: match r.try_get::<Option<Vec<u8>>, _>("svg_z")? {
-                        Some(z) => String::from_utf8(crate::packed::unpack(&z, 1 << 30, "a lot picture")?)
-                            .map_err(|_| StoreError::Invalid("a lot picture: the stored SVG is not UTF-8".into()))?,
-                        None => r.try_get("svg")?,
-                    },
+                    svg: crate::packed::text_column(&r, "svg_z", "svg", "a lot picture")?,
                     laundering: r.try_get::<i64, _>("laundering")? != 0,
                 });
             }

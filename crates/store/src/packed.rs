@@ -51,19 +51,29 @@ pub(crate) fn unpack(frame: &[u8], limit: usize, what: &str) -> Result<Vec<u8>, 
     Ok(out)
 }
 
-/// A stored determination's JSON text: the compressed column when the row has it, else the text column
-/// (rows written before migration 0011).
-pub(crate) fn determination_text(r: &sqlx::any::AnyRow) -> Result<String, StoreError> {
+/// A stored text kept compressed in `z_col` (migration 0011), or as text in `text_col` in rows written
+/// before it (`z_col` NULL): a determination's JSON, a lot's SVG.
+pub(crate) fn text_column(
+    r: &sqlx::any::AnyRow,
+    z_col: &str,
+    text_col: &str,
+    what: &str,
+) -> Result<String, StoreError> {
     use sqlx::Row as _;
-    match r.try_get::<Option<Vec<u8>>, _>("determination_z")? {
-        Some(z) => String::from_utf8(unpack(&z, DETERMINATION_LIMIT, "a determination")?)
-            .map_err(|_| StoreError::Invalid("a determination: the stored text is not UTF-8".into())),
-        None => Ok(r.try_get("determination")?),
+    match r.try_get::<Option<Vec<u8>>, _>(z_col)? {
+        Some(z) => String::from_utf8(unpack(&z, VALUE_LIMIT, what)?)
+            .map_err(|_| StoreError::Invalid(format!("{what}: the stored text is not UTF-8"))),
+        None => Ok(r.try_get(text_col)?),
     }
 }
 
-/// The largest determination JSON read back: 1 GiB, what either database holds in one value.
-const DETERMINATION_LIMIT: usize = 1 << 30;
+/// A stored determination's JSON text.
+pub(crate) fn determination_text(r: &sqlx::any::AnyRow) -> Result<String, StoreError> {
+    text_column(r, "determination_z", "determination", "a determination")
+}
+
+/// The largest text read back: 1 GiB, what either database holds in one value.
+const VALUE_LIMIT: usize = 1 << 30;
 
 #[cfg(test)]
 mod tests {
