@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use origin_cli::progress::{Usage, own_usage};
 use origin_engine::r#gen::{GenSpec, write_batch};
-use origin_engine::input::load_batch;
+use origin_engine::input::{FileScope, load_batch_streamed};
 use origin_engine::run::{Progress, RunOptions, write_report_file};
 
 const BIN: &str = env!("CARGO_BIN_EXE_origin-audit");
@@ -119,7 +119,7 @@ fn main() {
     let cpu0 = own_usage().map_or(0.0, |u| u.cpu_s);
     let start = Instant::now();
     let rules = origin_rules::load_pack(&rules_dir).rules.expect("the USMCA rule pack loads");
-    let b = load_batch(&batch).unwrap_or_else(|e| panic!("{e}"));
+    let b = load_batch_streamed(&batch, FileScope::BatchDirectory).unwrap_or_else(|e| panic!("{e}"));
     let opts = RunOptions { as_of: None, threads: None };
     let (summary, _) = write_report_file(&rules, &b, &opts, &Progress::default(), &dir.join("engine-report.json"))
         .unwrap_or_else(|e| panic!("{e}"));

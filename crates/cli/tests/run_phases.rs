@@ -85,3 +85,43 @@ fn verbose_run_shows_each_phase_with_its_time_and_a_plain_run_does_not() {
     }
     assert!(!stderr.contains("phase "), "{stderr}");
 }
+
+/// A stored run of a large-batch-shaped JSON file keeps its goods in the file (read twice, memory
+/// bounded by the chunk; docs/batch-format.md "Large batches") and says so at `-v`; the YAML demo batch
+/// is held. Both audit every good.
+#[test]
+fn verbose_run_says_whether_the_goods_were_left_in_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let made = Command::new(env!("CARGO_BIN_EXE_origin-audit"))
+        .current_dir(tmp.path())
+        .args(["gen-batch", "--goods", "40", "--lines", "5", "--seed", "2", "--out", "big.json"])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_origin-audit"))
+        .current_dir(tmp.path())
+        .env_remove("ORIGIN_AUDIT_DB")
+        .env_remove("RUST_LOG")
+        .arg("-v")
+        .arg("--rules")
+        .arg(repo().join("rules/usmca"))
+        .args(["run", "big.json", "--out", "report.json", "-q"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.code().is_some_and(|c| c == 0 || c == 1), "{stderr}");
+    assert!(stderr.contains("1 batch(es), 40 good(s); 1 batch(es) with goods left in the file"), "{stderr}");
+    assert!(stderr.contains("40 good(s), 200 BOM line(s)"), "{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["goods"].as_array().map(Vec::len), Some(40));
+
+    let d = tmp.path().join("demo");
+    std::fs::create_dir_all(&d).unwrap();
+    for e in std::fs::read_dir(repo().join("fixtures/demo")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, d.join(p.file_name().unwrap())).unwrap();
+    }
+    let stderr = String::from_utf8_lossy(&run(tmp.path(), true).stderr).to_string();
+    assert!(stderr.contains("1 batch(es), 13 good(s); 0 batch(es) with goods left in the file"), "{stderr}");
+}

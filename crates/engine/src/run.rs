@@ -110,6 +110,9 @@ pub enum RunError {
     /// Cancelled (Ctrl-C): nothing was written.
     #[error("cancelled; nothing was written")]
     Cancelled,
+    /// A good left in its batch file could not be read again as it was first read.
+    #[error("{0}")]
+    BatchChanged(#[from] crate::input::GoodsFileError),
     /// A worker failed.
     #[error("internal error: {0}")]
     Internal(String),
@@ -279,7 +282,7 @@ pub fn prepare(rules: &RuleSet, batch: &Batch, opts: &RunOptions) -> Result<Prep
     }
     let started = std::time::Instant::now();
     let facts = match &batch.provenance {
-        Some(p) => crate::provenance::lot_facts(rules, &batch.file, p, &referenced_lots(batch)),
+        Some(p) => crate::provenance::lot_facts(rules, &batch.file, p, &batch.lots_named()),
         None => crate::provenance::ProvenanceFacts::default(),
     };
     // Never dropped: each build error is a batch warning, and blocks the goods whose lots it touches.
@@ -309,7 +312,7 @@ pub fn audit_batch_with<T: Send>(
     sink: impl FnMut(T) -> Result<(), RunError>,
 ) -> Result<(ReportHead, PhaseTimes), RunError> {
     let prepared = prepare(rules, batch, opts)?;
-    let all: Vec<usize> = (0..batch.goods.len()).collect();
+    let all: Vec<usize> = (0..batch.good_count()).collect();
     audit_prepared_with(rules, batch, &prepared, &all, opts, progress, |_, g| map(g), sink)
 }
 
@@ -364,12 +367,20 @@ pub fn audit_prepared_with<T: Send>(
                     let block = &indices[b * BLOCK..((b + 1) * BLOCK).min(indices.len())];
                     let mut out = Vec::with_capacity(block.len());
                     let mut res = Ok(());
-                    for g in block.iter().filter_map(|&i| batch.goods.get(i)) {
+                    for &i in block {
                         if progress.cancel.load(Ordering::Relaxed) {
                             res = Err(RunError::Cancelled);
                             break;
                         }
-                        out.push(map(g, audit_input(cx, batch, prepared, g)));
+                        // Held, or read again from the file (a streamed batch): dropped once audited.
+                        let g = match batch.good(i) {
+                            Ok(g) => g,
+                            Err(e) => {
+                                res = Err(RunError::BatchChanged(e));
+                                break;
+                            }
+                        };
+                        out.push(map(&g, audit_input(cx, batch, prepared, &g)));
                         progress.done.fetch_add(1, Ordering::Relaxed);
                     }
                     if tx.send((b, res.map(|()| out))).is_err() {
@@ -436,7 +447,7 @@ pub fn write_report_json(
     let mut json = crate::sink::ReportJson::new(w, false, false).map_err(io)?;
     json.begin_batch(&head).map_err(io)?;
     let mut summary = Summary::default();
-    let all: Vec<usize> = (0..batch.goods.len()).collect();
+    let all: Vec<usize> = (0..batch.good_count()).collect();
     let (_, times) = audit_prepared_with(
         rules,
         batch,
@@ -506,27 +517,6 @@ pub(crate) fn temp_path(path: &Path) -> Option<PathBuf> {
 /// Moves the written temporary file onto `path` (nothing to do when `path` was written in place).
 pub(crate) fn finish(tmp: Option<&Path>, path: &Path) -> std::io::Result<()> {
     tmp.map_or(Ok(()), |t| std::fs::rename(t, path))
-}
-
-/// The lots BOM lines name (sub-BOMs included): the only ones whose facts the audit reads.
-fn referenced_lots(batch: &Batch) -> HashSet<&str> {
-    fn walk<'a>(ms: &'a [Arc<crate::input::Material>], out: &mut HashSet<&'a str>) {
-        for m in ms {
-            if let Some(l) = &m.lot {
-                out.insert(l);
-            }
-            if let Some(sp) = &m.self_produced {
-                walk(&sp.materials, out);
-            }
-        }
-    }
-    let mut out = HashSet::new();
-    for g in &batch.goods {
-        if let GoodInput::Ok(g) = g {
-            walk(&g.materials, &mut out);
-        }
-    }
-    out
 }
 
 /// The provenance errors touching the lots `good`'s BOM lines (sub-BOMs included) name, as

@@ -119,7 +119,7 @@ impl AuditJob {
 
     /// Goods in all batches.
     pub fn goods(&self) -> usize {
-        self.batches.iter().map(|b| b.goods.len()).sum()
+        self.batches.iter().map(|b| b.good_count()).sum()
     }
 
     /// Checks batch `i` against the pack and traces its provenance once (CPU-bound: on a blocking
@@ -277,10 +277,11 @@ pub async fn run_job<S: ResultSink + Send>(
     for i in 0..job.batches.len() {
         let batch = job.prepare(i).await?;
         let id = batch.head.batch.clone();
-        let todo: Vec<usize> = (0..batch.batch.goods.len())
-            .filter(|&g| !stored.contains(&(id.clone(), batch.batch.goods[g].id().to_string())))
+        let count = batch.batch.good_count();
+        let todo: Vec<usize> = (0..count)
+            .filter(|&g| !stored.contains(&(id.clone(), batch.batch.good_id(g).unwrap_or_default().to_string())))
             .collect();
-        done.skipped += batch.batch.goods.len() - todo.len();
+        done.skipped += count - todo.len();
         sink.begin_batch(&batch.head).await.map_err(SinkRunError::Sink)?;
         let started = Instant::now();
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<AuditedChunk<S::Row>, SinkRunError<S::Error>>>(1);
@@ -353,16 +354,7 @@ fn joined(e: tokio::task::JoinError) -> RunError {
 
 /// BOM lines of the goods at `indices` (sub-BOMs included), for the `-v` log.
 fn bom_lines(batch: &Batch, indices: &[usize]) -> usize {
-    fn count(ms: &[Arc<crate::input::Material>]) -> usize {
-        ms.iter().map(|m| 1 + m.self_produced.as_ref().map_or(0, |s| count(&s.materials))).sum()
-    }
-    indices
-        .iter()
-        .filter_map(|&i| match batch.goods.get(i) {
-            Some(GoodInput::Ok(g)) => Some(count(&g.materials)),
-            _ => None,
-        })
-        .sum()
+    indices.iter().map(|&i| batch.bom_line_count(i)).sum()
 }
 
 /// The draft a qualified good gets once its blocking findings are cleared by review.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::RunSettings;
-use origin_engine::input::{Batch, FileScope, load_batch_in};
+use origin_engine::input::{Batch, FileScope, load_batch_streamed};
 use origin_engine::run::{Progress, RunError, RunOptions, log_phase};
 use origin_engine::sink::{AuditJob, JobDone, ResultSink, SinkFailure, SinkRunError, Tee, run_job};
 use origin_rules::{PackFiles, PackSource, RuleSet};
@@ -107,7 +107,8 @@ async fn load_all(paths: &[PathBuf], scope: FileScope) -> Result<Vec<Batch>, Run
     let mut batches = Vec::with_capacity(paths.len());
     for p in paths {
         let p = p.clone();
-        let b = tokio::task::spawn_blocking(move || load_batch_in(&p, scope))
+        // A large JSON batch keeps its goods in the file until each is audited (memory bounded).
+        let b = tokio::task::spawn_blocking(move || load_batch_streamed(&p, scope))
             .await
             .map_err(|e| RunnerError::NotStarted(RunError::Internal(joined(&e))))?
             .map_err(|e| RunnerError::NotStarted(RunError::Header(e)))?;
@@ -117,8 +118,13 @@ async fn load_all(paths: &[PathBuf], scope: FileScope) -> Result<Vec<Batch>, Run
     // is written.
     origin_engine::input::check_distinct_batch_ids(&batches)
         .map_err(|e| RunnerError::NotStarted(RunError::Header(e)))?;
-    let goods: usize = batches.iter().map(|b| b.goods.len()).sum();
-    log_phase("read inputs", started.elapsed(), format_args!("{} batch(es), {goods} good(s)", batches.len()));
+    let goods: usize = batches.iter().map(Batch::good_count).sum();
+    let left = batches.iter().filter(|b| b.goods_file.is_some()).count();
+    log_phase(
+        "read inputs",
+        started.elapsed(),
+        format_args!("{} batch(es), {goods} good(s); {left} batch(es) with goods left in the file", batches.len()),
+    );
     Ok(batches)
 }
 
@@ -177,7 +183,7 @@ pub async fn begin(store: &Store, req: &RunRequest) -> Result<(String, AuditJob)
         cwd: upload_dir.is_none().then(|| std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default()),
         allow_outside: req.bom_scope == FileScope::Anywhere,
     };
-    let goods_total = batches.iter().map(|b| b.goods.len()).sum::<usize>();
+    let goods_total = batches.iter().map(Batch::good_count).sum::<usize>();
     let new = NewRun {
         actor: req.actor.clone(),
         engine_version: env!("CARGO_PKG_VERSION").to_string(),

@@ -49,13 +49,13 @@ pub async fn queue(store: &Store, req: &RunRequest) -> Result<String, RunnerErro
     let mut tx = store.write_tx().await?;
     let mut ordinal = 0i64;
     for (bn, b) in job.batches.iter().enumerate() {
-        for (gn, g) in b.goods.iter().enumerate() {
+        for (gn, good) in (0..b.good_count()).filter_map(|i| Some((i, b.good_id(i)?))) {
             sqlx::query("INSERT INTO run_goods (run_id, ordinal, batch_no, good_no, good) VALUES ($1, $2, $3, $4, $5)")
                 .bind(&id)
                 .bind(ordinal)
                 .bind(i64::try_from(bn).unwrap_or(i64::MAX))
                 .bind(i64::try_from(gn).unwrap_or(i64::MAX))
-                .bind(g.id())
+                .bind(good)
                 .execute(&mut *tx)
                 .await?;
             ordinal += 1;

@@ -33,13 +33,19 @@ const CHUNK: usize = 4 << 20;
 const PACK_GOODS: usize = 64;
 const PACK_BYTES: usize = 2 << 20;
 
-/// Reads a JSON batch from `r`. `Ok(None)`: take the general path.
-/// `reread(offset, len)` gives back bytes of the input (for the line of a duplicate good id).
+/// Reads a JSON batch from `r`. `Ok(None)`: take the general path (or, with `index`, read the batch
+/// with its goods held). `reread(offset, len)` gives back bytes of the input (for the line of a
+/// duplicate good id).
+///
+/// With `index`, a batch whose header and exchange rates come before its goods and that names no BOM
+/// files keeps no good: each is checked as always, then only its id, the lots it names and where it is
+/// are kept ([`super::GoodsFile`]), and the audit reads it again. Otherwise the goods are held.
 pub(super) fn parse<R: Read>(
     path: &Path,
     r: R,
     reread: &dyn Fn(u64, usize) -> Option<String>,
     scope: super::FileScope,
+    index: bool,
 ) -> io::Result<Option<Result<Batch, HeaderError>>> {
     let mut sc = Scanner { r, buf: vec![0; CHUNK], pos: 0, len: 0, eof: false, line: 1, offset: 0 };
     if sc.skip_ws()? != Some(b'{') {
@@ -77,7 +83,7 @@ pub(super) fn parse<R: Read>(
         tops.push((k, line));
         if k == "goods" && c == b'[' {
             sc.pos += 1;
-            let mut g = Goods::start(path, &tops, &texts);
+            let mut g = Goods::start(path, &tops, &texts, index);
             if !scan_goods(&mut sc, &mut g)? {
                 return Ok(None);
             }
@@ -193,12 +199,20 @@ pub(super) fn parse<R: Read>(
 
     // Goods read before the exchange rates were known are checked now.
     let mut list = Vec::with_capacity(goods.items.len());
+    let mut indexed = Vec::new();
+    let mut lots: std::collections::HashSet<Arc<str>> = std::collections::HashSet::new();
     let same_rates = rates_at_start.as_ref().is_some_and(|r| *r == rates);
     let mut intern = super::Interner::default();
     for item in goods.items {
         match item {
             Item::Done(g) if same_rates => list.push(g),
-            Item::Done(_) => return Ok(None),
+            Item::Indexed(mut x) if same_rates => {
+                lots.extend(x.lots.drain(..));
+                indexed.push(x);
+            }
+            // Checked under rates the file changes later: read the goods again, held (or, without
+            // `index`, on the general path).
+            Item::Done(_) | Item::Indexed(_) => return Ok(None),
             Item::Raw { i, line, text, raw } => {
                 let p = format!("goods[{i}]");
                 let cx = Cx { file: path.to_path_buf(), locate: Locate::part(&p, line, &text), errors: Vec::new() };
@@ -208,13 +222,37 @@ pub(super) fn parse<R: Read>(
     }
     let parts = Parts { header, parties, certifications, bad_certifications, provenance, warnings };
     let starts = goods.starts;
+    let goods = if indexed.is_empty() {
+        super::GoodsRead::Held(list)
+    } else {
+        // BOM files add lines to goods: read the batch with its goods held.
+        if !raw_header.bom_files.is_empty() {
+            return Ok(None);
+        }
+        let entries = indexed
+            .into_iter()
+            .zip(&starts)
+            .map(|(x, &(offset, len, line))| super::GoodEntry {
+                id: x.id,
+                offset,
+                len,
+                line,
+                hash: x.hash,
+                lines: x.lines,
+            })
+            .collect();
+        match super::GoodsFile::open(path, entries, lots, rates.clone()) {
+            Ok(f) => super::GoodsRead::InFile(f),
+            Err(_) => return Ok(None),
+        }
+    };
     let id_line = |i: usize| -> Option<usize> {
         let &(offset, len, line) = starts.get(i)?;
         let Some(text) = reread(offset, len) else { return Some(line) };
         let p = format!("goods[{i}]");
         Locate::part(&p, line, &text).line(&format!("{p}.id"))
     };
-    Ok(Some(finish(&top, path, &raw_header, parts, list, &rates, &id_line, scope)))
+    Ok(Some(finish(&top, path, &raw_header, parts, goods, &rates, &id_line, scope)))
 }
 
 /// The rates, as the general path reads them; `None`: take the general path.
@@ -332,8 +370,35 @@ impl Pack {
 enum Item {
     /// Read and checked.
     Done(GoodInput),
+    /// Read and checked, then dropped: what is kept of it in index mode.
+    Indexed(Indexed),
     /// Read before the exchange rates were known: checked at the end.
     Raw { i: usize, line: usize, text: String, raw: Box<(RawGood, Vec<RawMaterialIn<'static>>)> },
+}
+
+/// What index mode keeps of a good: its id for the checks on the whole batch, the lots its BOM lines
+/// name (the provenance traced for the batch), its BOM line count (for the log) and the hash that the
+/// second read checks its bytes against.
+struct Indexed {
+    id: Box<str>,
+    lots: Vec<Arc<str>>,
+    lines: usize,
+    hash: u64,
+}
+
+impl Indexed {
+    fn of(g: &GoodInput, text: &str) -> Indexed {
+        let (mut lots, mut lines) = (Vec::new(), 0);
+        if let GoodInput::Ok(good) = g {
+            super::walk_materials(&good.materials, &mut |m| {
+                lines += 1;
+                if let Some(l) = &m.lot {
+                    lots.push(l.clone());
+                }
+            });
+        }
+        Indexed { id: g.id().into(), lots, lines, hash: super::GoodsFile::hash(text.as_bytes()) }
+    }
 }
 
 /// What the workers produced, in file order, and where each good is: (offset, length, line).
@@ -355,13 +420,18 @@ struct Goods {
 impl Goods {
     /// Starts the workers. When the header and the exchange rates came before the goods, workers check
     /// each good completely; otherwise they only deserialize it.
-    fn start(path: &Path, tops: &[(&'static str, usize)], texts: &HashMap<&'static str, (usize, String)>) -> Goods {
+    fn start(
+        path: &Path,
+        tops: &[(&'static str, usize)],
+        texts: &HashMap<&'static str, (usize, String)>,
+        index: bool,
+    ) -> Goods {
         let rates = early_rates(path, tops, texts);
         let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).max(1);
         let (tx, rx) = mpsc::sync_channel::<Pack>(threads * 2);
         let rx = Arc::new(Mutex::new(rx));
         let (rtx, results) = mpsc::channel();
-        let shared = Arc::new((path.to_path_buf(), rates.clone()));
+        let shared = Arc::new((path.to_path_buf(), rates.clone(), index));
         let workers = (0..threads)
             .map(|_| {
                 let (rx, rtx, shared) = (rx.clone(), rtx.clone(), shared.clone());
@@ -373,7 +443,7 @@ impl Goods {
                             Err(_) => return,
                         };
                         let Ok(pack) = pack else { return };
-                        let out = read_pack(&shared.0, shared.1.as_ref(), &pack, &mut intern);
+                        let out = read_pack(&shared.0, shared.1.as_ref(), shared.2, &pack, &mut intern);
                         if rtx.send(out.map(|items| (pack.first, items))).is_err() {
                             return;
                         }
@@ -435,10 +505,12 @@ fn early_rates(
     rates_from(path, texts, header.currency, &mut Vec::new())
 }
 
-/// Reads (and, with `rates`, checks) the goods of a pack; `None`: take the general path.
+/// Reads (and, with `rates`, checks) the goods of a pack; with `index` and `rates`, keeps only what
+/// [`Indexed`] says. `None`: take the general path.
 fn read_pack(
     file: &Path,
     rates: Option<&HashMap<Currency, Decimal>>,
+    index: bool,
     pack: &Pack,
     intern: &mut super::Interner,
 ) -> Option<Vec<Item>> {
@@ -450,26 +522,51 @@ fn read_pack(
     for (k, &(start, end, line)) in pack.items.iter().enumerate() {
         let t = text.get(start..end)?;
         let i = pack.first + k;
-        let p = format!("goods[{i}]");
-        let cx = Cx { file: file.to_path_buf(), locate: Locate::part(&p, line, t), errors: Vec::new() };
-        // BOM lines borrow their texts from the pack (see `Text`).
-        let item = match cx.de_json::<RawGoodIn<'_>>(t, &p) {
-            Ok(r) => match rates {
-                Some(rates) => Item::Done(cx.good(r.split(), &p, rates, intern)),
-                None => {
-                    let (good, bom) = r.split();
-                    let bom = bom.into_iter().map(RawMaterialIn::into_owned).collect();
-                    Item::Raw { i, line, text: t.to_string(), raw: Box::new((good, bom)) }
-                }
-            },
-            Err(DeError::Input(e)) => {
-                Item::Done(GoodInput::Invalid { id: id_of(t).unwrap_or_else(|| p.clone()), errors: vec![e] })
+        let item = match rates {
+            Some(rates) => {
+                let g = read_good(file, i, line, t, rates, intern)?;
+                if index { Item::Indexed(Indexed::of(&g, t)) } else { Item::Done(g) }
             }
-            Err(DeError::Fallback) => return None,
+            None => {
+                let p = format!("goods[{i}]");
+                let cx = Cx { file: file.to_path_buf(), locate: Locate::part(&p, line, t), errors: Vec::new() };
+                match cx.de_json::<RawGoodIn<'_>>(t, &p) {
+                    Ok(r) => {
+                        let (good, bom) = r.split();
+                        let bom = bom.into_iter().map(RawMaterialIn::into_owned).collect();
+                        Item::Raw { i, line, text: t.to_string(), raw: Box::new((good, bom)) }
+                    }
+                    Err(DeError::Input(e)) => {
+                        Item::Done(GoodInput::Invalid { id: id_of(t).unwrap_or(p), errors: vec![e] })
+                    }
+                    Err(DeError::Fallback) => return None,
+                }
+            }
         };
         out.push(item);
     }
     Some(out)
+}
+
+/// Reads and checks good `i`, whose text `t` starts on `line`: on the first read of a JSON batch and
+/// again when an indexed good is audited ([`super::GoodsFile::read`]), so both give the same good.
+/// `None`: take the general path.
+pub(super) fn read_good(
+    file: &Path,
+    i: usize,
+    line: usize,
+    t: &str,
+    rates: &HashMap<Currency, Decimal>,
+    intern: &mut super::Interner,
+) -> Option<GoodInput> {
+    let p = format!("goods[{i}]");
+    let cx = Cx { file: file.to_path_buf(), locate: Locate::part(&p, line, t), errors: Vec::new() };
+    // BOM lines borrow their texts from the pack (see `Text`).
+    match cx.de_json::<RawGoodIn<'_>>(t, &p) {
+        Ok(r) => Some(cx.good(r.split(), &p, rates, intern)),
+        Err(DeError::Input(e)) => Some(GoodInput::Invalid { id: id_of(t).unwrap_or(p), errors: vec![e] }),
+        Err(DeError::Fallback) => None,
+    }
 }
 
 /// Whether the general path (YAML) reads these bytes: JSON allows in a string characters that YAML
@@ -708,10 +805,12 @@ impl Value {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use std::path::Path;
 
     use crate::r#gen::{GenSpec, write_batch};
-    use crate::input::{GoodInput, parse_batch, parse_text};
+    use crate::input::{FileScope, GoodInput, load_batch_in, load_batch_streamed, parse_batch, parse_text};
 
     /// Every input error, as text, in order.
     fn errors(b: &crate::input::Batch) -> Vec<String> {
@@ -767,6 +866,110 @@ mod tests {
         let dup = fast.err().unwrap_or_default();
         assert!(dup.contains("goods[4].id") && dup.contains("used twice"), "{dup}");
         assert!(e.iter().any(|e| e.contains("unknown field `colour`")), "{e:#?}");
+    }
+
+    /// A generated batch with bad goods besides good ones (an unknown country, a
+    /// quantity that is not a number, an unknown field, an unknown currency) and one good with no BOM
+    /// lines; `None` when the generator's text changed so a replacement no longer applies.
+    fn mixed_batch() -> String {
+        let mut buf = Vec::new();
+        let _ = write_batch(&GenSpec { goods: 12, lines: 6, seed: 3, events: 300 }, &mut buf);
+        let text = String::from_utf8(buf).unwrap_or_default();
+        let broken = text
+            .replacen(r#"hot rolled", "hs": "7214.20""#, r#"hot rolled", "hs": "72x4""#, 1)
+            .replacen(r#""origin": "CN""#, r#""origin": "ZZ""#, 1)
+            .replacen(r#""quantity": 2,"#, r#""quantity": "two","#, 1)
+            .replacen(r#""invoice": "INV-2026-0000006","#, r#""invoice": "INV-2026-0000006", "colour": "red","#, 1)
+            .replacen(r#""currency": "USD", "transaction_value""#, r#""currency": "XXQ", "transaction_value""#, 1);
+        let end = broken.rfind("\n  ]").unwrap_or(0);
+        let empty = r#"
+    ,{"id": "EMPTY", "description": "Nothing", "hs": "8483.40", "producer": "coahuila-transmisiones", "place_of_production": "MX", "currency": "USD", "transaction_value": 10, "materials": []}"#;
+        format!("{}{empty}{}", &broken[..end], &broken[end..])
+    }
+
+    /// A batch read with its goods left in the file gives, good by good, what the held read gives:
+    /// the same goods, the same input errors on the same lines (the no-BOM error included), the same
+    /// ids, lots and line counts; and a duplicate id is refused alike.
+    #[test]
+    fn goods_left_in_the_file_are_the_goods_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("batch.json");
+        let text = mixed_batch();
+        for needle in [r#""id": "EMPTY""#, "colour", "XXQ", "\"two\"", "ZZ"] {
+            assert!(text.contains(needle), "{needle}");
+        }
+        std::fs::write(&path, &text).unwrap();
+        let held = load_batch_in(&path, FileScope::BatchDirectory).unwrap();
+        let streamed = load_batch_streamed(&path, FileScope::BatchDirectory).unwrap();
+        assert!(held.goods_file.is_none());
+        assert!(streamed.goods.is_empty() && streamed.goods_file.is_some());
+        assert_eq!(streamed.good_count(), 13);
+        assert_eq!(held.good_count(), 13);
+        let mut invalid = 0;
+        for i in 0..13 {
+            let (h, s) = (held.good(i).unwrap(), streamed.good(i).unwrap());
+            assert_eq!(format!("{h:?}"), format!("{s:?}"), "goods[{i}]");
+            assert_eq!(held.good_id(i), streamed.good_id(i));
+            assert_eq!(held.bom_line_count(i), streamed.bom_line_count(i));
+            invalid += usize::from(matches!(*s, GoodInput::Invalid { .. }));
+        }
+        // Bad goods stay input errors of their own good; the rest are read.
+        assert!(invalid >= 3, "{invalid}");
+        let empty = streamed.good(12).unwrap();
+        assert!(format!("{empty:?}").contains("has no BOM lines"), "{empty:?}");
+        assert!(!held.lots_named().is_empty());
+        assert_eq!(held.lots_named(), streamed.lots_named());
+        assert_eq!(format!("{:?}", held.warnings), format!("{:?}", streamed.warnings));
+        assert!(streamed.good(13).is_err());
+
+        let twin = text.replacen(r#""id": "G0000004""#, r#""id": "G0000003""#, 1);
+        std::fs::write(&path, &twin).unwrap();
+        let (h, s) =
+            (load_batch_in(&path, FileScope::BatchDirectory), load_batch_streamed(&path, FileScope::BatchDirectory));
+        let (h, s) = (h.err().map(|e| e.to_string()), s.err().map(|e| e.to_string()));
+        assert_eq!(h, s);
+        assert!(s.unwrap_or_default().contains("goods[4].id"));
+    }
+
+    /// A good whose bytes change after the batch was read is an error naming the good when it is read
+    /// again, never that other good audited; a file cut short likewise; the goods before it still read.
+    #[test]
+    fn a_good_changed_after_the_first_read_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("batch.json");
+        let text = mixed_batch();
+        std::fs::write(&path, &text).unwrap();
+        let streamed = load_batch_streamed(&path, FileScope::BatchDirectory).unwrap();
+        // Same length, one digit of good 5's invoice changed.
+        let edited = text.replacen("INV-2026-0000005", "INV-2026-0000015", 1);
+        assert_eq!(edited.len(), text.len());
+        std::fs::write(&path, &edited).unwrap();
+        assert!(streamed.good(4).is_ok());
+        let e = streamed.good(5).unwrap_err().to_string();
+        assert!(e.contains("`G0000005` (goods[5], line") && e.contains("changed since the batch was read"), "{e}");
+        std::fs::write(&path, &text[..text.len() / 2]).unwrap();
+        let e = streamed.good(11).unwrap_err().to_string();
+        assert!(e.contains("`G0000011`") && e.contains("changed"), "{e}");
+    }
+
+    /// Goods are left in the file only when each can be checked on the first read as it will be on
+    /// the second: exchange rates after the goods, or a header after them, and the goods are held;
+    /// the answers are the same.
+    #[test]
+    fn goods_are_held_when_the_rates_come_after_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("batch.json");
+        let text = mixed_batch();
+        let rates_line = text.lines().find(|l| l.trim_start().starts_with(r#""exchange_rates""#)).unwrap();
+        let moved = text.replacen(&format!("{rates_line}\n"), "", 1);
+        let end = moved.rfind("\n}").unwrap();
+        let moved = format!("{},\n{}{}", &moved[..end], rates_line.trim_end_matches(','), &moved[end..]);
+        std::fs::write(&path, &moved).unwrap();
+        let held = load_batch_in(&path, FileScope::BatchDirectory).unwrap();
+        let streamed = load_batch_streamed(&path, FileScope::BatchDirectory).unwrap();
+        assert!(streamed.goods_file.is_none());
+        assert_eq!(held.good_count(), 13);
+        assert_eq!(format!("{:?}", held.goods), format!("{:?}", streamed.goods));
     }
 
     /// Found by fuzzing (fuzz/regressions/batch_json/): a misspelt header key followed by text that is

@@ -511,6 +511,165 @@ pub struct Batch {
     /// `batch.bom_files` as written (the store records these files with the run without reading the
     /// batch again).
     pub bom_files: Vec<String>,
+    /// The goods left in the file, when the batch was read by [`load_batch_streamed`] (then `goods`
+    /// is empty): read them with [`Batch::good`].
+    pub goods_file: Option<Arc<GoodsFile>>,
+}
+
+impl Batch {
+    /// Goods in the batch, held or left in the file.
+    pub fn good_count(&self) -> usize {
+        self.goods_file.as_ref().map_or(self.goods.len(), |f| f.entries.len())
+    }
+
+    /// The id of good `i` (`None` past the end).
+    pub fn good_id(&self, i: usize) -> Option<&str> {
+        match &self.goods_file {
+            Some(f) => f.entries.get(i).map(|e| &*e.id),
+            None => self.goods.get(i).map(GoodInput::id),
+        }
+    }
+
+    /// Good `i`: the held one, or read again from the file and checked as on the first read.
+    pub fn good(&self, i: usize) -> Result<std::borrow::Cow<'_, GoodInput>, GoodsFileError> {
+        match &self.goods_file {
+            Some(f) => f.read(i, &mut Interner::default()).map(std::borrow::Cow::Owned),
+            None => self.goods.get(i).map(std::borrow::Cow::Borrowed).ok_or_else(|| GoodsFileError {
+                file: self.file.clone(),
+                message: format!("the batch has no good {i}"),
+            }),
+        }
+    }
+
+    /// BOM lines of good `i`, sub-BOMs included (for the `-v` log).
+    pub fn bom_line_count(&self, i: usize) -> usize {
+        match &self.goods_file {
+            Some(f) => f.entries.get(i).map_or(0, |e| e.lines),
+            None => match self.goods.get(i) {
+                Some(GoodInput::Ok(g)) => {
+                    let mut n = 0;
+                    walk_materials(&g.materials, &mut |_| n += 1);
+                    n
+                }
+                _ => 0,
+            },
+        }
+    }
+
+    /// The lots the batch's BOM lines name (sub-BOMs included): the only ones whose provenance facts
+    /// the audit reads.
+    pub fn lots_named(&self) -> std::collections::HashSet<&str> {
+        if let Some(f) = &self.goods_file {
+            return f.lots.iter().map(|l| &**l).collect();
+        }
+        let mut out = std::collections::HashSet::new();
+        for g in &self.goods {
+            if let GoodInput::Ok(g) = g {
+                walk_materials(&g.materials, &mut |m| {
+                    if let Some(l) = &m.lot {
+                        out.insert(&**l);
+                    }
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Calls `f` with every BOM line of `ms`, sub-BOMs included, depth first.
+pub(crate) fn walk_materials<'a>(ms: &'a [Arc<Material>], f: &mut impl FnMut(&'a Material)) {
+    for m in ms {
+        f(m);
+        if let Some(sp) = &m.self_produced {
+            walk_materials(&sp.materials, f);
+        }
+    }
+}
+
+/// The goods of a JSON batch left in its file ([`load_batch_streamed`]): each was read and checked
+/// once, and is read again, chunk by chunk, when it is audited, so memory does not grow with the batch.
+/// Each good's bytes are hashed on the first read; a good whose bytes changed since is an error, never
+/// a different good audited under the first read's checks.
+#[derive(Debug)]
+pub struct GoodsFile {
+    path: PathBuf,
+    file: std::sync::Mutex<std::fs::File>,
+    entries: Vec<GoodEntry>,
+    lots: std::collections::HashSet<Arc<str>>,
+    rates: HashMap<Currency, Decimal>,
+}
+
+/// Where a good is in its file, and what the checks on the whole batch need of it.
+#[derive(Debug)]
+struct GoodEntry {
+    id: Box<str>,
+    offset: u64,
+    len: usize,
+    line: usize,
+    hash: u64,
+    lines: usize,
+}
+
+/// A good of a [`GoodsFile`] that could not be read again as it was first read.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("reading `{}` again: {message}", file.display())]
+pub struct GoodsFileError {
+    /// The batch file.
+    pub file: PathBuf,
+    /// What went wrong, and what to do.
+    pub message: String,
+}
+
+impl GoodsFile {
+    fn open(
+        path: &Path,
+        entries: Vec<GoodEntry>,
+        lots: std::collections::HashSet<Arc<str>>,
+        rates: HashMap<Currency, Decimal>,
+    ) -> std::io::Result<GoodsFile> {
+        let file = std::sync::Mutex::new(std::fs::File::open(path)?);
+        Ok(GoodsFile { path: path.to_path_buf(), file, entries, lots, rates })
+    }
+
+    /// The hash a good's bytes are checked with (SipHash: accidental changes, not an adversary, who
+    /// could change the file before the first read as well).
+    fn hash(bytes: &[u8]) -> u64 {
+        use std::hash::Hasher;
+        let mut h = std::hash::DefaultHasher::new();
+        h.write(bytes);
+        h.finish()
+    }
+
+    /// Good `i`, read and checked again.
+    fn read(&self, i: usize, intern: &mut Interner) -> Result<GoodInput, GoodsFileError> {
+        let fail = |message: String| GoodsFileError { file: self.path.clone(), message };
+        let e = self.entries.get(i).ok_or_else(|| fail(format!("the batch has no good {i}")))?;
+        let changed = || {
+            fail(format!(
+                "good `{}` (goods[{i}], line {}) changed since the batch was read; nothing is audited from the \
+                 changed file\n  help: leave the batch file as it is until the run completes, then run it again",
+                e.id, e.line
+            ))
+        };
+        let mut bytes = vec![0; e.len];
+        {
+            use std::io::{Read, Seek};
+            let mut f = self.file.lock().map_err(|_| fail("a reader failed".into()))?;
+            f.seek(std::io::SeekFrom::Start(e.offset)).map_err(|err| fail(err.to_string()))?;
+            f.read_exact(&mut bytes).map_err(|_| changed())?;
+        }
+        if Self::hash(&bytes) != e.hash {
+            return Err(changed());
+        }
+        let text = String::from_utf8(bytes).map_err(|_| changed())?;
+        let mut g = json::read_good(&self.path, i, e.line, &text, &self.rates, intern).ok_or_else(changed)?;
+        let p = format!("goods[{i}]");
+        no_bom(&self.path, i, &mut g, || Locate::part(&p, e.line, &text).line(&format!("{p}.id")));
+        if g.id() != &*e.id {
+            return Err(changed());
+        }
+        Ok(g)
+    }
 }
 
 /// Where the BOM files a batch names (`batch.bom_files`) may be.
@@ -576,15 +735,8 @@ pub fn load_batch_in(path: &Path, scope: FileScope) -> Result<Batch, HeaderError
     if is_json(path) {
         let file = std::fs::File::open(path)
             .map_err(|e| fail("", format!("cannot read the batch file: {e}"), "check the path"))?;
-        let reread = |offset: u64, len: usize| -> Option<String> {
-            use std::io::{Read, Seek};
-            let mut f = std::fs::File::open(path).ok()?;
-            f.seek(std::io::SeekFrom::Start(offset)).ok()?;
-            let mut b = vec![0; len];
-            f.read_exact(&mut b).ok()?;
-            String::from_utf8(b).ok()
-        };
-        match json::parse(path, file, &reread, scope) {
+        let reread = |offset: u64, len: usize| reread_at(path, offset, len);
+        match json::parse(path, file, &reread, scope, false) {
             Ok(Some(batch)) => return batch,
             // Not the plain shape the fast path reads (or malformed): the general path says why.
             Ok(None) => {}
@@ -594,6 +746,32 @@ pub fn load_batch_in(path: &Path, scope: FileScope) -> Result<Batch, HeaderError
     let text = std::fs::read_to_string(path)
         .map_err(|e| fail("", format!("cannot read the batch file: {e}"), "check the path"))?;
     parse_text(path, &text, scope)
+}
+
+/// [`load_batch_in`] for an audit that reads each good once more when it audits it: a JSON batch whose
+/// header and exchange rates precede its goods and that names no BOM files comes back with its goods
+/// left in the file ([`Batch::goods_file`]), checked as always, so memory does not grow with the batch.
+/// Any other batch comes back with its goods held, as [`load_batch_in`] reads it; the answers are the same.
+pub fn load_batch_streamed(path: &Path, scope: FileScope) -> Result<Batch, HeaderError> {
+    if is_json(path)
+        && let Ok(file) = std::fs::File::open(path)
+    {
+        let reread = |offset: u64, len: usize| reread_at(path, offset, len);
+        if let Ok(Some(batch)) = json::parse(path, file, &reread, scope, true) {
+            return batch;
+        }
+    }
+    load_batch_in(path, scope)
+}
+
+/// `len` bytes of the file at `path` from `offset` (for the line of a duplicate good id).
+fn reread_at(path: &Path, offset: u64, len: usize) -> Option<String> {
+    use std::io::{Read, Seek};
+    let mut f = std::fs::File::open(path).ok()?;
+    f.seek(std::io::SeekFrom::Start(offset)).ok()?;
+    let mut b = vec![0; len];
+    f.read_exact(&mut b).ok()?;
+    String::from_utf8(b).ok()
 }
 
 /// The byte offset of the first character YAML refuses anywhere in a file ("control characters are not
@@ -624,7 +802,7 @@ pub fn parse_batch_in(path: &Path, text: &str, scope: FileScope) -> Result<Batch
         text.get(start..start.checked_add(len)?).map(str::to_string)
     };
     if is_json(path)
-        && let Ok(Some(batch)) = json::parse(path, text.as_bytes(), &reread, scope)
+        && let Ok(Some(batch)) = json::parse(path, text.as_bytes(), &reread, scope, false)
     {
         return batch;
     }
@@ -760,7 +938,16 @@ fn parse_text(path: &Path, text: &str, scope: FileScope) -> Result<Batch, Header
         }
     }
     let parts = Parts { header, parties, certifications, bad_certifications, provenance, warnings };
-    finish(&cx, path, &raw_header, parts, goods, &rates, &|i| cx.locate.line(&format!("goods[{i}].id")), scope)
+    finish(
+        &cx,
+        path,
+        &raw_header,
+        parts,
+        GoodsRead::Held(goods),
+        &rates,
+        &|i| cx.locate.line(&format!("goods[{i}].id")),
+        scope,
+    )
 }
 
 /// What a batch holds besides its goods.
@@ -886,13 +1073,18 @@ fn finish(
     path: &Path,
     raw_header: &RawHeader,
     parts: Parts,
-    mut goods: Vec<GoodInput>,
+    goods: GoodsRead,
     rates: &HashMap<Currency, Decimal>,
     id_line: &dyn Fn(usize) -> Option<usize>,
     scope: FileScope,
 ) -> Result<Batch, HeaderError> {
     let Parts { header, parties, certifications, bad_certifications, provenance, mut warnings } = parts;
-    if goods.is_empty() && raw_header.bom_files.is_empty() {
+    let (mut goods, goods_file) = match goods {
+        GoodsRead::Held(g) => (g, None),
+        GoodsRead::InFile(f) => (Vec::new(), Some(f)),
+    };
+    let count = goods_file.as_ref().map_or(goods.len(), |f| f.entries.len());
+    if count == 0 && raw_header.bom_files.is_empty() {
         return Err(HeaderError(vec![cx.err(
             "goods",
             "the batch has no goods",
@@ -908,31 +1100,22 @@ fn finish(
             .map_err(HeaderError)?;
         warnings.extend(orphans);
     }
-    // A good is made of its materials: an empty BOM would pass every tariff shift and count no
-    // non-originating value, so it is an error unless the good is claimed wholly obtained (Art. 4.3).
+    // An empty BOM is an error unless claimed wholly obtained (see `no_bom`). (Goods left in the file get this check when they are read again.)
     for (i, g) in goods.iter_mut().enumerate() {
-        if let GoodInput::Ok(good) = g
-            && good.materials.is_empty()
-            && !good.wholly_obtained
-        {
-            let e = InputError {
-                code: "batch-input",
-                file: path.to_path_buf(),
-                line: id_line(i),
-                column: None,
-                field: format!("goods[{i}].materials"),
-                message: format!("good `{}` has no BOM lines and is not claimed wholly obtained", good.id),
-                help: "list its materials (under `materials` or in a BOM file), or state `wholly_obtained: true` if the producer claims it".into(),
-            };
-            *g = GoodInput::Invalid { id: good.id.clone(), errors: vec![e] };
-        }
+        no_bom(path, i, g, || id_line(i));
     }
     // Duplicate good ids make results ambiguous, and a run stores one result per batch and good id: the
     // batch is refused whole, before anything is written (a stored run never holds half a batch).
-    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(goods.len());
+    let id = |i: usize| -> &str {
+        match &goods_file {
+            Some(f) => f.entries.get(i).map_or("", |e| &*e.id),
+            None => goods.get(i).map_or("", GoodInput::id),
+        }
+    };
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(count);
     let mut dups = Vec::new();
-    for (i, g) in goods.iter().enumerate() {
-        if let Some(first) = seen.insert(g.id(), i) {
+    for i in 0..count {
+        if let Some(first) = seen.insert(id(i), i) {
             dups.push((i, first));
         }
     }
@@ -946,7 +1129,7 @@ fn finish(
                     line: id_line(i),
                     column: None,
                     field: format!("goods[{i}].id"),
-                    message: format!("good id `{}` is used twice (first as goods[{first}])", goods[i].id()),
+                    message: format!("good id `{}` is used twice (first as goods[{first}])", id(i)),
                     help: "give every good a unique id".into(),
                 })
                 .collect(),
@@ -963,7 +1146,34 @@ fn finish(
         warnings,
         bom_kind_rows,
         bom_files: raw_header.bom_files.clone(),
+        goods_file: goods_file.map(Arc::new),
     })
+}
+
+/// The goods a parser read: held, or left in the file (JSON, [`load_batch_streamed`]).
+enum GoodsRead {
+    Held(Vec<GoodInput>),
+    InFile(GoodsFile),
+}
+
+/// A good is made of its materials: an empty BOM would pass every tariff shift and count no
+/// non-originating value, so it is an error unless the good is claimed wholly obtained (Art. 4.3).
+fn no_bom(path: &Path, i: usize, g: &mut GoodInput, id_line: impl FnOnce() -> Option<usize>) {
+    if let GoodInput::Ok(good) = g
+        && good.materials.is_empty()
+        && !good.wholly_obtained
+    {
+        let e = InputError {
+            code: "batch-input",
+            file: path.to_path_buf(),
+            line: id_line(),
+            column: None,
+            field: format!("goods[{i}].materials"),
+            message: format!("good `{}` has no BOM lines and is not claimed wholly obtained", good.id),
+            help: "list its materials (under `materials` or in a BOM file), or state `wholly_obtained: true` if the producer claims it".into(),
+        };
+        *g = GoodInput::Invalid { id: good.id.clone(), errors: vec![e] };
+    }
 }
 
 fn seq(v: Option<serde_yaml::Value>) -> Vec<serde_yaml::Value> {
