@@ -193,7 +193,7 @@ pub fn audit_batch(
     opts: &RunOptions,
     progress: &Progress,
 ) -> Result<BatchReport, RunError> {
-    let mut goods = Vec::with_capacity(batch.goods.len());
+    let mut goods = Vec::with_capacity(batch.good_count());
     let (head, _) = audit_batch_with(
         rules,
         batch,
@@ -380,7 +380,7 @@ pub fn audit_prepared_with<T: Send>(
                                 break;
                             }
                         };
-                        out.push(map(&g, audit_input(cx, batch, prepared, &g)));
+                        out.push(map(&g, audit_input(cx, batch, prepared, i, &g)));
                         progress.done.fetch_add(1, Ordering::Relaxed);
                     }
                     if tx.send((b, res.map(|()| out))).is_err() {
@@ -549,15 +549,16 @@ fn provenance_errors_of<'a>(prepared: &'a Prepared, good: &Good) -> (Vec<String>
     (lines, ix.into_iter().filter_map(|i| prepared.provenance_errors.get(i)).collect())
 }
 
-fn audit_input(cx: &AuditContext<'_>, batch: &Batch, prepared: &Prepared, g: &GoodInput) -> GoodReport {
+/// The report of good `i` of the batch.
+fn audit_input(cx: &AuditContext<'_>, batch: &Batch, prepared: &Prepared, i: usize, g: &GoodInput) -> GoodReport {
     // Kinds not yet mapped onto the pack's vocabulary (a caller that skipped `resolve_kinds`): mapped
     // here, so an undeclared kind is an input error on every path, never a different determination.
     if let GoodInput::Ok(good) = g {
-        match crate::input::canonical_good(cx.rules, batch, good) {
+        match crate::input::canonical_good(cx.rules, batch, i, good) {
             Ok(None) => {}
-            Ok(Some(c)) => return audit_input(cx, batch, prepared, &GoodInput::Ok(Box::new(c))),
+            Ok(Some(c)) => return audit_input(cx, batch, prepared, i, &GoodInput::Ok(Box::new(c))),
             Err(errors) => {
-                return audit_input(cx, batch, prepared, &GoodInput::Invalid { id: good.id.clone(), errors });
+                return audit_input(cx, batch, prepared, i, &GoodInput::Invalid { id: good.id.clone(), errors });
             }
         }
     }
@@ -689,7 +690,7 @@ pub async fn run(
         })
         .await
         .map_err(|e| RunError::Internal(e.to_string()))??;
-        tracing::info!(batch = %b.header.id, goods = b.goods.len(), "batch read");
+        tracing::info!(batch = %b.header.id, goods = b.good_count(), "batch read");
         batches.push(b);
     }
     crate::input::check_distinct_batch_ids(&batches)?;

@@ -23,7 +23,17 @@ fn a_streamed_batch_gives_the_held_batchs_report() {
     let path = dir.path().join("batch.json");
     let mut buf = Vec::new();
     write_batch(&GenSpec { goods: 150, lines: 8, seed: 11, events: 400 }, &mut buf).unwrap();
-    std::fs::write(&path, &buf).unwrap();
+    // One BOM line states a kind the pack does not declare: an input error of its good, located by
+    // the good's index in the batch (a good left in the file is not in `batch.goods`).
+    let text = String::from_utf8(buf).unwrap();
+    let at = text.match_indices(r#""part": "#).nth(300).unwrap().0;
+    let good = text[..at].matches(r#"{"id": "G"#).count() - 1;
+    let line = text[..at].rfind("{\"line\"").map(|l| text[..l].matches(r#"{"line": "#).count()).unwrap();
+    let first_line_of_good =
+        text[..at].rfind(r#"{"id": "G"#).map(|g| text[..g].matches(r#"{"line": "#).count()).unwrap();
+    let material = line - first_line_of_good;
+    let text = format!("{}\"kinds\": [\"no-such-kind\"], {}", &text[..at], &text[at..]);
+    std::fs::write(&path, &text).unwrap();
     let held = load_batch_in(&path, FileScope::BatchDirectory).unwrap();
     let streamed = load_batch_streamed(&path, FileScope::BatchDirectory).unwrap();
     assert!(streamed.goods.is_empty() && streamed.goods_file.is_some());
@@ -35,6 +45,8 @@ fn a_streamed_batch_gives_the_held_batchs_report() {
     assert!(v["summary"]["qualified"].as_u64().unwrap() > 0, "{}", v["summary"]);
     assert!(v["summary"]["not_qualified"].as_u64().unwrap() > 0, "{}", v["summary"]);
     assert!(b.contains("\"lot\":"), "no BOM line names a lot");
+    let field = format!("goods[{good}].materials[{material}].kinds[0]");
+    assert!(b.contains(&field) && b.contains("no-such-kind"), "{field} not in the report");
 }
 
 #[test]

@@ -449,7 +449,7 @@ fn reaudit(
                 _ => None,
             })
             .collect();
-        let all: Vec<usize> = (0..batch.goods.len()).collect();
+        let all: Vec<usize> = (0..batch.good_count()).collect();
         let id = batch.header.id.as_str();
         let currency = batch.header.currency;
         audit_prepared_with(

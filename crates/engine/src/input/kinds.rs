@@ -40,14 +40,19 @@ pub fn resolve_kinds(batch: &mut Batch, rules: &RuleSet) {
     }
 }
 
-/// The good with its kinds in canonical form: `Ok(None)` when they already are, `Ok(Some(copy))` when
-/// a spelling was mapped, `Err` with located errors when a kind is not declared.
-pub fn canonical_good(rules: &RuleSet, batch: &Batch, good: &Good) -> Result<Option<Good>, Vec<InputError>> {
+/// Good `index` of `batch` with its kinds in canonical form: `Ok(None)` when they already are,
+/// `Ok(Some(copy))` when a spelling was mapped, `Err` with located errors when a kind is not declared.
+/// (The index, not the good's place in `batch.goods`: a good left in the file is not there.)
+pub fn canonical_good(
+    rules: &RuleSet,
+    batch: &Batch,
+    index: usize,
+    good: &Good,
+) -> Result<Option<Good>, Vec<InputError>> {
     if all_canonical(rules, good.kind.as_deref(), &good.materials) {
         return Ok(None);
     }
-    let index = batch.goods.iter().position(|g| matches!(g, GoodInput::Ok(x) if std::ptr::eq(&**x, good)));
-    check_good(rules, &Locator::new(batch), index.unwrap_or(usize::MAX), good)
+    check_good(rules, &Locator::new(batch), index, good)
 }
 
 /// Cheap test, run on every good the audit sees: every kind already a declared canonical name.
@@ -74,6 +79,11 @@ impl<'a> Locator<'a> {
     }
 
     fn yaml_line(&self, field: &str) -> Option<usize> {
+        // A good left in the file is located in its own text.
+        if let Some(f) = &self.batch.goods_file {
+            let i = field.strip_prefix("goods[")?.split_once(']')?.0.parse().ok()?;
+            return f.line_of(i, field);
+        }
         let index = self.index.get_or_init(|| {
             let text = std::fs::read_to_string(&self.batch.file).ok()?;
             PathIndex::build(&text).ok()

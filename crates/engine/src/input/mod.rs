@@ -640,17 +640,43 @@ impl GoodsFile {
         h.finish()
     }
 
+    /// The line of `field` (a path under `goods[i]`), found in that good's own text: the whole file is
+    /// never read to locate one error.
+    pub(crate) fn line_of(&self, i: usize, field: &str) -> Option<usize> {
+        let (e, text) = self.text(i).ok()?;
+        let p = format!("goods[{i}]");
+        Locate::part(&p, e.line, &text).line(field)
+    }
+
     /// Good `i`, read and checked again.
     fn read(&self, i: usize, intern: &mut Interner) -> Result<GoodInput, GoodsFileError> {
-        let fail = |message: String| GoodsFileError { file: self.path.clone(), message };
-        let e = self.entries.get(i).ok_or_else(|| fail(format!("the batch has no good {i}")))?;
-        let changed = || {
-            fail(format!(
+        let (e, text) = self.text(i)?;
+        let changed = || self.changed(i, e);
+        let mut g = json::read_good(&self.path, i, e.line, &text, &self.rates, intern).ok_or_else(changed)?;
+        let p = format!("goods[{i}]");
+        no_bom(&self.path, i, &mut g, || Locate::part(&p, e.line, &text).line(&format!("{p}.id")));
+        if g.id() != &*e.id {
+            return Err(changed());
+        }
+        Ok(g)
+    }
+
+    fn changed(&self, i: usize, e: &GoodEntry) -> GoodsFileError {
+        GoodsFileError {
+            file: self.path.clone(),
+            message: format!(
                 "good `{}` (goods[{i}], line {}) changed since the batch was read; nothing is audited from the \
                  changed file\n  help: leave the batch file as it is until the run completes, then run it again",
                 e.id, e.line
-            ))
-        };
+            ),
+        }
+    }
+
+    /// The text of good `i`, as it was on the first read.
+    fn text(&self, i: usize) -> Result<(&GoodEntry, String), GoodsFileError> {
+        let fail = |message: String| GoodsFileError { file: self.path.clone(), message };
+        let e = self.entries.get(i).ok_or_else(|| fail(format!("the batch has no good {i}")))?;
+        let changed = || self.changed(i, e);
         let mut bytes = vec![0; e.len];
         {
             use std::io::{Read, Seek};
@@ -662,13 +688,7 @@ impl GoodsFile {
             return Err(changed());
         }
         let text = String::from_utf8(bytes).map_err(|_| changed())?;
-        let mut g = json::read_good(&self.path, i, e.line, &text, &self.rates, intern).ok_or_else(changed)?;
-        let p = format!("goods[{i}]");
-        no_bom(&self.path, i, &mut g, || Locate::part(&p, e.line, &text).line(&format!("{p}.id")));
-        if g.id() != &*e.id {
-            return Err(changed());
-        }
-        Ok(g)
+        Ok((e, text))
     }
 }
 
