@@ -269,8 +269,8 @@ pub async fn run_command_in(
     match args.format {
         RunFormat::Json => {}
         RunFormat::Table | RunFormat::Xlsx => {
-            for ((head, summary), lines) in summaries.iter().zip(&lines.batches) {
-                write!(out, "{}", table(head, summary, lines))?;
+            for ((head, summary), lines) in summaries.iter().zip(lines.batches) {
+                write_table(out, head, summary, lines)?;
             }
             if let Some(p) = &args.out {
                 writeln!(out, "full report: {}", p.display())?;
@@ -312,8 +312,8 @@ async fn workbook(store: &Store, run: &str, path: &Path) -> Result<(), String> {
     crate::xlsx::write(&crate::xlsx::from_store(&dets, &findings), path).map_err(|e| e.to_string())
 }
 
-/// One good's line of the table, kept as the run goes: a few dozen bytes per good, never its report.
-#[derive(Debug)]
+/// One good's line of the table, made on the audit worker that audited the good.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct GoodLine {
     good: String,
     hs: String,
@@ -348,11 +348,20 @@ impl GoodLine {
 /// The table's lines per batch.
 #[derive(Debug, Default)]
 pub struct TableLines {
-    batches: Vec<Vec<GoodLine>>,
+    batches: Vec<BatchLines>,
+}
+
+/// The lines of one batch, written to an unnamed temporary file as the run goes and read back when the
+/// table is printed: held, a line per good would grow with the batch (docs/performance.md section 8).
+#[derive(Debug)]
+pub struct BatchLines {
+    file: std::io::BufWriter<std::fs::File>,
+    /// The widest good id (at least 4, the column's title).
+    width: usize,
 }
 
 impl ResultSink for TableLines {
-    type Error = std::convert::Infallible;
+    type Error = std::io::Error;
     /// The good's line, made on the audit worker.
     type Row = GoodLine;
 
@@ -361,13 +370,18 @@ impl ResultSink for TableLines {
     }
 
     async fn begin_batch(&mut self, _head: &ReportHead) -> Result<(), Self::Error> {
-        self.batches.push(Vec::new());
+        self.batches.push(BatchLines { file: std::io::BufWriter::new(tempfile::tempfile()?), width: 4 });
         Ok(())
     }
 
     async fn write_chunk(&mut self, _goods: &[GoodResult<'_>], rows: Vec<GoodLine>) -> Result<(), Self::Error> {
         if let Some(b) = self.batches.last_mut() {
-            b.extend(rows);
+            for r in rows {
+                b.width = b.width.max(r.good.len());
+                // One JSON line per good: ids and summaries may hold any character.
+                serde_json::to_writer(&mut b.file, &r)?;
+                b.file.write_all(b"\n")?;
+            }
         }
         Ok(())
     }
@@ -389,8 +403,23 @@ fn spawn_progress(p: Arc<Progress>, quiet: bool) -> Option<(tokio::task::JoinHan
     Some((task, pb))
 }
 
-/// The summary table of one batch, then one line per good.
-pub fn table(r: &ReportHead, s: &Summary, goods: &[GoodLine]) -> String {
+/// Writes the summary table of one batch, then one line per good (read back from `lines`).
+pub fn write_table(out: &mut dyn Write, r: &ReportHead, s: &Summary, lines: BatchLines) -> std::io::Result<()> {
+    use std::io::{BufRead, Seek};
+    write!(out, "{}", table_head(r, s))?;
+    let w = lines.width;
+    writeln!(out, "  {:<w$}  {:<13}  {:<15}  {:<9}  summary", "good", "hs", "determination", "findings")?;
+    let mut file = lines.file.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+    file.rewind()?;
+    for line in std::io::BufReader::new(file).lines() {
+        let g: GoodLine = serde_json::from_str(&line?)?;
+        writeln!(out, "  {:<w$}  {:<13}  {:<15}  {:<9}  {}", g.good, g.hs, g.determination, g.findings, g.summary)?;
+    }
+    writeln!(out)
+}
+
+/// The summary table of one batch: counts, findings by code, input warnings.
+fn table_head(r: &ReportHead, s: &Summary) -> String {
     use std::fmt::Write as _;
     let mut o = String::new();
     let _ = writeln!(
@@ -440,13 +469,6 @@ pub fn table(r: &ReportHead, s: &Summary, goods: &[GoodLine]) -> String {
                 let _ = writeln!(o, "    {line}");
             }
         }
-    }
-    let _ = writeln!(o);
-    let w = goods.iter().map(|g| g.good.len()).max().unwrap_or(4).max(4);
-    let _ = writeln!(o, "  {:<w$}  {:<13}  {:<15}  {:<9}  summary", "good", "hs", "determination", "findings");
-    for g in goods {
-        let _ =
-            writeln!(o, "  {:<w$}  {:<13}  {:<15}  {:<9}  {}", g.good, g.hs, g.determination, g.findings, g.summary);
     }
     let _ = writeln!(o);
     o

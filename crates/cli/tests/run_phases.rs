@@ -125,3 +125,39 @@ fn verbose_run_says_whether_the_goods_were_left_in_the_file() {
     let stderr = String::from_utf8_lossy(&run(tmp.path(), true).stderr).to_string();
     assert!(stderr.contains("1 batch(es), 13 good(s); 0 batch(es) with goods left in the file"), "{stderr}");
 }
+
+/// The table's line per good (kept in a temporary file while the run goes, read back at the end):
+/// every demo good once, in batch order, with the outcomes of fixtures/demo/EXPECTED.md (7 qualified
+/// under B, 1 under C, 3 not qualified, 2 needs evidence), the columns aligned on the longest id.
+#[test]
+fn the_table_lists_every_good_once_in_batch_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("demo");
+    std::fs::create_dir_all(&d).unwrap();
+    for e in std::fs::read_dir(repo().join("fixtures/demo")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, d.join(p.file_name().unwrap())).unwrap();
+    }
+    let stdout = String::from_utf8_lossy(&run(tmp.path(), false).stdout).to_string();
+    let header = stdout.lines().position(|l| l.starts_with("  good ")).expect("the goods' header");
+    let rows: Vec<&str> = stdout.lines().skip(header + 1).take_while(|l| !l.is_empty()).collect();
+    let ids: Vec<&str> = rows.iter().map(|r| r.split_whitespace().next().unwrap()).collect();
+    let batch = std::fs::read_to_string(d.join("batch.yaml")).unwrap();
+    let in_file: Vec<&str> = batch
+        .lines()
+        .skip_while(|l| *l != "goods:")
+        .take_while(|l| *l == "goods:" || !l.starts_with(|c: char| c.is_ascii_alphabetic()))
+        .filter_map(|l| l.strip_prefix("  - id: ").or_else(|| l.strip_prefix("- id: ")))
+        .map(|s| s.trim().trim_matches('"'))
+        .collect();
+    assert_eq!(ids, in_file, "{stdout}");
+    assert_eq!(ids.len(), 13);
+    let count = |s: &str| rows.iter().filter(|r| r.contains(s)).count();
+    assert_eq!(
+        (count(" qualified B "), count(" qualified C "), count(" not qualified "), count(" needs evidence ")),
+        (7, 1, 3, 2),
+        "{stdout}"
+    );
+    // The hs column starts two spaces after the longest id (RLY-MICRO-35, 12 characters) on every row.
+    assert!(rows.iter().all(|r| r.get(2 + 12..2 + 14) == Some("  ") && r.as_bytes()[16] != b' '), "{stdout}");
+}
