@@ -37,6 +37,17 @@ fn run(dir: &Path, verbose: bool) -> Output {
     out
 }
 
+/// A copy of fixtures/demo in `dir/demo`; returns that folder.
+fn demo_in(dir: &Path) -> std::path::PathBuf {
+    let d = dir.join("demo");
+    std::fs::create_dir_all(&d).unwrap();
+    for e in std::fs::read_dir(repo().join("fixtures/demo")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, d.join(p.file_name().unwrap())).unwrap();
+    }
+    d
+}
+
 /// The seconds of `phase NAME: 0.123 s` on stderr, once per line that names it.
 fn times(stderr: &str, phase: &str) -> Vec<f64> {
     let key = format!("phase {phase}: ");
@@ -50,12 +61,7 @@ fn times(stderr: &str, phase: &str) -> Vec<f64> {
 #[test]
 fn verbose_run_shows_each_phase_with_its_time_and_a_plain_run_does_not() {
     let tmp = tempfile::tempdir().unwrap();
-    let d = tmp.path().join("demo");
-    std::fs::create_dir_all(&d).unwrap();
-    for e in std::fs::read_dir(repo().join("fixtures/demo")).unwrap() {
-        let p = e.unwrap().path();
-        std::fs::copy(&p, d.join(p.file_name().unwrap())).unwrap();
-    }
+    demo_in(tmp.path());
 
     let out = run(tmp.path(), true);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -116,12 +122,7 @@ fn verbose_run_says_whether_the_goods_were_left_in_the_file() {
         serde_json::from_str(&std::fs::read_to_string(tmp.path().join("report.json")).unwrap()).unwrap();
     assert_eq!(report["goods"].as_array().map(Vec::len), Some(40));
 
-    let d = tmp.path().join("demo");
-    std::fs::create_dir_all(&d).unwrap();
-    for e in std::fs::read_dir(repo().join("fixtures/demo")).unwrap() {
-        let p = e.unwrap().path();
-        std::fs::copy(&p, d.join(p.file_name().unwrap())).unwrap();
-    }
+    demo_in(tmp.path());
     let stderr = String::from_utf8_lossy(&run(tmp.path(), true).stderr).to_string();
     assert!(stderr.contains("1 batch(es), 13 good(s); 0 batch(es) with goods left in the file"), "{stderr}");
 }
@@ -132,12 +133,7 @@ fn verbose_run_says_whether_the_goods_were_left_in_the_file() {
 #[test]
 fn the_table_lists_every_good_once_in_batch_order() {
     let tmp = tempfile::tempdir().unwrap();
-    let d = tmp.path().join("demo");
-    std::fs::create_dir_all(&d).unwrap();
-    for e in std::fs::read_dir(repo().join("fixtures/demo")).unwrap() {
-        let p = e.unwrap().path();
-        std::fs::copy(&p, d.join(p.file_name().unwrap())).unwrap();
-    }
+    let d = demo_in(tmp.path());
     let stdout = String::from_utf8_lossy(&run(tmp.path(), false).stdout).to_string();
     let header = stdout.lines().position(|l| l.starts_with("  good ")).expect("the goods' header");
     let rows: Vec<&str> = stdout.lines().skip(header + 1).take_while(|l| !l.is_empty()).collect();

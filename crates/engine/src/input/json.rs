@@ -839,17 +839,12 @@ mod tests {
     /// same fields and lines.
     #[test]
     fn fast_path_matches_the_general_path_errors_included() {
-        let mut buf = Vec::new();
-        let _ = write_batch(&GenSpec { goods: 12, lines: 6, seed: 3, events: 300 }, &mut buf);
-        let text = String::from_utf8(buf).unwrap_or_default();
-        let broken = text
-            .replacen(r#"hot rolled", "hs": "7214.20""#, r#"hot rolled", "hs": "72x4""#, 1)
-            .replacen(r#""origin": "CN""#, r#""origin": "ZZ""#, 1)
-            .replacen(r#""quantity": 2,"#, r#""quantity": "two","#, 1)
-            .replacen(r#""invoice": "INV-2026-0000006","#, r#""invoice": "INV-2026-0000006", "colour": "red","#, 1)
-            .replacen(r#""currency": "USD", "transaction_value""#, r#""currency": "XXQ", "transaction_value""#, 1)
-            .replacen(r#""country": "US"}"#, r#""country": "USA"}"#, 1)
-            .replacen(r#""origin_criterion": "B""#, r#""origin_criterion": "E""#, 1);
+        let (text, broken) = generated_and_broken();
+        let broken = broken.replacen(r#""country": "US"}"#, r#""country": "USA"}"#, 1).replacen(
+            r#""origin_criterion": "B""#,
+            r#""origin_criterion": "E""#,
+            1,
+        );
         assert_ne!(broken, text);
         let path = Path::new("batch.json");
         for t in [&text, &broken] {
@@ -868,10 +863,9 @@ mod tests {
         assert!(e.iter().any(|e| e.contains("unknown field `colour`")), "{e:#?}");
     }
 
-    /// A generated batch with bad goods besides good ones (an unknown country, a
-    /// quantity that is not a number, an unknown field, an unknown currency) and one good with no BOM
-    /// lines; `None` when the generator's text changed so a replacement no longer applies.
-    fn mixed_batch() -> String {
+    /// A generated batch of 12 goods, and a copy with input errors in some goods: a wrong HS code, an
+    /// unknown country, a quantity that is not a number, an unknown field, an unknown currency.
+    fn generated_and_broken() -> (String, String) {
         let mut buf = Vec::new();
         let _ = write_batch(&GenSpec { goods: 12, lines: 6, seed: 3, events: 300 }, &mut buf);
         let text = String::from_utf8(buf).unwrap_or_default();
@@ -881,6 +875,12 @@ mod tests {
             .replacen(r#""quantity": 2,"#, r#""quantity": "two","#, 1)
             .replacen(r#""invoice": "INV-2026-0000006","#, r#""invoice": "INV-2026-0000006", "colour": "red","#, 1)
             .replacen(r#""currency": "USD", "transaction_value""#, r#""currency": "XXQ", "transaction_value""#, 1);
+        (text, broken)
+    }
+
+    /// The broken batch of [`generated_and_broken`] with one more good, which has no BOM lines.
+    fn mixed_batch() -> String {
+        let (_, broken) = generated_and_broken();
         let end = broken.rfind("\n  ]").unwrap_or(0);
         let empty = r#"
     ,{"id": "EMPTY", "description": "Nothing", "hs": "8483.40", "producer": "coahuila-transmisiones", "place_of_production": "MX", "currency": "USD", "transaction_value": 10, "materials": []}"#;
