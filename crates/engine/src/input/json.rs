@@ -426,7 +426,7 @@ impl Goods {
         texts: &HashMap<&'static str, (usize, String)>,
         index: bool,
     ) -> Goods {
-        let rates = early_rates(path, tops, texts);
+        let rates = early_rates(path, tops, texts, index);
         let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).max(1);
         let (tx, rx) = mpsc::sync_channel::<Pack>(threads * 2);
         let rx = Arc::new(Mutex::new(rx));
@@ -486,13 +486,16 @@ impl Goods {
 }
 
 /// The rates, when the header and the exchange rates precede the goods; `None` otherwise (or when
-/// either has an error, which the end of [`parse`] reports).
+/// either has an error, which the end of [`parse`] reports). With `provisional` (index mode), a header
+/// with no exchange rates before the goods gives the batch currency's own rate: the goods are checked
+/// with it, and read again held if the file gives other rates after them.
 fn early_rates(
     path: &Path,
     tops: &[(&'static str, usize)],
     texts: &HashMap<&'static str, (usize, String)>,
+    provisional: bool,
 ) -> Option<HashMap<Currency, Decimal>> {
-    if !tops.iter().any(|(k, _)| *k == "exchange_rates") {
+    if !provisional && !tops.iter().any(|(k, _)| *k == "exchange_rates") {
         return None;
     }
     let (hline, htext) = texts.get("batch")?;
@@ -950,6 +953,40 @@ mod tests {
         std::fs::write(&path, &text[..text.len() / 2]).unwrap();
         let e = streamed.good(11).unwrap_err().to_string();
         assert!(e.contains("`G0000011`") && e.contains("changed"), "{e}");
+    }
+
+    /// A batch with no exchange rates (one currency) keeps its goods in the file too, read alike;
+    /// lines in another currency are the same input errors on both reads.
+    #[test]
+    fn goods_without_exchange_rates_are_left_in_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("batch.json");
+        let text = mixed_batch();
+        let rates_line = text.lines().find(|l| l.trim_start().starts_with(r#""exchange_rates""#)).unwrap();
+        let without = text.replacen(&format!("{rates_line}\n"), "", 1);
+        assert!(!without.contains("exchange_rates") && without.contains(r#""currency": "MXN""#));
+        std::fs::write(&path, &without).unwrap();
+        let held = load_batch_in(&path, FileScope::BatchDirectory).unwrap();
+        let streamed = load_batch_streamed(&path, FileScope::BatchDirectory).unwrap();
+        assert!(streamed.goods_file.is_some());
+        assert_eq!(streamed.good_count(), held.good_count());
+        // Held, a bad good sends this file to the general path, which also knows an error's column;
+        // printed, the fast path finds it from the line (`InputError::located`): compared as shown.
+        let shown = |g: &GoodInput| match g {
+            GoodInput::Ok(g) => format!("{g:?}"),
+            GoodInput::Invalid { id, errors } => {
+                format!("{id}: {}", errors.iter().map(|e| format!("{e}\n")).collect::<String>())
+            }
+        };
+        for i in 0..held.good_count() {
+            assert_eq!(shown(&held.good(i).unwrap()), shown(&streamed.good(i).unwrap()), "goods[{i}]");
+        }
+        let no_rate = |g: &GoodInput| {
+            matches!(g, GoodInput::Invalid { errors, .. }
+                if errors.iter().any(|e| e.message == "no exchange rate from `MXN` into the batch currency"))
+        };
+        let missing = (0..streamed.good_count()).filter(|&i| no_rate(&streamed.good(i).unwrap())).count();
+        assert!(missing > 0, "a line in MXN has no rate");
     }
 
     /// Goods are left in the file only when each can be checked on the first read as it will be on
