@@ -225,10 +225,6 @@ pub(super) fn parse<R: Read>(
     let goods = if indexed.is_empty() {
         super::GoodsRead::Held(list)
     } else {
-        // BOM files add lines to goods: read the batch with its goods held.
-        if !raw_header.bom_files.is_empty() {
-            return Ok(None);
-        }
         let entries = indexed
             .into_iter()
             .zip(&starts)
@@ -426,6 +422,8 @@ impl Goods {
         texts: &HashMap<&'static str, (usize, String)>,
         index: bool,
     ) -> Goods {
+        // BOM files add lines to goods after this read: such a batch keeps its goods held.
+        let index = index && texts.get("batch").is_some_and(|(_, h)| !names_bom_files(h));
         let rates = early_rates(path, tops, texts, index);
         let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).max(1);
         let (tx, rx) = mpsc::sync_channel::<Pack>(threads * 2);
@@ -482,6 +480,14 @@ impl Goods {
             c.items.extend(items);
         }
         Some((c, self.rates))
+    }
+}
+
+/// Whether the header text names BOM files (or cannot be read to tell: then it is treated as if it did).
+fn names_bom_files(header: &str) -> bool {
+    match serde_json::from_str::<serde_json::Value>(header) {
+        Ok(v) => v.get("bom_files").is_some_and(|f| f.as_array().is_none_or(|a| !a.is_empty())),
+        Err(_) => true,
     }
 }
 
@@ -881,6 +887,11 @@ mod tests {
         (text, broken)
     }
 
+    /// The line of a generated batch that holds its exchange rates.
+    fn rates_line(text: &str) -> &str {
+        text.lines().find(|l| l.trim_start().starts_with(r#""exchange_rates""#)).unwrap()
+    }
+
     /// The broken batch of [`generated_and_broken`] with one more good, which has no BOM lines.
     fn mixed_batch() -> String {
         let (_, broken) = generated_and_broken();
@@ -962,7 +973,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("batch.json");
         let text = mixed_batch();
-        let rates_line = text.lines().find(|l| l.trim_start().starts_with(r#""exchange_rates""#)).unwrap();
+        let rates_line = rates_line(&text);
         let without = text.replacen(&format!("{rates_line}\n"), "", 1);
         assert!(!without.contains("exchange_rates") && without.contains(r#""currency": "MXN""#));
         std::fs::write(&path, &without).unwrap();
@@ -989,6 +1000,26 @@ mod tests {
         assert!(missing > 0, "a line in MXN has no rate");
     }
 
+    /// A batch naming BOM files (their lines join goods after the batch is read) keeps its goods held,
+    /// decided from the header before the goods are read, with the goods the held read gives.
+    #[test]
+    fn goods_are_held_when_the_batch_names_bom_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/engine");
+        let yaml: serde_yaml::Value =
+            serde_yaml::from_str(&std::fs::read_to_string(fixtures.join("csv-bom.yaml")).unwrap()).unwrap();
+        std::fs::write(dir.path().join("batch.json"), serde_json::to_string_pretty(&yaml).unwrap()).unwrap();
+        std::fs::copy(fixtures.join("csv-bom.csv"), dir.path().join("csv-bom.csv")).unwrap();
+        let path = dir.path().join("batch.json");
+        let held = load_batch_in(&path, FileScope::BatchDirectory).unwrap();
+        let streamed = load_batch_streamed(&path, FileScope::BatchDirectory).unwrap();
+        assert!(streamed.goods_file.is_none() && !streamed.bom_files.is_empty());
+        assert!(held.goods.iter().any(|g| matches!(g, GoodInput::Ok(g) if !g.materials.is_empty())));
+        assert_eq!(format!("{:?}", held.goods), format!("{:?}", streamed.goods));
+        assert!(super::names_bom_files(r#"{"bom_files": ["a.csv"]}"#) && super::names_bom_files("{not json"));
+        assert!(!super::names_bom_files(r#"{"id": "b"}"#) && !super::names_bom_files(r#"{"bom_files": []}"#));
+    }
+
     /// Goods are left in the file only when each can be checked on the first read as it will be on
     /// the second: exchange rates after the goods, or a header after them, and the goods are held;
     /// the answers are the same.
@@ -997,7 +1028,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("batch.json");
         let text = mixed_batch();
-        let rates_line = text.lines().find(|l| l.trim_start().starts_with(r#""exchange_rates""#)).unwrap();
+        let rates_line = rates_line(&text);
         let moved = text.replacen(&format!("{rates_line}\n"), "", 1);
         let end = moved.rfind("\n}").unwrap();
         let moved = format!("{},\n{}{}", &moved[..end], rates_line.trim_end_matches(','), &moved[end..]);
