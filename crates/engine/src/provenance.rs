@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use origin_graph::{
     BuildError, BuildErrorKind, Corridor, CorridorPolicy, Operation, ProvenanceGraph, ProvenanceInput, Trace,
@@ -64,6 +65,9 @@ pub struct ProvenanceFacts {
     /// The lots whose provenance an error puts in doubt (the lots it names and every lot made from
     /// them), with the indexes into `errors` of the errors that touch each.
     pub tainted: HashMap<String, Vec<usize>>,
+    /// The graph and its trace, when the provenance built without an error: what the lots' pictures
+    /// are drawn from (kept, not built a second time).
+    pub pictures: Option<Pictures>,
 }
 
 /// Rounds of pruning tried before every lot is treated as touched (each round removes the records of
@@ -94,7 +98,12 @@ pub fn lot_facts(rules: &RuleSet, file: &Path, input: &ProvenanceInput, wanted: 
     for round in 0..=PRUNE_ROUNDS {
         let errors = match ProvenanceGraph::build(&current) {
             Ok(graph) => {
-                out.lots = facts_for(rules, &graph, wanted);
+                let (lots, trace) = facts_for(rules, &graph, wanted);
+                out.lots = lots;
+                // A pruned graph is not the batch's: its lots get no picture.
+                if round == 0 {
+                    out.pictures = Some(Pictures { graph: Arc::new(graph), trace });
+                }
                 return out;
             }
             Err(e) => e.0,
@@ -123,6 +132,14 @@ pub fn lot_facts(rules: &RuleSet, file: &Path, input: &ProvenanceInput, wanted: 
         out.tainted.entry(l.id.clone()).or_insert_with(|| all.clone());
     }
     out
+}
+
+/// [`lot_facts`] of provenance already built into a graph as the batch was read (a streamed read keeps
+/// the graph, not the records; a provenance that does not build is read whole instead, for
+/// [`lot_facts`] to locate and prune its errors).
+pub fn graph_facts(rules: &RuleSet, graph: Arc<ProvenanceGraph>, wanted: &HashSet<&str>) -> ProvenanceFacts {
+    let (lots, trace) = facts_for(rules, &graph, wanted);
+    ProvenanceFacts { lots, pictures: Some(Pictures { graph, trace }), ..ProvenanceFacts::default() }
 }
 
 /// `path` (such as `shipments[2].lot`, an index into `current`) as an index into `original`, by the id
@@ -288,24 +305,24 @@ fn keep<T: Clone>(list: &[T], bad: &HashSet<usize>, ok: impl Fn(&T) -> bool) -> 
 /// The facts of the lots in `wanted` from a built graph, traced whole; the per-lot reports (origin,
 /// laundering, path signals, with their text) are made only for the lots asked for, which is where most
 /// of the time went, on all cores (each lot's report reads the trace only).
-fn facts_for(rules: &RuleSet, graph: &ProvenanceGraph, wanted: &HashSet<&str>) -> HashMap<String, LotFacts> {
+fn facts_for(rules: &RuleSet, graph: &ProvenanceGraph, wanted: &HashSet<&str>) -> (HashMap<String, LotFacts>, Trace) {
     let (policy, corridors) = policies(rules);
     let trace = Trace::run(graph, &policy, &corridors);
     let wanted: Vec<&str> = wanted.iter().copied().collect();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).max(1);
     let per = wanted.len().div_ceil(threads).max(1);
-    let trace = &trace;
+    let traced = &trace;
     let parts: Result<Vec<Vec<(String, LotFacts)>>, _> = std::thread::scope(|s| {
         let handles: Vec<_> = wanted
             .chunks(per)
-            .map(|ids| s.spawn(move || ids.iter().filter_map(|id| facts_of(graph, trace, id)).collect::<Vec<_>>()))
+            .map(|ids| s.spawn(move || ids.iter().filter_map(|id| facts_of(graph, traced, id)).collect::<Vec<_>>()))
             .collect();
         handles.into_iter().map(|h| h.join()).collect()
     });
     let mut out = HashMap::with_capacity(wanted.len());
     // A panicked thread's lots are left out: their goods then get a PROVENANCE_GAP, never a silent pass.
     out.extend(parts.into_iter().flatten().flatten());
-    out
+    (out, trace)
 }
 
 /// The facts of one lot; `None` when the graph does not hold it.
@@ -347,7 +364,7 @@ mod tests {
 /// pictures the finding page shows (the server never reads a batch file again to draw them).
 #[derive(Debug)]
 pub struct Pictures {
-    graph: ProvenanceGraph,
+    graph: Arc<ProvenanceGraph>,
     trace: Trace,
 }
 
@@ -355,7 +372,7 @@ impl Pictures {
     /// The graph of `input` traced under the pack's policy; `None` when it does not build (its goods
     /// carry the build errors as findings, and no picture is drawn).
     pub fn build(rules: &RuleSet, input: &ProvenanceInput) -> Option<Pictures> {
-        let graph = ProvenanceGraph::build(input).ok()?;
+        let graph = Arc::new(ProvenanceGraph::build(input).ok()?);
         let (policy, corridors) = policies(rules);
         let trace = Trace::run(&graph, &policy, &corridors);
         Some(Pictures { graph, trace })

@@ -16,6 +16,7 @@ use crate::audit::{AuditContext, GoodAudit, LotFacts, Outcome, audit_good};
 use crate::certificate::{CertificateDraft, draft};
 use crate::finding::{Facts, Finding, InputErrorAt, Set, Severity};
 use crate::input::{Batch, Good, GoodInput, HeaderError, InputError, load_batch};
+use crate::provenance::Pictures;
 
 /// Version of the report shape; bumped when a field changes meaning or goes away.
 pub const REPORT_VERSION: u32 = 1;
@@ -239,6 +240,8 @@ pub struct Prepared {
     tainted: HashMap<String, Vec<usize>>,
     bad_certifications: HashSet<String>,
     warnings: Vec<InputError>,
+    /// The traced graph, for the lots' pictures (`None` without provenance, or when it did not build).
+    pictures: Option<Arc<Pictures>>,
     graph_time: std::time::Duration,
 }
 
@@ -246,6 +249,11 @@ impl Prepared {
     /// Lots whose facts were traced (those the batch's BOM lines name), for the `-v` log.
     pub fn lots_traced(&self) -> usize {
         self.lots.len()
+    }
+
+    /// The batch's traced provenance graph, to draw the pictures of the lots its findings name.
+    pub fn pictures(&self) -> Option<Arc<Pictures>> {
+        self.pictures.clone()
     }
 
     /// The report's head: known once the batch is prepared, before any good is audited, so a report can
@@ -281,9 +289,10 @@ pub fn prepare(rules: &RuleSet, batch: &Batch, opts: &RunOptions) -> Result<Prep
         warnings.extend(errs.iter().cloned());
     }
     let started = std::time::Instant::now();
-    let facts = match &batch.provenance {
-        Some(p) => crate::provenance::lot_facts(rules, &batch.file, p, &batch.lots_named()),
-        None => crate::provenance::ProvenanceFacts::default(),
+    let facts = match (&batch.provenance, &batch.provenance_graph) {
+        (Some(p), _) => crate::provenance::lot_facts(rules, &batch.file, p, &batch.lots_named()),
+        (None, Some(g)) => crate::provenance::graph_facts(rules, g.clone(), &batch.lots_named()),
+        (None, None) => crate::provenance::ProvenanceFacts::default(),
     };
     // Never dropped: each build error is a batch warning, and blocks the goods whose lots it touches.
     warnings.extend(facts.errors.iter().cloned());
@@ -295,6 +304,7 @@ pub fn prepare(rules: &RuleSet, batch: &Batch, opts: &RunOptions) -> Result<Prep
         tainted: facts.tainted,
         bad_certifications,
         warnings,
+        pictures: facts.pictures.map(Arc::new),
         graph_time: started.elapsed(),
     })
 }
@@ -340,7 +350,7 @@ pub fn audit_prepared_with<T: Send>(
         certifications: &batch.certifications,
         bad_certifications: bad,
         lots,
-        has_provenance: batch.provenance.is_some(),
+        has_provenance: batch.has_provenance(),
         currency: batch.header.currency,
         importing_party: batch.header.importing_party,
         exporter_country: batch.header.exporter.as_ref().and_then(|e| batch.parties.get(e)).map(|p| p.country),

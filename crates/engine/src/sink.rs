@@ -123,7 +123,7 @@ impl AuditJob {
     }
 
     /// Checks batch `i` against the pack and traces its provenance once (CPU-bound: on a blocking
-    /// thread), and draws its pictures: what every chunk of its goods is audited with.
+    /// thread), keeping its traced graph for the pictures: what every chunk of its goods is audited with.
     pub async fn prepare(&self, i: usize) -> Result<PreparedBatch, RunError> {
         let batch = self.batches.get(i).cloned().ok_or_else(|| RunError::Internal(format!("no batch {i}")))?;
         let id = batch.header.id.clone();
@@ -132,19 +132,8 @@ impl AuditJob {
         let prepared = tokio::task::spawn_blocking(move || prepare(&rules, &b, &opts)).await.map_err(joined)??;
         let lots = prepared.lots_traced();
         log_phase("trace provenance", started.elapsed(), format_args!("batch {id}, {lots} lot(s) named by BOM lines"));
-        let pictures = match &batch.provenance {
-            Some(_) => {
-                let started = Instant::now();
-                let (rules, b) = (self.rules.clone(), batch.clone());
-                let p =
-                    tokio::task::spawn_blocking(move || b.provenance.as_ref().and_then(|p| Pictures::build(&rules, p)))
-                        .await
-                        .map_err(joined)?;
-                log_phase("draw provenance", started.elapsed(), format_args!("batch {id}"));
-                p.map(Arc::new)
-            }
-            None => None,
-        };
+        // Drawn from the graph and trace the facts came from (the provenance is not built again).
+        let pictures = prepared.pictures();
         let head = prepared.head(&self.rules, &batch);
         Ok(PreparedBatch { batch, prepared: Arc::new(prepared), pictures, head })
     }

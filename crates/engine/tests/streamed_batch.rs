@@ -8,10 +8,10 @@ mod common;
 
 use common::pack;
 use origin_engine::r#gen::{GenSpec, write_batch};
-use origin_engine::input::{FileScope, load_batch_in, load_batch_streamed};
+use origin_engine::input::{Batch, FileScope, load_batch_in, load_batch_streamed};
 use origin_engine::run::{Progress, RunError, RunOptions, write_report_json};
 
-fn report(batch: &origin_engine::input::Batch) -> Result<String, RunError> {
+fn report(batch: &Batch) -> Result<String, RunError> {
     let mut out = Vec::new();
     write_report_json(pack(), batch, &RunOptions { as_of: None, threads: Some(2) }, &Progress::default(), &mut out)?;
     Ok(String::from_utf8(out).unwrap())
@@ -37,6 +37,9 @@ fn a_streamed_batch_gives_the_held_batchs_report() {
     let held = load_batch_in(&path, FileScope::BatchDirectory).unwrap();
     let streamed = load_batch_streamed(&path, FileScope::BatchDirectory).unwrap();
     assert!(streamed.goods.is_empty() && streamed.goods_file.is_some());
+    // The provenance builds: the streamed read keeps its graph, not its records.
+    assert!(held.provenance.is_some() && held.provenance_graph.is_none());
+    assert!(streamed.provenance.is_none() && streamed.provenance_graph.is_some());
     let (a, b) = (report(&held).unwrap(), report(&streamed).unwrap());
     assert_eq!(a, b);
     // Not a trivial report: every good audited, some qualified, some not, lots traced.
@@ -47,6 +50,75 @@ fn a_streamed_batch_gives_the_held_batchs_report() {
     assert!(b.contains("\"lot\":"), "no BOM line names a lot");
     let field = format!("goods[{good}].materials[{material}].kinds[0]");
     assert!(b.contains(&field) && b.contains("no-such-kind"), "{field} not in the report");
+}
+
+/// A generated batch with provenance (its sites, lots, shipments and transformations in that order).
+fn with_provenance(seed: u64) -> String {
+    let mut buf = Vec::new();
+    write_batch(&GenSpec { goods: 60, lines: 8, seed, events: 300 }, &mut buf).unwrap();
+    String::from_utf8(buf).unwrap()
+}
+
+/// Reads `text` held and streamed: the two reports, or the two refusals, are the same. The streamed
+/// batch and its report, or the refusal.
+fn held_and_streamed(text: &str) -> Result<(Batch, String), String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("batch.json");
+    std::fs::write(&path, text).unwrap();
+    let held = load_batch_in(&path, FileScope::BatchDirectory).map_err(|e| e.to_string());
+    let streamed = load_batch_streamed(&path, FileScope::BatchDirectory).map_err(|e| e.to_string());
+    match (held, streamed) {
+        (Ok(h), Ok(s)) => {
+            let (a, b) = (report(&h).unwrap(), report(&s).unwrap());
+            assert_eq!(a, b);
+            Ok((s, b))
+        }
+        (Err(h), Err(s)) => {
+            assert_eq!(h, s);
+            Err(s)
+        }
+        (h, s) => panic!("held: {:?}, streamed: {:?}", h.err(), s.err()),
+    }
+}
+
+/// A provenance that does not build (a shipment names a lot nobody declared) is read whole by the
+/// streamed read too: its error is located on the same line, the lots it touches are blocked, and the
+/// other goods are audited as the held read audits them.
+#[test]
+fn a_provenance_that_does_not_build_is_read_whole_with_the_same_errors() {
+    let text = with_provenance(13);
+    let ships = text.find(r#""shipments": ["#).unwrap();
+    let at = ships + text[ships..].find(r#""lot": ""#).unwrap() + r#""lot": ""#.len();
+    let end = at + text[at..].find('"').unwrap();
+    let text = format!("{}L999999{}", &text[..at], &text[end..]);
+    let (streamed, report) = held_and_streamed(&text).unwrap();
+    assert!(streamed.goods_file.is_some());
+    assert!(streamed.provenance.is_some() && streamed.provenance_graph.is_none());
+    let line = text[..at].lines().count();
+    let located = format!("batch.json:{line}: `provenance.shipments[0]`: provenance: shipment ");
+    assert!(report.contains(&located) && report.contains("names lot `L999999`"), "not located on line {line}");
+}
+
+/// A provenance whose lists are not in the builder's order, or with a record that does not read, is
+/// read as the held read reads it: the same report, the same refusal.
+#[test]
+fn a_provenance_out_of_order_or_unreadable_is_read_as_the_held_read_reads_it() {
+    let text = with_provenance(17);
+    // The sites moved after the transformations.
+    let (s, l) = (text.find("    \"sites\": [").unwrap(), text.find("    \"lots\": [").unwrap());
+    let sites = text[s..l].trim_end().trim_end_matches(',').to_string();
+    let t = text.find("\"transformations\": [").unwrap();
+    let close = t + text[t..].find("\n    ]").unwrap() + "\n    ]".len();
+    let moved = format!("{}{},\n{sites}{}", &text[..s], &text[l..close], &text[close..]);
+    assert_ne!(moved.find("\"sites\""), text.find("\"sites\""));
+    let (streamed, _) = held_and_streamed(&moved).unwrap();
+    assert!(streamed.provenance.is_some() && streamed.provenance_graph.is_none());
+
+    // A lot with a country no one has: the batch is refused whole, with the same located error.
+    let bad = text.replacen(r#""declared_origin": "CA""#, r#""declared_origin": "ZZ""#, 1);
+    assert_ne!(bad, text);
+    let e = held_and_streamed(&bad).err().unwrap();
+    assert!(e.contains("provenance.lots[") && e.contains("ZZ"), "{e}");
 }
 
 #[test]

@@ -16,13 +16,16 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
 use origin_core::{Currency, Decimal};
-use origin_graph::ProvenanceInput;
 use serde_json::value::RawValue;
 
 use super::raw::{RawGood, RawGoodIn, RawHeader, RawMaterialIn, RawParty, RawRate, RawSupplierCertification};
 use super::{
     Batch, Cx, DeError, GoodInput, HeaderError, Locate, Parts, add_certification, add_party, add_rate, finish,
 };
+
+mod provenance;
+
+use provenance::Provenance;
 
 const KEYS: [&str; 6] = ["batch", "parties", "exchange_rates", "supplier_certifications", "goods", "provenance"];
 
@@ -54,7 +57,7 @@ pub(super) fn parse<R: Read>(
     sc.pos += 1;
     let mut tops: Vec<(&'static str, usize)> = Vec::new();
     let mut texts: HashMap<&'static str, (usize, String)> = HashMap::new();
-    let mut provenance: Option<std::thread::JoinHandle<Option<Result<ProvenanceInput, super::InputError>>>> = None;
+    let mut provenance: Option<Provenance> = None;
     let mut goods: Option<Goods> = None;
     let mut first = true;
     loop {
@@ -88,6 +91,10 @@ pub(super) fn parse<R: Read>(
                 return Ok(None);
             }
             goods = Some(g);
+        } else if k == "provenance" && index && c == b'{' {
+            // A streamed run keeps the graph, not the records.
+            let Some(p) = provenance::stream(&mut sc, line)? else { return Ok(None) };
+            provenance = Some(p);
         } else {
             let mut v = Vec::new();
             if !sc.capture(&mut v)? || !yaml_reads(&v) {
@@ -101,15 +108,7 @@ pub(super) fn parse<R: Read>(
             }
             if k == "provenance" {
                 // Parsed beside the goods; its own thread.
-                let file = path.to_path_buf();
-                provenance = Some(std::thread::spawn(move || {
-                    let cx = Cx { file, locate: Locate::part("provenance", line, &text), errors: Vec::new() };
-                    match cx.de_json::<ProvenanceInput>(&text, "provenance") {
-                        Ok(p) => Some(Ok(p)),
-                        Err(DeError::Input(e)) => Some(Err(e)),
-                        Err(DeError::Fallback) => None,
-                    }
-                }));
+                provenance = Some(Provenance::whole(path, line, text));
             } else {
                 texts.insert(k, (line, text));
             }
@@ -143,7 +142,7 @@ pub(super) fn parse<R: Read>(
     let mut provenance = provenance;
     let mut header_error = |errors: Vec<super::InputError>| {
         let malformed = texts.values().any(|(_, t)| !super::well_formed(t))
-            || provenance.take().is_some_and(|h| !matches!(h.join(), Ok(Some(_))));
+            || provenance.take().is_some_and(|p| p.join(path, reread).is_none());
         if malformed { Ok(None) } else { Ok(Some(Err(HeaderError(errors)))) }
     };
     // The header: any error stops the run.
@@ -190,11 +189,12 @@ pub(super) fn parse<R: Read>(
     if done.is_none() {
         return Ok(None);
     }
-    let provenance = match provenance.map(|h| h.join()) {
-        None => None,
-        Some(Ok(Some(Ok(p)))) => Some(p),
-        Some(Ok(Some(Err(e)))) => return Ok(Some(Err(HeaderError(vec![e])))),
-        Some(Ok(None)) | Some(Err(_)) => return Ok(None),
+    let (provenance, provenance_graph) = match provenance.map(|p| p.join(path, reread)) {
+        None => (None, None),
+        Some(Some(Ok(provenance::Read::Input(p)))) => (Some(p), None),
+        Some(Some(Ok(provenance::Read::Graph(g)))) => (None, Some(*g)),
+        Some(Some(Err(e))) => return Ok(Some(Err(HeaderError(vec![e])))),
+        Some(None) => return Ok(None),
     };
 
     // Goods read before the exchange rates were known are checked now.
@@ -220,7 +220,7 @@ pub(super) fn parse<R: Read>(
             }
         }
     }
-    let parts = Parts { header, parties, certifications, bad_certifications, provenance, warnings };
+    let parts = Parts { header, parties, certifications, bad_certifications, provenance, provenance_graph, warnings };
     let starts = goods.starts;
     let goods = if indexed.is_empty() {
         super::GoodsRead::Held(list)

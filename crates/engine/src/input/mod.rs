@@ -18,7 +18,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use origin_core::diag::{Located, Severity, Sources};
 use origin_core::{Country, Currency, Decimal, HsCode};
-use origin_graph::ProvenanceInput;
+use origin_graph::{ProvenanceGraph, ProvenanceInput};
 use origin_rules::locate::PathIndex;
 use origin_rules::{StagingCategory, VehicleUse};
 use serde::Serialize;
@@ -502,8 +502,12 @@ pub struct Batch {
     pub bad_certifications: HashMap<String, Vec<InputError>>,
     /// Goods in file order.
     pub goods: Vec<GoodInput>,
-    /// Provenance events.
+    /// Provenance events, as read (`None` when the streamed read built them into
+    /// `provenance_graph` instead).
     pub provenance: Option<ProvenanceInput>,
+    /// The provenance built into its graph as the batch was read (by [`load_batch_streamed`], when it
+    /// builds without an error): the records are never held.
+    pub provenance_graph: Option<Arc<ProvenanceGraph>>,
     /// Non-fatal problems outside goods (parties, rates).
     pub warnings: Vec<InputError>,
     /// CSV/XLSX rows with a `kinds` cell, by (good index, material index): where a kind error points.
@@ -520,6 +524,11 @@ impl Batch {
     /// Goods in the batch, held or left in the file.
     pub fn good_count(&self) -> usize {
         self.goods_file.as_ref().map_or(self.goods.len(), |f| f.entries.len())
+    }
+
+    /// Whether the batch has a provenance section (read as records or built into its graph).
+    pub fn has_provenance(&self) -> bool {
+        self.provenance.is_some() || self.provenance_graph.is_some()
     }
 
     /// The id of good `i` (`None` past the end).
@@ -957,7 +966,8 @@ fn parse_text(path: &Path, text: &str, scope: FileScope) -> Result<Batch, Header
             Err(e) => goods.push(GoodInput::Invalid { id, errors: vec![e] }),
         }
     }
-    let parts = Parts { header, parties, certifications, bad_certifications, provenance, warnings };
+    let parts =
+        Parts { header, parties, certifications, bad_certifications, provenance, provenance_graph: None, warnings };
     finish(
         &cx,
         path,
@@ -977,6 +987,7 @@ struct Parts {
     certifications: HashMap<String, SupplierCertification>,
     bad_certifications: HashMap<String, Vec<InputError>>,
     provenance: Option<ProvenanceInput>,
+    provenance_graph: Option<ProvenanceGraph>,
     warnings: Vec<InputError>,
 }
 
@@ -1098,7 +1109,8 @@ fn finish(
     id_line: &dyn Fn(usize) -> Option<usize>,
     scope: FileScope,
 ) -> Result<Batch, HeaderError> {
-    let Parts { header, parties, certifications, bad_certifications, provenance, mut warnings } = parts;
+    let Parts { header, parties, certifications, bad_certifications, provenance, provenance_graph, mut warnings } =
+        parts;
     let (mut goods, goods_file) = match goods {
         GoodsRead::Held(g) => (g, None),
         GoodsRead::InFile(f) => (Vec::new(), Some(f)),
@@ -1163,6 +1175,7 @@ fn finish(
         bad_certifications,
         goods,
         provenance,
+        provenance_graph: provenance_graph.map(Arc::new),
         warnings,
         bom_kind_rows,
         bom_files: raw_header.bom_files.clone(),
