@@ -59,8 +59,8 @@ pub struct AuditContext<'a> {
     pub certifications: &'a HashMap<String, SupplierCertification>,
     /// Ids of certifications that could not be read.
     pub bad_certifications: &'a HashSet<String>,
-    /// Provenance facts by lot id.
-    pub lots: &'a HashMap<String, LotFacts>,
+    /// The traced provenance graph each lot's facts are read from (`None`: no graph built).
+    pub lots: Option<&'a crate::provenance::TracedGraph>,
     /// Whether the batch has provenance data at all.
     pub has_provenance: bool,
     /// The batch currency every value is in.

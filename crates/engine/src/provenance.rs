@@ -54,20 +54,20 @@ pub fn policies(rules: &RuleSet) -> (TransformationPolicy, CorridorPolicy) {
     (policy, corridors)
 }
 
-/// What a batch's provenance gives its audit: the facts of the lots asked for, from the graph that could
-/// be built, and every build error, located in the batch file, with the lots each one touches.
+/// What a batch's provenance gives its audit: the traced graph the lots' facts are read from, and every
+/// build error, located in the batch file, with the lots each one touches.
 #[derive(Debug, Default)]
 pub struct ProvenanceFacts {
-    /// Facts by lot id (the lots asked for that the graph holds).
-    pub lots: HashMap<String, LotFacts>,
+    /// The graph the audit reads each lot's facts from: the batch's, or, when it has errors, the one
+    /// built without the records at fault and the lots they touch (`None` when none builds).
+    pub traced: Option<Arc<TracedGraph>>,
     /// Build errors, located (`provenance.shipments[3]`, ...).
     pub errors: Vec<InputError>,
     /// The lots whose provenance an error puts in doubt (the lots it names and every lot made from
     /// them), with the indexes into `errors` of the errors that touch each.
     pub tainted: HashMap<String, Vec<usize>>,
-    /// The graph and its trace, when the provenance built without an error: what the lots' pictures
-    /// are drawn from (kept, not built a second time).
-    pub pictures: Option<Pictures>,
+    /// `traced` when it is the batch's whole graph (no error): the lots' pictures are drawn from it.
+    pub pictures: Option<Arc<TracedGraph>>,
 }
 
 /// Rounds of pruning tried before every lot is treated as touched (each round removes the records of
@@ -88,22 +88,21 @@ pub fn check_in(file: &Path, input: &ProvenanceInput, prefix: &str) -> Vec<Input
     }
 }
 
-/// Builds and traces the provenance of a batch: the facts for the lots in `wanted` (those a BOM line
-/// names). A build error is never dropped: it is returned located, the lots it touches are marked (the
+/// Builds and traces the provenance of a batch. A build error is never dropped: it is returned located, the lots it touches are marked (the
 /// goods using them are blocked by the caller), and the graph is built again without the records at
 /// fault and the lots they touch, so the other goods are audited with the provenance that holds.
-pub fn lot_facts(rules: &RuleSet, file: &Path, input: &ProvenanceInput, wanted: &HashSet<&str>) -> ProvenanceFacts {
+pub fn lot_facts(rules: &RuleSet, file: &Path, input: &ProvenanceInput) -> ProvenanceFacts {
     let mut out = ProvenanceFacts::default();
     let mut current = std::borrow::Cow::Borrowed(input);
     for round in 0..=PRUNE_ROUNDS {
         let errors = match ProvenanceGraph::build(&current) {
             Ok(graph) => {
-                let (lots, trace) = facts_for(rules, &graph, wanted);
-                out.lots = lots;
+                let traced = Arc::new(TracedGraph::new(rules, Arc::new(graph)));
                 // A pruned graph is not the batch's: its lots get no picture.
                 if round == 0 {
-                    out.pictures = Some(Pictures { graph: Arc::new(graph), trace });
+                    out.pictures = Some(traced.clone());
                 }
+                out.traced = Some(traced);
                 return out;
             }
             Err(e) => e.0,
@@ -137,9 +136,9 @@ pub fn lot_facts(rules: &RuleSet, file: &Path, input: &ProvenanceInput, wanted: 
 /// [`lot_facts`] of provenance already built into a graph as the batch was read (a streamed read keeps
 /// the graph, not the records; a provenance that does not build is read whole instead, for
 /// [`lot_facts`] to locate and prune its errors).
-pub fn graph_facts(rules: &RuleSet, graph: Arc<ProvenanceGraph>, wanted: &HashSet<&str>) -> ProvenanceFacts {
-    let (lots, trace) = facts_for(rules, &graph, wanted);
-    ProvenanceFacts { lots, pictures: Some(Pictures { graph, trace }), ..ProvenanceFacts::default() }
+pub fn graph_facts(rules: &RuleSet, graph: Arc<ProvenanceGraph>) -> ProvenanceFacts {
+    let traced = Arc::new(TracedGraph::new(rules, graph));
+    ProvenanceFacts { traced: Some(traced.clone()), pictures: Some(traced), ..ProvenanceFacts::default() }
 }
 
 /// `path` (such as `shipments[2].lot`, an index into `current`) as an index into `original`, by the id
@@ -302,50 +301,6 @@ fn keep<T: Clone>(list: &[T], bad: &HashSet<usize>, ok: impl Fn(&T) -> bool) -> 
     list.iter().enumerate().filter(|(k, x)| !bad.contains(k) && ok(x)).map(|(_, x)| x.clone()).collect()
 }
 
-/// The facts of the lots in `wanted` from a built graph, traced whole; the per-lot reports (origin,
-/// laundering, path signals, with their text) are made only for the lots asked for, which is where most
-/// of the time went, on all cores (each lot's report reads the trace only).
-fn facts_for(rules: &RuleSet, graph: &ProvenanceGraph, wanted: &HashSet<&str>) -> (HashMap<String, LotFacts>, Trace) {
-    let (policy, corridors) = policies(rules);
-    let trace = Trace::run(graph, &policy, &corridors);
-    let wanted: Vec<&str> = wanted.iter().copied().collect();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).max(1);
-    let per = wanted.len().div_ceil(threads).max(1);
-    let traced = &trace;
-    let parts: Result<Vec<Vec<(String, LotFacts)>>, _> = std::thread::scope(|s| {
-        let handles: Vec<_> = wanted
-            .chunks(per)
-            .map(|ids| s.spawn(move || ids.iter().filter_map(|id| facts_of(graph, traced, id)).collect::<Vec<_>>()))
-            .collect();
-        handles.into_iter().map(|h| h.join()).collect()
-    });
-    let mut out = HashMap::with_capacity(wanted.len());
-    // A panicked thread's lots are left out: their goods then get a PROVENANCE_GAP, never a silent pass.
-    out.extend(parts.into_iter().flatten().flatten());
-    (out, trace)
-}
-
-/// The facts of one lot; `None` when the graph does not hold it.
-fn facts_of(graph: &ProvenanceGraph, trace: &Trace, id: &str) -> Option<(String, LotFacts)> {
-    let ix = graph.lot(id)?;
-    let r = trace.lot_report(graph, ix);
-    let laundering = trace.laundering_signal(graph, ix);
-    // The audit reads the single signals only when there is no laundering finding (which replaces
-    // them); walking the lot's ancestry for them is the costly part, so it is skipped then.
-    let signals = if laundering.is_none() { trace.path_signals(graph, ix) } else { Vec::new() };
-    Some((
-        id.to_string(),
-        LotFacts {
-            lot: id.to_string(),
-            declared_origin: r.declared_origin,
-            traced_origin: r.traced_origin,
-            origin_set_by: r.origin_set_by,
-            laundering,
-            signals,
-        },
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -360,22 +315,53 @@ mod tests {
     }
 }
 
-/// A batch's provenance graph and trace, kept while its goods are stored so the store can draw the
-/// pictures the finding page shows (the server never reads a batch file again to draw them).
+/// A batch's provenance graph and its trace under the pack's policy. The audit reads each lot's facts
+/// from it when a BOM line names the lot (made then, not kept: memory does not grow with the lots the
+/// goods name), and a stored run draws the pictures the finding page shows from it (the server never
+/// reads a batch file again to draw them).
 #[derive(Debug)]
-pub struct Pictures {
+pub struct TracedGraph {
     graph: Arc<ProvenanceGraph>,
     trace: Trace,
 }
 
-impl Pictures {
+impl TracedGraph {
     /// The graph of `input` traced under the pack's policy; `None` when it does not build (its goods
     /// carry the build errors as findings, and no picture is drawn).
-    pub fn build(rules: &RuleSet, input: &ProvenanceInput) -> Option<Pictures> {
-        let graph = Arc::new(ProvenanceGraph::build(input).ok()?);
+    pub fn build(rules: &RuleSet, input: &ProvenanceInput) -> Option<TracedGraph> {
+        Some(TracedGraph::new(rules, Arc::new(ProvenanceGraph::build(input).ok()?)))
+    }
+
+    /// `graph` traced whole under the pack's policy.
+    pub fn new(rules: &RuleSet, graph: Arc<ProvenanceGraph>) -> TracedGraph {
         let (policy, corridors) = policies(rules);
         let trace = Trace::run(&graph, &policy, &corridors);
-        Some(Pictures { graph, trace })
+        TracedGraph { graph, trace }
+    }
+
+    /// Whether the graph holds lot `id`.
+    pub fn holds(&self, id: &str) -> bool {
+        self.graph.lot(id).is_some()
+    }
+
+    /// The facts of lot `id` (origin, laundering, path signals, with their text); `None` when the graph
+    /// does not hold it.
+    pub fn lot_facts(&self, id: &str) -> Option<LotFacts> {
+        let (graph, trace) = (&*self.graph, &self.trace);
+        let ix = graph.lot(id)?;
+        let r = trace.lot_report(graph, ix);
+        let laundering = trace.laundering_signal(graph, ix);
+        // The audit reads the single signals only when there is no laundering finding (which replaces
+        // them); walking the lot's ancestry for them is the costly part, so it is skipped then.
+        let signals = if laundering.is_none() { trace.path_signals(graph, ix) } else { Vec::new() };
+        Some(LotFacts {
+            lot: id.to_string(),
+            declared_origin: r.declared_origin,
+            traced_origin: r.traced_origin,
+            origin_set_by: r.origin_set_by,
+            laundering,
+            signals,
+        })
     }
 
     /// The SVG of one lot's provenance paths, with the suspicious path in red, and whether origin

@@ -12,11 +12,11 @@ use chrono::NaiveDate;
 use origin_rules::RuleSet;
 use serde::Serialize;
 
-use crate::audit::{AuditContext, GoodAudit, LotFacts, Outcome, audit_good};
+use crate::audit::{AuditContext, GoodAudit, Outcome, audit_good};
 use crate::certificate::{CertificateDraft, draft};
 use crate::finding::{Facts, Finding, InputErrorAt, Set, Severity};
 use crate::input::{Batch, Good, GoodInput, HeaderError, InputError, load_batch};
-use crate::provenance::Pictures;
+use crate::provenance::TracedGraph;
 
 /// Version of the report shape; bumped when a field changes meaning or goes away.
 pub const REPORT_VERSION: u32 = 1;
@@ -227,32 +227,35 @@ pub fn batch_report(head: ReportHead, goods: Vec<GoodReport>) -> BatchReport {
     }
 }
 
-/// What a batch's goods are audited against, computed once per batch: the date, the provenance facts of
-/// the lots its BOM lines name (the graph is built and traced here, the costly part), the ids of
+/// What a batch's goods are audited against, computed once per batch: the date, the traced provenance
+/// graph the lots' facts are read from (built and traced here, the costly part), the ids of
 /// unreadable certifications and the batch's input warnings. Audit any subset of the goods with it
 /// ([`audit_prepared_with`]) without building the graph again.
 #[derive(Debug)]
 pub struct Prepared {
     as_of: NaiveDate,
-    lots: HashMap<String, LotFacts>,
+    /// The graph each lot's facts are read from (see [`crate::provenance::ProvenanceFacts`]).
+    traced: Option<Arc<TracedGraph>>,
+    /// Lots the BOM lines name that `traced` holds.
+    lots_traced: usize,
     /// Provenance build errors, located, and the lots each touches (see [`crate::provenance::lot_facts`]).
     provenance_errors: Vec<InputError>,
     tainted: HashMap<String, Vec<usize>>,
     bad_certifications: HashSet<String>,
     warnings: Vec<InputError>,
     /// The traced graph, for the lots' pictures (`None` without provenance, or when it did not build).
-    pictures: Option<Arc<Pictures>>,
+    pictures: Option<Arc<TracedGraph>>,
     graph_time: std::time::Duration,
 }
 
 impl Prepared {
     /// Lots whose facts were traced (those the batch's BOM lines name), for the `-v` log.
     pub fn lots_traced(&self) -> usize {
-        self.lots.len()
+        self.lots_traced
     }
 
     /// The batch's traced provenance graph, to draw the pictures of the lots its findings name.
-    pub fn pictures(&self) -> Option<Arc<Pictures>> {
+    pub fn pictures(&self) -> Option<Arc<TracedGraph>> {
         self.pictures.clone()
     }
 
@@ -290,21 +293,23 @@ pub fn prepare(rules: &RuleSet, batch: &Batch, opts: &RunOptions) -> Result<Prep
     }
     let started = std::time::Instant::now();
     let facts = match (&batch.provenance, &batch.provenance_graph) {
-        (Some(p), _) => crate::provenance::lot_facts(rules, &batch.file, p, &batch.lots_named()),
-        (None, Some(g)) => crate::provenance::graph_facts(rules, g.clone(), &batch.lots_named()),
+        (Some(p), _) => crate::provenance::lot_facts(rules, &batch.file, p),
+        (None, Some(g)) => crate::provenance::graph_facts(rules, g.clone()),
         (None, None) => crate::provenance::ProvenanceFacts::default(),
     };
+    let lots_traced = facts.traced.as_ref().map_or(0, |t| batch.lots_named().iter().filter(|l| t.holds(l)).count());
     // Never dropped: each build error is a batch warning, and blocks the goods whose lots it touches.
     warnings.extend(facts.errors.iter().cloned());
     let bad_certifications = batch.bad_certifications.keys().cloned().collect();
     Ok(Prepared {
         as_of,
-        lots: facts.lots,
+        traced: facts.traced,
+        lots_traced,
         provenance_errors: facts.errors,
         tainted: facts.tainted,
         bad_certifications,
         warnings,
-        pictures: facts.pictures.map(Arc::new),
+        pictures: facts.pictures,
         graph_time: started.elapsed(),
     })
 }
@@ -341,7 +346,6 @@ pub fn audit_prepared_with<T: Send>(
 ) -> Result<(ReportHead, PhaseTimes), RunError> {
     let as_of = prepared.as_of;
     let mut times = PhaseTimes { graph: prepared.graph_time, ..PhaseTimes::default() };
-    let lots = &prepared.lots;
     let bad = &prepared.bad_certifications;
     let started = std::time::Instant::now();
     let cx = AuditContext {
@@ -349,7 +353,7 @@ pub fn audit_prepared_with<T: Send>(
         as_of,
         certifications: &batch.certifications,
         bad_certifications: bad,
-        lots,
+        lots: prepared.traced.as_deref(),
         has_provenance: batch.has_provenance(),
         currency: batch.header.currency,
         importing_party: batch.header.importing_party,

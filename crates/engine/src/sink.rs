@@ -21,7 +21,7 @@ use origin_rules::RuleSet;
 use crate::audit::{GoodAudit, Outcome};
 use crate::certificate::{CertificateDraft, draft};
 use crate::input::{Batch, GoodInput};
-use crate::provenance::Pictures;
+use crate::provenance::TracedGraph;
 use crate::run::{
     GoodReport, Prepared, Progress, REPORT_VERSION, ReportHead, RunError, RunOptions, Summary, audit_prepared_with,
     finish, log_phase, prepare, temp_path, write_atomically,
@@ -39,7 +39,7 @@ pub struct GoodResult<'a> {
     /// cleared by review (the same as `report.certificate` when there are none). `None` otherwise.
     pub draft_if_cleared: Option<&'a CertificateDraft>,
     /// The batch's provenance, to draw the pictures of the lots its findings name (`None` without one).
-    pub pictures: Option<&'a Pictures>,
+    pub pictures: Option<&'a TracedGraph>,
 }
 
 /// A sink's work on one good that needs nothing of the sink's own state (serializing, digesting):
@@ -145,7 +145,7 @@ pub struct PreparedBatch {
     /// The batch.
     pub batch: Arc<Batch>,
     prepared: Arc<Prepared>,
-    pictures: Option<Arc<Pictures>>,
+    pictures: Option<Arc<TracedGraph>>,
     /// Its report's head.
     pub head: ReportHead,
 }

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use origin_engine::input::{GoodInput, load_batch};
-use origin_engine::provenance::Pictures;
+use origin_engine::provenance::TracedGraph;
 use origin_rules::RuleSet;
 use sqlx::Row;
 
@@ -147,8 +147,8 @@ impl Store {
         let paths = crate::restore_inputs(self, run, dir.path()).await?;
         let batches = tokio::task::spawn_blocking(move || {
             let batches: Vec<_> = paths.iter().filter_map(|p| load_batch(p).ok()).collect();
-            let pictures: Vec<Option<Pictures>> =
-                batches.iter().map(|b| b.provenance.as_ref().and_then(|p| Pictures::build(&rules, p))).collect();
+            let pictures: Vec<Option<TracedGraph>> =
+                batches.iter().map(|b| b.provenance.as_ref().and_then(|p| TracedGraph::build(&rules, p))).collect();
             (batches, pictures)
         })
         .await
