@@ -92,6 +92,15 @@ fn verbose_run_shows_each_phase_with_its_time_and_a_plain_run_does_not() {
     assert!(!stderr.contains("phase "), "{stderr}");
 }
 
+/// `origin-audit -v` in `dir` with the repository's pack, the database and log level left to the
+/// command line.
+fn verbose_in(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_origin-audit"));
+    cmd.current_dir(dir).env_remove("ORIGIN_AUDIT_DB").env_remove("RUST_LOG").arg("-v");
+    cmd.arg("--rules").arg(repo().join("rules/usmca"));
+    cmd
+}
+
 /// A stored run of a large-batch-shaped JSON file keeps its goods in the file (read twice, memory
 /// bounded by the chunk; docs/batch-format.md "Large batches") and says so at `-v`; the YAML demo batch
 /// is held. Both audit every good.
@@ -104,16 +113,7 @@ fn verbose_run_says_whether_the_goods_were_left_in_the_file() {
         .output()
         .unwrap();
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
-    let out = Command::new(env!("CARGO_BIN_EXE_origin-audit"))
-        .current_dir(tmp.path())
-        .env_remove("ORIGIN_AUDIT_DB")
-        .env_remove("RUST_LOG")
-        .arg("-v")
-        .arg("--rules")
-        .arg(repo().join("rules/usmca"))
-        .args(["run", "big.json", "--out", "report.json", "-q"])
-        .output()
-        .unwrap();
+    let out = verbose_in(tmp.path()).args(["run", "big.json", "--out", "report.json", "-q"]).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.code().is_some_and(|c| c == 0 || c == 1), "{stderr}");
     assert!(stderr.contains("1 batch(es), 40 good(s); 1 batch(es) with goods left in the file"), "{stderr}");
@@ -187,18 +187,7 @@ async fn pictures_drawn_from_the_traced_graph_are_those_drawn_from_the_records()
     let mut pictures = Vec::new();
     for (file, left_in_file) in [("in-order.json", 1), ("moved.json", 0)] {
         let db = tmp.path().join(format!("{file}.db"));
-        let out = Command::new(env!("CARGO_BIN_EXE_origin-audit"))
-            .current_dir(tmp.path())
-            .env_remove("ORIGIN_AUDIT_DB")
-            .env_remove("RUST_LOG")
-            .arg("-v")
-            .arg("--rules")
-            .arg(repo().join("rules/usmca"))
-            .arg("--db")
-            .arg(&db)
-            .args(["run", file, "-q"])
-            .output()
-            .unwrap();
+        let out = verbose_in(tmp.path()).arg("--db").arg(&db).args(["run", file, "-q"]).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.code().is_some_and(|c| c == 0 || c == 1), "{stderr}");
         let said = format!("1 batch(es), 80 good(s); {left_in_file} batch(es) with goods left in the file");

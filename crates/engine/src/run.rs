@@ -227,6 +227,13 @@ pub fn batch_report(head: ReportHead, goods: Vec<GoodReport>) -> BatchReport {
     }
 }
 
+/// Bytes to reserve for the JSON of a good with `materials` BOM lines: the usual few hundred bytes a
+/// line, so the buffer is rarely regrown (a large good's buffer regrown by doubling is copied each time
+/// into fresh memory the kernel must zero first).
+pub fn json_capacity(materials: usize) -> usize {
+    4096 + 512 * materials
+}
+
 /// What a batch's goods are audited against, computed once per batch: the date, the traced provenance
 /// graph the lots' facts are read from (built and traced here, the costly part), the ids of
 /// unreadable certifications and the batch's input warnings. Audit any subset of the goods with it
@@ -472,8 +479,7 @@ pub fn write_report_json(
         |_, g| {
             let mut s = Summary::default();
             s.add(&g);
-            // Sized for the usual few hundred bytes per BOM line, so the buffer is rarely regrown.
-            let mut buf = Vec::with_capacity(4096 + 512 * g.audit.determination.materials.len());
+            let mut buf = Vec::with_capacity(json_capacity(g.audit.determination.materials.len()));
             (serde_json::to_writer(&mut buf, &g).map(|()| buf), s)
         },
         |(bytes, s)| {

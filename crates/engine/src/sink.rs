@@ -598,8 +598,10 @@ impl<W: Write> ReportJson<W> {
 
     /// A good's JSON as [`ReportJson::good_made`] writes it: compact, or pretty before indentation.
     pub fn serialize_good(good: &GoodReport, pretty: bool) -> io::Result<Vec<u8>> {
-        let json = if pretty { serde_json::to_vec_pretty(good) } else { serde_json::to_vec(good) };
-        json.map_err(io::Error::other)
+        let mut json = Vec::with_capacity(crate::run::json_capacity(good.audit.determination.materials.len()));
+        let written =
+            if pretty { serde_json::to_writer_pretty(&mut json, good) } else { serde_json::to_writer(&mut json, good) };
+        written.map(|()| json).map_err(io::Error::other)
     }
 
     /// One good already serialized compactly (the engine-only path serializes on the audit workers).

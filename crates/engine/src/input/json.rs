@@ -313,12 +313,7 @@ fn each(
 fn scan_goods<R: Read>(sc: &mut Scanner<R>, g: &mut Goods) -> io::Result<bool> {
     let mut pack = Pack::new(0);
     let mut n = 0;
-    if sc.skip_ws()? == Some(b']') {
-        sc.pos += 1;
-        return Ok(true);
-    }
-    loop {
-        let Some(_) = sc.skip_ws()? else { return Ok(false) };
+    let read = sc.elements(|sc| {
         let (line, start, offset) = (sc.line, pack.buf.len(), sc.offset + sc.pos as u64);
         if !sc.capture(&mut pack.buf)? {
             return Ok(false);
@@ -328,23 +323,11 @@ fn scan_goods<R: Read>(sc: &mut Scanner<R>, g: &mut Goods) -> io::Result<bool> {
         n += 1;
         if pack.items.len() >= PACK_GOODS || pack.buf.len() >= PACK_BYTES {
             let full = std::mem::replace(&mut pack, Pack::new(n));
-            if !g.send(full) {
-                return Ok(false);
-            }
+            return Ok(g.send(full));
         }
-        match sc.skip_ws()? {
-            Some(b',') => sc.pos += 1,
-            Some(b']') => {
-                sc.pos += 1;
-                break;
-            }
-            _ => return Ok(false),
-        }
-    }
-    if !pack.items.is_empty() && !g.send(pack) {
-        return Ok(false);
-    }
-    Ok(true)
+        Ok(true)
+    })?;
+    Ok(read && (pack.items.is_empty() || g.send(pack)))
 }
 
 /// Goods cut out of the file, their text in one buffer.
@@ -668,6 +651,28 @@ impl<R: Read> Scanner<R> {
             }
         }
         Ok(None)
+    }
+
+    /// Calls `each` at every element of the list whose `[` was just read, the scanner at the element's
+    /// first byte; false (from `each`, or a list that is not one): malformed.
+    fn elements(&mut self, mut each: impl FnMut(&mut Self) -> io::Result<bool>) -> io::Result<bool> {
+        if self.skip_ws()? == Some(b']') {
+            self.pos += 1;
+            return Ok(true);
+        }
+        loop {
+            if self.skip_ws()?.is_none() || !each(self)? {
+                return Ok(false);
+            }
+            match self.skip_ws()? {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(true);
+                }
+                _ => return Ok(false),
+            }
+        }
     }
 
     /// Copies the value starting at the current byte into `out`; false when the input ends first or

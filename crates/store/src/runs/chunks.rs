@@ -317,7 +317,9 @@ impl GoodRows {
     pub fn make(g: &GoodResult<'_>) -> Result<GoodRows, StoreError> {
         let audit: &GoodAudit = &g.report.audit;
         let d = &audit.determination;
-        let determination = serde_json::to_string(d)?;
+        let mut json = Vec::with_capacity(origin_engine::run::json_capacity(d.materials.len()));
+        serde_json::to_writer(&mut json, d)?;
+        let determination = String::from_utf8(json).map_err(|e| StoreError::Invalid(e.to_string()))?;
         let lines: Lines<'_> = d
             .materials
             .iter()

@@ -155,15 +155,8 @@ fn scan<R: io::Read>(sc: &mut Scanner<R>, tx: &mpsc::SyncSender<Msg>) -> io::Res
 
 /// The records of one list after its `[`, sent on in packs; false: take the general path.
 fn records<R: io::Read>(sc: &mut Scanner<R>, list: usize, tx: &mpsc::SyncSender<Msg>) -> io::Result<bool> {
-    if sc.skip_ws()? == Some(b']') {
-        sc.pos += 1;
-        return Ok(true);
-    }
     let (mut buf, mut ends) = (Vec::new(), Vec::new());
-    loop {
-        if sc.skip_ws()?.is_none() {
-            return Ok(false);
-        }
+    let read = sc.elements(|sc| {
         let start = buf.len();
         if !sc.capture(&mut buf)? || !yaml_reads(&buf[start..]) {
             return Ok(false);
@@ -171,20 +164,11 @@ fn records<R: io::Read>(sc: &mut Scanner<R>, list: usize, tx: &mpsc::SyncSender<
         ends.push(buf.len());
         if buf.len() >= PACK_BYTES {
             let pack = Msg::Records { list, buf: std::mem::take(&mut buf), ends: std::mem::take(&mut ends) };
-            if tx.send(pack).is_err() {
-                return Ok(false);
-            }
+            return Ok(tx.send(pack).is_ok());
         }
-        match sc.skip_ws()? {
-            Some(b',') => sc.pos += 1,
-            Some(b']') => {
-                sc.pos += 1;
-                break;
-            }
-            _ => return Ok(false),
-        }
-    }
-    Ok(ends.is_empty() || tx.send(Msg::Records { list, buf, ends }).is_ok())
+        Ok(true)
+    })?;
+    Ok(read && (ends.is_empty() || tx.send(Msg::Records { list, buf, ends }).is_ok()))
 }
 
 /// Adds each record to the builder as it arrives. `None`: a record did not read, or the graph does not
