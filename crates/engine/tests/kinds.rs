@@ -119,6 +119,35 @@ fn misspelled_kind_in_yaml_is_a_located_error_with_did_you_mean() {
     assert!(finding(g, "INPUT_ERROR").evidence.iter().any(|e| e.contains("printed circiut assembly")));
 }
 
+/// Every inline material of the demo states an undeclared kind: each good's errors are located on the
+/// lines of its own materials (the batch file is indexed once, for the first error, and that index
+/// locates all the others).
+#[test]
+fn undeclared_kinds_in_many_goods_are_each_located_on_their_own_line() {
+    let (_dir, path) = demo_copy(|t| t.replace(" origin: ", " kinds: [\"no such kind\"], origin: "));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut want: Vec<usize> =
+        text.lines().enumerate().filter(|(_, l)| l.contains("no such kind")).map(|(i, _)| i + 1).collect();
+    assert!(want.len() > 40, "{} materials edited", want.len());
+    let mut batch = load_batch(&path).unwrap();
+    resolve_kinds(&mut batch, pack());
+    let mut got = Vec::new();
+    let mut goods = 0;
+    for g in &batch.goods {
+        if let GoodInput::Invalid { errors, .. } = g {
+            goods += 1;
+            for e in errors.iter().filter(|e| e.code == "undeclared-kind") {
+                assert_eq!(e.file, path);
+                got.push(e.line.unwrap_or_else(|| panic!("{} not located", e.field)));
+            }
+        }
+    }
+    assert!(goods > 5, "{goods} goods with errors");
+    got.sort_unstable();
+    want.sort_unstable();
+    assert_eq!(got, want);
+}
+
 /// A batch of one 8537.10 panel whose 8538.90 material comes from a CSV row with a `kinds` cell.
 fn csv_batch(kinds_cell: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();

@@ -9,13 +9,11 @@
 //! hyphens, `PCA`) becomes the one canonical name the rules use, and an undeclared one never reaches
 //! the audit.
 
-use std::cell::OnceCell;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use origin_core::HsCode;
 use origin_rules::RuleSet;
-use origin_rules::locate::PathIndex;
 
 use super::{Batch, Good, GoodInput, InputError, Material};
 
@@ -65,17 +63,16 @@ fn all_canonical(rules: &RuleSet, kind: Option<&str>, materials: &[Arc<Material>
         })
 }
 
-/// Finds the line of a field, only when an error needs one: the batch file is indexed again (kinds
-/// errors are rare; indexing every file up front would cost every batch), CSV/XLSX rows come from the
-/// rows the BOM reader noted.
+/// Finds the line of a field, only when an error needs one: the batch file is indexed then, once per
+/// batch (kinds errors are rare; indexing every file up front would cost every batch), CSV/XLSX rows
+/// come from the rows the BOM reader noted.
 struct Locator<'a> {
     batch: &'a Batch,
-    index: OnceCell<Option<PathIndex>>,
 }
 
 impl<'a> Locator<'a> {
     fn new(batch: &'a Batch) -> Self {
-        Locator { batch, index: OnceCell::new() }
+        Locator { batch }
     }
 
     fn yaml_line(&self, field: &str) -> Option<usize> {
@@ -84,11 +81,7 @@ impl<'a> Locator<'a> {
             let i = field.strip_prefix("goods[")?.split_once(']')?.0.parse().ok()?;
             return f.line_of(i, field);
         }
-        let index = self.index.get_or_init(|| {
-            let text = std::fs::read_to_string(&self.batch.file).ok()?;
-            PathIndex::build(&text).ok()
-        });
-        index.as_ref().and_then(|ix| ix.find(field)).map(|p| p.line)
+        self.batch.file_index().and_then(|ix| ix.find(field)).map(|p| p.line)
     }
 
     /// File, line and field of material `path` (`goods[i].materials[j]`...) of good `gi`.

@@ -518,12 +518,27 @@ pub struct Batch {
     /// The goods left in the file, when the batch was read by [`load_batch_streamed`] (then `goods`
     /// is empty): read them with [`Batch::good`].
     pub goods_file: Option<Arc<GoodsFile>>,
+    /// The batch file's YAML path index, built the first time an error needs a line (see
+    /// [`Batch::file_index`]).
+    file_index: Arc<std::sync::OnceLock<Option<PathIndex>>>,
 }
 
 impl Batch {
     /// Goods in the batch, held or left in the file.
     pub fn good_count(&self) -> usize {
         self.goods_file.as_ref().map_or(self.goods.len(), |f| f.entries.len())
+    }
+
+    /// The batch file's path index, to find the line of a field: built from the file once, the first
+    /// time an error of a held good needs it, then kept for the batch (the errors of many goods would
+    /// otherwise each read and index the whole file again). `None` when the file no longer reads.
+    pub(crate) fn file_index(&self) -> Option<&PathIndex> {
+        self.file_index
+            .get_or_init(|| {
+                let text = std::fs::read_to_string(&self.file).ok()?;
+                PathIndex::build(&text).ok()
+            })
+            .as_ref()
     }
 
     /// Whether the batch has a provenance section (read as records or built into its graph).
@@ -1180,6 +1195,7 @@ fn finish(
         bom_kind_rows,
         bom_files: raw_header.bom_files.clone(),
         goods_file: goods_file.map(Arc::new),
+        file_index: Arc::default(),
     })
 }
 
