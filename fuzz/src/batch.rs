@@ -8,7 +8,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use origin_engine::input::{Batch, GoodInput, HeaderError, load_batch, parse_batch, resolve_kinds, xlsx};
+use origin_engine::input::{
+    Batch, FileScope, GoodInput, HeaderError, load_batch, load_batch_in, load_batch_streamed, parse_batch,
+    resolve_kinds, xlsx,
+};
+use origin_graph::ProvenanceGraph;
 use origin_rules::{PackFiles, RuleSet, load_files};
 
 /// A directory that does not exist: a `bom_files` entry of a fuzzed batch resolves under it and is
@@ -69,6 +73,25 @@ pub fn batch_json(data: &[u8]) {
         "the JSON fast path and the general path disagree\nfast:\n{fast_summary}\ngeneral:\n{general_summary}"
     );
     inspect(fast);
+    streamed(data);
+}
+
+/// The same bytes as a `batch.json` file read as a stored run reads it (`load_batch_streamed`: goods
+/// left in the file, the provenance built into its graph as it is read) and held (`load_batch_in`): the
+/// two must say the same, goods read again from the file and provenance included.
+fn streamed(data: &[u8]) {
+    static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        let d = std::env::temp_dir().join(format!("origin-audit-fuzz-json-{}", std::process::id()));
+        std::fs::create_dir_all(&d).ok().map(|()| d)
+    });
+    let Some(path) = dir.as_ref().map(|d| d.join("batch.json")) else { return };
+    if std::fs::write(&path, data).is_err() {
+        return;
+    }
+    let held = summary(&load_batch_in(&path, FileScope::BatchDirectory));
+    let streamed = summary(&load_batch_streamed(&path, FileScope::BatchDirectory));
+    assert!(held == streamed, "the streamed read and the held read disagree\nheld:\n{held}\nstreamed:\n{streamed}");
 }
 
 /// What a reader's result says, as text: the header error, or each warning, each bad certification
@@ -82,12 +105,21 @@ fn summary(result: &Result<Batch, HeaderError>) -> String {
     let mut bad: Vec<String> = b.bad_certifications.values().flatten().map(ToString::to_string).collect();
     bad.sort();
     out.extend(bad);
-    for g in &b.goods {
-        match g {
-            GoodInput::Ok(g) => out.push(format!("{} ok, {} materials", g.id, g.materials.len())),
-            GoodInput::Invalid { id, errors } => out.extend(errors.iter().map(|e| format!("{id}: {e}"))),
+    // Goods held or left in the file alike (a good left in the file is read again here).
+    for i in 0..b.good_count() {
+        match b.good(i).as_deref() {
+            Ok(GoodInput::Ok(g)) => out.push(format!("{} ok, {} materials", g.id, g.materials.len())),
+            Ok(GoodInput::Invalid { id, errors }) => out.extend(errors.iter().map(|e| format!("{id}: {e}"))),
+            Err(e) => out.push(format!("goods[{i}]: {e}")),
         }
     }
+    // The provenance, kept as records or as their graph: what its graph holds, or why it does not build.
+    let graph = match (&b.provenance, &b.provenance_graph) {
+        (Some(p), _) => ProvenanceGraph::build(p).map(|g| g.counts()).map_err(|e| e.to_string()),
+        (None, Some(g)) => Ok(g.counts()),
+        (None, None) => Err("none".to_string()),
+    };
+    out.push(format!("provenance: {graph:?}"));
     out.join("\n")
 }
 
