@@ -1397,7 +1397,9 @@ impl Cx<'_> {
             if let Some(m) = msg.strip_suffix(&format!(" at line {} column {}", e.line(), e.column())) {
                 msg = m.to_string();
             }
-            if msg.starts_with("duplicate field") {
+            // A duplicate key is malformed on the general path; a `null` where a list is expected is an
+            // empty list there (YAML reads `null` as nothing): in both cases its answer is the one given.
+            if msg.starts_with("duplicate field") || msg.starts_with("invalid type: null") {
                 return DeError::Fallback;
             }
             // serde stops at the first wrong field; text after it may not be JSON at all (`"a"x: 1`),
