@@ -60,7 +60,7 @@ pub struct AuditContext<'a> {
     /// Ids of certifications that could not be read.
     pub bad_certifications: &'a HashSet<String>,
     /// The traced provenance graph each lot's facts are read from (`None`: no graph built).
-    pub lots: Option<&'a crate::provenance::TracedGraph>,
+    pub traced: Option<&'a crate::provenance::TracedGraph>,
     /// Whether the batch has provenance data at all.
     pub has_provenance: bool,
     /// The batch currency every value is in.

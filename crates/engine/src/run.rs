@@ -261,9 +261,10 @@ impl Prepared {
         self.lots_traced
     }
 
-    /// The batch's traced provenance graph, to draw the pictures of the lots its findings name.
-    pub fn pictures(&self) -> Option<Arc<TracedGraph>> {
-        self.pictures.clone()
+    /// The batch's traced provenance graph, to draw the pictures of the lots its findings name (the one
+    /// the facts came from: the provenance is not built again for them).
+    pub fn pictures(&self) -> Option<&TracedGraph> {
+        self.pictures.as_deref()
     }
 
     /// The report's head: known once the batch is prepared, before any good is audited, so a report can
@@ -360,7 +361,7 @@ pub fn audit_prepared_with<T: Send>(
         as_of,
         certifications: &batch.certifications,
         bad_certifications: bad,
-        lots: prepared.traced.as_deref(),
+        traced: prepared.traced.as_deref(),
         has_provenance: batch.has_provenance(),
         currency: batch.header.currency,
         importing_party: batch.header.importing_party,

@@ -132,10 +132,8 @@ impl AuditJob {
         let prepared = tokio::task::spawn_blocking(move || prepare(&rules, &b, &opts)).await.map_err(joined)??;
         let lots = prepared.lots_traced();
         log_phase("trace provenance", started.elapsed(), format_args!("batch {id}, {lots} lot(s) named by BOM lines"));
-        // Drawn from the graph and trace the facts came from (the provenance is not built again).
-        let pictures = prepared.pictures();
         let head = prepared.head(&self.rules, &batch);
-        Ok(PreparedBatch { batch, prepared: Arc::new(prepared), pictures, head })
+        Ok(PreparedBatch { batch, prepared: Arc::new(prepared), head })
     }
 }
 
@@ -145,7 +143,6 @@ pub struct PreparedBatch {
     /// The batch.
     pub batch: Arc<Batch>,
     prepared: Arc<Prepared>,
-    pictures: Option<Arc<TracedGraph>>,
     /// Its report's head.
     pub head: ReportHead,
 }
@@ -171,7 +168,7 @@ impl<R> AuditedChunk<R> {
                 batch: &batch.head.batch,
                 report: g,
                 draft_if_cleared: d.as_ref(),
-                pictures: batch.pictures.as_deref(),
+                pictures: batch.prepared.pictures(),
             })
             .collect()
     }
@@ -204,7 +201,7 @@ pub fn audit_chunk<R: Send, E: std::error::Error + Send + 'static>(
                 batch: &batch.head.batch,
                 report: &g,
                 draft_if_cleared: draft.as_ref(),
-                pictures: batch.pictures.as_deref(),
+                pictures: batch.prepared.pictures(),
             });
             (g, draft, row)
         },

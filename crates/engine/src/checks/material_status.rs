@@ -123,7 +123,7 @@ pub fn decide(cx: &AuditContext<'_>, good: &str, m: &Material, findings: &mut Ve
         }
         _ => {}
     }
-    let facts = m.lot.as_deref().and_then(|l| cx.lots?.lot_facts(l));
+    let facts = m.lot.as_deref().and_then(|l| cx.traced?.lot_facts(l));
     let facts = facts.as_ref();
     let traced = facts.map(|f| f.traced_origin);
     provenance_findings(cx, good, m, facts, findings);
