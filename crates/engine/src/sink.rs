@@ -40,6 +40,82 @@ pub struct GoodResult<'a> {
     pub draft_if_cleared: Option<&'a CertificateDraft>,
     /// The batch's provenance, to draw the pictures of the lots its findings name (`None` without one).
     pub pictures: Option<&'a TracedGraph>,
+    /// The good's compact JSON, made at most once for all the sinks' [`Prep`]s of this good (`None`
+    /// where no sink shares it: each call of [`GoodResult::compact`] then serializes the good anew).
+    pub json: Option<&'a GoodJson>,
+}
+
+impl GoodResult<'_> {
+    /// The good's compact JSON: serialized on first use and shared by every sink that asks for it on
+    /// this good (the store keeps its determination and findings, the report writes the same bytes).
+    pub fn compact(&self) -> serde_json::Result<std::borrow::Cow<'_, CompactGood>> {
+        let Some(once) = self.json else { return CompactGood::of(self.report).map(std::borrow::Cow::Owned) };
+        match once.0.get_or_init(|| CompactGood::of(self.report).map_err(|e| e.to_string())) {
+            Ok(c) => Ok(std::borrow::Cow::Borrowed(c)),
+            Err(e) => Err(<serde_json::Error as serde::ser::Error>::custom(e)),
+        }
+    }
+}
+
+/// Where a good's [`CompactGood`] is kept once made, for the length of its [`Prep`] calls.
+#[derive(Debug, Default)]
+pub struct GoodJson(std::sync::OnceLock<Result<CompactGood, String>>);
+
+/// A good's compact JSON in the parts the sinks need: the determination and each finding, each exactly
+/// as `serde_json::to_string` writes it. The report's object for the good is assembled from them
+/// ([`CompactGood::write_good`]), so a good is serialized once whether it goes to the store, the report
+/// file or both, and the bytes the store keeps are those the report holds.
+#[derive(Debug, Clone)]
+pub struct CompactGood {
+    /// `serde_json::to_string(&report.audit.determination)`.
+    pub determination: String,
+    /// `serde_json::to_string(f)` of each finding, in order.
+    pub findings: Vec<String>,
+}
+
+impl CompactGood {
+    /// Serializes `report`'s determination and findings.
+    pub fn of(report: &GoodReport) -> serde_json::Result<CompactGood> {
+        let d = &report.audit.determination;
+        let mut determination = Vec::with_capacity(crate::run::json_capacity(d.materials.len()));
+        serde_json::to_writer(&mut determination, d)?;
+        let determination =
+            String::from_utf8(determination).map_err(<serde_json::Error as serde::ser::Error>::custom)?;
+        let findings = report.audit.findings.iter().map(serde_json::to_string).collect::<Result<_, _>>()?;
+        Ok(CompactGood { determination, findings })
+    }
+
+    /// Appends the good's object to `buf` as `serde_json::to_writer` writes `report` (`GoodReport`: the
+    /// audit's fields flattened, then the certificate when there is one), or `report.audit` alone
+    /// (`GoodAudit`) when `certificate` is false. The destructuring fails to compile if either type
+    /// gains a field; a test checks the bytes against `serde_json`.
+    pub fn write_good(&self, report: &GoodReport, certificate: bool, buf: &mut Vec<u8>) -> serde_json::Result<()> {
+        let GoodReport { audit, certificate: cert } = report;
+        let GoodAudit { good, description, hs, determination: _, findings: _ } = audit;
+        buf.reserve(self.determination.len() + self.findings.iter().map(|f| f.len() + 1).sum::<usize>() + 256);
+        buf.extend_from_slice(b"{\"good\":");
+        serde_json::to_writer(&mut *buf, good)?;
+        buf.extend_from_slice(b",\"description\":");
+        serde_json::to_writer(&mut *buf, description)?;
+        buf.extend_from_slice(b",\"hs\":");
+        serde_json::to_writer(&mut *buf, hs)?;
+        buf.extend_from_slice(b",\"determination\":");
+        buf.extend_from_slice(self.determination.as_bytes());
+        buf.extend_from_slice(b",\"findings\":[");
+        for (i, f) in self.findings.iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            buf.extend_from_slice(f.as_bytes());
+        }
+        buf.push(b']');
+        if let Some(c) = cert.as_ref().filter(|_| certificate) {
+            buf.extend_from_slice(b",\"certificate\":");
+            serde_json::to_writer(&mut *buf, c)?;
+        }
+        buf.push(b'}');
+        Ok(())
+    }
 }
 
 /// A sink's work on one good that needs nothing of the sink's own state (serializing, digesting):
@@ -169,6 +245,7 @@ impl<R> AuditedChunk<R> {
                 report: g,
                 draft_if_cleared: d.as_ref(),
                 pictures: batch.prepared.pictures(),
+                json: None,
             })
             .collect()
     }
@@ -197,11 +274,13 @@ pub fn audit_chunk<R: Send, E: std::error::Error + Send + 'static>(
         progress,
         |input, g| {
             let draft = cleared_draft(b, input, &g.audit, g.certificate.as_ref());
+            let json = GoodJson::default();
             let row = prep(&GoodResult {
                 batch: &batch.head.batch,
                 report: &g,
                 draft_if_cleared: draft.as_ref(),
                 pictures: batch.prepared.pictures(),
+                json: Some(&json),
             });
             (g, draft, row)
         },
@@ -593,11 +672,15 @@ impl<W: Write> ReportJson<W> {
         self.w.write_all(json)
     }
 
-    /// A good's JSON as [`ReportJson::good_made`] writes it: compact, or pretty before indentation.
-    pub fn serialize_good(good: &GoodReport, pretty: bool) -> io::Result<Vec<u8>> {
-        let mut json = Vec::with_capacity(crate::run::json_capacity(good.audit.determination.materials.len()));
-        let written =
-            if pretty { serde_json::to_writer_pretty(&mut json, good) } else { serde_json::to_writer(&mut json, good) };
+    /// A good's JSON as [`ReportJson::good_made`] writes it: compact (from the good's shared
+    /// [`CompactGood`]), or pretty before indentation.
+    pub fn serialize_good(good: &GoodResult<'_>, pretty: bool) -> io::Result<Vec<u8>> {
+        let mut json = Vec::with_capacity(crate::run::json_capacity(good.report.audit.determination.materials.len()));
+        let written = if pretty {
+            serde_json::to_writer_pretty(&mut json, good.report)
+        } else {
+            good.compact().and_then(|c| c.write_good(good.report, true, &mut json))
+        };
         written.map(|()| json).map_err(io::Error::other)
     }
 
@@ -748,7 +831,7 @@ impl<W: Write + Send> ResultSink for ReportSink<W> {
 
     fn prep(&self) -> Prep<Vec<u8>, io::Error> {
         let pretty = self.pretty;
-        Arc::new(move |g| ReportJson::<W>::serialize_good(g.report, pretty))
+        Arc::new(move |g| ReportJson::<W>::serialize_good(g, pretty))
     }
 
     async fn begin_batch(&mut self, head: &ReportHead) -> io::Result<()> {

@@ -196,7 +196,7 @@ async fn main() {
     for part in goods.chunks(chunk) {
         let results: Vec<GoodResult<'_>> = part
             .iter()
-            .map(|g| GoodResult { batch: "bench", report: g, draft_if_cleared: None, pictures: None })
+            .map(|g| GoodResult { batch: "bench", report: g, draft_if_cleared: None, pictures: None, json: None })
             .collect();
         store.write_goods(&run, "bench", &results).await.unwrap();
     }

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use chrono::NaiveDate;
 use std::sync::Arc;
 
-use origin_engine::sink::{GoodResult, Prep, ResultSink};
+use origin_engine::sink::{CompactGood, GoodResult, Prep, ResultSink};
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;

@@ -131,6 +131,8 @@ impl ResultSink for Reworded<'_> {
                 report,
                 draft_if_cleared: g.draft_if_cleared,
                 pictures: g.pictures,
+                // The rewritten report is serialized anew, not the audited one's JSON.
+                json: None,
             })
             .collect();
         self.inner.store.write_goods(&self.inner.run, &self.inner.actor, &goods).await

@@ -317,9 +317,9 @@ impl GoodRows {
     pub fn make(g: &GoodResult<'_>) -> Result<GoodRows, StoreError> {
         let audit: &GoodAudit = &g.report.audit;
         let d = &audit.determination;
-        let mut json = Vec::with_capacity(origin_engine::run::json_capacity(d.materials.len()));
-        serde_json::to_writer(&mut json, d)?;
-        let determination = String::from_utf8(json).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        // The same bytes as the report's (serialized once for both, see `GoodResult::compact`).
+        let json = g.compact()?;
+        let determination = json.determination.as_str();
         let lines: Lines<'_> = d
             .materials
             .iter()
@@ -342,7 +342,11 @@ impl GoodRows {
             }
             let row = FindingRow {
                 id: finding_id(),
-                finding: serde_json::to_string(f)?,
+                finding: json
+                    .findings
+                    .get(i)
+                    .cloned()
+                    .ok_or_else(|| StoreError::Invalid("a finding was not serialized".into()))?,
                 suppliers: serde_json::to_string(&suppliers)?,
                 supplier_key: supplier_key(&suppliers),
             };
@@ -356,7 +360,7 @@ impl GoodRows {
             )?;
             findings.push(row);
         }
-        let digest = audit_digest(audit, &determination, &findings)?;
+        let digest = audit_digest(g.report, &json)?;
         let outcome = word(d.outcome);
         let criterion = d.criterion.map(String::from);
         let draft = g.draft_if_cleared.map(serde_json::to_string).transpose()?;
@@ -368,7 +372,7 @@ impl GoodRows {
             &d.summary,
             &digest,
             draft.as_deref(),
-            &determination,
+            determination,
         )?;
         Ok(GoodRows {
             outcome,
@@ -563,29 +567,11 @@ fn chunk_log<'c>(chunk: &'c Chunk<'_>) -> ChunkLog<'c> {
     ChunkLog { carried_over, goods }
 }
 
-/// sha256 (hex) of `serde_json::to_string(audit)`, assembled from the determination and finding JSON
-/// already made for the rows instead of serializing them a second time. The destructuring below fails to
-/// compile if `GoodAudit` gains a field; a test checks the bytes against `serde_json::to_string`.
-fn audit_digest(audit: &GoodAudit, determination: &str, finds: &[FindingRow]) -> Result<String, StoreError> {
-    let GoodAudit { good, description, hs, determination: _, findings } = audit;
-    let mut buf =
-        Vec::with_capacity(determination.len() + finds.iter().map(|f| f.finding.len() + 1).sum::<usize>() + 256);
-    buf.extend_from_slice(b"{\"good\":");
-    serde_json::to_writer(&mut buf, good)?;
-    buf.extend_from_slice(b",\"description\":");
-    serde_json::to_writer(&mut buf, description)?;
-    buf.extend_from_slice(b",\"hs\":");
-    serde_json::to_writer(&mut buf, hs)?;
-    buf.extend_from_slice(b",\"determination\":");
-    buf.extend_from_slice(determination.as_bytes());
-    buf.extend_from_slice(b",\"findings\":[");
-    for (i, f) in finds.iter().take(findings.len()).enumerate() {
-        if i > 0 {
-            buf.push(b',');
-        }
-        buf.extend_from_slice(f.finding.as_bytes());
-    }
-    buf.extend_from_slice(b"]}");
+/// sha256 (hex) of `serde_json::to_string(audit)`, assembled from the good's compact JSON (the bytes the
+/// rows and the report hold) instead of serializing it again; a test checks the bytes.
+fn audit_digest(report: &origin_engine::run::GoodReport, json: &CompactGood) -> Result<String, StoreError> {
+    let mut buf = Vec::new();
+    json.write_good(report, false, &mut buf)?;
     Ok(hex(&Sha256::digest(buf.as_slice())))
 }
 
@@ -768,7 +754,7 @@ mod tests {
         let reports = [report("G1", 3), report("G2", 0), report("G\u{e9}3", 1)];
         let goods: Vec<GoodResult<'_>> = reports
             .iter()
-            .map(|r| GoodResult { batch: "b", report: r, draft_if_cleared: None, pictures: None })
+            .map(|r| GoodResult { batch: "b", report: r, draft_if_cleared: None, pictures: None, json: None })
             .collect();
         let rows: Vec<GoodRows> = goods.iter().map(|g| GoodRows::make(g).unwrap()).collect();
         let chunk = Chunk::assemble(&goods, &rows).unwrap();
