@@ -8,6 +8,44 @@ use crate::packed;
 /// value of 1 GB or more.
 pub const BLOB_PART: usize = 64 * 1024 * 1024;
 
+/// Parts of a large file read, digested and compressed at a time: the two cores share the work (one
+/// digests the bytes and compresses the second part while the other compresses the first), where one
+/// part at a time left a core idle for the whole `record run` phase.
+const PARTS_AT_ONCE: usize = 2;
+
+/// Reads up to [`PARTS_AT_ONCE`] parts of `file`, feeds them to `hasher` in order and compresses each;
+/// fewer parts than asked means the file's end was reached.
+fn read_and_pack_parts(file: &mut std::fs::File, mut hasher: Sha256) -> (Result<Vec<Vec<u8>>, StoreError>, Sha256) {
+    let mut raw = Vec::with_capacity(PARTS_AT_ONCE);
+    for _ in 0..PARTS_AT_ONCE {
+        let mut buf = Vec::with_capacity(BLOB_PART);
+        if let Err(e) = std::io::Read::read_to_end(&mut std::io::Read::take(&mut *file, BLOB_PART as u64), &mut buf) {
+            return (Err(e.into()), hasher);
+        }
+        if buf.is_empty() {
+            break;
+        }
+        raw.push(buf);
+    }
+    let raw = &raw;
+    let Some((first, rest)) = raw.split_first() else { return (Ok(Vec::new()), hasher) };
+    std::thread::scope(|s| {
+        let other = s.spawn(move || {
+            raw.iter().for_each(|r| hasher.update(r));
+            let packed: Result<Vec<_>, StoreError> = rest.iter().map(|r| packed::pack(r)).collect();
+            (hasher, packed)
+        });
+        let packed_first = packed::pack(first);
+        match other.join() {
+            Ok((hasher, packed_rest)) => {
+                let all = packed_first.and_then(|f| Ok(std::iter::once(f).chain(packed_rest?).collect()));
+                (all, hasher)
+            }
+            Err(_) => (Err(StoreError::Invalid("compressing a kept file stopped unexpectedly".into())), Sha256::new()),
+        }
+    })
+}
+
 /// Keeps one input file's content under its digest (once: a digest already kept is not written again).
 /// A large file is read part by part and hashed again as it is stored; if it changed since it was
 /// digested, the run is refused (the transaction rolls back) instead of keeping bytes that do not match.
@@ -52,23 +90,24 @@ async fn store_blob(tx: &mut sqlx::Transaction<'_, sqlx::Any>, f: &InputFile) ->
         (Some(path), _) => {
             let mut file = std::fs::File::open(&path)?;
             let mut hasher = Sha256::new();
-            for seq in 0.. {
-                // Read, hashed and compressed off the async threads; `None` at the end of the file.
+            let mut seq = 0;
+            loop {
                 let (back, h, packed) = tokio::task::spawn_blocking(move || {
-                    let mut buf = Vec::with_capacity(BLOB_PART);
-                    let read =
-                        std::io::Read::read_to_end(&mut std::io::Read::take(&mut file, BLOB_PART as u64), &mut buf);
-                    let packed = read.map_err(StoreError::from).and_then(|_| {
-                        hasher.update(&buf);
-                        if buf.is_empty() { Ok(None) } else { packed::pack(&buf).map(Some) }
-                    });
-                    (file, hasher, packed)
+                    let (parts, hasher) = read_and_pack_parts(&mut file, hasher);
+                    (file, hasher, parts)
                 })
                 .await
                 .map_err(|e| StoreError::Invalid(format!("reading `{}` stopped: {e}", path.display())))?;
                 (file, hasher) = (back, h);
-                let Some(packed) = packed? else { break };
-                part(seq, packed).execute(&mut **tx).await?;
+                let packed = packed?;
+                let last = packed.len() < PARTS_AT_ONCE;
+                for p in packed {
+                    part(seq, p).execute(&mut **tx).await?;
+                    seq += 1;
+                }
+                if last {
+                    break;
+                }
             }
             let digest: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
             if digest != f.digest {
