@@ -10,8 +10,9 @@
 //!   `OA_BENCH_BATCH=FILE` uses an existing batch instead. `OA_BENCH_SCENARIO=FILE` then re-audits the
 //!   stored run under that scenario (`origin-audit scenario run`) and compares it with the engine.
 //! - `OA_BENCH_CASE=peer`: the side-by-side workload with originshift 0.3.0 (benches/peer, see
-//!   docs/performance.md): 200 and 2,000 goods through `origin-audit run` and, with
-//!   `OA_BENCH_PEER=PATH/originshift`, through the peer; per-good throughput end to end and per added good.
+//!   docs/performance.md): 200 and 2,000 goods through `origin-audit run`, through the engine alone in
+//!   this process (no store: the most a stored run could reach) and, with `OA_BENCH_PEER=PATH/originshift`,
+//!   through the peer; per-good throughput end to end and per added good.
 //!
 //! `cargo bench -p origin-cli --bench stored_run` (release build).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
@@ -114,19 +115,8 @@ fn main() {
     };
     println!("load average at start: {}", loadavg());
 
-    // The engine alone, in this process: read, trace, audit, compact report.
-    let rules_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/usmca");
-    let cpu0 = own_usage().map_or(0.0, |u| u.cpu_s);
-    let start = Instant::now();
-    let rules = origin_rules::load_pack(&rules_dir).rules.expect("the USMCA rule pack loads");
-    let b = load_batch_streamed(&batch, FileScope::BatchDirectory).unwrap_or_else(|e| panic!("{e}"));
-    let opts = RunOptions { as_of: None, threads: None };
-    let (summary, _) = write_report_file(&rules, &b, &opts, &Progress::default(), &dir.join("engine-report.json"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    drop(b);
-    let used = own_usage().map_or(Usage { cpu_s: 0.0, peak_mib: 0.0 }, |u| Usage { cpu_s: u.cpu_s - cpu0, ..u });
-    let engine = Figures { wall: start.elapsed(), cpu: used.cpu_s, peak_mib: used.peak_mib };
-    println!("goods: {}; load average after the engine: {}", summary.goods, loadavg());
+    let (engine, goods) = engine_alone(&batch, &dir.join("engine-report.json"));
+    println!("goods: {goods}; load average after the engine: {}", loadavg());
 
     // The command a user types, stored into SQLite (a fresh store each time).
     let db = dir.join("store.db");
@@ -155,7 +145,7 @@ fn main() {
         println!("load average after the PostgreSQL run: {}", loadavg());
         f
     });
-    println!("results ({} goods; phases of the stored runs in {}):", summary.goods, dir.display());
+    println!("results ({goods} goods; phases of the stored runs in {}):", dir.display());
     print("engine alone (read+trace+audit+report)", &engine);
     print("origin-audit run (SQLite)", &sqlite);
     if let Some(pg) = &pg {
@@ -178,13 +168,31 @@ fn main() {
     println!("  SQLite store {db_mib:.0} MiB; load average at end: {}", loadavg());
 }
 
-/// The peer workload (benches/peer): `n` goods through `origin-audit run` (stored, as a user runs it).
+/// The engine alone, in this process: load the pack, read, trace, audit, compact report (no store). Its
+/// figures and the goods audited. Peak memory is the process's, so only the first call's is its own.
+fn engine_alone(batch: &Path, report: &Path) -> (Figures, usize) {
+    let rules_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/usmca");
+    let cpu0 = own_usage().map_or(0.0, |u| u.cpu_s);
+    let start = Instant::now();
+    let rules = origin_rules::load_pack(&rules_dir).rules.expect("the USMCA rule pack loads");
+    let b = load_batch_streamed(batch, FileScope::BatchDirectory).unwrap_or_else(|e| panic!("{e}"));
+    let opts = RunOptions { as_of: None, threads: None };
+    let (summary, _) =
+        write_report_file(&rules, &b, &opts, &Progress::default(), report).unwrap_or_else(|e| panic!("{e}"));
+    drop(b);
+    let used = own_usage().map_or(Usage { cpu_s: 0.0, peak_mib: 0.0 }, |u| Usage { cpu_s: u.cpu_s - cpu0, ..u });
+    (Figures { wall: start.elapsed(), cpu: used.cpu_s, peak_mib: used.peak_mib }, summary.goods)
+}
+
+/// The peer workload (benches/peer): `n` goods through `origin-audit run` (stored, as a user runs it),
+/// through the engine alone (no store: the most any stored run could reach) and through the peer.
 fn peer(dir: &Path, full: bool) {
     let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/peer");
     let sizes = if full { [200, 2000] } else { [20, 40] };
     let peer_bin = std::env::var("OA_BENCH_PEER").ok();
     println!("load average at start: {}", loadavg());
     let mut ours = Vec::new();
+    let mut engine = Vec::new();
     let mut theirs = Vec::new();
     for n in sizes {
         let csv = dir.join(format!("peer-{n}.csv"));
@@ -205,6 +213,9 @@ fn peer(dir: &Path, full: bool) {
             cli(&["--db", &db, "run", &json.display().to_string(), "--out", &report, "-q"], &dir.join("peer-oa.log"));
         println!("  origin-audit run, {n:>5} goods: {:.3} s wall, {:.3} s CPU", f.wall.as_secs_f64(), f.cpu);
         ours.push(f.wall.as_secs_f64());
+        let (e, _) = engine_alone(&json, &dir.join(format!("oa-{n}-engine.json")));
+        println!("  engine alone,     {n:>5} goods: {:.3} s wall, {:.3} s CPU", e.wall.as_secs_f64(), e.cpu);
+        engine.push(e.wall.as_secs_f64());
         if let Some(p) = &peer_bin {
             let start = Instant::now();
             let out = dir.join(format!("peer-{n}-out.csv")).display().to_string();
@@ -227,13 +238,20 @@ fn peer(dir: &Path, full: bool) {
         sizes[1],
         per_added(&ours)
     );
+    println!(
+        "engine alone: {:.3} ms per good end to end, {:.3} ms per added good",
+        engine[1] / sizes[1] as f64 * 1000.0,
+        per_added(&engine)
+    );
     if theirs.len() == 2 {
         println!(
-            "originshift: {:.3} ms per good end to end, {:.3} ms per added good; origin-audit is {:.0}x end to end, {:.0}x per added good",
+            "originshift: {:.3} ms per good end to end, {:.3} ms per added good; origin-audit run is {:.0}x end to end, {:.0}x per added good; the engine alone {:.0}x and {:.0}x",
             theirs[1] / sizes[1] as f64 * 1000.0,
             per_added(&theirs),
             theirs[1] / ours[1],
-            per_added(&theirs) / per_added(&ours).max(1e-9)
+            per_added(&theirs) / per_added(&ours).max(1e-9),
+            theirs[1] / engine[1],
+            per_added(&theirs) / per_added(&engine).max(1e-9)
         );
     }
     println!("load average at end: {}", loadavg());
