@@ -85,36 +85,35 @@ impl CompactGood {
         Ok(CompactGood { determination, findings })
     }
 
-    /// Appends the good's object to `buf` as `serde_json::to_writer` writes `report` (`GoodReport`: the
+    /// Writes the good's object to `out` (a buffer, a digest) as `serde_json::to_writer` writes `report` (`GoodReport`: the
     /// audit's fields flattened, then the certificate when there is one), or `report.audit` alone
     /// (`GoodAudit`) when `certificate` is false. The destructuring fails to compile if either type
     /// gains a field; a test checks the bytes against `serde_json`.
-    pub fn write_good(&self, report: &GoodReport, certificate: bool, buf: &mut Vec<u8>) -> serde_json::Result<()> {
+    pub fn write_good(&self, report: &GoodReport, certificate: bool, out: &mut impl Write) -> serde_json::Result<()> {
         let GoodReport { audit, certificate: cert } = report;
         let GoodAudit { good, description, hs, determination: _, findings: _ } = audit;
-        buf.reserve(self.determination.len() + self.findings.iter().map(|f| f.len() + 1).sum::<usize>() + 256);
-        buf.extend_from_slice(b"{\"good\":");
-        serde_json::to_writer(&mut *buf, good)?;
-        buf.extend_from_slice(b",\"description\":");
-        serde_json::to_writer(&mut *buf, description)?;
-        buf.extend_from_slice(b",\"hs\":");
-        serde_json::to_writer(&mut *buf, hs)?;
-        buf.extend_from_slice(b",\"determination\":");
-        buf.extend_from_slice(self.determination.as_bytes());
-        buf.extend_from_slice(b",\"findings\":[");
+        let io = serde_json::Error::io;
+        out.write_all(b"{\"good\":").map_err(io)?;
+        serde_json::to_writer(&mut *out, good)?;
+        out.write_all(b",\"description\":").map_err(io)?;
+        serde_json::to_writer(&mut *out, description)?;
+        out.write_all(b",\"hs\":").map_err(io)?;
+        serde_json::to_writer(&mut *out, hs)?;
+        out.write_all(b",\"determination\":").map_err(io)?;
+        out.write_all(self.determination.as_bytes()).map_err(io)?;
+        out.write_all(b",\"findings\":[").map_err(io)?;
         for (i, f) in self.findings.iter().enumerate() {
             if i > 0 {
-                buf.push(b',');
+                out.write_all(b",").map_err(io)?;
             }
-            buf.extend_from_slice(f.as_bytes());
+            out.write_all(f.as_bytes()).map_err(io)?;
         }
-        buf.push(b']');
+        out.write_all(b"]").map_err(io)?;
         if let Some(c) = cert.as_ref().filter(|_| certificate) {
-            buf.extend_from_slice(b",\"certificate\":");
-            serde_json::to_writer(&mut *buf, c)?;
+            out.write_all(b",\"certificate\":").map_err(io)?;
+            serde_json::to_writer(&mut *out, c)?;
         }
-        buf.push(b'}');
-        Ok(())
+        out.write_all(b"}").map_err(io)
     }
 }
 
