@@ -3,9 +3,9 @@
 //! and runs it with [`run_job`] into a [`ResultSink`]: the store, a report file, certificate files,
 //! several of them ([`Tee`]) or nothing ([`Discard`]). The engine defines the sinks and does no SQL.
 //!
-//! [`run_job`] audits on blocking threads while the sink writes the chunk before: a bounded channel of
-//! one chunk between them, so auditing and storing overlap and memory is bounded by the chunk, not the
-//! batch. Each chunk reaches the sink whole, so a sink that commits each chunk in one transaction never
+//! [`run_job`] audits on blocking threads while the sink writes the chunks before: a bounded channel of
+//! [`CHUNKS_AHEAD`] chunks between them, so auditing and storing overlap and memory is bounded by the
+//! chunk size, not the batch. Each chunk reaches the sink whole, so a sink that commits each chunk in one transaction never
 //! holds a half-written good, and a killed run can be resumed: goods the sink already holds
 //! ([`ResultSink::stored`]) are not audited again.
 
@@ -329,6 +329,12 @@ impl JobDone {
     }
 }
 
+/// Audited chunks that may wait for the sink: with one, the auditors stopped whenever the sink was
+/// slower on a chunk and the sink whenever the auditors were, and the two overlapped on 40 of the 53 s
+/// of the 100,000-good stored run (docs/performance.md section 8, sixth step). Memory grows by this many
+/// chunks (a few megabytes each at the default chunk of 256 goods), still bounded by the chunk size.
+pub const CHUNKS_AHEAD: usize = 4;
+
 /// The one audit pipeline: audits every good of `job` the sink does not hold yet into `sink`, chunk
 /// by chunk, the next chunk audited while the sink writes the one before.
 pub async fn run_job<S: ResultSink + Send>(
@@ -348,7 +354,8 @@ pub async fn run_job<S: ResultSink + Send>(
         done.skipped += count - todo.len();
         sink.begin_batch(&batch.head).await.map_err(SinkRunError::Sink)?;
         let started = Instant::now();
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<AuditedChunk<S::Row>, SinkRunError<S::Error>>>(1);
+        let (tx, mut rx) =
+            tokio::sync::mpsc::channel::<Result<AuditedChunk<S::Row>, SinkRunError<S::Error>>>(CHUNKS_AHEAD);
         let producer = {
             let (rules, opts, progress, batch, todo, chunk) =
                 (job.rules.clone(), job.opts.clone(), progress.clone(), batch.clone(), todo.clone(), job.chunk);
