@@ -5,9 +5,9 @@
 //!
 //! [`run_job`] audits on blocking threads while the sink writes the chunks before: a bounded channel of
 //! [`CHUNKS_AHEAD`] chunks between them, so auditing and storing overlap and memory is bounded by the
-//! chunk size, not the batch. Each chunk reaches the sink whole, so a sink that commits each chunk in one transaction never
-//! holds a half-written good, and a killed run can be resumed: goods the sink already holds
-//! ([`ResultSink::stored`]) are not audited again.
+//! chunk size, not the batch. Each chunk reaches the sink whole, so a sink that commits each chunk in one
+//! transaction never holds a half-written good, and a killed run can be resumed: goods the sink already
+//! holds ([`ResultSink::stored`]) are not audited again.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -85,9 +85,9 @@ impl CompactGood {
         Ok(CompactGood { determination, findings })
     }
 
-    /// Writes the good's object to `out` (a buffer, a digest) as `serde_json::to_writer` writes `report` (`GoodReport`: the
-    /// audit's fields flattened, then the certificate when there is one), or `report.audit` alone
-    /// (`GoodAudit`) when `certificate` is false. The destructuring fails to compile if either type
+    /// Writes the good's object to `out` (a buffer, a digest) as `serde_json::to_writer` writes `report`
+    /// (`GoodReport`: the audit's fields flattened, then the certificate when there is one), or
+    /// `report.audit` alone (`GoodAudit`) when `certificate` is false. The destructuring fails to compile if either type
     /// gains a field; a test checks the bytes against `serde_json`.
     pub fn write_good(&self, report: &GoodReport, certificate: bool, out: &mut impl Write) -> serde_json::Result<()> {
         let GoodReport { audit, certificate: cert } = report;
@@ -336,7 +336,7 @@ impl JobDone {
 pub const CHUNKS_AHEAD: usize = 4;
 
 /// The one audit pipeline: audits every good of `job` the sink does not hold yet into `sink`, chunk
-/// by chunk, the next chunk audited while the sink writes the one before.
+/// by chunk, the next chunks audited while the sink writes the ones before.
 pub async fn run_job<S: ResultSink + Send>(
     job: &AuditJob,
     progress: Arc<Progress>,
