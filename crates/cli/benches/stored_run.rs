@@ -10,9 +10,10 @@
 //!   `OA_BENCH_BATCH=FILE` uses an existing batch instead. `OA_BENCH_SCENARIO=FILE` then re-audits the
 //!   stored run under that scenario (`origin-audit scenario run`) and compares it with the engine.
 //! - `OA_BENCH_CASE=peer`: the side-by-side workload with originshift 0.3.0 (benches/peer, see
-//!   docs/performance.md): 200 and 2,000 goods through `origin-audit run`, through the engine alone in
-//!   this process (no store: the most a stored run could reach) and, with `OA_BENCH_PEER=PATH/originshift`,
-//!   through the peer; per-good throughput end to end and per added good.
+//!   docs/performance.md): 200, 2,000 and 20,000 goods through `origin-audit run` and through the engine
+//!   alone in this process (no store: the most a stored run could reach), and, with
+//!   `OA_BENCH_PEER=PATH/originshift`, 200 and 2,000 through the peer; per-good throughput end to end and
+//!   per added good.
 //!
 //! `cargo bench -p origin-cli --bench stored_run` (release build).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
