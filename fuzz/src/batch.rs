@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use origin_engine::input::{
-    Batch, FileScope, GoodInput, HeaderError, load_batch, load_batch_in, load_batch_streamed, parse_batch,
-    resolve_kinds, xlsx,
+    Batch, FileScope, GoodInput, HeaderError, load_batch, load_batch_in, load_batch_streamed,
+    load_batch_streamed_holding, parse_batch, resolve_kinds, xlsx,
 };
 use origin_graph::ProvenanceGraph;
 use origin_rules::{PackFiles, RuleSet, load_files};
@@ -77,8 +77,9 @@ pub fn batch_json(data: &[u8]) {
 }
 
 /// The same bytes as a `batch.json` file read as a stored run reads it (`load_batch_streamed`: goods
-/// left in the file, the provenance built into its graph as it is read) and held (`load_batch_in`): the
-/// two must say the same, goods read again from the file and provenance included.
+/// kept as first read or left in the file, the provenance built into its graph as it is read) and held
+/// (`load_batch_in`): they must say the same, goods kept, goods read again from the file and provenance
+/// included.
 fn streamed(data: &[u8]) {
     static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
     let dir = DIR.get_or_init(|| {
@@ -92,6 +93,11 @@ fn streamed(data: &[u8]) {
     let held = summary(&load_batch_in(&path, FileScope::BatchDirectory));
     let streamed = summary(&load_batch_streamed(&path, FileScope::BatchDirectory));
     assert!(held == streamed, "the streamed read and the held read disagree\nheld:\n{held}\nstreamed:\n{streamed}");
+    let reread = summary(&load_batch_streamed_holding(&path, FileScope::BatchDirectory, 0));
+    assert!(
+        held == reread,
+        "the streamed read (goods read again) and the held read disagree\nheld:\n{held}\nstreamed:\n{reread}"
+    );
 }
 
 /// What a reader's result says, as text: the header error, or each warning, each bad certification

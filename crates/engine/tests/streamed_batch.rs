@@ -1,6 +1,7 @@
 //! A JSON batch audited with its goods left in the file (`load_batch_streamed`, the read of every
-//! stored `run`) gives the report the held read gives, byte for byte; a good changed in the file
-//! after the first read stops the audit with an error naming it.
+//! stored `run`) gives the report the held read gives, byte for byte, whether its goods are kept as
+//! first read (the first `HOLD_BYTES`), all read again, or some of each; a good read again that changed
+//! in the file after the first read stops the audit with an error naming it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -8,7 +9,7 @@ mod common;
 
 use common::pack;
 use origin_engine::r#gen::{GenSpec, write_batch};
-use origin_engine::input::{Batch, FileScope, load_batch_in, load_batch_streamed};
+use origin_engine::input::{Batch, FileScope, load_batch_in, load_batch_streamed, load_batch_streamed_holding};
 use origin_engine::run::{Progress, RunError, RunOptions, write_report_json};
 
 fn report(batch: &Batch) -> Result<String, RunError> {
@@ -35,13 +36,22 @@ fn a_streamed_batch_gives_the_held_batchs_report() {
     let text = format!("{}\"kinds\": [\"no-such-kind\"], {}", &text[..at], &text[at..]);
     std::fs::write(&path, &text).unwrap();
     let held = load_batch_in(&path, FileScope::BatchDirectory).unwrap();
-    let streamed = load_batch_streamed(&path, FileScope::BatchDirectory).unwrap();
-    assert!(streamed.goods.is_empty() && streamed.goods_file.is_some());
-    // The provenance builds: the streamed read keeps its graph, not its records.
+    let a = report(&held).unwrap();
+    // Every good read again; about the first half kept as first read (whole packs of goods); all kept.
+    let goods_bytes = text.len() - text.find(r#""goods": ["#).unwrap();
+    let half = goods_bytes as u64 / 2;
+    let mut b = String::new();
+    for (hold, kept) in [(0, 0..=0), (half, 1..=149), (u64::MAX, 150..=150)] {
+        let streamed = load_batch_streamed_holding(&path, FileScope::BatchDirectory, hold).unwrap();
+        assert!(streamed.goods.is_empty() && streamed.goods_file.is_some());
+        assert!(kept.contains(&streamed.goods_held()), "hold {hold}: {} kept", streamed.goods_held());
+        // The provenance builds: the streamed read keeps its graph, not its records.
+        assert!(streamed.provenance.is_none() && streamed.provenance_graph.is_some());
+        b = report(&streamed).unwrap();
+        assert_eq!(a, b, "hold {hold}");
+    }
+    assert_eq!(load_batch_streamed(&path, FileScope::BatchDirectory).unwrap().goods_held(), 150);
     assert!(held.provenance.is_some() && held.provenance_graph.is_none());
-    assert!(streamed.provenance.is_none() && streamed.provenance_graph.is_some());
-    let (a, b) = (report(&held).unwrap(), report(&streamed).unwrap());
-    assert_eq!(a, b);
     // Not a trivial report: every good audited, some qualified, some not, lots traced.
     let v: serde_json::Value = serde_json::from_str(&b).unwrap();
     assert_eq!(v["summary"]["goods"], 150);
@@ -129,10 +139,14 @@ fn a_good_changed_during_the_audit_stops_it_with_its_name() {
     write_batch(&GenSpec { goods: 20, lines: 4, seed: 5, events: 0 }, &mut buf).unwrap();
     let text = String::from_utf8(buf).unwrap();
     std::fs::write(&path, &text).unwrap();
-    let streamed = load_batch_streamed(&path, FileScope::BatchDirectory).unwrap();
+    let streamed = load_batch_streamed_holding(&path, FileScope::BatchDirectory, 0).unwrap();
+    let kept = load_batch_streamed(&path, FileScope::BatchDirectory).unwrap();
+    let before = report(&kept).unwrap();
     std::fs::write(&path, text.replacen("INV-2026-0000017", "INV-2026-0000071", 1)).unwrap();
     let e = report(&streamed).unwrap_err();
     assert!(matches!(e, RunError::BatchChanged(_)), "{e:?}");
     let e = e.to_string();
     assert!(e.contains("`G0000017` (goods[17], line") && e.contains("changed since the batch was read"), "{e}");
+    // Goods kept as first read are audited as they were checked, whatever the file says now.
+    assert_eq!(report(&kept).unwrap(), before);
 }

@@ -120,10 +120,14 @@ async fn load_all(paths: &[PathBuf], scope: FileScope) -> Result<Vec<Batch>, Run
         .map_err(|e| RunnerError::NotStarted(RunError::Header(e)))?;
     let goods: usize = batches.iter().map(Batch::good_count).sum();
     let left = batches.iter().filter(|b| b.goods_file.is_some()).count();
+    let reread: usize = batches.iter().map(|b| b.good_count() - b.goods_held()).sum();
     log_phase(
         "read inputs",
         started.elapsed(),
-        format_args!("{} batch(es), {goods} good(s); {left} batch(es) with goods left in the file", batches.len()),
+        format_args!(
+            "{} batch(es), {goods} good(s); {left} batch(es) with goods left in the file, {reread} good(s) to read again",
+            batches.len()
+        ),
     );
     Ok(batches)
 }

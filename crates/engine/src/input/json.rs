@@ -41,14 +41,16 @@ const PACK_BYTES: usize = 2 << 20;
 /// duplicate good id).
 ///
 /// With `index`, a batch whose header and exchange rates come before its goods and that names no BOM
-/// files keeps no good: each is checked as always, then only its id, the lots it names and where it is
-/// are kept ([`super::GoodsFile`]), and the audit reads it again. Otherwise the goods are held.
+/// files is indexed: each good is checked as always, then its id, the lots it names and where it is
+/// are kept ([`super::GoodsFile`]); the goods in the first `hold` bytes of the goods list are kept as
+/// read, and the audit reads the others again. Otherwise the goods are held.
 pub(super) fn parse<R: Read>(
     path: &Path,
     r: R,
     reread: &dyn Fn(u64, usize) -> Option<String>,
     scope: super::FileScope,
     index: bool,
+    hold: u64,
 ) -> io::Result<Option<Result<Batch, HeaderError>>> {
     let mut sc = Scanner { r, buf: vec![0; CHUNK], pos: 0, len: 0, eof: false, line: 1, offset: 0 };
     if sc.skip_ws()? != Some(b'{') {
@@ -86,7 +88,7 @@ pub(super) fn parse<R: Read>(
         tops.push((k, line));
         if k == "goods" && c == b'[' {
             sc.pos += 1;
-            let mut g = Goods::start(path, &tops, &texts, index);
+            let mut g = Goods::start(path, &tops, &texts, index, hold);
             if !scan_goods(&mut sc, &mut g)? {
                 return Ok(None);
             }
@@ -235,6 +237,7 @@ pub(super) fn parse<R: Read>(
                 line,
                 hash: x.hash,
                 lines: x.lines,
+                held: x.held,
             })
             .collect();
         match super::GoodsFile::open(path, entries, lots, rates.clone()) {
@@ -337,11 +340,18 @@ struct Pack {
     buf: Vec<u8>,
     /// (start, end, line) of each good in `buf`.
     items: Vec<(usize, usize, usize)>,
+    /// Whether its goods are kept as read (index mode; see [`Goods::send`]).
+    hold: bool,
 }
 
 impl Pack {
     fn new(first: usize) -> Pack {
-        Pack { first, buf: Vec::with_capacity(PACK_BYTES + (64 << 10)), items: Vec::with_capacity(PACK_GOODS) }
+        Pack {
+            first,
+            buf: Vec::with_capacity(PACK_BYTES + (64 << 10)),
+            items: Vec::with_capacity(PACK_GOODS),
+            hold: false,
+        }
     }
 }
 
@@ -349,7 +359,7 @@ impl Pack {
 enum Item {
     /// Read and checked.
     Done(GoodInput),
-    /// Read and checked, then dropped: what is kept of it in index mode.
+    /// Read and checked: what index mode keeps of it.
     Indexed(Indexed),
     /// Read before the exchange rates were known: checked at the end.
     Raw { i: usize, line: usize, text: String, raw: Box<(RawGood, Vec<RawMaterialIn<'static>>)> },
@@ -357,18 +367,19 @@ enum Item {
 
 /// What index mode keeps of a good: its id for the checks on the whole batch, the lots its BOM lines
 /// name (the provenance traced for the batch), its BOM line count (for the log) and the hash that the
-/// second read checks its bytes against.
+/// second read checks its bytes against; and the good itself when it is within the bytes held.
 struct Indexed {
     id: Box<str>,
     lots: Vec<Arc<str>>,
     lines: usize,
     hash: u64,
+    held: Option<GoodInput>,
 }
 
 impl Indexed {
-    fn of(g: &GoodInput, text: &str) -> Indexed {
+    fn of(g: GoodInput, text: &str, hold: bool) -> Indexed {
         let (mut lots, mut lines) = (Vec::new(), 0);
-        if let GoodInput::Ok(good) = g {
+        if let GoodInput::Ok(good) = &g {
             super::walk_materials(&good.materials, &mut |m| {
                 lines += 1;
                 if let Some(l) = &m.lot {
@@ -376,7 +387,8 @@ impl Indexed {
                 }
             });
         }
-        Indexed { id: g.id().into(), lots, lines, hash: super::GoodsFile::hash(text.as_bytes()) }
+        let (id, hash) = (g.id().into(), super::GoodsFile::hash(text.as_bytes()));
+        Indexed { id, lots, lines, hash, held: hold.then_some(g) }
     }
 }
 
@@ -394,6 +406,8 @@ struct Goods {
     workers: Vec<std::thread::JoinHandle<()>>,
     rates: Option<HashMap<Currency, Decimal>>,
     starts: Vec<(u64, usize, usize)>,
+    /// Bytes of goods still to be kept as read (index mode).
+    hold: u64,
 }
 
 impl Goods {
@@ -404,6 +418,7 @@ impl Goods {
         tops: &[(&'static str, usize)],
         texts: &HashMap<&'static str, (usize, String)>,
         index: bool,
+        hold: u64,
     ) -> Goods {
         // BOM files add lines to goods after this read: such a batch keeps its goods held.
         let index = index && texts.get("batch").is_some_and(|(_, h)| !names_bom_files(h));
@@ -432,10 +447,18 @@ impl Goods {
                 })
             })
             .collect();
-        Goods { tx: Some(tx), results, workers, rates, starts: Vec::new() }
+        Goods { tx: Some(tx), results, workers, rates, starts: Vec::new(), hold }
     }
 
-    fn send(&mut self, p: Pack) -> bool {
+    fn send(&mut self, mut p: Pack) -> bool {
+        // Whole packs are held or not, in file order: which goods are held does not depend on timing.
+        let bytes = p.buf.len() as u64;
+        p.hold = bytes <= self.hold;
+        if p.hold {
+            self.hold -= bytes;
+        } else {
+            self.hold = 0;
+        }
         self.tx.as_ref().is_some_and(|tx| tx.send(p).is_ok())
     }
 
@@ -517,7 +540,7 @@ fn read_pack(
         let item = match rates {
             Some(rates) => {
                 let g = read_good(file, i, line, t, rates, intern)?;
-                if index { Item::Indexed(Indexed::of(&g, t)) } else { Item::Done(g) }
+                if index { Item::Indexed(Indexed::of(g, t, pack.hold)) } else { Item::Done(g) }
             }
             None => {
                 let p = format!("goods[{i}]");
@@ -824,7 +847,9 @@ mod tests {
     use std::path::Path;
 
     use crate::r#gen::{GenSpec, write_batch};
-    use crate::input::{FileScope, GoodInput, load_batch_in, load_batch_streamed, parse_batch, parse_text};
+    use crate::input::{
+        FileScope, GoodInput, load_batch_in, load_batch_streamed, load_batch_streamed_holding, parse_batch, parse_text,
+    };
 
     /// Every input error, as text, in order.
     fn errors(b: &crate::input::Batch) -> Vec<String> {
@@ -919,23 +944,28 @@ mod tests {
         }
         std::fs::write(&path, &text).unwrap();
         let held = load_batch_in(&path, FileScope::BatchDirectory).unwrap();
-        let streamed = load_batch_streamed(&path, FileScope::BatchDirectory).unwrap();
         assert!(held.goods_file.is_none());
-        assert!(streamed.goods.is_empty() && streamed.goods_file.is_some());
-        assert_eq!(streamed.good_count(), 13);
         assert_eq!(held.good_count(), 13);
-        let mut invalid = 0;
-        for i in 0..13 {
-            let (h, s) = (held.good(i).unwrap(), streamed.good(i).unwrap());
-            assert_eq!(format!("{h:?}"), format!("{s:?}"), "goods[{i}]");
-            assert_eq!(held.good_id(i), streamed.good_id(i));
-            assert_eq!(held.bom_line_count(i), streamed.bom_line_count(i));
-            invalid += usize::from(matches!(*s, GoodInput::Invalid { .. }));
+        // Each good read again, then each kept as first read.
+        for (hold, kept) in [(0, 0), (crate::input::HOLD_BYTES, 13)] {
+            let streamed = load_batch_streamed_holding(&path, FileScope::BatchDirectory, hold).unwrap();
+            assert!(streamed.goods.is_empty() && streamed.goods_file.is_some());
+            assert_eq!(streamed.good_count(), 13);
+            assert_eq!(streamed.goods_held(), kept);
+            let mut invalid = 0;
+            for i in 0..13 {
+                let (h, s) = (held.good(i).unwrap(), streamed.good(i).unwrap());
+                assert_eq!(format!("{h:?}"), format!("{s:?}"), "goods[{i}], hold {hold}");
+                assert_eq!(held.good_id(i), streamed.good_id(i));
+                assert_eq!(held.bom_line_count(i), streamed.bom_line_count(i));
+                invalid += usize::from(matches!(*s, GoodInput::Invalid { .. }));
+            }
+            // Bad goods stay input errors of their own good; the rest are read.
+            assert!(invalid >= 3, "{invalid}");
+            let empty = streamed.good(12).unwrap();
+            assert!(format!("{empty:?}").contains("has no BOM lines"), "{empty:?}");
         }
-        // Bad goods stay input errors of their own good; the rest are read.
-        assert!(invalid >= 3, "{invalid}");
-        let empty = streamed.good(12).unwrap();
-        assert!(format!("{empty:?}").contains("has no BOM lines"), "{empty:?}");
+        let streamed = load_batch_streamed(&path, FileScope::BatchDirectory).unwrap();
         assert!(!held.lots_named().is_empty());
         assert_eq!(held.lots_named(), streamed.lots_named());
         assert_eq!(format!("{:?}", held.warnings), format!("{:?}", streamed.warnings));
@@ -958,7 +988,7 @@ mod tests {
         let path = dir.path().join("batch.json");
         let text = mixed_batch();
         std::fs::write(&path, &text).unwrap();
-        let streamed = load_batch_streamed(&path, FileScope::BatchDirectory).unwrap();
+        let streamed = load_batch_streamed_holding(&path, FileScope::BatchDirectory, 0).unwrap();
         // Same length, one digit of good 5's invoice changed.
         let edited = text.replacen("INV-2026-0000005", "INV-2026-0000015", 1);
         assert_eq!(edited.len(), text.len());
