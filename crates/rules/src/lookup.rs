@@ -54,12 +54,16 @@ impl RuleSet {
     /// The rule in force for `q`: the deepest-written rule whose codes contain the good, filtered by
     /// date, use and description.
     pub fn lookup(&self, q: RuleQuery<'_>) -> Lookup<'_> {
-        let covering: Vec<&Rule> = self.rules.iter().filter(|r| r.hs.contains(q.hs)).collect();
+        // The rules whose codes contain the good's or lie under it, in file order: the only ones any
+        // step below reads (a range that contains a code overlaps it). One pass over the pack: this
+        // look-up runs for every good, and its full passes were a fifth of the engine's time.
+        let near: Vec<&Rule> = self.rules.iter().filter(|r| r.hs.0.iter().any(|x| x.overlaps_code(q.hs))).collect();
+        let covering: Vec<&Rule> = near.iter().copied().filter(|r| r.hs.contains(q.hs)).collect();
         let in_force: Vec<&Rule> = covering.iter().copied().filter(|r| r.in_force(q.as_of)).collect();
         if in_force.is_empty() {
-            let deeper: Vec<&Rule> = self
-                .rules
+            let deeper: Vec<&Rule> = near
                 .iter()
+                .copied()
                 .filter(|r| r.in_force(q.as_of) && r.hs.0.iter().any(|x| x.overlaps_code(q.hs) && !x.contains(q.hs)))
                 .collect();
             if !deeper.is_empty() {
@@ -70,13 +74,8 @@ impl RuleSet {
         // A deeper rule may exist for part of this code ("tariff item 8536.30.40" inside "8536.30"):
         // a good classified only to 8536.30 cannot tell which applies.
         let deepest = in_force.iter().map(|r| r.specificity()).max();
-        let finer: Vec<&Rule> = self
-            .rules
-            .iter()
-            .filter(|r| {
-                r.in_force(q.as_of) && Some(r.specificity()) > deepest && r.hs.0.iter().any(|x| x.overlaps_code(q.hs))
-            })
-            .collect();
+        let finer: Vec<&Rule> =
+            near.iter().copied().filter(|r| r.in_force(q.as_of) && Some(r.specificity()) > deepest).collect();
         if !finer.is_empty() {
             let mut all = finer;
             all.extend(in_force.iter().copied());

@@ -116,6 +116,7 @@ proptest! {
             let deeper = &deeper[..deeper.len().min(10) / 2 * 2];
             let c = HsCode::parse(deeper).unwrap();
             prop_assert!(hr.contains(c), "{} should contain {}", hr, c);
+            prop_assert!(hr.overlaps_code(c), "{} contains {} so overlaps it", hr, c);
         }
     }
 
@@ -138,6 +139,17 @@ proptest! {
                 }
                 None => prop_assert!(n > s.len()),
             }
+        }
+    }
+
+    /// `RuleSet::lookup` reads only the rules whose codes overlap the good's: sound because a range
+    /// that contains a code always overlaps it.
+    #[test]
+    fn a_range_that_contains_a_code_overlaps_it(r in any_range(), s in any_digits()) {
+        let (hr, c) = (range(&r), HsCode::parse(&s).unwrap());
+        prop_assert_eq!(hr.contains(c), ref_contains(&r.0, &r.1, &s));
+        if hr.contains(c) {
+            prop_assert!(hr.overlaps_code(c), "{} contains {} but does not overlap it", hr, c);
         }
     }
 
