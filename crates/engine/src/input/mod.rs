@@ -620,7 +620,8 @@ pub(crate) fn walk_materials<'a>(ms: &'a [Arc<Material>], f: &mut impl FnMut(&'a
 }
 
 /// The goods of a JSON batch left in its file ([`load_batch_streamed`]): each was read and checked
-/// once, and is read again, chunk by chunk, when it is audited, so memory does not grow with the batch.
+/// once, and is read again, chunk by chunk, when it is audited, so memory does not grow with the batch
+/// (those within [`HOLD_BYTES`] are kept as first read instead).
 /// Each good's bytes are hashed on the first read; a good whose bytes changed since is an error, never
 /// a different good audited under the first read's checks.
 #[derive(Debug)]
