@@ -18,7 +18,7 @@ use origin_store::runner::{self, RunRequest};
 use origin_store::solicit::{AnswerBody, AskKind, CertificationAnswer, Plan};
 use origin_store::{Decision, FindingFilter, ReviewRequest, Role, Store};
 
-use common::{PgCluster, demo_copy, repo};
+use common::{demo_copy, repo};
 
 const SRN: &str = "Sistemas de Retencion del Norte S.A. de C.V.";
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
@@ -396,33 +396,8 @@ async fn smtp_sink() -> (origin_store::smtp::SmtpConfig, Received) {
     (cfg, received)
 }
 
-macro_rules! scenarios {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let dir = tempfile::tempdir().unwrap();
-                    let db = dir.path().join("audit.db").display().to_string();
-                    let work = dir.path().join("work");
-                    std::fs::create_dir_all(&work).unwrap();
-                    super::$name(db, work).await;
-                }
-            )*
-        }
-
-        /// Every scenario on a throwaway PostgreSQL cluster, each on a fresh database.
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn postgres_solicitation() {
-            let Some(cluster) = PgCluster::start_or_skip("solicitation suite") else { return };
-            $(
-                let dir = tempfile::tempdir().unwrap();
-                let db = cluster.fresh_db().await;
-                eprintln!("postgres: {}", stringify!($name));
-                $name(db, dir.path().to_path_buf()).await;
-            )*
-        }
-    };
-}
-
-scenarios!(plan_asks_only_what_findings_need, campaign_to_rerun, reminders_and_outbox);
+scenarios_on_both!(
+    postgres_solicitation,
+    "solicitation suite",
+    [plan_asks_only_what_findings_need, campaign_to_rerun, reminders_and_outbox]
+);

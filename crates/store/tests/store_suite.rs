@@ -15,7 +15,7 @@ use origin_store::{
     Decision, FindingFilter, FindingRow, GoodRows, IssueRequest, ReviewRequest, Role, RunSink, Store, StoreError,
 };
 
-use common::{PgCluster, demo_copy, repo};
+use common::{demo_copy, repo};
 
 fn pack() -> RunPack {
     static PACK: OnceLock<RunPack> = OnceLock::new();
@@ -1178,51 +1178,24 @@ async fn compressed_determinations(db: String, dir: PathBuf) {
     assert_eq!((found.len(), found[0].0), (1, cp), "{found:#?}");
 }
 
-macro_rules! scenarios {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let dir = tempfile::tempdir().unwrap();
-                    let db = dir.path().join("audit.db").display().to_string();
-                    let work = dir.path().join("work");
-                    std::fs::create_dir_all(&work).unwrap();
-                    super::$name(db, work).await;
-                }
-            )*
-        }
-
-        /// Every scenario on a throwaway PostgreSQL cluster, each on a fresh database.
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn postgres_suite() {
-            let Some(cluster) = PgCluster::start_or_skip("store suite") else { return };
-            $(
-                let dir = tempfile::tempdir().unwrap();
-                let db = cluster.fresh_db().await;
-                eprintln!("postgres: {}", stringify!($name));
-                $name(db, dir.path().to_path_buf()).await;
-            )*
-            let dir = tempfile::tempdir().unwrap();
-            eprintln!("postgres: workers_share_a_run");
-            workers_share_a_run(cluster.fresh_db().await, dir.path().to_path_buf()).await;
-        }
-    };
-}
-
-scenarios!(
-    run_is_stored,
-    killed_run_resumes,
-    reruns_reproduce,
-    review_workflow,
-    concurrent_reviews_conflict,
-    decisions_carry_over,
-    certificates,
-    log_verify_catches_tampering,
-    log_binds_the_data,
-    anchor_catches_truncation_and_rebuild,
-    sessions_are_bound_in_the_log,
-    export_package,
-    what_if_scenario_runs,
-    compressed_determinations,
+scenarios_on_both!(
+    postgres_suite,
+    "store suite",
+    [
+        run_is_stored,
+        killed_run_resumes,
+        reruns_reproduce,
+        review_workflow,
+        concurrent_reviews_conflict,
+        decisions_carry_over,
+        certificates,
+        log_verify_catches_tampering,
+        log_binds_the_data,
+        anchor_catches_truncation_and_rebuild,
+        sessions_are_bound_in_the_log,
+        export_package,
+        what_if_scenario_runs,
+        compressed_determinations,
+    ],
+    postgres_only: [workers_share_a_run],
 );

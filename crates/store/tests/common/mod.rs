@@ -169,3 +169,42 @@ pub fn demo_copy(dir: &Path) -> PathBuf {
     }
     dir.join("batch.yaml")
 }
+
+/// The scenarios of a test file, each an `async fn NAME(db: String, work: PathBuf)`, on both backends:
+/// on SQLite one test each (in `mod sqlite`, each with a fresh database file and work directory); on
+/// PostgreSQL one test, `$pg`, that runs them one after the other on a throwaway cluster, each on a
+/// fresh database, then the `postgres_only` ones.
+#[macro_export]
+macro_rules! scenarios_on_both {
+    ($pg:ident, $label:literal, [$($name:ident),* $(,)?] $(, postgres_only: [$($only:ident),* $(,)?])? $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let dir = tempfile::tempdir().unwrap();
+                    let db = dir.path().join("audit.db").display().to_string();
+                    let work = dir.path().join("work");
+                    std::fs::create_dir_all(&work).unwrap();
+                    super::$name(db, work).await;
+                }
+            )*
+        }
+
+        /// Every scenario on a throwaway PostgreSQL cluster, each on a fresh database.
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $pg() {
+            let Some(cluster) = $crate::common::PgCluster::start_or_skip($label) else { return };
+            $(
+                let dir = tempfile::tempdir().unwrap();
+                let db = cluster.fresh_db().await;
+                eprintln!("postgres: {}", stringify!($name));
+                $name(db, dir.path().to_path_buf()).await;
+            )*
+            $($(
+                let dir = tempfile::tempdir().unwrap();
+                eprintln!("postgres: {}", stringify!($only));
+                $only(cluster.fresh_db().await, dir.path().to_path_buf()).await;
+            )*)?
+        }
+    };
+}
