@@ -16,7 +16,8 @@ use origin_rules::{PackSource, VehicleUse};
 
 /// mimalloc instead of glibc's malloc: the audit workers and the store's writer allocate and free
 /// millions of small strings at once, and glibc's arenas took 17 % of a stored run's CPU (profile in
-/// docs/performance.md section 8).
+/// docs/performance.md section 8). Built without transparent huge pages (`no_thp`, Cargo.toml): the
+/// kernel zeroing 2 MiB pages as mimalloc touched and returned them took a fifth of the engine's CPU.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
