@@ -26,14 +26,27 @@ fn install(root: &Path) -> PathBuf {
 }
 
 /// Runs the installed binary in `dir` with none of the variables that could point it at the checkout.
+///
+/// A copy just written can be "busy" for a moment: a test running beside this one may fork while the
+/// copy's file is still open for writing, and until that child execs it holds the descriptor, so the
+/// kernel refuses to run the copy (ETXTBSY; rust-lang/rust#114554). That is retried, nothing else.
 fn run_in(bin: &Path, dir: &Path, args: &[&str]) -> Output {
-    Command::new(bin)
-        .current_dir(dir)
-        .env_remove("ORIGIN_AUDIT_RULES")
-        .env_remove("ORIGIN_AUDIT_DB")
-        .args(args)
-        .output()
-        .unwrap()
+    let mut tries = 0;
+    loop {
+        let run = Command::new(bin)
+            .current_dir(dir)
+            .env_remove("ORIGIN_AUDIT_RULES")
+            .env_remove("ORIGIN_AUDIT_DB")
+            .args(args)
+            .output();
+        match run {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 50 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other.unwrap(),
+        }
+    }
 }
 
 fn ok(o: &Output) -> String {
