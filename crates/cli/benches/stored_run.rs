@@ -169,8 +169,6 @@ fn main() {
     println!("  SQLite store {db_mib:.0} MiB; load average at end: {}", loadavg());
 }
 
-/// The engine alone, in this process: load the pack, read, trace, audit, compact report (no store). Its
-/// figures and the goods audited. Peak memory is the process's, so only the first call's is its own.
 /// `path` with no SQLite store at it (nor its WAL): with `OA_BENCH_KEEP` the directory outlives the
 /// benchmark, and a second run into the same store is a re-audit, not what the figures describe.
 fn fresh_sqlite(path: &Path) -> PathBuf {
@@ -186,6 +184,8 @@ fn fresh_sqlite(path: &Path) -> PathBuf {
     path.to_path_buf()
 }
 
+/// The engine alone, in this process: load the pack, read, trace, audit, compact report (no store). Its
+/// figures and the goods audited. Peak memory is the process's, so only the first call's is its own.
 fn engine_alone(batch: &Path, report: &Path) -> (Figures, usize) {
     let rules_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/usmca");
     let cpu0 = own_usage().map_or(0.0, |u| u.cpu_s);
