@@ -2,7 +2,10 @@
 //! and every file of the rule pack. Their contents are kept in the store (content-addressed), so an
 //! export holds the inputs and rules exactly as used.
 
+use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use origin_engine::input::{FileScope, resolve_bom_file};
 use origin_rules::PackFiles;
@@ -31,6 +34,90 @@ pub enum Content {
     Bytes(Vec<u8>),
     /// A large file, read again part by part when stored (and refused if its digest changed).
     File(PathBuf),
+    /// A large file already digested and compressed part by part (see [`pack_ahead`]): storing it only
+    /// copies the compressed parts.
+    Packed(PackedParts),
+}
+
+/// A large file's parts, each compressed on its own (`packed`), kept in order in an unnamed temporary
+/// file (never a path another process could open or that outlives the process) until the run is
+/// recorded.
+#[derive(Debug, Clone)]
+pub struct PackedParts {
+    spill: Arc<Mutex<std::fs::File>>,
+    /// Each compressed part's length, in order.
+    lens: Arc<[u64]>,
+}
+
+impl PartialEq for PackedParts {
+    fn eq(&self, other: &PackedParts) -> bool {
+        Arc::ptr_eq(&self.spill, &other.spill)
+    }
+}
+
+impl Eq for PackedParts {}
+
+impl PackedParts {
+    /// How many parts the file was cut into.
+    pub fn count(&self) -> usize {
+        self.lens.len()
+    }
+
+    /// Part `seq`, compressed, read back from the temporary file.
+    pub(crate) fn read(&self, seq: usize) -> std::io::Result<Vec<u8>> {
+        let len = self.lens.get(seq).copied().ok_or_else(|| std::io::Error::other(format!("no part {seq}")))?;
+        let at = self.lens.iter().take(seq).sum::<u64>();
+        let mut spill = self.spill.lock().map_err(|_| std::io::Error::other("the kept parts were poisoned"))?;
+        spill.seek(std::io::SeekFrom::Start(at))?;
+        let mut bytes = vec![0; usize::try_from(len).map_err(std::io::Error::other)?];
+        spill.read_exact(&mut bytes)?;
+        Ok(bytes)
+    }
+}
+
+/// A batch file larger than one [`BLOB_PART`], digested and compressed ahead of `record run`.
+#[derive(Debug, Clone)]
+pub struct PackedFile {
+    /// sha256 of the whole file, over exactly the bytes compressed.
+    pub digest: String,
+    /// The compressed parts.
+    pub parts: PackedParts,
+}
+
+/// Reads a file larger than one [`BLOB_PART`] once, digesting it and compressing each part into an unnamed
+/// temporary file; `Ok(None)` for a smaller file (read whole when the run is recorded) or when `stop`
+/// was set (the run did not start).
+///
+/// The runner calls it on one core while the engine reads the same batch on the other, so that `record
+/// run` no longer reads, digests and compresses a 1.4 GB batch after the read, one core idle, the other
+/// digesting it twice (docs/performance.md, "Eighth step"). The digest and the kept bytes come from the
+/// same pass, so they always match. Memory: one part and its compressed bytes at a time.
+pub fn pack_ahead(path: &Path, stop: &AtomicBool) -> std::io::Result<Option<PackedFile>> {
+    let located = |e: std::io::Error| std::io::Error::new(e.kind(), format!("reading `{}`: {e}", path.display()));
+    let mut file = std::fs::File::open(path).map_err(located)?;
+    if file.metadata().map_err(located)?.len() <= BLOB_PART as u64 {
+        return Ok(None);
+    }
+    let mut spill = tempfile::tempfile()?;
+    let mut hasher = Sha256::new();
+    let mut lens = Vec::new();
+    let mut buf = Vec::with_capacity(BLOB_PART);
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+        buf.clear();
+        (&mut file).take(BLOB_PART as u64).read_to_end(&mut buf).map_err(located)?;
+        if buf.is_empty() {
+            break;
+        }
+        hasher.update(&buf);
+        let packed = crate::packed::pack(&buf).map_err(std::io::Error::other)?;
+        spill.write_all(&packed)?;
+        lens.push(packed.len() as u64);
+    }
+    let digest = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    Ok(Some(PackedFile { digest, parts: PackedParts { spill: Arc::new(Mutex::new(spill)), lens: lens.into() } }))
 }
 
 impl From<Vec<u8>> for Content {
@@ -69,10 +156,10 @@ fn file(kind: &'static str, name: String, path: &Path) -> std::io::Result<InputF
 }
 
 /// `batch.bom_files` of a batch file (see [`bom_files`]); a large JSON batch is read as a stream.
-fn bom_files_of(f: &InputFile) -> std::io::Result<Vec<String>> {
+fn bom_files_of(f: &InputFile, path: &Path) -> std::io::Result<Vec<String>> {
     match &f.content {
         Content::Bytes(b) => Ok(bom_files(b)),
-        Content::File(path) => {
+        Content::File(_) | Content::Packed(_) => {
             let mut r = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
             let first = std::io::BufRead::fill_buf(&mut r)?.iter().find(|b| !b.is_ascii_whitespace()).copied();
             if first == Some(b'{') {
@@ -101,7 +188,7 @@ pub fn collect_inputs(
     let mut files = Vec::new();
     for b in batches {
         let f = file("batch", batch_name(b, upload_dir), b)?;
-        let boms = bom_files_of(&f)?;
+        let boms = bom_files_of(&f, b)?;
         files.push(f);
         add_boms(&mut files, b, boms, scope)?;
     }
@@ -110,17 +197,24 @@ pub fn collect_inputs(
 
 /// [`collect_inputs`] for batches already read by the engine: their `batch.bom_files` are taken from
 /// the parsed batches (`boms`, one list per batch path), not read from the files again (a streaming
-/// pass over a 1.4 GB JSON batch only to find that list took about 10 s).
+/// pass over a 1.4 GB JSON batch only to find that list took about 10 s). A batch packed ahead
+/// (`ahead`, by position; see [`pack_ahead`]) is taken as packed, not digested again.
 pub fn collect_read_inputs(
     batches: &[PathBuf],
     boms: &[&[String]],
+    ahead: Vec<Option<PackedFile>>,
     pack: &PackFiles,
     scope: FileScope,
     upload_dir: Option<&Path>,
 ) -> std::io::Result<RunInputs> {
     let mut files = Vec::new();
+    let mut ahead = ahead.into_iter();
     for (b, names) in batches.iter().zip(boms) {
-        files.push(file("batch", batch_name(b, upload_dir), b)?);
+        let name = batch_name(b, upload_dir);
+        files.push(match ahead.next().flatten() {
+            Some(p) => InputFile { kind: "batch", name, digest: p.digest, content: Content::Packed(p.parts) },
+            None => file("batch", name, b)?,
+        });
         add_boms(&mut files, b, names.to_vec(), scope)?;
     }
     Ok(with_pack(files, pack))

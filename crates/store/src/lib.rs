@@ -40,7 +40,8 @@ pub use certificate::{CertificateRow, IssueRequest};
 pub use export::{Exported, export_run, restore_inputs};
 pub use facts::LotPicture;
 pub use inputs::{
-    Content, InputFile, RunInputs, batch_name, bom_files, collect_inputs, collect_read_inputs, sha256_hex,
+    Content, InputFile, PackedFile, PackedParts, RunInputs, batch_name, bom_files, collect_inputs, collect_read_inputs,
+    pack_ahead, sha256_hex,
 };
 pub use log::{Anchor, LogEntry, LogProblem, LogReport, RowCounts};
 pub use review::{Decision, FindingCounts, FindingFilter, FindingRow, ListedFinding, ReviewRequest, ReviewRow, Role};

@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use crate::RunSettings;
 use origin_engine::input::{Batch, FileScope, load_batch_streamed};
@@ -13,7 +14,7 @@ use origin_engine::run::{Progress, RunError, RunOptions, log_phase};
 use origin_engine::sink::{AuditJob, JobDone, ResultSink, SinkFailure, SinkRunError, Tee, run_job};
 use origin_rules::{PackFiles, PackSource, RuleSet};
 
-use crate::inputs::{batch_name, collect_read_inputs};
+use crate::inputs::{batch_name, collect_read_inputs, pack_ahead};
 use crate::runs::{CompletedRun, NewRun, RunSink, RunStatus};
 use crate::{Store, StoreError};
 
@@ -102,6 +103,15 @@ pub struct StoredRun {
     pub completed: CompletedRun,
 }
 
+/// Sets the flag when dropped: the pass ahead stops at its next part once the run will not start.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 async fn load_all(paths: &[PathBuf], scope: FileScope) -> Result<Vec<Batch>, RunnerError> {
     let started = std::time::Instant::now();
     let mut batches = Vec::with_capacity(paths.len());
@@ -155,6 +165,13 @@ pub async fn start<S: ResultSink + Send>(
 /// A bad header or the wrong pack stops here, before anything is stored.
 pub async fn begin(store: &Store, req: &RunRequest) -> Result<(String, AuditJob), RunnerError> {
     let rules = &req.pack.rules;
+    // The large batch files are digested and compressed for the store on one core while the engine
+    // reads them on the other (`pack_ahead`); a run that does not start stops that work.
+    let stop = StopOnDrop(Arc::new(AtomicBool::new(false)));
+    let ahead = {
+        let (paths, stop) = (req.batches.clone(), stop.0.clone());
+        tokio::task::spawn_blocking(move || paths.iter().map(|p| pack_ahead(p, &stop)).collect::<Vec<_>>())
+    };
     let batches = load_all(&req.batches, req.bom_scope).await?;
     let pack = format!("{}@{}", rules.pack.id, rules.pack.version);
     for b in &batches {
@@ -172,7 +189,24 @@ pub async fn begin(store: &Store, req: &RunRequest) -> Result<(String, AuditJob)
     let started = std::time::Instant::now();
     let upload_dir = req.upload_dir.as_deref();
     let boms: Vec<&[String]> = batches.iter().map(|b| b.bom_files.as_slice()).collect();
-    let inputs = collect_read_inputs(&req.batches, &boms, &req.pack.files, req.bom_scope, upload_dir)?;
+    // A file the pass ahead could not keep (no room for its temporary file, say) is read again here,
+    // which reports a file that cannot be read.
+    let ahead = match ahead.await {
+        Ok(packed) => packed
+            .into_iter()
+            .map(|p| {
+                p.unwrap_or_else(|e| {
+                    tracing::warn!("packing a batch ahead failed ({e}); it is read again");
+                    None
+                })
+            })
+            .collect(),
+        Err(e) => {
+            tracing::warn!("packing the batches ahead stopped ({e}); they are read again");
+            Vec::new()
+        }
+    };
+    let inputs = collect_read_inputs(&req.batches, &boms, ahead, &req.pack.files, req.bom_scope, upload_dir)?;
     let options = RunSettings {
         batches: req.batches.iter().map(|b| batch_name(b, upload_dir)).collect(),
         // A server's directory is not shown to whoever uploaded the batch (issue 13): only that it was one.
@@ -230,7 +264,7 @@ pub async fn resume(
     // a large file.
     let loaded = load_all(&batches, scope).await?;
     let boms: Vec<&[String]> = loaded.iter().map(|b| b.bom_files.as_slice()).collect();
-    let inputs = collect_read_inputs(&batches, &boms, &pack.files, scope, None)?;
+    let inputs = collect_read_inputs(&batches, &boms, Vec::new(), &pack.files, scope, None)?;
     if inputs.rules_digest != row.rules_digest {
         let (then, pack) = (&row.options.rules_source, &pack.source);
         return Err(StoreError::Invalid(format!(

@@ -95,3 +95,52 @@ async fn a_large_file_is_kept_from_disk_and_refused_if_it_changed() {
     let parts = sqlx::query("SELECT COUNT(*) AS n FROM blob_parts").fetch_one(store.pool()).await.unwrap();
     assert_eq!(parts.try_get::<i64, _>("n").unwrap(), 3);
 }
+
+/// A large batch digested and compressed ahead of `record run` (while the engine reads it) is kept as
+/// those compressed parts: the digest is the file's sha256 and the file reads back whole. A small file
+/// is left to `record run`, and a run that will not start stops the pass.
+#[tokio::test]
+async fn a_large_file_packed_ahead_is_kept_as_packed() {
+    use std::sync::atomic::AtomicBool;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("o.db").to_str().unwrap()).await.unwrap();
+    let content: Vec<u8> = (0..2 * BLOB_PART + 501).map(|i| (i % 239) as u8).collect();
+    let path = dir.path().join("big.json");
+    std::fs::write(&path, &content).unwrap();
+    let small = dir.path().join("small.json");
+    std::fs::write(&small, b"{}").unwrap();
+    let go = AtomicBool::new(false);
+    assert!(origin_store::pack_ahead(&small, &go).unwrap().is_none());
+    assert!(origin_store::pack_ahead(&path, &AtomicBool::new(true)).unwrap().is_none(), "stopped");
+    let e = origin_store::pack_ahead(&dir.path().join("gone.json"), &go).unwrap_err().to_string();
+    assert!(e.contains("gone.json"), "{e}");
+
+    let packed = origin_store::pack_ahead(&path, &go).unwrap().unwrap();
+    assert_eq!(packed.digest, sha256_hex(&content));
+    assert_eq!(packed.parts.count(), 3);
+    let new = NewRun {
+        actor: "test".into(),
+        engine_version: "test".into(),
+        rule_pack: "usmca@test".into(),
+        as_of: None,
+        options: origin_store::RunSettings::default(),
+        goods_total: 0,
+        inputs: RunInputs {
+            files: vec![InputFile {
+                kind: "batch",
+                name: "big.json".into(),
+                digest: packed.digest.clone(),
+                content: Content::Packed(packed.parts),
+            }],
+            rules_digest: "0".repeat(64),
+        },
+    };
+    store.begin_run(&new).await.unwrap();
+    assert_eq!(store.blob(&sha256_hex(&content)).await.unwrap(), content);
+    use sqlx::Row;
+    let parts = sqlx::query("SELECT COUNT(*) AS n FROM blob_parts WHERE encoding = 'zstd'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(parts.try_get::<i64, _>("n").unwrap(), 3);
+}

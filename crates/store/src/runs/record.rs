@@ -62,7 +62,7 @@ async fn store_blob(tx: &mut sqlx::Transaction<'_, sqlx::Any>, f: &InputFile) ->
             .await?;
             return Ok(());
         }
-        Content::Bytes(_) => None,
+        Content::Bytes(_) | Content::Packed(_) => None,
         Content::File(path) => Some(path.clone()),
     };
     let stored = sqlx::query("INSERT INTO blobs (digest, content) VALUES ($1, $2) ON CONFLICT (digest) DO NOTHING")
@@ -116,6 +116,17 @@ async fn store_blob(tx: &mut sqlx::Transaction<'_, sqlx::Any>, f: &InputFile) ->
                     path.display(),
                     f.digest
                 )));
+            }
+        }
+        (None, Content::Packed(parts)) => {
+            // Digested and compressed in one pass beside the engine's read (`pack_ahead`): the digest is
+            // of exactly these bytes, so there is nothing to check again.
+            for seq in 0..parts.count() {
+                let p = parts.clone();
+                let packed = tokio::task::spawn_blocking(move || p.read(seq))
+                    .await
+                    .map_err(|e| StoreError::Invalid(format!("keeping `{}` stopped: {e}", f.name)))??;
+                part(seq, packed).execute(&mut **tx).await?;
             }
         }
         (None, Content::File(_)) => {}
