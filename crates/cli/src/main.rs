@@ -282,7 +282,9 @@ fn man(dir: Option<&std::path::Path>, out: &mut dyn Write) -> std::io::Result<i3
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let level = match cli.verbose {
-        0 => "warn",
+        // sqlx warns of any statement over 1 s, with its SQL: reading a large run for an export takes
+        // longer, and that is no problem of the user's. `-v` shows them.
+        0 => "warn,sqlx::query=error",
         1 => "info",
         _ => "debug",
     };
