@@ -112,7 +112,7 @@ pub fn pack_ahead(path: &Path, stop: &AtomicBool) -> std::io::Result<Option<Pack
             break;
         }
         hasher.update(&buf);
-        let packed = crate::packed::pack_file(&buf).map_err(std::io::Error::other)?;
+        let packed = crate::packed::pack(&buf).map_err(std::io::Error::other)?;
         spill.write_all(&packed)?;
         lens.push(packed.len() as u64);
     }

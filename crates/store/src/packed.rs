@@ -1,53 +1,32 @@
 //! zstd for the largest things a run stores: each good's determination JSON (about 19 KB for a 50-line
-//! good), the kept batch file's parts (64 MiB each) and the lots' provenance pictures (SVG). The store's
-//! writer is bound by the bytes it writes (each byte goes through SQLite's WAL and back), and JSON
-//! shrinks four- to sevenfold. Digests are
+//! good), the kept batch file's parts (64 MiB each) and the lots' provenance pictures (SVG). The store's writer is bound by the bytes it
+//! writes (each byte goes through SQLite's WAL and back), and JSON shrinks about tenfold. Digests are
 //! always over the uncompressed bytes, so what the log binds, and `log verify` recomputes, does not depend
 //! on how a row is kept; rows written before migration 0011 stay as they were and are read as before.
 
 use crate::StoreError;
 
-/// The level of each good's values (its determination's JSON, its lots' pictures), compressed on the
-/// audit workers beside the audit: zstd's first fast level (-1). On 50-line determinations (about 19 KB
-/// each) it compresses at 357 MB/s to 4.5x, where level 1 takes 195 MB/s for 5.5x (`zstd -b -B19000`,
-/// docs/performance.md, "Eighth step"): the CPU it saves is worth more to a stored run on two cores than
-/// the 23 % more bytes cost the writer. Same frames: a reader does not know the level.
-const VALUE_LEVEL: i32 = -1;
-
-/// The level of a kept file's parts: zstd level 1, several hundred MB/s per core; compressed while the
-/// engine reads the batch (`inputs::pack_ahead`), off the audit's path, where the smaller store counts.
-const FILE_LEVEL: i32 = 1;
+/// zstd level 1: the fastest of the standard levels, several hundred MB/s per core; higher levels cost
+/// the audit workers more time than the few percent of bytes they save.
+const LEVEL: i32 = 1;
 
 /// The encoding name kept beside a compressed file part (`blobs.encoding`, `blob_parts.encoding`).
 pub(crate) const ZSTD: &str = "zstd";
 
 thread_local! {
-    /// One compression context per thread and level, kept: making one per value showed in the profile
-    /// of a stored run.
-    static VALUES: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
-        const { std::cell::RefCell::new(None) };
-    static FILES: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+    /// One compression context per thread (the audit workers), kept: making one per value showed in the
+    /// profile of a stored run.
+    static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
         const { std::cell::RefCell::new(None) };
 }
 
-/// Compresses one of a good's values into one zstd frame that records its own size.
+/// Compresses `bytes` into one zstd frame that records its own size.
 pub(crate) fn pack(bytes: &[u8]) -> Result<Vec<u8>, StoreError> {
-    compress(&VALUES, VALUE_LEVEL, bytes)
-}
-
-/// Compresses a kept file (or a part of one) into one zstd frame that records its own size.
-pub(crate) fn pack_file(bytes: &[u8]) -> Result<Vec<u8>, StoreError> {
-    compress(&FILES, FILE_LEVEL, bytes)
-}
-
-type Kept = std::thread::LocalKey<std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>>>;
-
-fn compress(kept: &'static Kept, level: i32, bytes: &[u8]) -> Result<Vec<u8>, StoreError> {
-    kept.with(|c| {
+    COMPRESSOR.with(|c| {
         let mut c = c.borrow_mut();
         let c = match &mut *c {
             Some(c) => c,
-            none => none.insert(zstd::bulk::Compressor::new(level)?),
+            none => none.insert(zstd::bulk::Compressor::new(LEVEL)?),
         };
         Ok(c.compress(bytes)?)
     })
@@ -107,8 +86,6 @@ mod tests {
         let text = r#"{"outcome":"qualified","materials":[{"line":"10","origin":"MX"}]}"#.repeat(200);
         let z = pack(text.as_bytes()).unwrap_or_default();
         assert!(z.len() * 10 < text.len(), "{} -> {}", text.len(), z.len());
-        let f = pack_file(text.as_bytes()).unwrap_or_default();
-        assert_eq!(unpack(&f, text.len(), "x").ok().as_deref(), Some(text.as_bytes()));
         assert_eq!(unpack(&z, text.len(), "x").ok().as_deref(), Some(text.as_bytes()));
         let e = unpack(&z, text.len() - 1, "a determination").err().map(|e| e.to_string()).unwrap_or_default();
         assert!(e.contains("a determination") && e.contains("more than"), "{e}");

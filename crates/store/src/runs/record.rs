@@ -32,10 +32,10 @@ fn read_and_pack_parts(file: &mut std::fs::File, mut hasher: Sha256) -> (Result<
     std::thread::scope(|s| {
         let other = s.spawn(move || {
             raw.iter().for_each(|r| hasher.update(r));
-            let packed: Result<Vec<_>, StoreError> = rest.iter().map(|r| packed::pack_file(r)).collect();
+            let packed: Result<Vec<_>, StoreError> = rest.iter().map(|r| packed::pack(r)).collect();
             (hasher, packed)
         });
-        let packed_first = packed::pack_file(first);
+        let packed_first = packed::pack(first);
         match other.join() {
             Ok((hasher, packed_rest)) => {
                 let all = packed_first.and_then(|f| Ok(std::iter::once(f).chain(packed_rest?).collect()));
@@ -56,7 +56,7 @@ async fn store_blob(tx: &mut sqlx::Transaction<'_, sqlx::Any>, f: &InputFile) ->
                 "INSERT INTO blobs (digest, content, encoding) VALUES ($1, $2, $3) ON CONFLICT (digest) DO NOTHING",
             )
             .bind(&f.digest)
-            .bind(packed::pack_file(bytes)?)
+            .bind(packed::pack(bytes)?)
             .bind(packed::ZSTD)
             .execute(&mut **tx)
             .await?;
@@ -84,7 +84,7 @@ async fn store_blob(tx: &mut sqlx::Transaction<'_, sqlx::Any>, f: &InputFile) ->
     match (path, &f.content) {
         (None, Content::Bytes(bytes)) => {
             for (seq, p) in bytes.chunks(BLOB_PART).enumerate() {
-                part(seq, packed::pack_file(p)?).execute(&mut **tx).await?;
+                part(seq, packed::pack(p)?).execute(&mut **tx).await?;
             }
         }
         (Some(path), _) => {
