@@ -1,6 +1,6 @@
 //! zstd for the largest things a run stores: each good's determination JSON (about 19 KB for a 50-line
 //! good), the kept batch file's parts (64 MiB each) and the lots' provenance pictures (SVG). The store's writer is bound by the bytes it
-//! writes (each byte goes through SQLite's WAL and back), and JSON shrinks about tenfold. Digests are
+//! writes (each byte goes through SQLite's WAL and back), and JSON shrinks about sixfold. Digests are
 //! always over the uncompressed bytes, so what the log binds, and `log verify` recomputes, does not depend
 //! on how a row is kept; rows written before migration 0011 stay as they were and are read as before.
 
