@@ -5,6 +5,24 @@
 
 use origin_store::{BLOB_PART, Content, InputFile, NewRun, RunInputs, Store, sha256_hex};
 
+/// A run of `files`, nothing else: what `begin_run` keeps.
+fn run_of(files: Vec<InputFile>) -> NewRun {
+    NewRun {
+        actor: "test".into(),
+        engine_version: "test".into(),
+        rule_pack: "usmca@test".into(),
+        as_of: None,
+        options: origin_store::RunSettings::default(),
+        goods_total: 0,
+        inputs: RunInputs { files, rules_digest: "0".repeat(64) },
+    }
+}
+
+/// The batch file `big.json` with `digest` and `content`.
+fn big(digest: String, content: Content) -> Vec<InputFile> {
+    vec![InputFile { kind: "batch", name: "big.json".into(), digest, content }]
+}
+
 #[tokio::test]
 async fn an_input_file_larger_than_a_part_is_kept_in_parts_and_read_back_whole() {
     let dir = tempfile::tempdir().unwrap();
@@ -26,15 +44,7 @@ async fn an_input_file_larger_than_a_part_is_kept_in_parts_and_read_back_whole()
             content: small.clone().into(),
         },
     ];
-    let new = NewRun {
-        actor: "test".into(),
-        engine_version: "test".into(),
-        rule_pack: "usmca@test".into(),
-        as_of: None,
-        options: origin_store::RunSettings::default(),
-        goods_total: 0,
-        inputs: RunInputs { files, rules_digest: "0".repeat(64) },
-    };
+    let new = run_of(files);
     store.begin_run(&new).await.unwrap();
     // The same file again (a second run on the same input) is not stored twice.
     store.begin_run(&new).await.unwrap();
@@ -67,23 +77,7 @@ async fn a_large_file_is_kept_from_disk_and_refused_if_it_changed() {
     let content: Vec<u8> = (0..2 * BLOB_PART + 77).map(|i| (i % 241) as u8).collect();
     let path = dir.path().join("big.json");
     std::fs::write(&path, &content).unwrap();
-    let new = |digest: String| NewRun {
-        actor: "test".into(),
-        engine_version: "test".into(),
-        rule_pack: "usmca@test".into(),
-        as_of: None,
-        options: origin_store::RunSettings::default(),
-        goods_total: 0,
-        inputs: RunInputs {
-            files: vec![InputFile {
-                kind: "batch",
-                name: "big.json".into(),
-                digest,
-                content: Content::File(path.clone()),
-            }],
-            rules_digest: "0".repeat(64),
-        },
-    };
+    let new = |digest: String| run_of(big(digest, Content::File(path.clone())));
     // Digested before the file changes: the digest no longer matches what is read when kept.
     let stale = new(sha256_hex(b"what the file held before"));
     let e = store.begin_run(&stale).await.unwrap_err().to_string();
@@ -118,23 +112,7 @@ async fn a_large_file_packed_ahead_is_kept_as_packed() {
     let packed = origin_store::pack_ahead(&path, &go).unwrap().unwrap();
     assert_eq!(packed.digest, sha256_hex(&content));
     assert_eq!(packed.parts.count(), 3);
-    let new = NewRun {
-        actor: "test".into(),
-        engine_version: "test".into(),
-        rule_pack: "usmca@test".into(),
-        as_of: None,
-        options: origin_store::RunSettings::default(),
-        goods_total: 0,
-        inputs: RunInputs {
-            files: vec![InputFile {
-                kind: "batch",
-                name: "big.json".into(),
-                digest: packed.digest.clone(),
-                content: Content::Packed(packed.parts),
-            }],
-            rules_digest: "0".repeat(64),
-        },
-    };
+    let new = run_of(big(packed.digest.clone(), Content::Packed(packed.parts)));
     store.begin_run(&new).await.unwrap();
     assert_eq!(store.blob(&sha256_hex(&content)).await.unwrap(), content);
     use sqlx::Row;
