@@ -11,7 +11,7 @@ use origin_engine::input::{FileScope, resolve_bom_file};
 use origin_rules::PackFiles;
 use sha2::{Digest, Sha256};
 
-use crate::runs::BLOB_PART;
+use crate::runs::{BLOB_PART, hex};
 
 /// One file a run used.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,7 +116,7 @@ pub fn pack_ahead(path: &Path, stop: &AtomicBool) -> std::io::Result<Option<Pack
         spill.write_all(&packed)?;
         lens.push(packed.len() as u64);
     }
-    let digest = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let digest = hex(&hasher.finalize());
     Ok(Some(PackedFile { digest, parts: PackedParts { spill: Arc::new(Mutex::new(spill)), lens: lens.into() } }))
 }
 
@@ -137,8 +137,7 @@ pub struct RunInputs {
 
 /// sha256, hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let d = Sha256::digest(bytes);
-    d.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(bytes))
 }
 
 fn file(kind: &'static str, name: String, path: &Path) -> std::io::Result<InputFile> {
@@ -151,7 +150,7 @@ fn file(kind: &'static str, name: String, path: &Path) -> std::io::Result<InputF
     let mut hasher = Sha256::new();
     let mut f = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path).map_err(located)?);
     std::io::copy(&mut f, &mut hasher).map_err(located)?;
-    let digest = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let digest = hex(&hasher.finalize());
     Ok(InputFile { kind, name, digest, content: Content::File(path.to_path_buf()) })
 }
 

@@ -109,7 +109,7 @@ async fn store_blob(tx: &mut sqlx::Transaction<'_, sqlx::Any>, f: &InputFile) ->
                     break;
                 }
             }
-            let digest: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+            let digest = hex(&hasher.finalize());
             if digest != f.digest {
                 return Err(StoreError::Invalid(format!(
                     "`{}` changed while the run started (sha256 {} when read, {digest} when kept); nothing was stored\n  help: run again once the file is final",
